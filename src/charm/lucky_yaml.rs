@@ -1,0 +1,540 @@
+//! lucky.yaml: the schema, strict parsing and validation against the charm folder.
+//!
+//! Parsing is two steps: serde reads the raw document (unknown keys are refused there,
+//! with their line), then `validate` turns each raw entry into a [`ScriptEntry`] and checks
+//! what serde cannot: exactly one script kind per entry, options that fit that kind, and
+//! script files that exist and are executable. Every error names the file, line and key.
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+pub const HOST_SCRIPTS_DIR: &str = "host_scripts";
+pub const CONTAINER_SCRIPTS_DIR: &str = "container_scripts";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LuckyYaml {
+    pub path: PathBuf,
+    pub use_docker: bool,
+    pub hooks: BTreeMap<String, Vec<ScriptEntry>>,
+    pub cron_jobs: Vec<CronJob>,
+    pub actions: BTreeMap<String, Vec<ScriptEntry>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CronJob {
+    /// Seconds-first cron expression, as written.
+    pub schedule: String,
+    pub line: u64,
+    pub entries: Vec<ScriptEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptEntry {
+    /// Line of the entry in lucky.yaml, for messages.
+    pub line: u64,
+    /// Stable identity of the script: owns its status, shown in messages.
+    pub id: String,
+    pub kind: ScriptKind,
+    pub args: Vec<String>,
+    pub is_async: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScriptKind {
+    /// `host_scripts/<name>`, run on the host.
+    Host { name: String, path: PathBuf },
+    /// Script text run on the host by `shell`.
+    InlineHost { script: String, shell: Vec<String> },
+    /// `container_scripts/<name>`, run inside a container.
+    Container {
+        name: String,
+        target: ContainerTarget,
+    },
+    /// Script text run inside a container by `shell`.
+    InlineContainer {
+        script: String,
+        shell: Vec<String>,
+        target: ContainerTarget,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerTarget {
+    /// `None` is the default container.
+    pub container_name: Option<String>,
+    pub ignore_missing_container: bool,
+}
+
+impl ScriptKind {
+    pub fn describe(&self) -> String {
+        match self {
+            ScriptKind::Host { name, .. } => format!("host script {name}"),
+            ScriptKind::InlineHost { .. } => "inline host script".into(),
+            ScriptKind::Container { name, .. } => format!("container script {name}"),
+            ScriptKind::InlineContainer { .. } => "inline container script".into(),
+        }
+    }
+}
+
+/// A lucky.yaml problem: `<file>:<line>: <message>` on one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct LuckyYamlError {
+    pub path: PathBuf,
+    pub line: Option<u64>,
+    pub message: String,
+}
+
+impl fmt::Display for LuckyYamlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.path.display(), line, self.message),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawLuckyYaml {
+    use_docker: Option<bool>,
+    #[serde(default)]
+    hooks: Option<BTreeMap<String, Spanned<Vec<Spanned<RawEntry>>>>>,
+    #[serde(default)]
+    cron_jobs: Option<BTreeMap<String, Spanned<Vec<Spanned<RawEntry>>>>>,
+    #[serde(default)]
+    actions: Option<BTreeMap<String, Spanned<Vec<Spanned<RawEntry>>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawEntry {
+    host_script: Option<String>,
+    container_script: Option<String>,
+    inline_host_script: Option<String>,
+    inline_container_script: Option<String>,
+    args: Option<Vec<String>>,
+    shell_command: Option<Vec<String>>,
+    #[serde(rename = "async")]
+    is_async: Option<bool>,
+    container_name: Option<String>,
+    ignore_missing_container: Option<bool>,
+}
+
+/// Finds `lucky.yaml` (or `lucky.yml`) at the charm root.
+pub fn find(charm_dir: &Path) -> Option<PathBuf> {
+    ["lucky.yaml", "lucky.yml"]
+        .iter()
+        .map(|name| charm_dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Reads and validates the charm's lucky.yaml.
+pub fn load(charm_dir: &Path) -> Result<LuckyYaml, LuckyYamlError> {
+    let Some(path) = find(charm_dir) else {
+        return Err(LuckyYamlError {
+            path: charm_dir.join("lucky.yaml"),
+            line: None,
+            message: "not found (nor lucky.yml): every Lucky charm needs one at its root".into(),
+        });
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| LuckyYamlError {
+        path: path.clone(),
+        line: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    parse(&text, &path, charm_dir)
+}
+
+/// Parses lucky.yaml text; `path` is only used in messages, `charm_dir` to find scripts.
+pub fn parse(text: &str, path: &Path, charm_dir: &Path) -> Result<LuckyYaml, LuckyYamlError> {
+    let err = |line: Option<u64>, message: String| LuckyYamlError {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    // An empty file is a charm with no hooks yet, not an error.
+    let raw: RawLuckyYaml = if text.trim().is_empty() {
+        RawLuckyYaml {
+            use_docker: None,
+            hooks: None,
+            cron_jobs: None,
+            actions: None,
+        }
+    } else {
+        serde_saphyr::from_str(text).map_err(|e| {
+            let line = e.location().map(|l| l.line());
+            err(line, one_line(&e.without_snippet().to_string()))
+        })?
+    };
+    let mut check = Validator {
+        path,
+        charm_dir,
+        errors: Vec::new(),
+    };
+    let hooks = check.section("hooks", raw.hooks);
+    let actions = check.section("actions", raw.actions);
+    let cron_jobs = raw
+        .cron_jobs
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(schedule, entries)| {
+            let line = entries.referenced.line();
+            let entries = check.entries(&format!("cron job \"{schedule}\""), entries.value);
+            CronJob {
+                schedule,
+                line,
+                entries,
+            }
+        })
+        .collect();
+    if let Some(first) = check.errors.into_iter().next() {
+        return Err(first);
+    }
+    Ok(LuckyYaml {
+        path: path.to_path_buf(),
+        use_docker: raw.use_docker.unwrap_or(true),
+        hooks,
+        cron_jobs,
+        actions,
+    })
+}
+
+/// Parser messages may span lines; a lucky.yaml error is one line.
+fn one_line(message: &str) -> String {
+    let mut out = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The location is printed by us, in front.
+    if let Some(at) = out.rfind(" at line ") {
+        out.truncate(at);
+    }
+    out
+}
+
+struct Validator<'a> {
+    path: &'a Path,
+    charm_dir: &'a Path,
+    errors: Vec<LuckyYamlError>,
+}
+
+impl Validator<'_> {
+    fn section(
+        &mut self,
+        section: &str,
+        raw: Option<BTreeMap<String, Spanned<Vec<Spanned<RawEntry>>>>>,
+    ) -> BTreeMap<String, Vec<ScriptEntry>> {
+        raw.unwrap_or_default()
+            .into_iter()
+            .map(|(name, entries)| {
+                let owner = format!("{} \"{name}\"", section.trim_end_matches('s'));
+                let entries = self.entries(&owner, entries.value);
+                (name, entries)
+            })
+            .collect()
+    }
+
+    fn entries(&mut self, owner: &str, raw: Vec<Spanned<RawEntry>>) -> Vec<ScriptEntry> {
+        let mut inline_count = 0;
+        raw.into_iter()
+            .filter_map(|entry| {
+                let line = entry.referenced.line();
+                match self.entry(owner, line, entry.value, &mut inline_count) {
+                    Ok(e) => Some(e),
+                    Err(message) => {
+                        self.errors.push(LuckyYamlError {
+                            path: self.path.to_path_buf(),
+                            line: Some(line),
+                            message: format!("{owner}: {message}"),
+                        });
+                        None
+                    }
+                }
+            })
+            .collect()
+    }
+
+    fn entry(
+        &self,
+        owner: &str,
+        line: u64,
+        raw: RawEntry,
+        inline_count: &mut usize,
+    ) -> Result<ScriptEntry, String> {
+        let kinds: Vec<&str> = [
+            ("host-script", raw.host_script.is_some()),
+            ("container-script", raw.container_script.is_some()),
+            ("inline-host-script", raw.inline_host_script.is_some()),
+            (
+                "inline-container-script",
+                raw.inline_container_script.is_some(),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(k, present)| present.then_some(k))
+        .collect();
+        match kinds.as_slice() {
+            [_] => {}
+            [] => {
+                return Err("entry has no script: give one of `host-script`, `container-script`, `inline-host-script`, `inline-container-script`".into());
+            }
+            many => {
+                return Err(format!(
+                    "entry has {}: give exactly one script kind per entry",
+                    many.iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ));
+            }
+        }
+        let in_container = raw.container_script.is_some() || raw.inline_container_script.is_some();
+        let inline = raw.inline_host_script.is_some() || raw.inline_container_script.is_some();
+        if !in_container {
+            for (key, present) in [
+                ("container-name", raw.container_name.is_some()),
+                (
+                    "ignore-missing-container",
+                    raw.ignore_missing_container.is_some(),
+                ),
+            ] {
+                if present {
+                    return Err(format!(
+                        "key `{key}` only applies to container scripts, and `{}` runs on the host",
+                        kinds[0]
+                    ));
+                }
+            }
+        }
+        if !inline && raw.shell_command.is_some() {
+            return Err(format!(
+                "key `shell-command` only applies to inline scripts, and `{}` names a file",
+                kinds[0]
+            ));
+        }
+        if let Some(shell) = &raw.shell_command
+            && shell.is_empty()
+        {
+            return Err(
+                "key `shell-command` is empty: give a program, e.g. [\"/bin/sh\", \"-c\"]".into(),
+            );
+        }
+        if let Some(name) = &raw.container_name
+            && name.trim().is_empty()
+        {
+            return Err("key `container-name` is empty".into());
+        }
+        let target = ContainerTarget {
+            container_name: raw.container_name.clone(),
+            ignore_missing_container: raw.ignore_missing_container.unwrap_or(false),
+        };
+        let shell = raw.shell_command.clone().unwrap_or_else(default_shell);
+        let mut inline_id = || {
+            *inline_count += 1;
+            format!("{}#inline-{}", owner_id(owner), *inline_count)
+        };
+        let (id, kind) = if let Some(name) = raw.host_script {
+            let path = self.script_file("host-script", HOST_SCRIPTS_DIR, &name)?;
+            (name.clone(), ScriptKind::Host { name, path })
+        } else if let Some(name) = raw.container_script {
+            // The file is checked on the host: it is bind-mounted into the container.
+            self.script_file("container-script", CONTAINER_SCRIPTS_DIR, &name)?;
+            (name.clone(), ScriptKind::Container { name, target })
+        } else if let Some(script) = raw.inline_host_script {
+            (inline_id(), ScriptKind::InlineHost { script, shell })
+        } else if let Some(script) = raw.inline_container_script {
+            (
+                inline_id(),
+                ScriptKind::InlineContainer {
+                    script,
+                    shell,
+                    target,
+                },
+            )
+        } else {
+            unreachable!("exactly one script kind was checked above")
+        };
+        Ok(ScriptEntry {
+            line,
+            id,
+            kind,
+            args: raw.args.unwrap_or_default(),
+            is_async: raw.is_async.unwrap_or(false),
+        })
+    }
+
+    fn script_file(&self, key: &str, dir: &str, name: &str) -> Result<PathBuf, String> {
+        let rel = Path::new(name);
+        if name.is_empty()
+            || rel.is_absolute()
+            || rel
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(format!(
+                "key `{key}`: \"{name}\" must be a plain path inside {dir}/"
+            ));
+        }
+        let path = self.charm_dir.join(dir).join(rel);
+        let meta = std::fs::metadata(&path)
+            .map_err(|_| format!("key `{key}`: {dir}/{name} does not exist"))?;
+        if !meta.is_file() {
+            return Err(format!("key `{key}`: {dir}/{name} is not a file"));
+        }
+        if meta.permissions().mode() & 0o111 == 0 {
+            return Err(format!(
+                "key `{key}`: {dir}/{name} is not executable (chmod +x it)"
+            ));
+        }
+        Ok(path)
+    }
+}
+
+/// `hook "install"` → `install`: the prefix of inline script ids.
+fn owner_id(owner: &str) -> String {
+    owner
+        .split('"')
+        .nth(1)
+        .map(|s| s.replace(' ', "_"))
+        .unwrap_or_else(|| owner.to_string())
+}
+
+/// `["/bin/bash", "-c"]`, or `["/bin/sh", "-c"]` where bash is absent.
+pub fn default_shell() -> Vec<String> {
+    let shell = if Path::new("/bin/bash").exists() {
+        "/bin/bash"
+    } else {
+        "/bin/sh"
+    };
+    vec![shell.to_string(), "-c".to_string()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn charm() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join(HOST_SCRIPTS_DIR)).expect("mkdir");
+        std::fs::create_dir(dir.path().join(CONTAINER_SCRIPTS_DIR)).expect("mkdir");
+        for (d, name, mode) in [
+            (HOST_SCRIPTS_DIR, "a.sh", 0o755),
+            (HOST_SCRIPTS_DIR, "plain.txt", 0o644),
+            (CONTAINER_SCRIPTS_DIR, "c.sh", 0o755),
+        ] {
+            let p = dir.path().join(d).join(name);
+            std::fs::write(&p, "#!/bin/sh\n").expect("write");
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        }
+        dir
+    }
+
+    fn parse_in(dir: &Path, text: &str) -> Result<LuckyYaml, LuckyYamlError> {
+        parse(text, &dir.join("lucky.yaml"), dir)
+    }
+
+    #[test]
+    fn full_schema_parses() {
+        let dir = charm();
+        let y = parse_in(
+            dir.path(),
+            r#"use-docker: false
+hooks:
+  install:
+    - host-script: a.sh
+      args: ["--fresh"]
+    - container-script: c.sh
+      ignore-missing-container: true
+    - inline-host-script: |
+        echo hi
+      shell-command: ["/bin/sh", "-c"]
+    - inline-container-script: echo hi
+      container-name: worker
+  config-changed:
+    - host-script: a.sh
+      async: true
+cron-jobs:
+  "0 */5 * * * *":
+    - host-script: a.sh
+actions:
+  backup:
+    - container-script: c.sh
+"#,
+        )
+        .expect("valid");
+        assert!(!y.use_docker);
+        let install = &y.hooks["install"];
+        assert_eq!(install.len(), 4);
+        assert_eq!(install[0].line, 4);
+        assert_eq!(install[0].args, vec!["--fresh"]);
+        assert_eq!(install[0].id, "a.sh");
+        assert_eq!(install[2].id, "install#inline-1");
+        assert_eq!(install[3].id, "install#inline-2");
+        assert!(matches!(
+            &install[2].kind,
+            ScriptKind::InlineHost { shell, .. } if shell == &["/bin/sh", "-c"]
+        ));
+        assert!(matches!(
+            &install[3].kind,
+            ScriptKind::InlineContainer { target, .. } if target.container_name.as_deref() == Some("worker")
+        ));
+        assert!(y.hooks["config-changed"][0].is_async);
+        assert_eq!(y.cron_jobs[0].schedule, "0 */5 * * * *");
+        assert_eq!(y.actions["backup"].len(), 1);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let dir = charm();
+        let cases = [
+            (
+                "hooks:\n  install:\n    - host-script: a.sh\n      colour: red\n",
+                4,
+                "colour",
+            ),
+            (
+                "hooks:\n  install:\n    - host-script: a.sh\n      inline-host-script: x\n",
+                3,
+                "`host-script` and `inline-host-script`",
+            ),
+            (
+                "hooks:\n  install:\n    - host-script: gone.sh\n",
+                3,
+                "host_scripts/gone.sh does not exist",
+            ),
+            (
+                "hooks:\n  install:\n    - host-script: plain.txt\n",
+                3,
+                "not executable",
+            ),
+            (
+                "hooks:\n  install:\n    - host-script: ../../etc/passwd\n",
+                3,
+                "plain path",
+            ),
+            (
+                "hooks:\n  install:\n    - host-script: a.sh\n      container-name: x\n",
+                3,
+                "`container-name` only applies",
+            ),
+            ("hookz: {}\n", 1, "hookz"),
+            ("hooks:\n  install: [\n", 2, ""),
+            ("hooks:\n  install:\n    - args: [a]\n", 3, "no script"),
+        ];
+        for (text, line, needle) in cases {
+            let e = parse_in(dir.path(), text).expect_err(text);
+            let shown = e.to_string();
+            assert_eq!(e.line, Some(line), "{text:?} gave {shown}");
+            assert!(shown.contains(needle), "{text:?} gave {shown}");
+            assert!(
+                shown.starts_with(&format!(
+                    "{}:{line}: ",
+                    dir.path().join("lucky.yaml").display()
+                )),
+                "{shown}"
+            );
+            assert!(!shown.contains('\n'), "{shown}");
+        }
+    }
+}

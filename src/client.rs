@@ -1,0 +1,158 @@
+//! The CLI side of the socket: connect (starting the daemon when asked), hello, one
+//! request, streamed output, one answer. Blocking std I/O: a one-shot call needs no
+//! async runtime, and script calls sit on every hook's path.
+
+use crate::protocol::frame::{self, FrameError};
+use crate::protocol::{
+    ErrorKind, ErrorReply, Hello, PROTOCOL_VERSION, Reply, Request, Response, Stream,
+};
+use crate::unit::UnitPaths;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(
+        "no lucky daemon is running for unit {unit} (socket {socket}): start it with `lucky daemon start`"
+    )]
+    NotRunning { unit: String, socket: String },
+    #[error("cannot reach the lucky daemon at {socket}: {source}")]
+    Connect {
+        socket: String,
+        source: std::io::Error,
+    },
+    #[error("could not start the lucky daemon: {0}")]
+    Start(String),
+    #[error("lost the connection to the lucky daemon: {0}")]
+    Protocol(#[from] FrameError),
+    #[error("{0}")]
+    Daemon(#[from] ErrorReply),
+}
+
+impl ClientError {
+    pub fn daemon_kind(&self) -> Option<ErrorKind> {
+        match self {
+            ClientError::Daemon(e) => Some(e.kind),
+            _ => None,
+        }
+    }
+}
+
+pub fn connect(paths: &UnitPaths) -> Result<UnixStream, ClientError> {
+    UnixStream::connect(&paths.socket).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
+            ClientError::NotRunning {
+                unit: paths.unit.clone(),
+                socket: paths.socket.display().to_string(),
+            }
+        }
+        _ => ClientError::Connect {
+            socket: paths.socket.display().to_string(),
+            source: e,
+        },
+    })
+}
+
+/// Sends `request` and waits for its answer, handing streamed output to `on_output`.
+pub fn call(
+    stream: UnixStream,
+    request: &Request,
+    mut on_output: impl FnMut(Stream, &[u8]),
+) -> Result<Response, ClientError> {
+    let hello = Hello {
+        protocol: PROTOCOL_VERSION,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        context: std::env::var("LUCKY_CONTEXT")
+            .ok()
+            .filter(|t| !t.is_empty()),
+    };
+    // Hello and request in one write: one round trip per call.
+    let mut bytes = Vec::with_capacity(256);
+    frame::encode_into(&mut bytes, &hello)?;
+    frame::encode_into(&mut bytes, request)?;
+    (&stream).write_all(&bytes).map_err(FrameError::Io)?;
+    let mut reader = BufReader::new(&stream);
+    loop {
+        match frame::read_blocking::<Reply>(&mut reader)? {
+            Reply::Output { stream, data } => on_output(stream, &data),
+            Reply::Done(response) => return Ok(response),
+            Reply::Error(error) => return Err(ClientError::Daemon(error)),
+        }
+    }
+}
+
+/// Connects, starting the daemon first if none answers.
+pub fn connect_or_start(paths: &UnitPaths) -> Result<UnixStream, ClientError> {
+    match connect(paths) {
+        Err(ClientError::NotRunning { .. }) => {}
+        other => return other,
+    }
+    match start_daemon(paths) {
+        Ok(_) => connect(paths),
+        Err(ClientError::Start(why)) if why.contains("already running") => {
+            // Another `lucky hook` started it a moment ago: wait for its socket.
+            wait_for_socket(paths, Duration::from_secs(10))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn wait_for_socket(paths: &UnitPaths, limit: Duration) -> Result<UnixStream, ClientError> {
+    let deadline = Instant::now() + limit;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match connect(paths) {
+            Err(ClientError::NotRunning { .. }) if Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Starts a detached daemon for `paths` and waits until it listens. Returns its pid.
+///
+/// The child runs `lucky daemon start --foreground --notify-ready` in its own process
+/// group and writes one line to its stdout once its socket accepts connections (or why it
+/// could not start): no polling, no fixed sleep.
+pub fn start_daemon(paths: &UnitPaths) -> Result<u32, ClientError> {
+    let exe = std::env::current_exe()
+        .map_err(|e| ClientError::Start(format!("cannot find the lucky binary: {e}")))?;
+    let mut cmd = Command::new(exe);
+    cmd.args(["daemon", "start", "--foreground", "--notify-ready"])
+        .env("LUCKY_SOCKET", &paths.socket)
+        .env("LUCKY_DATA_DIR", &paths.data_dir)
+        .env("JUJU_UNIT_NAME", &paths.unit)
+        // The hook that happened to start the daemon is not the daemon's context.
+        .env_remove("LUCKY_CONTEXT")
+        .env_remove("JUJU_CONTEXT_ID")
+        .current_dir(Path::new("/"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| ClientError::Start(format!("cannot run the lucky binary: {e}")))?;
+    // One line only: the daemon keeps its end open for its whole life.
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut line);
+    }
+    let line = line.trim();
+    if let Some(pid) = line.strip_prefix("ready ") {
+        return Ok(pid.parse().unwrap_or(child.id()));
+    }
+    // It exited before listening: reap it and report what it said.
+    let status = child.wait().ok();
+    let why = line.strip_prefix("error ").unwrap_or(line);
+    Err(ClientError::Start(if why.is_empty() {
+        format!("the daemon exited at start-up ({status:?}) without saying why")
+    } else {
+        why.to_string()
+    }))
+}

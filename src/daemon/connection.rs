@@ -1,0 +1,115 @@
+//! One client connection: hello, then requests, each answered by output frames and one
+//! final frame. Nothing a client sends can take the daemon down: bad frames get an error
+//! reply (when one can still be sent) and the connection is closed.
+
+use super::Daemon;
+use super::handlers::{self, Caller};
+use super::output::OutputSink;
+use crate::protocol::frame::{self, FrameError};
+use crate::protocol::{ErrorKind, ErrorReply, Hello, PROTOCOL_VERSION, Reply, Request};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::BufReader;
+use tokio::net::UnixStream;
+use tokio::net::unix::OwnedWriteHalf;
+use tokio::sync::mpsc;
+
+/// A client that connects and says nothing is dropped after this long.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub async fn serve(daemon: Arc<Daemon>, stream: UnixStream) {
+    let (read, mut write) = stream.into_split();
+    let mut read = BufReader::new(read);
+    let mut buf = Vec::new();
+
+    let hello: Hello =
+        match tokio::time::timeout(HELLO_TIMEOUT, frame::read_async(&mut read, &mut buf)).await {
+            Ok(Ok(hello)) => hello,
+            Ok(Err(FrameError::Closed)) => return,
+            Ok(Err(e)) => return refuse(&mut write, &e).await,
+            Err(_) => return,
+        };
+    if hello.protocol != PROTOCOL_VERSION {
+        let message = format!(
+            "version mismatch: this lucky CLI ({}) speaks protocol {} but the daemon (lucky {}) speaks protocol {}; restart the daemon with the same binary (`lucky daemon stop`, then `lucky daemon start`)",
+            hello.version,
+            hello.protocol,
+            env!("CARGO_PKG_VERSION"),
+            PROTOCOL_VERSION
+        );
+        let _ = send(
+            &mut write,
+            &Reply::Error(ErrorReply::new(ErrorKind::VersionMismatch, message)),
+        )
+        .await;
+        return;
+    }
+    let caller = Caller {
+        context: hello
+            .context
+            .as_deref()
+            .and_then(|t| daemon.contexts.lookup(t)),
+    };
+
+    loop {
+        let request: Request = match frame::read_async(&mut read, &mut buf).await {
+            Ok(r) => r,
+            Err(FrameError::Closed) => return,
+            Err(e) => return refuse(&mut write, &e).await,
+        };
+        tracing::debug!(request = request.name(), "request");
+        if !answer(&daemon, &caller, request, &mut write).await {
+            return;
+        }
+    }
+}
+
+/// Runs one request, forwarding its output; false when the client is gone.
+async fn answer(
+    daemon: &Arc<Daemon>,
+    caller: &Caller,
+    request: Request,
+    write: &mut OwnedWriteHalf,
+) -> bool {
+    let (tx, mut rx) = mpsc::channel::<Reply>(64);
+    let out = OutputSink::new(tx);
+    // The handler owns the sink, so the channel closes when the handler is done.
+    let work = handlers::handle(daemon, caller, request, out);
+    tokio::pin!(work);
+    let mut client_alive = true;
+    let result = loop {
+        tokio::select! {
+            result = &mut work => break result,
+            Some(reply) = rx.recv() => {
+                // The work goes on even if the client left (a killed hook process must
+                // not leave a half-run script behind); its output is then dropped.
+                if client_alive && send(write, &reply).await.is_err() {
+                    client_alive = false;
+                }
+            }
+        }
+    };
+    while let Some(reply) = rx.recv().await {
+        if client_alive && send(write, &reply).await.is_err() {
+            client_alive = false;
+        }
+    }
+    let last = match result {
+        Ok(response) => Reply::Done(response),
+        Err(error) => Reply::Error(error),
+    };
+    client_alive && send(write, &last).await.is_ok()
+}
+
+async fn refuse(write: &mut OwnedWriteHalf, error: &FrameError) {
+    tracing::debug!(%error, "refusing a malformed frame");
+    let reply = Reply::Error(ErrorReply::new(
+        ErrorKind::Protocol,
+        format!("protocol error: {error}"),
+    ));
+    let _ = send(write, &reply).await;
+}
+
+async fn send(write: &mut OwnedWriteHalf, reply: &Reply) -> Result<(), FrameError> {
+    frame::write_async(write, reply).await
+}

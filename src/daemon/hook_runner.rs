@@ -1,0 +1,169 @@
+//! Running a hook: the per-unit hook lock, the charm's entries in order, async joins.
+
+use super::Daemon;
+use super::contexts::HookContext;
+use super::output::OutputSink;
+use super::scripts::{self, ScriptEnv, ScriptFailure};
+use crate::charm::lucky_yaml::{self, ScriptEntry};
+use crate::protocol::{ErrorKind, ErrorReply, HookSummary};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::task::JoinHandle;
+
+/// Runs the scripts lucky.yaml lists for `hook`. Waits for any hook already running.
+pub async fn run_hook(
+    daemon: &Arc<Daemon>,
+    hook: &str,
+    env: BTreeMap<String, String>,
+    out: &OutputSink,
+) -> Result<HookSummary, ErrorReply> {
+    let _hook_lock = daemon.hook_lock.lock().await;
+    if daemon.is_shutting_down() {
+        // Nothing has run: the client may safely retry against the next daemon.
+        return Err(ErrorReply::new(
+            ErrorKind::ShuttingDown,
+            "the lucky daemon is stopping and runs no new hook",
+        ));
+    }
+    let charm_dir = charm_dir(&env)?;
+    let yaml = lucky_yaml::load(&charm_dir)
+        .map_err(|e| ErrorReply::new(ErrorKind::Charm, e.to_string()))?;
+    let entries = yaml.hooks.get(hook).cloned().unwrap_or_default();
+    daemon.hooks_run.fetch_add(1, Ordering::Relaxed);
+    if entries.is_empty() {
+        tracing::info!(hook, "hook has no scripts in lucky.yaml");
+        return Ok(HookSummary {
+            hook: hook.to_string(),
+            scripts_run: 0,
+        });
+    }
+    let guard = daemon.contexts.register(hook, env);
+    *daemon.running_hook_name() = Some(hook.to_string());
+    tracing::info!(hook, scripts = entries.len(), "hook started");
+    let result = run_entries(daemon, &guard.context, &charm_dir, &entries, out).await;
+    *daemon.running_hook_name() = None;
+    drop(guard);
+    match result {
+        Ok(scripts_run) => {
+            tracing::info!(hook, scripts_run, "hook succeeded");
+            Ok(HookSummary {
+                hook: hook.to_string(),
+                scripts_run,
+            })
+        }
+        Err(failure) => {
+            tracing::warn!(hook, %failure, "hook failed");
+            Err(ErrorReply::new(
+                ErrorKind::ScriptFailed,
+                failure.to_string(),
+            ))
+        }
+    }
+}
+
+fn charm_dir(env: &BTreeMap<String, String>) -> Result<PathBuf, ErrorReply> {
+    env.get("JUJU_CHARM_DIR")
+        .or_else(|| env.get("CHARM_DIR"))
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .ok_or_else(|| {
+            ErrorReply::new(
+                ErrorKind::BadRequest,
+                "neither JUJU_CHARM_DIR nor CHARM_DIR is set: run `lucky hook` from a Juju hook",
+            )
+        })
+}
+
+/// Runs `entries` in order in `context`; an `async` entry runs alongside the next ones and
+/// is joined before returning. The first failure stops the entries after it.
+pub async fn run_entries(
+    daemon: &Arc<Daemon>,
+    context: &Arc<HookContext>,
+    charm_dir: &std::path::Path,
+    entries: &[ScriptEntry],
+    out: &OutputSink,
+) -> Result<u32, ScriptFailure> {
+    let mut background: Vec<JoinHandle<Result<(), ScriptFailure>>> = Vec::new();
+    let mut first_failure: Option<ScriptFailure> = None;
+    let mut ran = 0u32;
+    for entry in entries {
+        if let Some(failed) = take_finished_failure(&mut background).await {
+            first_failure = Some(failed);
+            break;
+        }
+        ran += 1;
+        if entry.is_async {
+            let (daemon, context, charm_dir, entry, out) = (
+                Arc::clone(daemon),
+                Arc::clone(context),
+                charm_dir.to_path_buf(),
+                entry.clone(),
+                out.clone(),
+            );
+            background.push(tokio::spawn(async move {
+                run_one(&daemon, &context, &charm_dir, &entry, &out).await
+            }));
+        } else if let Err(failed) = run_one(daemon, context, charm_dir, entry, out).await {
+            first_failure = Some(failed);
+            break;
+        }
+    }
+    for handle in background {
+        let joined = handle.await.unwrap_or_else(|e| {
+            Err(ScriptFailure {
+                script: "async script".into(),
+                line: 0,
+                cause: format!("task failed: {e}"),
+            })
+        });
+        if let (Err(failed), None) = (joined, &first_failure) {
+            first_failure = Some(failed);
+        }
+    }
+    match first_failure {
+        Some(failed) => Err(failed),
+        None => Ok(ran),
+    }
+}
+
+/// The failure of an async script that has already finished, if any.
+async fn take_finished_failure(
+    background: &mut Vec<JoinHandle<Result<(), ScriptFailure>>>,
+) -> Option<ScriptFailure> {
+    let mut i = 0;
+    while i < background.len() {
+        if background[i].is_finished() {
+            let handle = background.swap_remove(i);
+            if let Ok(Err(failed)) = handle.await {
+                return Some(failed);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+async fn run_one(
+    daemon: &Daemon,
+    context: &HookContext,
+    charm_dir: &std::path::Path,
+    entry: &ScriptEntry,
+    out: &OutputSink,
+) -> Result<(), ScriptFailure> {
+    let env = ScriptEnv {
+        socket: &daemon.paths.socket,
+        lucky_bin_dir: &daemon.lucky_bin_dir,
+        charm_dir,
+    };
+    let result = scripts::run_host(entry, context, &env, out).await;
+    match &result {
+        Ok(()) => tracing::debug!(hook = %context.hook, script = %entry.id, "script succeeded"),
+        Err(f) => {
+            tracing::warn!(hook = %context.hook, script = %entry.id, failure = %f, "script failed")
+        }
+    }
+    result
+}

@@ -1,0 +1,72 @@
+//! The per-unit daemon: owns the socket, runs hooks, serves script calls.
+
+pub mod connection;
+pub mod contexts;
+pub mod handlers;
+pub mod hook_runner;
+pub mod logging;
+pub mod output;
+pub mod scripts;
+pub mod server;
+
+use crate::unit::UnitPaths;
+use contexts::Contexts;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+use tokio::sync::Notify;
+
+/// Everything the daemon's tasks share.
+pub struct Daemon {
+    pub paths: UnitPaths,
+    pub started: Instant,
+    /// One hook at a time per unit; FIFO, so hooks run in arrival order.
+    pub hook_lock: tokio::sync::Mutex<()>,
+    pub contexts: Contexts,
+    pub hooks_run: AtomicU64,
+    pub lucky_bin_dir: PathBuf,
+    running_hook: Mutex<Option<String>>,
+    shutting_down: AtomicBool,
+    shutdown: Notify,
+}
+
+impl Daemon {
+    pub fn new(paths: UnitPaths, lucky_bin_dir: PathBuf) -> Self {
+        Self {
+            paths,
+            started: Instant::now(),
+            hook_lock: tokio::sync::Mutex::new(()),
+            contexts: Contexts::default(),
+            hooks_run: AtomicU64::new(0),
+            lucky_bin_dir,
+            running_hook: Mutex::new(None),
+            shutting_down: AtomicBool::new(false),
+            shutdown: Notify::new(),
+        }
+    }
+
+    pub fn running_hook_name(&self) -> MutexGuard<'_, Option<String>> {
+        self.running_hook
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Asks the daemon to stop once the running hook (if any) has finished.
+    pub fn request_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        self.shutdown.notify_one();
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    pub async fn shutdown_requested(&self) {
+        if !self.is_shutting_down() {
+            self.shutdown.notified().await;
+        }
+    }
+}
+
+pub use server::run_foreground;

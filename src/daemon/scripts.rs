@@ -1,0 +1,143 @@
+//! How a host script is started, and the environment it gets.
+
+use super::contexts::HookContext;
+use super::output::OutputSink;
+use crate::charm::lucky_yaml::{ScriptEntry, ScriptKind};
+use crate::protocol::Stream;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use tokio::process::Command;
+
+/// What a script needs from the daemon besides its hook context.
+pub struct ScriptEnv<'a> {
+    pub socket: &'a Path,
+    /// Folder holding a `lucky` link to the daemon's own binary, put first on PATH.
+    pub lucky_bin_dir: &'a Path,
+    pub charm_dir: &'a Path,
+}
+
+/// Why a script did not succeed, phrased for the hook's one-line error.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{script} (lucky.yaml line {line}) {cause}")]
+pub struct ScriptFailure {
+    pub script: String,
+    pub line: u64,
+    pub cause: String,
+}
+
+impl ScriptFailure {
+    pub fn new(entry: &ScriptEntry, cause: impl Into<String>) -> Self {
+        Self {
+            script: entry.kind.describe(),
+            line: entry.line,
+            cause: cause.into(),
+        }
+    }
+}
+
+/// Runs one host script to completion, streaming its output.
+pub async fn run_host(
+    entry: &ScriptEntry,
+    context: &HookContext,
+    env: &ScriptEnv<'_>,
+    out: &OutputSink,
+) -> Result<(), ScriptFailure> {
+    let mut cmd = match &entry.kind {
+        ScriptKind::Host { path, .. } => {
+            let mut cmd = Command::new(path);
+            cmd.args(&entry.args);
+            cmd
+        }
+        ScriptKind::InlineHost { script, shell } => {
+            let (program, shell_args) = shell
+                .split_first()
+                .ok_or_else(|| ScriptFailure::new(entry, "has an empty shell-command"))?;
+            let mut cmd = Command::new(program);
+            // `sh -c SCRIPT NAME ARGS…`: NAME becomes $0, ARGS $1…
+            cmd.args(shell_args)
+                .arg(script)
+                .arg(&entry.id)
+                .args(&entry.args);
+            cmd
+        }
+        ScriptKind::Container { .. } | ScriptKind::InlineContainer { .. } => {
+            return Err(ScriptFailure::new(
+                entry,
+                "cannot run: container scripts are not supported yet",
+            ));
+        }
+    };
+    cmd.env_clear()
+        .envs(script_env(entry, context, env))
+        .current_dir(env.charm_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| ScriptFailure::new(entry, format!("could not be started: {e}")))?;
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let pump_out = async {
+        if let Some(s) = stdout {
+            out.pump(Stream::Stdout, s).await;
+        }
+    };
+    let pump_err = async {
+        if let Some(s) = stderr {
+            out.pump(Stream::Stderr, s).await;
+        }
+    };
+    let (status, (), ()) = tokio::join!(child.wait(), pump_out, pump_err);
+    let status = status.map_err(|e| ScriptFailure::new(entry, format!("was lost: {e}")))?;
+    check_status(entry, status)
+}
+
+fn check_status(entry: &ScriptEntry, status: ExitStatus) -> Result<(), ScriptFailure> {
+    if status.success() {
+        return Ok(());
+    }
+    let cause = match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(signal)) => format!("was killed by signal {signal}"),
+        (None, None) => format!("ended abnormally ({status})"),
+    };
+    Err(ScriptFailure::new(entry, cause))
+}
+
+/// The forwarded hook environment, plus what a script needs to reach the daemon.
+pub fn script_env(
+    entry: &ScriptEntry,
+    context: &HookContext,
+    env: &ScriptEnv<'_>,
+) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = context
+        .env
+        .iter()
+        .filter(|(k, _)| k.as_str() != "PATH")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut path: Vec<PathBuf> = vec![env.lucky_bin_dir.to_path_buf(), env.charm_dir.join("bin")];
+    match context.var("PATH") {
+        Some(p) => path.extend(std::env::split_paths(p)),
+        None => path.extend(["/usr/local/bin", "/usr/bin", "/bin"].map(PathBuf::from)),
+    }
+    let path = std::env::join_paths(path)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let charm_dir = env.charm_dir.to_string_lossy().into_owned();
+    vars.extend([
+        ("PATH".to_string(), path),
+        ("CHARM_DIR".to_string(), charm_dir.clone()),
+        ("JUJU_CHARM_DIR".to_string(), charm_dir),
+        ("LUCKY_HOOK".to_string(), context.hook.clone()),
+        ("LUCKY_SCRIPT_ID".to_string(), entry.id.clone()),
+        (
+            "LUCKY_SOCKET".to_string(),
+            env.socket.to_string_lossy().into_owned(),
+        ),
+        ("LUCKY_CONTEXT".to_string(), context.token.clone()),
+    ]);
+    vars
+}

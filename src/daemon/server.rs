@@ -1,0 +1,191 @@
+//! The daemon's life: single-instance lock, socket, accept loop, clean shutdown.
+
+use super::Daemon;
+use super::connection;
+use super::logging;
+use crate::unit::UnitPaths;
+use anyhow::{Context, Result, bail};
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::UnixListener;
+use tokio::signal::unix::{SignalKind, signal};
+
+/// Name of the link to our own binary that scripts find first on PATH.
+const BIN_DIR: &str = "bin";
+
+/// Runs the daemon in this process until it is asked to stop.
+///
+/// `on_ready` is called once the socket accepts connections (or with the reason it
+/// cannot start), so whoever started us knows without polling.
+pub fn run_foreground(
+    paths: UnitPaths,
+    log_to_stderr: bool,
+    on_ready: impl FnOnce(Result<(), String>),
+) -> Result<()> {
+    let started = prepare(&paths, log_to_stderr);
+    let (lock, bin_dir) = match started {
+        Ok(v) => v,
+        Err(e) => {
+            on_ready(Err(format!("{e:#}")));
+            return Err(e);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(async {
+        let listener = match bind(&paths.socket) {
+            Ok(l) => l,
+            Err(e) => {
+                on_ready(Err(format!("{e:#}")));
+                return Err(e);
+            }
+        };
+        tracing::info!(
+            unit = %paths.unit,
+            socket = %paths.socket.display(),
+            pid = std::process::id(),
+            version = env!("CARGO_PKG_VERSION"),
+            "daemon started"
+        );
+        on_ready(Ok(()));
+        let daemon = Arc::new(Daemon::new(paths.clone(), bin_dir));
+        serve(&daemon, listener).await
+    });
+    let _ = fs::remove_file(&paths.socket);
+    tracing::info!("daemon stopped");
+    drop(lock);
+    result
+}
+
+/// Everything that must hold before we listen: data dir, the unit's lock, logging.
+fn prepare(paths: &UnitPaths, log_to_stderr: bool) -> Result<(File, PathBuf)> {
+    let level = logging::level_from_env()?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&paths.data_dir)
+        .with_context(|| format!("cannot create data dir {}", paths.data_dir.display()))?;
+    let lock = take_unit_lock(paths)?;
+    logging::init(&paths.data_dir, level, log_to_stderr)?;
+    let bin_dir = link_own_binary(&paths.data_dir)?;
+    Ok((lock, bin_dir))
+}
+
+/// One daemon per unit: an exclusive lock on `daemon.lock` in the data dir, held for the
+/// daemon's life (the kernel drops it if we die, so a crash never blocks a restart).
+fn take_unit_lock(paths: &UnitPaths) -> Result<File> {
+    let path = paths.data_dir.join("daemon.lock");
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            bail!(
+                "a lucky daemon for unit {} is already running (pid {}, socket {})",
+                paths.unit,
+                pid.trim(),
+                paths.socket.display()
+            );
+        }
+        Err(TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+        }
+    }
+    file.set_len(0)?;
+    file.rewind()?;
+    write!(file, "{}", std::process::id())?;
+    Ok(file)
+}
+
+/// `<data>/bin/lucky` → this binary, so scripts call the daemon's own version.
+fn link_own_binary(data_dir: &Path) -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("cannot find the lucky binary's own path")?;
+    let dir = data_dir.join(BIN_DIR);
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let link = dir.join("lucky");
+    let tmp = dir.join(format!(".lucky.{}", std::process::id()));
+    let _ = fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(&exe, &tmp)
+        .and_then(|()| fs::rename(&tmp, &link))
+        .with_context(|| format!("cannot link {} to {}", link.display(), exe.display()))?;
+    Ok(dir)
+}
+
+/// Binds the socket owner-only. We hold the unit lock, so a socket file already there
+/// belongs to a dead daemon: replace it. Binding under a temporary name and renaming
+/// means no client ever sees the socket before its mode is set.
+fn bind(socket: &Path) -> Result<UnixListener> {
+    if let Some(dir) = socket.parent() {
+        fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create socket dir {}", dir.display()))?;
+    }
+    let tmp = socket.with_extension(format!("tmp{}", std::process::id()));
+    let _ = fs::remove_file(&tmp);
+    let listener =
+        UnixListener::bind(&tmp).with_context(|| format!("cannot listen on {}", tmp.display()))?;
+    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot set the mode of {}", tmp.display()))?;
+    if socket.exists() {
+        tracing::info!(socket = %socket.display(), "replacing the stale socket of a dead daemon");
+    }
+    fs::rename(&tmp, socket)
+        .with_context(|| format!("cannot move the socket into place at {}", socket.display()))?;
+    Ok(listener)
+}
+
+async fn serve(daemon: &Arc<Daemon>, listener: UnixListener) -> Result<()> {
+    let mut sigterm = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut sigint = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    // Phase 1: serve until asked to stop.
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => accept(daemon, accepted).await,
+            _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping after the running hook"); daemon.request_shutdown(); }
+            _ = sigint.recv() => { tracing::info!("SIGINT: stopping after the running hook"); daemon.request_shutdown(); }
+            () = daemon.shutdown_requested() => {}
+        }
+        if daemon.is_shutting_down() {
+            break;
+        }
+    }
+    // Phase 2: the running hook's scripts still call us; serve them until it ends.
+    let hook_done = daemon.hook_lock.lock();
+    tokio::pin!(hook_done);
+    loop {
+        tokio::select! {
+            _guard = &mut hook_done => break,
+            accepted = listener.accept() => accept(daemon, accepted).await,
+        }
+    }
+    Ok(())
+}
+
+async fn accept(
+    daemon: &Arc<Daemon>,
+    accepted: std::io::Result<(tokio::net::UnixStream, tokio::net::unix::SocketAddr)>,
+) {
+    match accepted {
+        Ok((stream, _)) => {
+            let daemon = Arc::clone(daemon);
+            tokio::spawn(async move { connection::serve(daemon, stream).await });
+        }
+        Err(e) => {
+            // Out of file descriptors and the like: back off, never exit.
+            tracing::warn!(error = %e, "accept failed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}

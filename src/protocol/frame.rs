@@ -1,0 +1,128 @@
+//! Length-prefixed MessagePack frames, with blocking (CLI) and async (daemon) readers.
+//!
+//! The length is checked before the body is read, so an oversized frame is refused
+//! without allocating for it.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::io::{self, Read, Write};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// Largest body accepted: generous for a hook's environment or a script's output line,
+/// small enough that a hostile client cannot make the daemon allocate much.
+pub const MAX_FRAME_LEN: u32 = 4 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    #[error("connection closed")]
+    Closed,
+    #[error("frame of {0} bytes exceeds the {MAX_FRAME_LEN}-byte limit")]
+    TooLarge(u32),
+    #[error("undecodable frame: {0}")]
+    Decode(#[from] rmp_serde::decode::Error),
+    #[error("cannot encode frame: {0}")]
+    Encode(#[from] rmp_serde::encode::Error),
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+/// Appends one encoded frame to `out` (so several frames can go out in one write).
+pub fn encode_into<T: Serialize>(out: &mut Vec<u8>, msg: &T) -> Result<(), FrameError> {
+    let start = out.len();
+    out.extend_from_slice(&[0; 4]);
+    rmp_serde::encode::write_named(out, msg)?;
+    let len = out.len() - start - 4;
+    if len > MAX_FRAME_LEN as usize {
+        out.truncate(start);
+        return Err(FrameError::TooLarge(u32::try_from(len).unwrap_or(u32::MAX)));
+    }
+    out[start..start + 4].copy_from_slice(&(len as u32).to_be_bytes());
+    Ok(())
+}
+
+pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, FrameError> {
+    let mut out = Vec::with_capacity(128);
+    encode_into(&mut out, msg)?;
+    Ok(out)
+}
+
+fn checked_len(header: [u8; 4]) -> Result<usize, FrameError> {
+    let len = u32::from_be_bytes(header);
+    if len > MAX_FRAME_LEN {
+        return Err(FrameError::TooLarge(len));
+    }
+    Ok(len as usize)
+}
+
+fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, FrameError> {
+    Ok(rmp_serde::from_slice(body)?)
+}
+
+/// Blocking read of one frame; `Closed` on a clean end of stream before a header.
+pub fn read_blocking<T: DeserializeOwned>(r: &mut impl Read) -> Result<T, FrameError> {
+    let mut header = [0u8; 4];
+    match r.read_exact(&mut header) {
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(FrameError::Closed),
+        other => other?,
+    }
+    let mut body = vec![0u8; checked_len(header)?];
+    r.read_exact(&mut body)?;
+    decode(&body)
+}
+
+pub fn write_blocking<T: Serialize>(w: &mut impl Write, msg: &T) -> Result<(), FrameError> {
+    w.write_all(&encode(msg)?)?;
+    Ok(())
+}
+
+/// Async read of one frame, reusing `buf` between frames.
+pub async fn read_async<T: DeserializeOwned>(
+    r: &mut (impl AsyncRead + Unpin),
+    buf: &mut Vec<u8>,
+) -> Result<T, FrameError> {
+    let mut header = [0u8; 4];
+    match r.read_exact(&mut header).await {
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(FrameError::Closed),
+        other => other?,
+    };
+    let len = checked_len(header)?;
+    buf.clear();
+    buf.resize(len, 0);
+    r.read_exact(buf).await?;
+    decode(buf)
+}
+
+pub async fn write_async<T: Serialize>(
+    w: &mut (impl AsyncWrite + Unpin),
+    msg: &T,
+) -> Result<(), FrameError> {
+    w.write_all(&encode(msg)?).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_limits() {
+        let bytes = encode(&("hello", 42u32)).expect("encode");
+        let back: (String, u32) = read_blocking(&mut &bytes[..]).expect("decode");
+        assert_eq!(back, ("hello".to_string(), 42));
+
+        let huge = (MAX_FRAME_LEN + 1).to_be_bytes();
+        let err = read_blocking::<u32>(&mut &huge[..]).expect_err("oversized");
+        assert!(matches!(err, FrameError::TooLarge(n) if n == MAX_FRAME_LEN + 1));
+
+        let empty: &[u8] = &[];
+        assert!(matches!(
+            read_blocking::<u32>(&mut &empty[..]),
+            Err(FrameError::Closed)
+        ));
+        let truncated = [0u8, 0, 0, 9, 1, 2];
+        assert!(matches!(
+            read_blocking::<u32>(&mut &truncated[..]),
+            Err(FrameError::Io(_))
+        ));
+    }
+}

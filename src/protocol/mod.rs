@@ -1,0 +1,17 @@
+//! The wire between the `lucky` CLI and the daemon.
+//!
+//! Every message is one frame: a 4-byte big-endian length, then a MessagePack body
+//! (`frame`). A connection starts with the client's [`Hello`] (protocol version and the
+//! hook context it belongs to); the client may send its first [`Request`] right behind it
+//! without waiting, so a script call costs one round trip. The daemon answers with zero
+//! or more [`Reply::Output`] frames and then exactly one [`Reply::Done`] or
+//! [`Reply::Error`].
+
+pub mod frame;
+pub mod message;
+
+pub use frame::{FrameError, MAX_FRAME_LEN};
+pub use message::*;
+
+/// Bumped whenever a message changes shape. CLI and daemon must agree exactly.
+pub const PROTOCOL_VERSION: u32 = 1;

@@ -1,0 +1,116 @@
+//! Which unit this process serves, and where that unit's daemon keeps its socket and data.
+//!
+//! One daemon per unit: both paths derive from `JUJU_UNIT_NAME` unless `LUCKY_SOCKET` /
+//! `LUCKY_DATA_DIR` say otherwise (tests and scripts inside containers use those).
+
+use anyhow::{Result, bail};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct UnitPaths {
+    /// Juju unit name (`app/0`), or a name derived from the paths when unknown.
+    pub unit: String,
+    pub socket: PathBuf,
+    pub data_dir: PathBuf,
+}
+
+/// `app/0` → `app-0`: safe as one path component.
+pub fn safe_unit_name(unit: &str) -> String {
+    unit.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+impl UnitPaths {
+    pub fn from_env() -> Result<Self> {
+        Self::resolve(
+            std::env::var("JUJU_UNIT_NAME")
+                .ok()
+                .filter(|s| !s.is_empty()),
+            std::env::var_os("LUCKY_SOCKET").map(PathBuf::from),
+            std::env::var_os("LUCKY_DATA_DIR").map(PathBuf::from),
+        )
+    }
+
+    pub fn resolve(
+        unit: Option<String>,
+        socket: Option<PathBuf>,
+        data_dir: Option<PathBuf>,
+    ) -> Result<Self> {
+        let safe = unit.as_deref().map(safe_unit_name);
+        let socket = match (socket, &safe) {
+            (Some(s), _) => s,
+            (None, Some(name)) => PathBuf::from(format!("/run/lucky/{name}.sock")),
+            (None, None) => match only_socket_in("/run/lucky") {
+                Some(s) => s,
+                None => bail!(
+                    "no unit given: set JUJU_UNIT_NAME (e.g. app/0) or LUCKY_SOCKET to the daemon's socket"
+                ),
+            },
+        };
+        let data_dir = match (data_dir, &safe) {
+            (Some(d), _) => d,
+            (None, Some(name)) => PathBuf::from(format!("/var/lib/lucky/{name}")),
+            (None, None) => {
+                let stem = socket
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "lucky".into());
+                PathBuf::from(format!("/var/lib/lucky/{stem}"))
+            }
+        };
+        let unit = unit.unwrap_or_else(|| {
+            data_dir
+                .file_name()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
+        Ok(Self {
+            unit,
+            socket,
+            data_dir,
+        })
+    }
+}
+
+/// An operator on a machine with a single unit need not name it.
+fn only_socket_in(dir: &str) -> Option<PathBuf> {
+    let mut found = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "sock"));
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_derive_from_unit_name() {
+        let p = UnitPaths::resolve(Some("my-app/12".into()), None, None).expect("resolve");
+        assert_eq!(p.socket, PathBuf::from("/run/lucky/my-app-12.sock"));
+        assert_eq!(p.data_dir, PathBuf::from("/var/lib/lucky/my-app-12"));
+        assert_eq!(p.unit, "my-app/12");
+        assert_eq!(safe_unit_name("../x/0"), "---x-0");
+    }
+
+    #[test]
+    fn overrides_win() {
+        let p = UnitPaths::resolve(
+            Some("a/0".into()),
+            Some("/tmp/s.sock".into()),
+            Some("/tmp/d".into()),
+        )
+        .expect("resolve");
+        assert_eq!(p.socket, PathBuf::from("/tmp/s.sock"));
+        assert_eq!(p.data_dir, PathBuf::from("/tmp/d"));
+    }
+}
