@@ -9,6 +9,7 @@ pub mod output;
 pub mod scripts;
 pub mod server;
 
+use crate::state::Store;
 use crate::unit::UnitPaths;
 use contexts::Contexts;
 use std::path::PathBuf;
@@ -26,13 +27,15 @@ pub struct Daemon {
     pub contexts: Contexts,
     pub hooks_run: AtomicU64,
     pub lucky_bin_dir: PathBuf,
+    /// The unit's durable state documents.
+    pub store: Store,
     running_hook: Mutex<Option<String>>,
     shutting_down: AtomicBool,
     shutdown: Notify,
 }
 
 impl Daemon {
-    pub fn new(paths: UnitPaths, lucky_bin_dir: PathBuf) -> Self {
+    pub fn new(paths: UnitPaths, lucky_bin_dir: PathBuf, store: Store) -> Self {
         Self {
             paths,
             started: Instant::now(),
@@ -40,6 +43,7 @@ impl Daemon {
             contexts: Contexts::default(),
             hooks_run: AtomicU64::new(0),
             lucky_bin_dir,
+            store,
             running_hook: Mutex::new(None),
             shutting_down: AtomicBool::new(false),
             shutdown: Notify::new(),

@@ -3,6 +3,7 @@
 use super::Daemon;
 use super::connection;
 use super::logging;
+use crate::state::Store;
 use crate::unit::UnitPaths;
 use anyhow::{Context, Result, bail};
 use std::fs::{self, File, OpenOptions, TryLockError};
@@ -27,7 +28,7 @@ pub fn run_foreground(
     on_ready: impl FnOnce(Result<(), String>),
 ) -> Result<()> {
     let started = prepare(&paths, log_to_stderr);
-    let (lock, bin_dir) = match started {
+    let (lock, bin_dir, store) = match started {
         Ok(v) => v,
         Err(e) => {
             on_ready(Err(format!("{e:#}")));
@@ -54,7 +55,7 @@ pub fn run_foreground(
             "daemon started"
         );
         on_ready(Ok(()));
-        let daemon = Arc::new(Daemon::new(paths.clone(), bin_dir));
+        let daemon = Arc::new(Daemon::new(paths.clone(), bin_dir, store));
         serve(&daemon, listener).await
     });
     let _ = fs::remove_file(&paths.socket);
@@ -64,7 +65,7 @@ pub fn run_foreground(
 }
 
 /// Everything that must hold before we listen: data dir, the unit's lock, logging.
-fn prepare(paths: &UnitPaths, log_to_stderr: bool) -> Result<(File, PathBuf)> {
+fn prepare(paths: &UnitPaths, log_to_stderr: bool) -> Result<(File, PathBuf, Store)> {
     let level = logging::level_from_env()?;
     fs::DirBuilder::new()
         .recursive(true)
@@ -74,7 +75,8 @@ fn prepare(paths: &UnitPaths, log_to_stderr: bool) -> Result<(File, PathBuf)> {
     let lock = take_unit_lock(paths)?;
     logging::init(&paths.data_dir, level, log_to_stderr)?;
     let bin_dir = link_own_binary(&paths.data_dir)?;
-    Ok((lock, bin_dir))
+    let store = Store::open(&paths.data_dir)?;
+    Ok((lock, bin_dir, store))
 }
 
 /// One daemon per unit: an exclusive lock on `daemon.lock` in the data dir, held for the
