@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The test suite, from a fresh machine: installs what the tests need, starts a private
+# Docker engine for them, runs every check CI runs, and stops the engine again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_packages=()
+command -v shellcheck >/dev/null 2>&1 || need_packages+=(shellcheck)
+command -v dockerd >/dev/null 2>&1 || need_packages+=(docker.io)
+[ -x /bin/busybox ] || need_packages+=(busybox-static)
+command -v musl-gcc >/dev/null 2>&1 || need_packages+=(musl-tools)
+command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
+if [ "${#need_packages[@]}" -gt 0 ]; then
+  echo "[tests] installing ${need_packages[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
+fi
+rustup target list --installed | grep -qx x86_64-unknown-linux-musl \
+  || rustup target add x86_64-unknown-linux-musl
+
+if [ -x tests/support/docker-engine.sh ]; then
+  tests/support/docker-engine.sh start
+  trap 'tests/support/docker-engine.sh stop' EXIT
+  export DOCKER_HOST=unix:///run/lucky-test-docker.sock
+fi
+
+echo "[tests] cargo fmt --check"
+cargo fmt --all -- --check
+echo "[tests] cargo clippy"
+cargo clippy --all-targets --quiet -- -D warnings
+echo "[tests] shellcheck"
+git ls-files -z '*.sh' .ci/run | xargs -0 shellcheck
+echo "[tests] cargo test"
+cargo test --all-targets

@@ -1,0 +1,394 @@
+//! The spine, end to end through the real binary: `lucky hook` → daemon → scripts.
+
+mod support;
+
+use lucky::protocol::{self, ErrorKind, Hello, Reply, Request};
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+use support::{Unit, stderr, stdout, wait_for};
+
+#[test]
+fn hook_runs_scripts_in_order_with_args_env_and_output() {
+    let unit = Unit::new();
+    unit.host_script(
+        "first.sh",
+        r#"echo "first args=$# [$1] [$2]"; echo "first to stderr" >&2"#,
+    );
+    unit.host_script(
+        "second.sh",
+        r#"echo "second hook=$LUCKY_HOOK id=$LUCKY_SCRIPT_ID unit=$JUJU_UNIT_NAME ctx=${LUCKY_CONTEXT:+set} socket=$LUCKY_SOCKET charm=$CHARM_DIR pwd=$(pwd)""#,
+    );
+    unit.lucky_yaml(
+        r#"hooks:
+  install:
+    - host-script: first.sh
+      args: ["a b", "c"]
+    - host-script: second.sh
+    - inline-host-script: |
+        echo "third $0 $1"; command -v lucky
+      args: ["x"]
+"#,
+    );
+    let out = unit.hook("install");
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let charm = unit.charm();
+    let expected = format!(
+        "first args=2 [a b] [c]\nsecond hook=install id=second.sh unit=app/0 ctx=set socket={} charm={} pwd={}\nthird install#inline-1 x\n{}\n",
+        unit.socket().display(),
+        charm.display(),
+        charm.display(),
+        unit.data_dir().join("bin/lucky").display()
+    );
+    assert_eq!(stdout(&out), expected);
+    assert_eq!(stderr(&out), "first to stderr\n");
+}
+
+#[test]
+fn failing_script_stops_the_hook_and_is_named() {
+    let unit = Unit::new();
+    unit.host_script("ok.sh", "echo ok");
+    unit.host_script("fail.sh", "echo failing; exit 3");
+    unit.host_script("never.sh", "touch \"$LUCKY_TEST_DIR/never-ran\"");
+    unit.lucky_yaml(
+        "hooks:\n  start:\n    - host-script: ok.sh\n    - host-script: fail.sh\n    - host-script: never.sh\n",
+    );
+    let out = unit.hook("start");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "ok\nfailing\n");
+    assert_eq!(
+        stderr(&out),
+        "lucky: hook start failed: host script fail.sh (lucky.yaml line 4) exited with status 3\n"
+    );
+    assert!(!unit.path("never-ran").exists());
+}
+
+#[test]
+fn async_scripts_overlap_and_are_joined() {
+    let unit = Unit::new();
+    // The async script can only finish once the next script has run: it proves overlap.
+    unit.host_script(
+        "slow.sh",
+        r#"i=0; while [ ! -e "$LUCKY_TEST_DIR/b-done" ]; do i=$((i+1)); [ $i -gt 500 ] && exit 7; sleep 0.01; done
+sleep 0.2; touch "$LUCKY_TEST_DIR/a-done""#,
+    );
+    unit.host_script("quick.sh", r#"touch "$LUCKY_TEST_DIR/b-done""#);
+    unit.lucky_yaml(
+        "hooks:\n  config-changed:\n    - host-script: slow.sh\n      async: true\n    - host-script: quick.sh\n",
+    );
+    let out = unit.hook("config-changed");
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    assert!(
+        unit.path("a-done").exists(),
+        "the hook returned before its async script finished"
+    );
+}
+
+#[test]
+fn failing_async_script_fails_the_hook() {
+    let unit = Unit::new();
+    unit.host_script("bad.sh", "sleep 0.1; exit 4");
+    unit.host_script("good.sh", "echo good");
+    unit.lucky_yaml(
+        "hooks:\n  install:\n    - host-script: bad.sh\n      async: true\n    - host-script: good.sh\n",
+    );
+    let out = unit.hook("install");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("host script bad.sh (lucky.yaml line 3) exited with status 4"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn concurrent_hooks_are_serialized() {
+    let unit = Unit::new();
+    unit.host_script(
+        "log.sh",
+        r#"echo "start $$" >> "$LUCKY_TEST_DIR/log"; sleep 0.02; echo "end $$" >> "$LUCKY_TEST_DIR/log""#,
+    );
+    unit.lucky_yaml("hooks:\n  update-status:\n    - host-script: log.sh\n");
+    // Every `lucky hook` starts with no daemon: they race to start it, too.
+    let children: Vec<_> = (0..20)
+        .map(|_| {
+            unit.command(&["hook", "update-status"])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().expect("wait");
+        assert!(out.status.success(), "stderr: {}", stderr(&out));
+    }
+    let log = unit.read("log");
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 40, "{log}");
+    for pair in lines.chunks(2) {
+        assert!(
+            pair[0].strip_prefix("start ") == pair[1].strip_prefix("end "),
+            "hooks overlapped:\n{log}"
+        );
+    }
+}
+
+#[test]
+fn hook_starts_the_daemon_and_recovers_from_a_killed_one() {
+    let unit = Unit::new();
+    unit.host_script("hi.sh", "echo hi");
+    unit.lucky_yaml("hooks:\n  install:\n    - host-script: hi.sh\n");
+    assert!(unit.daemon_pid().is_none());
+    let out = unit.hook("install");
+    assert_eq!(stdout(&out), "hi\n", "stderr: {}", stderr(&out));
+    let pid = unit
+        .daemon_pid()
+        .expect("daemon running after the first hook");
+
+    std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .expect("kill");
+    wait_for("the daemon to die", Duration::from_secs(5), || {
+        !support::process_alive(pid)
+    });
+    assert!(
+        unit.socket().exists(),
+        "SIGKILL leaves the socket file behind"
+    );
+
+    let out = unit.hook("install");
+    assert_eq!(stdout(&out), "hi\n", "stderr: {}", stderr(&out));
+    let new_pid = unit.daemon_pid().expect("a new daemon");
+    assert_ne!(new_pid, pid);
+}
+
+#[test]
+fn one_daemon_per_unit() {
+    let unit = Unit::new();
+    let first = unit.lucky(&["daemon", "start"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).starts_with("lucky daemon started for unit app/0"));
+    let second = unit.lucky(&["daemon", "start"]);
+    assert_eq!(second.status.code(), Some(1));
+    let err = stderr(&second);
+    assert!(
+        err.starts_with("lucky: could not start the lucky daemon: a lucky daemon for unit app/0 is already running (pid "),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let stop = unit.lucky(&["daemon", "stop"]);
+    assert_eq!(stdout(&stop), "lucky daemon for unit app/0 stopped\n");
+    assert!(!unit.socket().exists());
+    let status = unit.lucky(&["daemon", "status"]);
+    assert_eq!(status.status.code(), Some(1));
+    assert!(stderr(&status).contains("no lucky daemon is running for unit app/0"));
+}
+
+#[test]
+fn hook_without_scripts_succeeds_quietly() {
+    let unit = Unit::new();
+    unit.lucky_yaml("hooks: {}\n");
+    let out = unit.hook("leader-elected");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn a_script_can_call_the_daemon_during_its_hook() {
+    let unit = Unit::new();
+    unit.host_script("ask.sh", "lucky daemon status | grep hook");
+    unit.lucky_yaml("hooks:\n  start:\n    - host-script: ask.sh\n");
+    let out = unit.hook("start");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "hooks run: 1\nrunning hook: start\ncaller's hook: start\n"
+    );
+}
+
+#[test]
+fn bad_lucky_yaml_gives_one_line_errors() {
+    let unit = Unit::new();
+    unit.host_script("a.sh", "true");
+    let yaml = unit.charm().join("lucky.yaml");
+    let cases = [
+        (
+            "hooks:\n  install:\n    - host-script: a.sh\n      colour: red\n",
+            "4: unknown field `colour`",
+        ),
+        (
+            "hooks:\n  install:\n    - host-script: a.sh\n      inline-host-script: echo\n",
+            "3: hook \"install\": entry has `host-script` and `inline-host-script`",
+        ),
+        ("hooks:\n  install: [\n", "2: "),
+        (
+            "hooks:\n  install:\n    - host-script: missing.sh\n",
+            "3: hook \"install\": key `host-script`: host_scripts/missing.sh does not exist",
+        ),
+    ];
+    for (text, expected) in cases {
+        unit.lucky_yaml(text);
+        let out = unit.hook("install");
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        let err = stderr(&out);
+        let prefix = format!("lucky: hook install failed: {}:{expected}", yaml.display());
+        assert!(
+            err.starts_with(&prefix),
+            "{text:?}\n got: {err}\nwant: {prefix}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    std::fs::remove_file(&yaml).expect("rm");
+    let out = unit.hook("install");
+    assert!(
+        stderr(&out).contains("lucky.yaml: not found"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Opens a raw connection to the unit's daemon, starting it first.
+fn raw_connection(unit: &Unit) -> UnixStream {
+    let out = unit.lucky(&["daemon", "start"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    UnixStream::connect(unit.socket()).expect("connect")
+}
+
+fn read_reply(stream: &mut UnixStream) -> Option<Reply> {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    protocol::frame::read_blocking(stream).ok()
+}
+
+fn hello(protocol_version: u32) -> Vec<u8> {
+    protocol::frame::encode(&Hello {
+        protocol: protocol_version,
+        version: "test".into(),
+        context: None,
+    })
+    .expect("encode")
+}
+
+#[test]
+fn bad_frames_are_refused_and_the_daemon_keeps_serving() {
+    let unit = Unit::new();
+
+    // Garbage where a hello should be.
+    let mut s = raw_connection(&unit);
+    s.write_all(&[0, 0, 0, 5, 0xc1, 0xc1, 0xc1, 0xc1, 0xc1])
+        .expect("write");
+    match read_reply(&mut s) {
+        Some(Reply::Error(e)) => {
+            assert_eq!(e.kind, ErrorKind::Protocol);
+            assert!(
+                e.message.starts_with("protocol error: undecodable frame"),
+                "{}",
+                e.message
+            );
+        }
+        other => panic!("expected a protocol error, got {other:?}"),
+    }
+
+    // A frame larger than the limit is refused from its header alone.
+    let mut s = UnixStream::connect(unit.socket()).expect("connect");
+    s.write_all(&u32::MAX.to_be_bytes()).expect("write");
+    match read_reply(&mut s) {
+        Some(Reply::Error(e)) => assert!(e.message.contains("exceeds the"), "{}", e.message),
+        other => panic!("expected a size error, got {other:?}"),
+    }
+
+    // A truncated frame, then the client goes away.
+    let mut s = UnixStream::connect(unit.socket()).expect("connect");
+    s.write_all(&[0, 0, 0, 100, 1, 2, 3]).expect("write");
+    drop(s);
+
+    // A valid hello followed by a request of the wrong shape.
+    let mut s = UnixStream::connect(unit.socket()).expect("connect");
+    let mut bytes = hello(protocol::PROTOCOL_VERSION);
+    protocol::frame::encode_into(&mut bytes, &("not", "a", "request")).expect("encode");
+    s.write_all(&bytes).expect("write");
+    assert!(matches!(read_reply(&mut s), Some(Reply::Error(e)) if e.kind == ErrorKind::Protocol));
+
+    // Connect and close without a word.
+    drop(UnixStream::connect(unit.socket()).expect("connect"));
+
+    // Still serving.
+    let status = unit.lucky(&["daemon", "status"]);
+    assert!(status.status.success(), "{}", stderr(&status));
+    assert!(stdout(&status).contains("unit: app/0"));
+}
+
+#[test]
+fn protocol_version_mismatch_is_a_clear_error() {
+    let unit = Unit::new();
+    let mut s = raw_connection(&unit);
+    let mut bytes = hello(999);
+    protocol::frame::encode_into(&mut bytes, &Request::DaemonStatus).expect("encode");
+    s.write_all(&bytes).expect("write");
+    match read_reply(&mut s) {
+        Some(Reply::Error(e)) => {
+            assert_eq!(e.kind, ErrorKind::VersionMismatch);
+            assert!(
+                e.message.starts_with(
+                    "version mismatch: this lucky CLI (test) speaks protocol 999 but the daemon"
+                ),
+                "{}",
+                e.message
+            );
+        }
+        other => panic!("expected a version error, got {other:?}"),
+    }
+    // The daemon closed the connection after refusing it.
+    let mut rest = Vec::new();
+    assert_eq!(s.read_to_end(&mut rest).ok(), Some(0));
+}
+
+#[test]
+fn sigterm_waits_for_the_running_hook() {
+    let unit = Unit::new();
+    unit.host_script(
+        "long.sh",
+        r#"touch "$LUCKY_TEST_DIR/started"; sleep 0.5; lucky daemon status >/dev/null && echo finished"#,
+    );
+    unit.lucky_yaml("hooks:\n  stop:\n    - host-script: long.sh\n");
+    let hook = unit
+        .command(&["hook", "stop"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_for("the script to start", Duration::from_secs(5), || {
+        unit.path("started").exists()
+    });
+    let pid = unit.daemon_pid().expect("daemon");
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    let out = hook.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "finished\n");
+    wait_for("the daemon to exit", Duration::from_secs(5), || {
+        !support::process_alive(pid)
+    });
+    assert!(!unit.socket().exists(), "a clean stop removes the socket");
+}
+
+#[test]
+fn unknown_flags_and_commands_are_usage_errors() {
+    let unit = Unit::new();
+    let out = unit.lucky(&["hook", "install", "--bogus"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--bogus"), "{}", stderr(&out));
+    let out = unit.lucky(&["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = unit.lucky(&["hook", "bad/name"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("invalid hook name \"bad/name\""),
+        "{}",
+        stderr(&out)
+    );
+}
