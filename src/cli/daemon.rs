@@ -97,5 +97,8 @@ fn status(paths: &UnitPaths) -> CliResult {
     if let Some(hook) = s.caller_hook {
         println!("caller's hook: {hook}");
     }
+    for problem in s.problems {
+        println!("problem: {problem}");
+    }
     Ok(())
 }

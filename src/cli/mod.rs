@@ -1,9 +1,23 @@
 //! Command-line definitions (clap derive) and the client side of each command group,
 //! one file per group. `main` maps errors to one line on stderr and an exit code.
 
+mod action;
+mod address;
+mod config;
 mod daemon;
 mod hook;
+mod kv;
+mod leader;
+mod log;
+pub mod output;
+mod port;
+mod random;
+mod relation;
+mod status;
 
+use crate::client;
+use crate::protocol::{Request, Response};
+use crate::unit::UnitPaths;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -36,9 +50,38 @@ pub enum Command {
     /// Start, stop or inspect the unit's daemon
     #[command(subcommand)]
     Daemon(daemon::DaemonCommand),
+    /// Set this script's (or --name's) status; the unit shows the most severe
+    SetStatus(status::SetStatusArgs),
+    /// Print charm config: one key, or every key=value
+    GetConfig(config::GetConfigArgs),
+    /// Print the local path of a Juju resource
+    GetResource(config::GetResourceArgs),
+    /// Unit-local key-value store that survives restarts
+    #[command(subcommand)]
+    Kv(kv::KvCommand),
+    /// Leader data and leadership
+    #[command(subcommand)]
+    Leader(leader::LeaderCommand),
+    /// Relation data, units and ids
+    #[command(subcommand)]
+    Relation(relation::RelationCommand),
+    /// Open, close and list the unit's ports
+    #[command(subcommand)]
+    Port(port::PortCommand),
+    /// Print the unit's private address
+    PrivateAddress,
+    /// Print the unit's public address
+    PublicAddress,
+    /// Print a random string, number or free port
+    Random(random::RandomArgs),
+    /// Log a message to Juju's debug log and the daemon log
+    Log(log::LogArgs),
+    /// Action parameters, results and failure (inside an action)
+    #[command(subcommand)]
+    Action(action::ActionCommand),
 }
 
-/// How a command failed: the message is printed as `lucky: <message>`.
+/// How a command failed: printed as `lucky: <message>`, exit `code`.
 pub struct Failure {
     pub message: String,
     pub code: u8,
@@ -55,11 +98,41 @@ impl<E: std::fmt::Display> From<E> for Failure {
 
 pub type CliResult = Result<(), Failure>;
 
+/// Sends one request to the unit's daemon (which must be running).
+pub fn request(request: Request) -> Result<Response, Failure> {
+    let paths = UnitPaths::from_env()?;
+    let stream = client::connect(&paths)?;
+    Ok(client::call(stream, &request, |_, _| {})?)
+}
+
+/// Sends a request whose answer is a value to print.
+pub fn request_value(req: Request) -> Result<serde_json::Value, Failure> {
+    match request(req)? {
+        Response::Value(v) => Ok(v),
+        other => Err(format!("the daemon gave an unexpected answer: {other:?}").into()),
+    }
+}
+
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let result = match cli.command {
         Command::Hook(args) => hook::run(args),
         Command::Daemon(cmd) => daemon::run(cmd),
+        Command::SetStatus(args) => status::run(args),
+        Command::GetConfig(args) => config::get_config(args),
+        Command::GetResource(args) => config::get_resource(args),
+        Command::Kv(cmd) => kv::run(cmd),
+        Command::Leader(cmd) => leader::run(cmd),
+        Command::Relation(cmd) => relation::run(cmd),
+        Command::Port(cmd) => port::run(cmd),
+        Command::PrivateAddress => address::run(false),
+        Command::PublicAddress => address::run(true),
+        Command::Random(args) => random::run(args),
+        Command::Log(args) => log::run(args),
+        Command::Action(cmd) => action::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -68,4 +141,35 @@ pub fn main() -> ExitCode {
             ExitCode::from(failure.code)
         }
     }
+}
+
+/// Help and version print as clap renders them; real usage errors become one line
+/// (`lucky: <what was wrong>`) and exit 2, like every other lucky error.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let rendered = e.render().to_string();
+    // The message is the text before the usage block, possibly over several lines.
+    let message = rendered
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let message = message.trim_start_matches("error: ");
+    eprintln!("lucky: {message} (see `lucky --help`)");
+    ExitCode::from(2)
 }

@@ -45,6 +45,7 @@ pub async fn serve(daemon: Arc<Daemon>, stream: UnixStream) {
         return;
     }
     let caller = Caller {
+        token_given: hello.context.is_some(),
         context: hello
             .context
             .as_deref()

@@ -15,11 +15,36 @@ pub struct HookContext {
     pub hook: String,
     /// The environment Juju gave the hook, forwarded by `lucky hook`.
     pub env: BTreeMap<String, String>,
+    /// The unit agent takes one hook-tool command at a time.
+    pub tool_lock: tokio::sync::Mutex<()>,
+    /// The charm config, fetched once per hook: it cannot change while the hook runs.
+    pub config: tokio::sync::OnceCell<serde_json::Value>,
+    /// `juju-log` calls still in flight: they are off the script's path, but the hook
+    /// waits for them before it ends (its context dies with it).
+    pub pending_logs: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl HookContext {
     pub fn var(&self, key: &str) -> Option<&str> {
         self.env.get(key).map(String::as_str)
+    }
+
+    /// Waits for this context's `juju-log` calls to finish.
+    pub async fn flush_logs(&self) {
+        loop {
+            let pending: Vec<_> = std::mem::take(
+                &mut *self
+                    .pending_logs
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner),
+            );
+            if pending.is_empty() {
+                return;
+            }
+            for handle in pending {
+                let _ = handle.await;
+            }
+        }
     }
 }
 
@@ -51,6 +76,9 @@ impl Contexts {
             token: new_token(),
             hook: hook.to_string(),
             env,
+            tool_lock: tokio::sync::Mutex::new(()),
+            config: tokio::sync::OnceCell::new(),
+            pending_logs: Mutex::new(Vec::new()),
         });
         self.lock()
             .insert(context.token.clone(), Arc::clone(&context));
@@ -62,6 +90,10 @@ impl Contexts {
 
     pub fn lookup(&self, token: &str) -> Option<Arc<HookContext>> {
         self.lock().get(token).cloned()
+    }
+
+    pub fn is_live(&self, token: &str) -> bool {
+        self.lock().contains_key(token)
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::Daemon;
 use super::contexts::HookContext;
+use super::handlers;
 use super::output::OutputSink;
 use super::scripts::{self, ScriptEnv, ScriptFailure};
 use crate::charm::lucky_yaml::{self, ScriptEntry};
@@ -32,17 +33,15 @@ pub async fn run_hook(
         .map_err(|e| ErrorReply::new(ErrorKind::Charm, e.to_string()))?;
     let entries = yaml.hooks.get(hook).cloned().unwrap_or_default();
     daemon.hooks_run.fetch_add(1, Ordering::Relaxed);
-    if entries.is_empty() {
-        tracing::info!(hook, "hook has no scripts in lucky.yaml");
-        return Ok(HookSummary {
-            hook: hook.to_string(),
-            scripts_run: 0,
-        });
-    }
     let guard = daemon.contexts.register(hook, env);
     *daemon.running_hook_name() = Some(hook.to_string());
-    tracing::info!(hook, scripts = entries.len(), "hook started");
+    if entries.is_empty() {
+        tracing::info!(hook, "hook has no scripts in lucky.yaml");
+    } else {
+        tracing::info!(hook, scripts = entries.len(), "hook started");
+    }
     let result = run_entries(daemon, &guard.context, &charm_dir, &entries, out).await;
+    finish_context(daemon, &guard.context).await;
     *daemon.running_hook_name() = None;
     drop(guard);
     match result {
@@ -60,6 +59,22 @@ pub async fn run_hook(
                 failure.to_string(),
             ))
         }
+    }
+}
+
+/// What must happen while a context is still live, after its scripts: pending
+/// `juju-log` calls land, its `maintenance` statuses end, and Juju gets the unit status.
+pub async fn finish_context(daemon: &Daemon, context: &HookContext) {
+    context.flush_logs().await;
+    let token = context.token.clone();
+    let ended = daemon.state.statuses.update(|all| {
+        crate::juju::status::end_maintenance(all, |t| t != token && daemon.contexts.is_live(t))
+    });
+    if let Err(e) = ended {
+        tracing::warn!("cannot update statuses: {e}");
+    }
+    if let Err(e) = handlers::push_unit_status(daemon, context).await {
+        tracing::warn!(hook = %context.hook, "cannot set the unit status: {e}");
     }
 }
 

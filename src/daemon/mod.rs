@@ -9,7 +9,9 @@ pub mod output;
 pub mod scripts;
 pub mod server;
 
+use crate::protocol::WorkloadStatus;
 use crate::state::Store;
+use crate::state::unit::UnitState;
 use crate::unit::UnitPaths;
 use contexts::Contexts;
 use std::path::PathBuf;
@@ -27,8 +29,13 @@ pub struct Daemon {
     pub contexts: Contexts,
     pub hooks_run: AtomicU64,
     pub lucky_bin_dir: PathBuf,
-    /// The unit's durable state documents.
+    /// Where the unit's durable state lives, and its documents.
     pub store: Store,
+    pub state: UnitState,
+    /// Problems found at start-up (a corrupt state file kept aside), for `daemon status`.
+    pub problems: Vec<String>,
+    /// The unit status last given to Juju, so it is only set again when it changes.
+    pub pushed_status: Mutex<Option<(WorkloadStatus, String)>>,
     running_hook: Mutex<Option<String>>,
     shutting_down: AtomicBool,
     shutdown: Notify,
@@ -36,7 +43,15 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn new(paths: UnitPaths, lucky_bin_dir: PathBuf, store: Store) -> Self {
+        let (state, problems) = UnitState::open(&store);
+        let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        for problem in &problems {
+            tracing::error!("{problem}");
+        }
         Self {
+            state,
+            problems,
+            pushed_status: Mutex::new(None),
             paths,
             started: Instant::now(),
             hook_lock: tokio::sync::Mutex::new(()),

@@ -23,6 +23,152 @@ pub enum Request {
         hook: String,
         env: BTreeMap<String, String>,
     },
+    /// Set (or with `status: None`, clear) the status `owner` reports for the unit.
+    SetStatus {
+        owner: String,
+        status: Option<WorkloadStatus>,
+        message: String,
+    },
+    /// One config value, or the whole config with `key: None`.
+    GetConfig {
+        key: Option<String>,
+    },
+    GetResource {
+        name: String,
+    },
+    KvGet {
+        key: Option<String>,
+    },
+    /// `None` deletes the key.
+    KvSet {
+        pairs: Vec<(String, Option<String>)>,
+    },
+    LeaderGet {
+        key: Option<String>,
+    },
+    LeaderSet {
+        pairs: Vec<(String, Option<String>)>,
+    },
+    IsLeader,
+    RelationGet {
+        relation_id: Option<String>,
+        /// Unit (or, with `app`, application) whose data to read.
+        remote: Option<String>,
+        app: bool,
+        key: Option<String>,
+    },
+    RelationSet {
+        relation_id: Option<String>,
+        app: bool,
+        pairs: Vec<(String, Option<String>)>,
+    },
+    RelationListUnits {
+        relation_id: Option<String>,
+    },
+    RelationListIds {
+        relation_name: String,
+    },
+    PortOpen {
+        port: String,
+    },
+    /// `port: None` closes every opened port.
+    PortClose {
+        port: Option<String>,
+    },
+    PortsOpened,
+    Address {
+        public: bool,
+    },
+    Log {
+        level: LogLevel,
+        message: String,
+    },
+    ActionGet {
+        key: Option<String>,
+    },
+    ActionSet {
+        pairs: Vec<(String, String)>,
+    },
+    ActionFail {
+        message: String,
+    },
+    ActionLog {
+        message: String,
+    },
+}
+
+/// A workload status a charm may set, least severe first.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WorkloadStatus {
+    Active,
+    Waiting,
+    Maintenance,
+    Blocked,
+}
+
+impl WorkloadStatus {
+    pub const ALL: [WorkloadStatus; 4] = [
+        WorkloadStatus::Active,
+        WorkloadStatus::Waiting,
+        WorkloadStatus::Maintenance,
+        WorkloadStatus::Blocked,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadStatus::Active => "active",
+            WorkloadStatus::Waiting => "waiting",
+            WorkloadStatus::Maintenance => "maintenance",
+            WorkloadStatus::Blocked => "blocked",
+        }
+    }
+}
+
+impl std::str::FromStr for WorkloadStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|w| w.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown status {s:?}: use active, waiting, maintenance or blocked")
+            })
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warning,
+    Error,
+}
+
+impl LogLevel {
+    /// The spelling `juju-log -l` takes.
+    pub fn juju_name(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "DEBUG",
+            LogLevel::Info => "INFO",
+            LogLevel::Warning => "WARNING",
+            LogLevel::Error => "ERROR",
+        }
+    }
+}
+
+impl std::str::FromStr for LogLevel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_uppercase().as_str() {
+            "DEBUG" => Ok(LogLevel::Debug),
+            "INFO" => Ok(LogLevel::Info),
+            "WARN" | "WARNING" => Ok(LogLevel::Warning),
+            "ERROR" => Ok(LogLevel::Error),
+            _ => Err(format!(
+                "unknown log level {s:?}: use DEBUG, INFO, WARNING or ERROR"
+            )),
+        }
+    }
 }
 
 impl Request {
@@ -32,6 +178,27 @@ impl Request {
             Request::DaemonStatus => "daemon-status",
             Request::DaemonStop => "daemon-stop",
             Request::RunHook { .. } => "hook",
+            Request::SetStatus { .. } => "set-status",
+            Request::GetConfig { .. } => "get-config",
+            Request::GetResource { .. } => "get-resource",
+            Request::KvGet { .. } => "kv-get",
+            Request::KvSet { .. } => "kv-set",
+            Request::LeaderGet { .. } => "leader-get",
+            Request::LeaderSet { .. } => "leader-set",
+            Request::IsLeader => "is-leader",
+            Request::RelationGet { .. } => "relation-get",
+            Request::RelationSet { .. } => "relation-set",
+            Request::RelationListUnits { .. } => "relation-list-units",
+            Request::RelationListIds { .. } => "relation-list-ids",
+            Request::PortOpen { .. } => "port-open",
+            Request::PortClose { .. } => "port-close",
+            Request::PortsOpened => "port-get-opened",
+            Request::Address { .. } => "address",
+            Request::Log { .. } => "log",
+            Request::ActionGet { .. } => "action-get",
+            Request::ActionSet { .. } => "action-set",
+            Request::ActionFail { .. } => "action-fail",
+            Request::ActionLog { .. } => "action-log",
         }
     }
 }
@@ -62,6 +229,9 @@ pub enum Response {
     Ok,
     DaemonStatus(DaemonStatus),
     Hook(HookSummary),
+    /// A value to print: strings raw, null as an empty line, the rest as JSON
+    /// (or always JSON with `--format json`).
+    Value(serde_json::Value),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -77,6 +247,8 @@ pub struct DaemonStatus {
     pub running_hook: Option<String>,
     /// The hook the caller's context belongs to, when the call came from a live hook.
     pub caller_hook: Option<String>,
+    /// Problems found at start-up, e.g. a corrupt state file that was kept aside.
+    pub problems: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -99,6 +271,10 @@ pub enum ErrorKind {
     Charm,
     /// A script failed.
     ScriptFailed,
+    /// A Juju hook tool refused or failed.
+    Juju,
+    /// The caller may not do this (e.g. a container changing its own configuration).
+    Denied,
     /// The daemon is stopping and takes no new work.
     ShuttingDown,
     /// Anything else that went wrong inside the daemon.

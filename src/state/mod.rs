@@ -6,6 +6,8 @@
 //! folder), so a crash at any point leaves either the old or the new file, never half of
 //! one. A file that cannot be parsed is moved aside, never silently emptied.
 
+pub mod unit;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fs::{self, File};

@@ -16,6 +16,7 @@ pub fn status(daemon: &Daemon, caller: &Caller) -> Response {
         hooks_run: daemon.hooks_run.load(Ordering::Relaxed),
         running_hook: daemon.running_hook_name().clone(),
         caller_hook: caller.context.as_ref().map(|c| c.hook.clone()),
+        problems: daemon.problems.clone(),
     })
 }
 

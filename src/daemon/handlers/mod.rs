@@ -1,18 +1,55 @@
 //! Request routing. Handlers are thin: check the request, then call the part that does
-//! the work (hook runner, and later Juju, state and Docker backends).
+//! the work (hook runner, Juju backend, unit state).
 
+mod action;
+mod address;
+mod config;
 mod daemon;
 mod hook;
+mod kv;
+mod leader;
+mod log;
+mod port;
+mod relation;
+mod status;
+
+pub use status::push_unit_status;
 
 use super::Daemon;
 use super::contexts::HookContext;
 use super::output::OutputSink;
-use crate::protocol::{ErrorReply, Request, Response};
+use crate::juju::JujuError;
+use crate::protocol::{ErrorKind, ErrorReply, Request, Response};
 use std::sync::Arc;
 
 /// Who is asking: the hook context the caller's token names, if it is live.
 pub struct Caller {
     pub context: Option<Arc<HookContext>>,
+    /// The caller presented a token (it may name a hook that has ended).
+    pub token_given: bool,
+}
+
+impl Caller {
+    /// The caller's live hook context, or why there is none. `what` names the command.
+    pub fn hook(&self, what: &str) -> Result<&Arc<HookContext>, ErrorReply> {
+        self.context.as_ref().ok_or_else(|| self.no_context(what))
+    }
+
+    pub fn no_context(&self, what: &str) -> ErrorReply {
+        let why = if self.token_given {
+            "the hook it belonged to has ended"
+        } else {
+            "it was not made from a hook's script (no LUCKY_CONTEXT)"
+        };
+        ErrorReply::new(
+            ErrorKind::NoContext,
+            format!("`lucky {what}` needs a running hook, and {why}"),
+        )
+    }
+}
+
+pub fn juju_error(e: JujuError) -> ErrorReply {
+    ErrorReply::new(ErrorKind::Juju, e.to_string())
 }
 
 pub async fn handle(
@@ -25,5 +62,64 @@ pub async fn handle(
         Request::DaemonStatus => Ok(daemon::status(daemon, caller)),
         Request::DaemonStop => Ok(daemon::stop(daemon, caller)),
         Request::RunHook { hook, env } => hook::run(daemon, hook, env, &out).await,
+        Request::SetStatus {
+            owner,
+            status,
+            message,
+        } => status::set(daemon, caller, owner, status, message).await,
+        Request::GetConfig { key } => config::get(daemon, caller, key).await,
+        Request::GetResource { name } => config::resource(caller, &name).await,
+        Request::KvGet { key } => kv::get(daemon, key),
+        Request::KvSet { pairs } => kv::set(daemon, pairs),
+        Request::LeaderGet { key } => leader::get(caller, key).await,
+        Request::LeaderSet { pairs } => leader::set(caller, pairs).await,
+        Request::IsLeader => leader::is_leader(caller).await,
+        Request::RelationGet {
+            relation_id,
+            remote,
+            app,
+            key,
+        } => relation::get(caller, relation_id, remote, app, key).await,
+        Request::RelationSet {
+            relation_id,
+            app,
+            pairs,
+        } => relation::set(caller, relation_id, app, pairs).await,
+        Request::RelationListUnits { relation_id } => {
+            relation::list_units(caller, relation_id).await
+        }
+        Request::RelationListIds { relation_name } => {
+            relation::list_ids(caller, &relation_name).await
+        }
+        Request::PortOpen { port } => port::open(caller, &port).await,
+        Request::PortClose { port } => port::close(caller, port).await,
+        Request::PortsOpened => port::opened(caller).await,
+        Request::Address { public } => address::get(daemon, caller, public).await,
+        Request::Log { level, message } => Ok(log::log(caller, level, message)),
+        Request::ActionGet { key } => action::get(caller, key).await,
+        Request::ActionSet { pairs } => action::set(caller, pairs).await,
+        Request::ActionFail { message } => action::fail(caller, &message).await,
+        Request::ActionLog { message } => action::log(caller, &message).await,
     }
+}
+
+/// `k=v` arguments for a hook tool; `None` (delete) becomes `k=`.
+pub fn pair_args(pairs: &[(String, Option<String>)]) -> Vec<String> {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("")))
+        .collect()
+}
+
+/// Rejects keys a hook tool would misread (empty, or containing `=`).
+pub fn check_keys<'a>(keys: impl IntoIterator<Item = &'a str>) -> Result<(), ErrorReply> {
+    for key in keys {
+        if key.is_empty() || key.contains('=') || key.chars().any(char::is_whitespace) {
+            return Err(ErrorReply::new(
+                ErrorKind::BadRequest,
+                format!("invalid key {key:?}: keys are non-empty and have no '=' or spaces"),
+            ));
+        }
+    }
+    Ok(())
 }

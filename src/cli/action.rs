@@ -1,0 +1,61 @@
+//! `lucky action get|set|fail|log`.
+
+use super::output::{self, FormatArg};
+use super::{CliResult, request, request_value};
+use crate::protocol::Request;
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum ActionCommand {
+    /// Print one action parameter (dotted path) or all of them
+    Get {
+        key: Option<String>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Set action results
+    Set {
+        #[arg(required = true, value_parser = parse_result)]
+        pairs: Vec<(String, String)>,
+    },
+    /// Mark the action failed, with a message
+    Fail {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        message: Vec<String>,
+    },
+    /// Log a progress message to the action's output
+    Log {
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        message: Vec<String>,
+    },
+}
+
+/// Action results keep empty values (`key=` is a result, not a deletion).
+fn parse_result(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected KEY=VALUE, got {s:?}")),
+    }
+}
+
+pub fn run(cmd: ActionCommand) -> CliResult {
+    match cmd {
+        ActionCommand::Get { key, format } => {
+            output::print(&request_value(Request::ActionGet { key })?, format.format);
+        }
+        ActionCommand::Set { pairs } => {
+            request(Request::ActionSet { pairs })?;
+        }
+        ActionCommand::Fail { message } => {
+            request(Request::ActionFail {
+                message: message.join(" "),
+            })?;
+        }
+        ActionCommand::Log { message } => {
+            request(Request::ActionLog {
+                message: message.join(" "),
+            })?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! `lucky log`.
+
+use super::{CliResult, request};
+use crate::protocol::{LogLevel, Request};
+
+#[derive(clap::Args)]
+pub struct LogArgs {
+    /// DEBUG, INFO, WARNING or ERROR
+    #[arg(short, long, default_value = "INFO", value_parser = parse_level)]
+    pub level: LogLevel,
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub message: Vec<String>,
+}
+
+fn parse_level(s: &str) -> Result<LogLevel, String> {
+    s.parse()
+}
+
+pub fn run(args: LogArgs) -> CliResult {
+    request(Request::Log {
+        level: args.level,
+        message: args.message.join(" "),
+    })?;
+    Ok(())
+}

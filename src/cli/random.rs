@@ -1,0 +1,74 @@
+//! `lucky random`: needs no daemon.
+
+use super::{CliResult, Failure};
+
+#[derive(clap::Args)]
+pub struct RandomArgs {
+    /// Length of a random alphanumeric string
+    #[arg(short, long, conflicts_with_all = ["range", "available_port"])]
+    pub length: Option<usize>,
+    /// A random integer in LOW..=HIGH (a float in LOW..HIGH with --float)
+    #[arg(short, long, num_args = 2, value_names = ["LOW", "HIGH"], allow_negative_numbers = true)]
+    pub range: Option<Vec<f64>>,
+    #[arg(short, long, requires = "range")]
+    pub float: bool,
+    /// A TCP port that is free on this machine now
+    #[arg(short = 'p', long, conflicts_with_all = ["length", "range"])]
+    pub available_port: bool,
+}
+
+const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+fn random_u64() -> Result<u64, Failure> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness available: {e}"))?;
+    Ok(u64::from_le_bytes(bytes))
+}
+
+pub fn run(args: RandomArgs) -> CliResult {
+    if args.available_port {
+        let listener = std::net::TcpListener::bind(("0.0.0.0", 0))
+            .map_err(|e| format!("cannot find a free port: {e}"))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| format!("cannot find a free port: {e}"))?
+            .port();
+        println!("{port}");
+        return Ok(());
+    }
+    if let Some(range) = args.range {
+        let (low, high) = (range[0], range[1]);
+        if !(low.is_finite() && high.is_finite()) || low > high {
+            return Err(format!("invalid range {low} {high}: LOW must not exceed HIGH").into());
+        }
+        // 53 random bits give a uniform float in [0, 1).
+        let unit = (random_u64()? >> 11) as f64 / (1u64 << 53) as f64;
+        if args.float {
+            println!("{}", low + unit * (high - low));
+        } else {
+            let (low, high) = (low.ceil() as i64, high.floor() as i64);
+            if low > high {
+                return Err("the range holds no integer".into());
+            }
+            let span = (high - low) as u64 + 1;
+            println!("{}", low + (random_u64()? % span) as i64);
+        }
+        return Ok(());
+    }
+    let length = args.length.unwrap_or(24);
+    let mut out = String::with_capacity(length);
+    while out.len() < length {
+        let mut bytes = [0u8; 64];
+        getrandom::fill(&mut bytes).map_err(|e| format!("no randomness available: {e}"))?;
+        // Rejection sampling keeps every character equally likely.
+        out.extend(
+            bytes
+                .iter()
+                .filter(|&&b| (b as usize) < ALPHABET.len() * 4)
+                .map(|&b| ALPHABET[b as usize % ALPHABET.len()] as char)
+                .take(length - out.len()),
+        );
+    }
+    println!("{out}");
+    Ok(())
+}

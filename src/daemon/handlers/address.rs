@@ -1,0 +1,46 @@
+//! `lucky private-address` / `public-address`: from Juju in a hook, else the last known.
+
+use super::{Caller, juju_error};
+use crate::daemon::Daemon;
+use crate::protocol::{ErrorReply, Response};
+use serde_json::Value;
+
+pub async fn get(daemon: &Daemon, caller: &Caller, public: bool) -> Result<Response, ErrorReply> {
+    let what = if public {
+        "public-address"
+    } else {
+        "private-address"
+    };
+    let cached = || {
+        daemon.state.juju_cache.read(|c| {
+            if public {
+                c.public_address.clone()
+            } else {
+                c.private_address.clone()
+            }
+        })
+    };
+    let address = match &caller.context {
+        Some(ctx) => {
+            let address = crate::juju::text(ctx, "unit-get", &[what])
+                .await
+                .map_err(juju_error)?;
+            if cached().as_deref() != Some(address.as_str()) {
+                let stored = address.clone();
+                let result = daemon.state.juju_cache.update(|c| {
+                    if public {
+                        c.public_address = Some(stored);
+                    } else {
+                        c.private_address = Some(stored);
+                    }
+                });
+                if let Err(e) = result {
+                    tracing::warn!("cannot cache the {what}: {e}");
+                }
+            }
+            address
+        }
+        None => cached().ok_or_else(|| caller.no_context(what))?,
+    };
+    Ok(Response::Value(Value::String(address)))
+}

@@ -1,0 +1,72 @@
+//! Running one hook tool with the forwarded hook environment.
+
+use crate::daemon::contexts::HookContext;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::Stdio;
+use tokio::process::Command;
+
+/// A hook tool that could not run or that refused: keeps Juju's own message.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{tool}: {message}")]
+pub struct JujuError {
+    pub tool: String,
+    pub message: String,
+}
+
+/// Runs `tool args…` in the hook's environment and returns its stdout.
+///
+/// Calls within one context are serialized: the unit agent takes one command at a time.
+pub async fn run_tool(ctx: &HookContext, tool: &str, args: &[&str]) -> Result<String, JujuError> {
+    let fail = |message: String| JujuError {
+        tool: tool.to_string(),
+        message,
+    };
+    // The tool is looked up on the hook's PATH (Juju's tools dir first), not the daemon's.
+    let program = ctx
+        .var("PATH")
+        .and_then(|path| find_in_path(tool, path))
+        .ok_or_else(|| {
+            fail("not found on the hook's PATH: is this running inside a Juju hook?".into())
+        })?;
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .env_clear()
+        .envs(&ctx.env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(dir) = ctx.var("JUJU_CHARM_DIR").or_else(|| ctx.var("CHARM_DIR")) {
+        cmd.current_dir(dir);
+    }
+    let _one_at_a_time = ctx.tool_lock.lock().await;
+    let out = cmd
+        .output()
+        .await
+        .map_err(|e| fail(format!("could not be run: {e}")))?;
+    if out.status.success() {
+        return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let message = stderr
+        .lines()
+        .map(|l| l.trim_start_matches("ERROR ").trim())
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(fail(if message.is_empty() {
+        format!("failed with {}", out.status)
+    } else {
+        message
+    }))
+}
+
+fn find_in_path(tool: &str, path: &str) -> Option<PathBuf> {
+    std::env::split_paths(path)
+        .map(|dir| dir.join(tool))
+        .find(|p| {
+            std::fs::metadata(p)
+                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false)
+        })
+}
