@@ -93,12 +93,13 @@ impl Drop for Unit {
     fn drop(&mut self) {
         // Never leave a daemon behind, even when a test failed.
         let lock = self.data_dir().join("daemon.lock");
-        if let Ok(pid) = std::fs::read_to_string(lock) {
-            if let Ok(pid) = pid.trim().parse::<i32>() {
-                let _ = Command::new("kill")
-                    .args(["-KILL", &pid.to_string()])
-                    .status();
-            }
+        if let Some(pid) = std::fs::read_to_string(lock)
+            .ok()
+            .and_then(|p| p.trim().parse::<i32>().ok())
+        {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
         }
     }
 }
