@@ -92,9 +92,12 @@ impl Unit {
 impl Drop for Unit {
     fn drop(&mut self) {
         // Never leave a daemon behind, even when a test failed.
+        // Only while the lock is held does its pid name a live daemon (pids get reused).
         let lock = self.data_dir().join("daemon.lock");
+        let held = std::fs::File::open(&lock).is_ok_and(|f| f.try_lock_shared().is_err());
         if let Some(pid) = std::fs::read_to_string(lock)
             .ok()
+            .filter(|_| held)
             .and_then(|p| p.trim().parse::<i32>().ok())
         {
             let _ = Command::new("kill")
