@@ -11,6 +11,9 @@ use std::time::Duration;
 pub struct HookArgs {
     /// The hook to run, e.g. install or db-relation-changed
     pub hook_name: String,
+    /// A cron job the daemon scheduled (passed by the daemon through juju-exec)
+    #[arg(long, hide = true)]
+    pub cron_job: Option<String>,
 }
 
 /// How often a hook is resent when it reached a daemon that was stopping (nothing ran).
@@ -24,6 +27,7 @@ pub fn run(args: HookArgs) -> CliResult {
     let request = Request::RunHook {
         hook: args.hook_name.clone(),
         env,
+        cron_job: args.cron_job,
     };
     let mut attempt = 0;
     loop {

@@ -98,7 +98,7 @@ impl Contexts {
 }
 
 /// 128 random bits, hex: unguessable by a process that was not given it.
-fn new_token() -> String {
+pub fn new_token() -> String {
     let mut bytes = [0u8; 16];
     // The kernel's CSPRNG does not fail once the system is up; a fixed fallback would
     // make tokens guessable, so fall back to a clock-and-address mix only if it does.

@@ -2,6 +2,7 @@
 
 use super::Daemon;
 use super::contexts::HookContext;
+use super::cron;
 use super::handlers;
 use super::output::OutputSink;
 use super::scripts::{self, ScriptEnv, ScriptFailure};
@@ -13,11 +14,23 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::task::JoinHandle;
 
-/// Runs the scripts lucky.yaml lists for `hook`. Waits for any hook already running.
+/// What a run is for: each takes its entries from a different lucky.yaml section, and
+/// reports failure differently.
+enum Run {
+    Hook,
+    /// `JUJU_ACTION_NAME` is set: a failure is the action's (`action-fail`), not the unit's.
+    Action(String),
+    /// A cron job the scheduler asked for: a failure is logged and shown as its status.
+    Cron(String),
+}
+
+/// Runs the scripts lucky.yaml lists for `hook` (or for the action / cron job the
+/// environment names). Waits for any hook already running.
 pub async fn run_hook(
     daemon: &Arc<Daemon>,
     hook: &str,
     env: BTreeMap<String, String>,
+    cron_job: Option<String>,
     out: &OutputSink,
 ) -> Result<HookSummary, ErrorReply> {
     let _hook_lock = daemon.hook_lock.lock().await;
@@ -31,35 +44,89 @@ pub async fn run_hook(
     let charm_dir = charm_dir(&env)?;
     let yaml = lucky_yaml::load(&charm_dir)
         .map_err(|e| ErrorReply::new(ErrorKind::Charm, e.to_string()))?;
-    let entries = yaml.hooks.get(hook).cloned().unwrap_or_default();
+    let run = match (cron_job, env.get("JUJU_ACTION_NAME")) {
+        (Some(token), _) => Run::Cron(cron::schedule_for(daemon, &token).ok_or_else(|| {
+            ErrorReply::new(
+                ErrorKind::BadRequest,
+                format!("unknown cron run {token:?}: cron runs are started by the daemon"),
+            )
+        })?),
+        (None, Some(action)) if !action.is_empty() => Run::Action(action.clone()),
+        _ => Run::Hook,
+    };
+    let (label, entries) = match &run {
+        Run::Hook => (hook.to_string(), yaml.hooks.get(hook).cloned()),
+        Run::Action(action) => (
+            format!("action {action}"),
+            Some(yaml.actions.get(action).cloned().ok_or_else(|| {
+                ErrorReply::new(
+                    ErrorKind::Charm,
+                    format!("{}: no action \"{action}\" is defined", yaml.path.display()),
+                )
+            })?),
+        ),
+        Run::Cron(schedule) => (
+            format!("cron job \"{schedule}\""),
+            yaml.cron_jobs
+                .iter()
+                .find(|j| &j.schedule == schedule)
+                .map(|j| j.entries.clone()),
+        ),
+    };
+    // A cron run queued behind the `stop` hook does nothing.
+    let entries = match run {
+        Run::Cron(_) if cron::stopped(daemon) => Vec::new(),
+        _ => entries.unwrap_or_default(),
+    };
+    if matches!(run, Run::Hook) {
+        cron::note_hook(daemon, hook, &charm_dir, env.get("PATH"));
+    }
     daemon.hooks_run.fetch_add(1, Ordering::Relaxed);
-    let guard = daemon.contexts.register(hook, env);
-    *daemon.running_hook_name() = Some(hook.to_string());
+    let guard = daemon.contexts.register(&label, env);
+    *daemon.running_hook_name() = Some(label.clone());
     if entries.is_empty() {
-        tracing::info!(hook, "hook has no scripts in lucky.yaml");
+        tracing::info!(hook = %label, "no scripts in lucky.yaml");
     } else {
-        tracing::info!(hook, scripts = entries.len(), "hook started");
+        tracing::info!(hook = %label, scripts = entries.len(), "started");
     }
     let result = run_entries(daemon, &guard.context, &charm_dir, &entries, out).await;
-    finish_context(daemon, &guard.context).await;
-    *daemon.running_hook_name() = None;
-    drop(guard);
-    match result {
-        Ok(scripts_run) => {
-            tracing::info!(hook, scripts_run, "hook succeeded");
-            Ok(HookSummary {
-                hook: hook.to_string(),
-                scripts_run,
-            })
+    let result = match (&run, result) {
+        (_, Ok(scripts_run)) => {
+            if let Run::Cron(schedule) = &run {
+                cron::record_outcome(daemon, &guard.context, schedule, None).await;
+            }
+            tracing::info!(hook = %label, scripts_run, "succeeded");
+            Ok(scripts_run)
         }
-        Err(failure) => {
-            tracing::warn!(hook, %failure, "hook failed");
+        (Run::Hook, Err(failure)) => {
+            tracing::warn!(hook = %label, %failure, "failed");
             Err(ErrorReply::new(
                 ErrorKind::ScriptFailed,
                 failure.to_string(),
             ))
         }
-    }
+        (Run::Action(_), Err(failure)) => {
+            tracing::warn!(hook = %label, %failure, "action failed");
+            let message = failure.to_string();
+            crate::juju::exec(&guard.context, "action-fail", &[&message])
+                .await
+                .map(|()| 0)
+                .map_err(handlers::juju_error)
+        }
+        (Run::Cron(schedule), Err(failure)) => {
+            tracing::warn!(hook = %label, %failure, "cron job failed");
+            cron::record_outcome(daemon, &guard.context, schedule, Some(&failure.to_string()))
+                .await;
+            Ok(0)
+        }
+    };
+    finish_context(daemon, &guard.context).await;
+    *daemon.running_hook_name() = None;
+    drop(guard);
+    result.map(|scripts_run| HookSummary {
+        hook: label,
+        scripts_run,
+    })
 }
 
 /// What must happen while a context is still live, after its scripts: pending

@@ -2,6 +2,7 @@
 
 pub mod connection;
 pub mod contexts;
+pub mod cron;
 pub mod handlers;
 pub mod hook_runner;
 pub mod logging;
@@ -36,6 +37,7 @@ pub struct Daemon {
     pub problems: Vec<String>,
     /// The unit status last given to Juju, so it is only set again when it changes.
     pub pushed_status: Mutex<Option<(WorkloadStatus, String)>>,
+    pub cron: cron::CronRuns,
     running_hook: Mutex<Option<String>>,
     shutting_down: AtomicBool,
     shutdown: Notify,
@@ -52,6 +54,7 @@ impl Daemon {
             state,
             problems,
             pushed_status: Mutex::new(None),
+            cron: cron::CronRuns::default(),
             paths,
             started: Instant::now(),
             hook_lock: tokio::sync::Mutex::new(()),
@@ -74,16 +77,19 @@ impl Daemon {
     /// Asks the daemon to stop once the running hook (if any) has finished.
     pub fn request_shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
-        self.shutdown.notify_one();
+        self.shutdown.notify_waiters();
     }
 
     pub fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::SeqCst)
     }
 
+    /// Resolves once a shutdown was requested (every waiter is woken).
     pub async fn shutdown_requested(&self) {
+        // Created before the flag is checked, so a request in between is not missed.
+        let notified = self.shutdown.notified();
         if !self.is_shutting_down() {
-            self.shutdown.notified().await;
+            notified.await;
         }
     }
 }

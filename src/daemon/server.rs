@@ -56,6 +56,7 @@ pub fn run_foreground(
         );
         on_ready(Ok(()));
         let daemon = Arc::new(Daemon::new(paths.clone(), bin_dir, store));
+        tokio::spawn(super::cron::run_scheduler(Arc::clone(&daemon)));
         serve(&daemon, listener).await
     });
     let _ = fs::remove_file(&paths.socket);

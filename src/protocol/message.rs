@@ -22,6 +22,8 @@ pub enum Request {
     RunHook {
         hook: String,
         env: BTreeMap<String, String>,
+        /// Set when the daemon's cron scheduler asked for this run through `juju-exec`.
+        cron_job: Option<String>,
     },
     /// Set (or with `status: None`, clear) the status `owner` reports for the unit.
     SetStatus {

@@ -16,12 +16,30 @@ pub struct JujuCache {
     pub public_address: Option<String>,
 }
 
+/// What the cron scheduler must remember across restarts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CronState {
+    /// The charm folder, learnt from the last hook (the daemon starts without one).
+    #[serde(default)]
+    pub charm_dir: Option<std::path::PathBuf>,
+    /// PATH of the last hook: where `juju-exec` / `juju-run` are found.
+    #[serde(default)]
+    pub hook_path: Option<String>,
+    /// Set by the `stop` hook, cleared by `install` and `start`.
+    #[serde(default)]
+    pub stopped: bool,
+    /// Schedule → when its job last started (Unix seconds).
+    #[serde(default)]
+    pub last_runs: BTreeMap<String, i64>,
+}
+
 pub struct UnitState {
     /// `lucky kv`: unit-local key-values.
     pub kv: Document<BTreeMap<String, String>>,
     /// Owner → status (see `juju::status`).
     pub statuses: Document<Statuses>,
     pub juju_cache: Document<JujuCache>,
+    pub cron: Document<CronState>,
 }
 
 impl UnitState {
@@ -35,11 +53,14 @@ impl UnitState {
         note(p);
         let (juju_cache, p) = Document::open(store, "juju-cache");
         note(p);
+        let (cron, p) = Document::open(store, "cron");
+        note(p);
         (
             Self {
                 kv,
                 statuses,
                 juju_cache,
+                cron,
             },
             problems,
         )

@@ -11,6 +11,7 @@ pub async fn run(
     daemon: &Arc<Daemon>,
     hook: String,
     env: BTreeMap<String, String>,
+    cron_job: Option<String>,
     out: &OutputSink,
 ) -> Result<Response, ErrorReply> {
     if !valid_hook_name(&hook) {
@@ -21,7 +22,7 @@ pub async fn run(
             ),
         ));
     }
-    hook_runner::run_hook(daemon, &hook, env, out)
+    hook_runner::run_hook(daemon, &hook, env, cron_job, out)
         .await
         .map(Response::Hook)
 }

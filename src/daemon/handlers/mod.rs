@@ -61,7 +61,11 @@ pub async fn handle(
     match request {
         Request::DaemonStatus => Ok(daemon::status(daemon, caller)),
         Request::DaemonStop => Ok(daemon::stop(daemon, caller)),
-        Request::RunHook { hook, env } => hook::run(daemon, hook, env, &out).await,
+        Request::RunHook {
+            hook,
+            env,
+            cron_job,
+        } => hook::run(daemon, hook, env, cron_job, &out).await,
         Request::SetStatus {
             owner,
             status,

@@ -1,0 +1,298 @@
+//! Cron jobs: the daemon keeps lucky.yaml's `cron-jobs` schedule and, when a job is due,
+//! asks Juju for a real hook context with `juju-exec <unit> <command>` (`juju-run` on
+//! Juju 2). The command calls back into the daemon (`lucky hook cron --cron-job TOKEN`),
+//! and the job's scripts run in that context like a hook's, under the hook lock.
+//!
+//! The scheduler never holds the hook lock while waiting for `juju-exec`: Juju may be
+//! running a hook that is itself waiting for our lock.
+//!
+//! A job due while the daemon was down runs once when it comes back (the schedule is
+//! compared with the job's last start, which is stored). The `stop` hook pauses all jobs;
+//! `install` and `start` resume them.
+
+use super::Daemon;
+use super::contexts::HookContext;
+use crate::charm::lucky_yaml;
+use crate::juju::status::OwnedStatus;
+use crate::protocol::{LogLevel, WorkloadStatus};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Runs handed to `juju-exec` and not yet finished: token → schedule; and which
+/// schedules are running (a job never overlaps itself).
+#[derive(Default)]
+pub struct CronRuns {
+    pending: Mutex<HashMap<String, String>>,
+    running: Mutex<HashSet<String>>,
+    pub changed: tokio::sync::Notify,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The schedule a cron run token stands for.
+pub fn schedule_for(daemon: &Daemon, token: &str) -> Option<String> {
+    lock(&daemon.cron.pending).get(token).cloned()
+}
+
+/// Whether jobs are paused (the `stop` hook ran).
+pub fn stopped(daemon: &Daemon) -> bool {
+    daemon.state.cron.read(|c| c.stopped)
+}
+
+/// Learns from a hook what the scheduler needs: the charm folder, the hook PATH (to find
+/// `juju-exec`), and whether the unit is stopped.
+pub fn note_hook(daemon: &Daemon, hook: &str, charm_dir: &Path, path: Option<&String>) {
+    let stopped = match hook {
+        "stop" => Some(true),
+        "install" | "start" => Some(false),
+        _ => None,
+    };
+    let unchanged = daemon.state.cron.read(|c| {
+        c.charm_dir.as_deref() == Some(charm_dir)
+            && c.hook_path.as_ref() == path
+            && stopped.is_none_or(|s| s == c.stopped)
+    });
+    if !unchanged {
+        let result = daemon.state.cron.update(|c| {
+            c.charm_dir = Some(charm_dir.to_path_buf());
+            c.hook_path = path.cloned();
+            if let Some(s) = stopped {
+                c.stopped = s;
+            }
+        });
+        if let Err(e) = result {
+            tracing::warn!("cannot record cron state: {e}");
+        }
+    }
+    // lucky.yaml may have changed (upgrade-charm): re-plan.
+    daemon.cron.changed.notify_one();
+}
+
+fn status_owner(schedule: &str) -> String {
+    format!("cron {schedule}")
+}
+
+/// After a cron run: a failure goes to `juju-log` at ERROR and becomes the job's status;
+/// success clears that status.
+pub async fn record_outcome(
+    daemon: &Daemon,
+    context: &HookContext,
+    schedule: &str,
+    failure: Option<&str>,
+) {
+    let owner = status_owner(schedule);
+    let result = match failure {
+        Some(failure) => {
+            let message = format!("cron job \"{schedule}\" failed: {failure}");
+            if let Err(e) = crate::juju::exec(
+                context,
+                "juju-log",
+                &["-l", LogLevel::Error.juju_name(), &message],
+            )
+            .await
+            {
+                tracing::warn!("{e}");
+            }
+            daemon.state.statuses.update(|all| {
+                all.insert(
+                    owner,
+                    OwnedStatus {
+                        status: WorkloadStatus::Blocked,
+                        message,
+                        context: None,
+                    },
+                );
+            })
+        }
+        None if daemon.state.statuses.read(|all| all.contains_key(&owner)) => {
+            daemon.state.statuses.update(|all| {
+                all.remove(&owner);
+            })
+        }
+        None => Ok(()),
+    };
+    if let Err(e) = result {
+        tracing::warn!("cannot record the cron job's status: {e}");
+    }
+}
+
+fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default()
+}
+
+/// The jobs to schedule now: none while stopped or before any hook told us the charm.
+fn plan(daemon: &Daemon) -> Vec<(String, cron::Schedule)> {
+    let Some(charm_dir) = daemon
+        .state
+        .cron
+        .read(|c| (!c.stopped).then(|| c.charm_dir.clone()).flatten())
+    else {
+        return Vec::new();
+    };
+    let yaml = match lucky_yaml::load(&charm_dir) {
+        Ok(y) => y,
+        Err(e) => {
+            tracing::warn!("cron jobs not scheduled: {e}");
+            return Vec::new();
+        }
+    };
+    yaml.cron_jobs
+        .into_iter()
+        .filter_map(|job| match cron::Schedule::from_str(&job.schedule) {
+            Ok(schedule) => Some((job.schedule, schedule)),
+            Err(e) => {
+                tracing::warn!(
+                    "{}:{}: cron job \"{}\" not scheduled: {e}",
+                    yaml.path.display(),
+                    job.line,
+                    job.schedule
+                );
+                None
+            }
+        })
+        .collect()
+}
+
+/// The scheduler: runs until the daemon stops.
+pub async fn run_scheduler(daemon: Arc<Daemon>) {
+    loop {
+        let now = now();
+        let mut wake: Option<f64> = None;
+        for (key, schedule) in plan(&daemon) {
+            let last = daemon.state.cron.read(|c| c.last_runs.get(&key).copied());
+            let last = match last {
+                Some(last) => last,
+                None => {
+                    // A new job starts counting now: it does not fire for the past.
+                    set_last_run(&daemon, &key, now as i64);
+                    now as i64
+                }
+            };
+            let Some(next) = chrono::DateTime::from_timestamp(last, 0)
+                .and_then(|t| schedule.after(&t).next())
+                .map(|t| t.timestamp() as f64)
+            else {
+                continue;
+            };
+            if next <= now {
+                if !lock(&daemon.cron.running).contains(&key) {
+                    set_last_run(&daemon, &key, now as i64);
+                    start_job(&daemon, key);
+                }
+                wake = Some(wake.map_or(now + 1.0, |w: f64| w.min(now + 1.0)));
+            } else {
+                wake = Some(wake.map_or(next, |w: f64| w.min(next)));
+            }
+        }
+        let sleep = wake.map_or(Duration::from_secs(3600), |w| {
+            Duration::from_secs_f64((w - now).clamp(0.05, 3600.0))
+        });
+        tokio::select! {
+            () = tokio::time::sleep(sleep) => {}
+            () = daemon.cron.changed.notified() => {}
+            () = daemon.shutdown_requested() => return,
+        }
+    }
+}
+
+fn set_last_run(daemon: &Daemon, key: &str, at: i64) {
+    if let Err(e) = daemon.state.cron.update(|c| {
+        c.last_runs.insert(key.to_string(), at);
+    }) {
+        tracing::warn!("cannot record the cron run: {e}");
+    }
+}
+
+fn find_program(path: &str) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    ["juju-exec", "juju-run"].iter().find_map(|tool| {
+        std::env::split_paths(path).map(|d| d.join(tool)).find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
+
+/// `'…'` for sh, whatever the path holds.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn start_job(daemon: &Arc<Daemon>, schedule: String) {
+    let daemon = Arc::clone(daemon);
+    let token = super::contexts::new_token();
+    lock(&daemon.cron.pending).insert(token.clone(), schedule.clone());
+    lock(&daemon.cron.running).insert(schedule.clone());
+    tokio::spawn(async move {
+        let outcome = exec_job(&daemon, &token).await;
+        lock(&daemon.cron.pending).remove(&token);
+        lock(&daemon.cron.running).remove(&schedule);
+        if let Err(why) = outcome {
+            // No hook context to report through: store the status for the next hook.
+            tracing::error!("cron job \"{schedule}\" could not run: {why}");
+            let result = daemon.state.statuses.update(|all| {
+                all.insert(
+                    status_owner(&schedule),
+                    OwnedStatus {
+                        status: WorkloadStatus::Blocked,
+                        message: format!("cron job \"{schedule}\" could not run: {why}"),
+                        context: None,
+                    },
+                );
+            });
+            if let Err(e) = result {
+                tracing::warn!("cannot record the cron job's status: {e}");
+            }
+        }
+    });
+}
+
+async fn exec_job(daemon: &Daemon, token: &str) -> Result<(), String> {
+    let path = daemon
+        .state
+        .cron
+        .read(|c| c.hook_path.clone())
+        .unwrap_or_default();
+    let program = find_program(&path)
+        .ok_or_else(|| "neither juju-exec nor juju-run is on the hooks' PATH".to_string())?;
+    let lucky = daemon.lucky_bin_dir.join("lucky");
+    let command = format!(
+        "{} hook cron --cron-job {token}",
+        sh_quote(&lucky.to_string_lossy())
+    );
+    let out = tokio::process::Command::new(&program)
+        .arg(&daemon.paths.unit)
+        .arg(&command)
+        .env("PATH", &path)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    Err(format!(
+        "{} exited with {}: {}",
+        program.display(),
+        out.status,
+        stderr.trim().lines().last().unwrap_or("")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(sh_quote("/a b/it's"), r"'/a b/it'\''s'");
+    }
+}
