@@ -8,4 +8,5 @@ pub mod cli;
 pub mod client;
 pub mod daemon;
 pub mod protocol;
+pub mod simulator;
 pub mod unit;
