@@ -643,3 +643,41 @@ fn juju_exec_runs_in_a_fresh_context() {
         .expect("juju-exec");
     assert_eq!(bad.status.code(), Some(1));
 }
+
+#[test]
+fn sim_cli_drives_a_model() {
+    let s = sim(&[(
+        "hooks/db-relation-changed",
+        &hook("status-set active \"hi $(config-get name)\"\nrelation-set x=1\nrelation-get host"),
+    )]);
+    let dir = s.model.dir().parent().expect("parent").join("cli-model");
+    let lucky = |args: &[&str]| {
+        std::process::Command::new(LUCKY)
+            .arg("sim")
+            .args(args)
+            .output()
+            .expect("lucky sim")
+    };
+    let d = dir.to_str().expect("utf8");
+    let charm = s.charm.to_str().expect("utf8");
+    let out = lucky(&[
+        "init", d, "--charm", charm, "--unit", "app/0", "--config", "name=bob",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let out = lucky(&["relate", d, "db", "pg", "--units", "1"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "db:1\n");
+    let model = Model::open(&dir).expect("open");
+    model
+        .set_remote_unit_data("db:1", "pg/0", &[("host", "h1")])
+        .expect("data");
+    let out = lucky(&["hook", d, "db-relation-changed"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "h1\n");
+    let out = lucky(&["config", d, "name=zed", "nope=1"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = lucky(&["show", d]);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("  message: hi bob\n"), "{shown}");
+    assert!(shown.contains("  name: bob\n"), "{shown}");
+    assert!(shown.contains("      x: \"1\"\n"), "{shown}");
+}

@@ -3,6 +3,7 @@
 
 mod daemon;
 mod hook;
+mod sim;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -36,6 +37,9 @@ pub enum Command {
     /// Start, stop or inspect the unit's daemon
     #[command(subcommand)]
     Daemon(daemon::DaemonCommand),
+    /// Run a charm's hooks and actions against a simulated Juju model (no controller)
+    #[command(subcommand)]
+    Sim(sim::SimCommand),
 }
 
 /// How a command failed: the message is printed as `lucky: <message>`.
@@ -60,6 +64,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Hook(args) => hook::run(args),
         Command::Daemon(cmd) => daemon::run(cmd),
+        Command::Sim(cmd) => sim::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
