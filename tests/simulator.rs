@@ -459,6 +459,11 @@ fn failed_hook_commits_nothing_but_statuses_and_logs() {
     assert_eq!(state.unit_status.message, "half way");
     let last = state.hooks.last().expect("hook record");
     assert!(!last.committed);
+    assert_eq!(state.agent_status.status, "error");
+    assert_eq!(
+        state.agent_status.message,
+        "hook failed: \"db-relation-changed\""
+    );
     let log = s.model.debug_log().expect("log");
     assert!(
         log.contains("WARNING unit-app-0 juju-log[db-relation-changed]: db:1: about to fail"),
@@ -483,6 +488,13 @@ fn dispatch_or_hook_files() {
     // A hook the charm does not have is skipped, as Juju does.
     let run = plain.model.run_hook("start").expect("run");
     assert!(!run.ran && run.success());
+    // --help needs no context.
+    let help = std::process::Command::new(plain.model.tools_dir().join("status-set"))
+        .arg("--help")
+        .output()
+        .expect("help");
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).starts_with("Usage: status-set "));
 }
 
 #[test]

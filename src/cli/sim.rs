@@ -142,9 +142,10 @@ pub fn run(cmd: SimCommand) -> CliResult {
                         [one] => (*one).clone(),
                         [] => return Err(format!("no relation on endpoint {endpoint}").into()),
                         _ => {
-                            return Err(
-                                format!("several relations on {endpoint}: pass --relation").into()
-                            );
+                            return Err(format!(
+                                "several relations on {endpoint}: pass --relation"
+                            )
+                            .into());
                         }
                     }
                 }

@@ -218,6 +218,10 @@ impl Model {
                 status: "unknown".into(),
                 message: String::new(),
             },
+            agent_status: Status {
+                status: "allocating".into(),
+                message: String::new(),
+            },
             status_history: Vec::new(),
             application_version: String::new(),
             addresses: Addresses {
@@ -686,6 +690,10 @@ impl Model {
                 .relation_id
                 .as_ref()
                 .and_then(|id| s.data.relations.get(id));
+            s.agent_status = Status {
+                status: "executing".into(),
+                message: format!("running {} hook", spec.hook),
+            };
             s.running = Some(RunningHook {
                 context_id: context_id.clone(),
                 hook: spec.hook.clone(),
@@ -710,6 +718,19 @@ impl Model {
             if committed {
                 s.data = running.staged;
             }
+            // A failed action is the action's failure, not the unit's; a failed hook puts
+            // the unit in error until a hook succeeds.
+            s.agent_status = if committed || running.action.is_some() {
+                Status {
+                    status: "idle".into(),
+                    message: String::new(),
+                }
+            } else {
+                Status {
+                    status: "error".into(),
+                    message: format!("hook failed: {:?}", spec.hook),
+                }
+            };
             if let Some(mut action) = running.action {
                 if action.status == "running" {
                     if committed {

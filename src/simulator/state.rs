@@ -31,6 +31,10 @@ pub struct ModelState {
     pub config: Map<String, Value>,
     pub unit_status: Status,
     pub application_status: Status,
+    /// The unit agent's status: `idle`, `executing` while a hook runs, or `error` with
+    /// `hook failed: "<hook>"` after a failed hook (as `juju status` shows it).
+    #[serde(default)]
+    pub agent_status: Status,
     /// Every status-set, oldest first, so tests can see statuses a hook went through.
     #[serde(default)]
     pub status_history: Vec<StatusRecord>,

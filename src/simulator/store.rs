@@ -189,3 +189,21 @@ pub fn read_calls(dir: &Path) -> Result<Vec<CallRecord>> {
     };
     Ok(text.lines().filter_map(CallRecord::parse).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CallRecord;
+
+    #[test]
+    fn call_lines_round_trip() {
+        let args = vec!["a b".to_string(), "--x=\"q\"\t".to_string()];
+        let rec = CallRecord::new("install", "config-get", &args, 2, Some("bad\nflag".into()));
+        let line = rec.to_line();
+        assert_eq!(line.matches('\n').count(), 1);
+        let back = CallRecord::parse(&line).expect("parses");
+        assert_eq!(back.args, args);
+        assert_eq!(back.rejected.as_deref(), Some("bad flag"));
+        let ok = CallRecord::new("start", "is-leader", &[], 0, None);
+        assert_eq!(CallRecord::parse(&ok.to_line()), Some(ok));
+    }
+}

@@ -73,6 +73,12 @@ fn run_tool(tool: &'static str, arg0: &std::ffi::OsStr) -> ExitCode {
     if tool == exec::JUJU_EXEC {
         return exec::main(Path::new(arg0), &args);
     }
+    // Juju answers --help without a context; so do we.
+    let flags_part = args.split(|a| a == "--").next().unwrap_or_default();
+    if flags_part.iter().any(|a| a == "--help" || a == "-h") {
+        println!("Usage: {tool} {}", usage(tool));
+        return ExitCode::SUCCESS;
+    }
     let env = CallEnv::from_process();
     let out = execute(tool, &args, &env);
     // A closed stdout is the caller's business; the call itself is done and logged.
@@ -82,6 +88,40 @@ fn run_tool(tool: &'static str, arg0: &std::ffi::OsStr) -> ExitCode {
         let _ = std::io::stderr().write_all(out.stderr.as_bytes());
     }
     ExitCode::from(out.code)
+}
+
+fn usage(tool: &str) -> &'static str {
+    match tool {
+        "status-set" => "[--application] <maintenance|blocked|waiting|active> [message]",
+        "status-get" => "[--include-data] [--application] [--format smart|yaml|json] [-o file]",
+        "application-version-set" => "<version>",
+        "config-get" => "[-a|--all] [--format smart|yaml|json] [-o file] [<key>]",
+        "relation-get" => {
+            "[-r <name:id>] [--app] [--format smart|yaml|json] [<key>|-] [<unit-or-app>]"
+        }
+        "relation-set" => "[-r <name:id>] [--app] [--file <path>|-] key=value ...",
+        "relation-ids" => "[--format smart|yaml|json] [<endpoint>]",
+        "relation-list" => "[-r <name:id>] [--app] [--format smart|yaml|json]",
+        "leader-get" => "[--format smart|yaml|json] [<key>|-]",
+        "leader-set" => "key=value ...",
+        "is-leader" => "[--format smart|yaml|json]",
+        "open-port" | "close-port" => "<port>[/tcp|udp] | <from>-<to>[/tcp|udp] | icmp",
+        "opened-ports" => "[--format smart|yaml|json]",
+        "unit-get" => "private-address|public-address",
+        "network-get" => {
+            "<binding> [--ingress-address] [--bind-address] [--egress-subnets] [--format smart|yaml|json]"
+        }
+        "resource-get" => "<name>",
+        "juju-log" => "[-l TRACE|DEBUG|INFO|WARNING|ERROR|CRITICAL] [--debug] <message>...",
+        "action-get" => "[--format smart|yaml|json] [<key>[.<key>...]]",
+        "action-set" => "key=value ...",
+        "action-fail" => "[message]",
+        "action-log" => "<message>...",
+        "state-get" => "[--strict] [--format smart|yaml|json] [<key>]",
+        "state-set" => "[--file <path>] key=value ...",
+        "state-delete" => "<key>",
+        _ => "",
+    }
 }
 
 /// What a tool call learns from its environment.
