@@ -10,4 +10,5 @@ pub mod daemon;
 pub mod juju;
 pub mod protocol;
 pub mod state;
+pub mod simulator;
 pub mod unit;

@@ -1,3 +1,8 @@
 fn main() -> std::process::ExitCode {
+    // Hook-tool mode (status-set, config-get …): a file-name comparison, nothing more,
+    // before anything else runs.
+    if let Some(code) = lucky::simulator::tools::run_if_invoked_as_tool() {
+        return code;
+    }
     lucky::cli::main()
 }

@@ -14,6 +14,7 @@ mod port;
 mod random;
 mod relation;
 mod status;
+mod sim;
 
 use crate::client;
 use crate::protocol::{Request, Response};
@@ -79,6 +80,9 @@ pub enum Command {
     /// Action parameters, results and failure (inside an action)
     #[command(subcommand)]
     Action(action::ActionCommand),
+    /// Run a charm's hooks and actions against a simulated Juju model (no controller)
+    #[command(subcommand)]
+    Sim(sim::SimCommand),
 }
 
 /// How a command failed: printed as `lucky: <message>`, exit `code`.
@@ -133,6 +137,7 @@ pub fn main() -> ExitCode {
         Command::Random(args) => random::run(args),
         Command::Log(args) => log::run(args),
         Command::Action(cmd) => action::run(cmd),
+        Command::Sim(cmd) => sim::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,253 @@
+//! `lucky sim …`: run a charm's hooks and actions on a laptop against a simulated model.
+
+use super::{CliResult, Failure};
+use crate::simulator::{HookRun, Model, RelationEvent, format};
+use clap::Subcommand;
+use serde_json::{Map, Value, json};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum SimCommand {
+    /// Create a model for one unit of a charm
+    Init {
+        model_dir: PathBuf,
+        /// The charm's folder
+        #[arg(long)]
+        charm: PathBuf,
+        /// The unit to simulate, e.g. app/0
+        #[arg(long, default_value = "app/0")]
+        unit: String,
+        /// Config values, key=value (repeatable)
+        #[arg(long = "config", value_name = "KEY=VALUE")]
+        config: Vec<String>,
+        /// Make the unit its application's leader
+        #[arg(long)]
+        leader: bool,
+    },
+    /// Run one hook (relation hooks need --relation unless the endpoint has one relation)
+    Hook {
+        model_dir: PathBuf,
+        hook: String,
+        #[arg(long, value_name = "ID")]
+        relation: Option<String>,
+        #[arg(long, value_name = "UNIT")]
+        remote_unit: Option<String>,
+    },
+    /// Run an action with key=value parameters
+    Action {
+        model_dir: PathBuf,
+        name: String,
+        #[arg(value_name = "KEY=VALUE")]
+        params: Vec<String>,
+    },
+    /// Relate an endpoint to a remote application with N units (no hook runs)
+    Relate {
+        model_dir: PathBuf,
+        endpoint: String,
+        remote_app: String,
+        #[arg(long, default_value_t = 1)]
+        units: usize,
+    },
+    /// Set config values (key=value; key= resets to the default); no hook runs
+    Config {
+        model_dir: PathBuf,
+        #[arg(value_name = "KEY=VALUE", required = true)]
+        values: Vec<String>,
+    },
+    /// Print the model: statuses, config, relations, ports, hooks and calls
+    Show { model_dir: PathBuf },
+}
+
+fn split_kv(s: &str) -> Result<(&str, &str), Failure> {
+    s.split_once('=')
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| Failure {
+            message: format!("expected key=value, got {s:?}"),
+            code: 2,
+        })
+}
+
+/// Hooks get Juju's environment plus the Lucky and Docker settings of the caller.
+fn open(dir: &PathBuf) -> Result<Model, Failure> {
+    let mut model = Model::open(dir)?;
+    for (k, v) in std::env::vars() {
+        if k.starts_with("LUCKY_") || k == "DOCKER_HOST" {
+            model.pass_env(k, v);
+        }
+    }
+    Ok(model)
+}
+
+fn finish(run: &HookRun) -> CliResult {
+    let _ = std::io::stdout().write_all(run.stdout.as_bytes());
+    let _ = std::io::stderr().write_all(run.stderr.as_bytes());
+    if !run.ran {
+        eprintln!("lucky: the charm has no {} hook; skipped", run.hook);
+    }
+    if run.success() {
+        return Ok(());
+    }
+    Err(Failure {
+        message: format!("{} exited with {}", run.hook, run.exit_code),
+        code: u8::try_from(run.exit_code).unwrap_or(1).max(1),
+    })
+}
+
+pub fn run(cmd: SimCommand) -> CliResult {
+    match cmd {
+        SimCommand::Init {
+            model_dir,
+            charm,
+            unit,
+            config,
+            leader,
+        } => {
+            let exe = std::env::current_exe()?;
+            let model = Model::create(&model_dir, &charm, &unit, exe)?;
+            for kv in &config {
+                let (k, v) = split_kv(kv)?;
+                model.set_config_str(k, v)?;
+            }
+            model.set_leader(leader)?;
+            println!("model for {unit} created in {}", model.dir().display());
+            Ok(())
+        }
+        SimCommand::Hook {
+            model_dir,
+            hook,
+            relation,
+            remote_unit,
+        } => {
+            let model = open(&model_dir)?;
+            let Some((endpoint, event)) = hook.split_once("-relation-") else {
+                return finish(&model.run_hook(&hook)?);
+            };
+            let event = RelationEvent::parse(event).ok_or_else(|| Failure {
+                message: format!("unknown relation event in {hook:?}"),
+                code: 2,
+            })?;
+            let state = model.state()?;
+            let id = match relation {
+                Some(id) => id,
+                None => {
+                    let ids: Vec<&String> = state
+                        .data
+                        .relations
+                        .iter()
+                        .filter(|(_, r)| r.endpoint == endpoint)
+                        .map(|(id, _)| id)
+                        .collect();
+                    match ids.as_slice() {
+                        [one] => (*one).clone(),
+                        [] => return Err(format!("no relation on endpoint {endpoint}").into()),
+                        _ => {
+                            return Err(format!(
+                                "several relations on {endpoint}: pass --relation"
+                            )
+                            .into());
+                        }
+                    }
+                }
+            };
+            let rel = model.relation(&id)?;
+            let remote_unit = match (remote_unit, event) {
+                (Some(u), _) => Some(u),
+                (
+                    None,
+                    RelationEvent::Joined | RelationEvent::Changed | RelationEvent::Departed,
+                ) => rel.remote_units.keys().next().cloned(),
+                (None, _) => None,
+            };
+            finish(&model.run_relation_hook(&id, event, remote_unit.as_deref())?)
+        }
+        SimCommand::Action {
+            model_dir,
+            name,
+            params,
+        } => {
+            let model = open(&model_dir)?;
+            let mut map = Map::new();
+            for kv in &params {
+                let (k, v) = split_kv(kv)?;
+                // Values read as YAML scalars, as `juju run` does (`n=3` is a number).
+                let value: Value = serde_saphyr::from_str(v).unwrap_or(Value::String(v.into()));
+                map.insert(k.to_string(), value);
+            }
+            let run = model.run_action(&name, map)?;
+            let summary = json!({
+                "status": run.action.status,
+                "message": run.action.message,
+                "results": run.action.results,
+                "log": run.action.logs,
+            });
+            let result = finish(&run.run);
+            print!("{}", format::yaml(&summary));
+            result
+        }
+        SimCommand::Relate {
+            model_dir,
+            endpoint,
+            remote_app,
+            units,
+        } => {
+            let model = open(&model_dir)?;
+            let id = model.add_relation(&endpoint, &remote_app, units)?;
+            println!("{id}");
+            Ok(())
+        }
+        SimCommand::Config { model_dir, values } => {
+            let model = open(&model_dir)?;
+            let pairs = values
+                .iter()
+                .map(|kv| split_kv(kv))
+                .collect::<Result<Vec<_>, _>>()?;
+            // All or nothing: check every key before changing any.
+            let declared = model.state()?.config_options;
+            if let Some((k, _)) = pairs.iter().find(|(k, _)| !declared.contains_key(*k)) {
+                return Err(format!("unknown config option {k:?} (not in config.yaml)").into());
+            }
+            for (k, v) in pairs {
+                model.set_config_str(k, v)?;
+            }
+            Ok(())
+        }
+        SimCommand::Show { model_dir } => {
+            let model = open(&model_dir)?;
+            let s = model.state()?;
+            let relations: Map<String, Value> = s
+                .data
+                .relations
+                .iter()
+                .map(|(id, r)| (id.clone(), serde_json::to_value(r).unwrap_or(Value::Null)))
+                .collect();
+            let calls: Vec<Value> = model
+                .calls()?
+                .iter()
+                .rev()
+                .take(20)
+                .rev()
+                .map(|c| Value::String(c.to_line().trim_end().replace('\t', "  ")))
+                .collect();
+            let view = json!({
+                "unit": s.unit,
+                "charm": s.charm_dir,
+                "leader": s.leader,
+                "unit-status": s.unit_status,
+                "application-status": s.application_status,
+                "application-version": s.application_version,
+                "config": s.effective_config(),
+                "relations": relations,
+                "leader-data": s.data.leader_data,
+                "opened-ports": s.data.opened_ports,
+                "unit-state": s.data.unit_state,
+                "resources": s.resources,
+                "hooks": s.hooks.iter().map(|h| format!("{} exit={}{}", h.hook, h.exit_code, if h.committed { "" } else { " (not committed)" })).collect::<Vec<_>>(),
+                "actions": s.actions,
+                "last-calls": calls,
+            });
+            print!("{}", format::yaml(&view));
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! A Juju simulator for one unit: hook tools, model state and a driver that runs hooks the
+//! way Juju does, so charms can be tested without a controller.
+//!
+//! - [`driver::Model`]: create a model dir, change it between hooks, run hooks and actions.
+//! - [`tools`]: `lucky` acting as `status-set`, `config-get` … (multi-call binary).
+//! - [`state`]: what `model.json` holds; [`store`]: lock, atomic writes, calls.log.
+
+pub mod driver;
+pub mod format;
+pub mod state;
+pub mod store;
+pub mod tools;
+
+pub use driver::{ActionRun, HookRun, Model, RelationEvent};
+pub use state::{ModelState, Relation, Status};
+pub use store::CallRecord;

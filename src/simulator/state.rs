@@ -1,0 +1,243 @@
+//! What `model.json` holds: the simulated model as one unit sees it.
+//!
+//! Everything a hook may change only on success (relation data, leader data, ports, unit
+//! state) lives in [`Data`]: the committed copy at the top level, and while a hook runs a
+//! staged copy inside [`RunningHook`] that the driver commits or drops when the hook ends.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub type Bag = BTreeMap<String, String>;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelState {
+    pub model_name: String,
+    pub model_uuid: String,
+    pub unit: String,
+    pub machine_id: String,
+    pub availability_zone: String,
+    pub juju_version: String,
+    pub charm_dir: PathBuf,
+    /// The `lucky` binary the tools dir links to.
+    pub lucky_bin: PathBuf,
+    pub leader: bool,
+    /// Options declared in the charm's config.yaml (type, default, description).
+    #[serde(default)]
+    pub config_options: BTreeMap<String, ConfigOption>,
+    /// Values set by the operator (`juju config`), on top of the defaults.
+    #[serde(default)]
+    pub config: Map<String, Value>,
+    pub unit_status: Status,
+    pub application_status: Status,
+    /// The unit agent's status: `idle`, `executing` while a hook runs, or `error` with
+    /// `hook failed: "<hook>"` after a failed hook (as `juju status` shows it).
+    #[serde(default)]
+    pub agent_status: Status,
+    /// Every status-set, oldest first, so tests can see statuses a hook went through.
+    #[serde(default)]
+    pub status_history: Vec<StatusRecord>,
+    #[serde(default)]
+    pub application_version: String,
+    pub addresses: Addresses,
+    /// Endpoints and extra bindings from metadata.yaml (what network-get accepts).
+    #[serde(default)]
+    pub bindings: Vec<String>,
+    /// Resources declared in metadata.yaml.
+    #[serde(default)]
+    pub declared_resources: Vec<String>,
+    /// Attached resources: name → file path.
+    #[serde(default)]
+    pub resources: BTreeMap<String, PathBuf>,
+    /// Committed transactional data.
+    pub data: Data,
+    pub next_relation_id: u32,
+    #[serde(default)]
+    pub actions: Vec<ActionRecord>,
+    /// Every hook the driver ran, oldest first.
+    #[serde(default)]
+    pub hooks: Vec<HookRecord>,
+    /// The hook whose context is valid right now, if any.
+    #[serde(default)]
+    pub running: Option<RunningHook>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConfigOption {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub default: Value,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub status: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatusRecord {
+    pub time: String,
+    pub hook: String,
+    /// `unit` or `application`.
+    pub target: String,
+    pub status: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Addresses {
+    pub private: String,
+    pub public: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Data {
+    /// Keyed by relation id, e.g. `db:1`.
+    #[serde(default)]
+    pub relations: BTreeMap<String, Relation>,
+    #[serde(default)]
+    pub leader_data: Bag,
+    /// Opened ports as Juju prints them: `80/tcp`, `8000-8010/udp`, `icmp`.
+    #[serde(default)]
+    pub opened_ports: Vec<String>,
+    /// state-get/state-set key-values.
+    #[serde(default)]
+    pub unit_state: Bag,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Relation {
+    pub endpoint: String,
+    pub remote_app: String,
+    /// Remote units in the relation and their data bags.
+    #[serde(default)]
+    pub remote_units: BTreeMap<String, Bag>,
+    #[serde(default)]
+    pub remote_app_data: Bag,
+    #[serde(default)]
+    pub local_unit_data: Bag,
+    #[serde(default)]
+    pub local_app_data: Bag,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ActionRecord {
+    pub uuid: String,
+    pub name: String,
+    pub params: Map<String, Value>,
+    #[serde(default)]
+    pub results: Map<String, Value>,
+    /// `running`, `completed` or `failed`.
+    pub status: String,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub logs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HookRecord {
+    pub hook: String,
+    pub context_id: String,
+    pub started: String,
+    pub exit_code: i32,
+    /// Whether the hook's staged changes were committed (exit 0).
+    pub committed: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunningHook {
+    pub context_id: String,
+    /// Hook name, or `juju-exec` / the action name for those contexts.
+    pub hook: String,
+    pub started: String,
+    #[serde(default)]
+    pub relation_id: Option<String>,
+    #[serde(default)]
+    pub remote_unit: Option<String>,
+    #[serde(default)]
+    pub remote_app: Option<String>,
+    #[serde(default)]
+    pub action: Option<ActionRecord>,
+    /// This hook's working copy; committed on exit 0.
+    pub staged: Data,
+}
+
+impl ModelState {
+    pub fn app(&self) -> &str {
+        self.unit.split('/').next().unwrap_or(&self.unit)
+    }
+
+    /// Effective config: declared defaults overlaid with operator values.
+    pub fn effective_config(&self) -> Map<String, Value> {
+        let mut out = Map::new();
+        for (k, opt) in &self.config_options {
+            out.insert(k.clone(), opt.default.clone());
+        }
+        for (k, v) in &self.config {
+            out.insert(k.clone(), v.clone());
+        }
+        out
+    }
+}
+
+/// `2024-05-01T12:00:00.123Z` from the system clock, without a date crate.
+pub fn now_rfc3339() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() as i64;
+    let millis = now.subsec_millis();
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Random lowercase hex, for context ids and UUIDs.
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    // A failing OS RNG is not worth failing a simulated hook over: fall back to the clock.
+    if getrandom::fill(&mut buf).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = (t >> ((i % 16) * 8)) as u8 ^ (std::process::id() as u8);
+        }
+    }
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn random_uuid() -> String {
+    let h = random_hex(16);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}

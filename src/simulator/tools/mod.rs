@@ -1,0 +1,350 @@
+//! The hook tools: `lucky` acts as `status-set`, `config-get` … when its file name says so.
+//!
+//! Each call finds the model through `JUJU_AGENT_SOCKET_ADDRESS` (its parent directory),
+//! takes the model lock, checks that `JUJU_CONTEXT_ID` belongs to the hook running now,
+//! runs, saves the model if it changed and logs one line to calls.log.
+
+mod action;
+pub mod args;
+mod config;
+mod exec;
+mod kv;
+mod leader;
+mod ports;
+mod relation;
+mod status;
+mod unit;
+
+use super::state::{Data, ModelState, RunningHook, now_rfc3339};
+use super::store::{self, CallRecord};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Every tool the simulator provides; the tools dir holds one symlink per name.
+pub const TOOL_NAMES: &[&str] = &[
+    "status-set",
+    "status-get",
+    "application-version-set",
+    "config-get",
+    "relation-get",
+    "relation-set",
+    "relation-ids",
+    "relation-list",
+    "leader-get",
+    "leader-set",
+    "is-leader",
+    "open-port",
+    "close-port",
+    "opened-ports",
+    "unit-get",
+    "network-get",
+    "resource-get",
+    "juju-log",
+    "action-get",
+    "action-set",
+    "action-fail",
+    "action-log",
+    "state-get",
+    "state-set",
+    "state-delete",
+    exec::JUJU_EXEC,
+];
+
+/// Called first thing in `main`: only a file-name comparison unless `lucky` runs as a tool.
+pub fn run_if_invoked_as_tool() -> Option<ExitCode> {
+    let arg0 = std::env::args_os().next()?;
+    let name = Path::new(&arg0).file_name()?.to_str()?;
+    let tool = *TOOL_NAMES.iter().find(|t| **t == name)?;
+    Some(run_tool(tool, &arg0))
+}
+
+fn run_tool(tool: &'static str, arg0: &std::ffi::OsStr) -> ExitCode {
+    let mut args = Vec::new();
+    for a in std::env::args_os().skip(1) {
+        match a.into_string() {
+            Ok(s) => args.push(s),
+            Err(a) => {
+                eprintln!("ERROR argument is not valid UTF-8: {a:?}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if tool == exec::JUJU_EXEC {
+        return exec::main(Path::new(arg0), &args);
+    }
+    // Juju answers --help without a context; so do we.
+    let flags_part = args.split(|a| a == "--").next().unwrap_or_default();
+    if flags_part.iter().any(|a| a == "--help" || a == "-h") {
+        println!("Usage: {tool} {}", usage(tool));
+        return ExitCode::SUCCESS;
+    }
+    let env = CallEnv::from_process();
+    let out = execute(tool, &args, &env);
+    // A closed stdout is the caller's business; the call itself is done and logged.
+    let _ = std::io::stdout().write_all(&out.stdout);
+    let _ = std::io::stdout().flush();
+    if !out.stderr.is_empty() {
+        let _ = std::io::stderr().write_all(out.stderr.as_bytes());
+    }
+    ExitCode::from(out.code)
+}
+
+fn usage(tool: &str) -> &'static str {
+    match tool {
+        "status-set" => "[--application] <maintenance|blocked|waiting|active> [message]",
+        "status-get" => "[--include-data] [--application] [--format smart|yaml|json] [-o file]",
+        "application-version-set" => "<version>",
+        "config-get" => "[-a|--all] [--format smart|yaml|json] [-o file] [<key>]",
+        "relation-get" => {
+            "[-r <name:id>] [--app] [--format smart|yaml|json] [<key>|-] [<unit-or-app>]"
+        }
+        "relation-set" => "[-r <name:id>] [--app] [--file <path>|-] key=value ...",
+        "relation-ids" => "[--format smart|yaml|json] [<endpoint>]",
+        "relation-list" => "[-r <name:id>] [--app] [--format smart|yaml|json]",
+        "leader-get" => "[--format smart|yaml|json] [<key>|-]",
+        "leader-set" => "key=value ...",
+        "is-leader" => "[--format smart|yaml|json]",
+        "open-port" | "close-port" => "<port>[/tcp|udp] | <from>-<to>[/tcp|udp] | icmp",
+        "opened-ports" => "[--format smart|yaml|json]",
+        "unit-get" => "private-address|public-address",
+        "network-get" => {
+            "<binding> [--ingress-address] [--bind-address] [--egress-subnets] [--format smart|yaml|json]"
+        }
+        "resource-get" => "<name>",
+        "juju-log" => "[-l TRACE|DEBUG|INFO|WARNING|ERROR|CRITICAL] [--debug] <message>...",
+        "action-get" => "[--format smart|yaml|json] [<key>[.<key>...]]",
+        "action-set" => "key=value ...",
+        "action-fail" => "[message]",
+        "action-log" => "<message>...",
+        "state-get" => "[--strict] [--format smart|yaml|json] [<key>]",
+        "state-set" => "[--file <path>] key=value ...",
+        "state-delete" => "<key>",
+        _ => "",
+    }
+}
+
+/// What a tool call learns from its environment.
+#[derive(Debug, Clone, Default)]
+pub struct CallEnv {
+    pub socket_network: Option<String>,
+    pub socket_address: Option<String>,
+    pub context_id: Option<String>,
+}
+
+impl CallEnv {
+    pub fn from_process() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Self {
+            socket_network: var("JUJU_AGENT_SOCKET_NETWORK"),
+            socket_address: var("JUJU_AGENT_SOCKET_ADDRESS"),
+            context_id: var("JUJU_CONTEXT_ID"),
+        }
+    }
+
+    fn model_dir(&self) -> Result<PathBuf, String> {
+        let Some(addr) = &self.socket_address else {
+            return Err(
+                "JUJU_AGENT_SOCKET_ADDRESS is not set: not running in a hook context".into(),
+            );
+        };
+        match self.socket_network.as_deref() {
+            Some("unix") => {}
+            other => {
+                return Err(format!(
+                    "JUJU_AGENT_SOCKET_NETWORK is {other:?}; the simulator serves only \"unix\""
+                ));
+            }
+        }
+        Path::new(addr)
+            .parent()
+            .filter(|p| p.join(store::MODEL_FILE).is_file())
+            .map(Path::to_path_buf)
+            .ok_or_else(|| format!("no simulated model next to JUJU_AGENT_SOCKET_ADDRESS {addr}"))
+    }
+}
+
+#[derive(Debug)]
+pub struct ToolOutput {
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+    pub code: u8,
+}
+
+/// A refused call: exit 2 for bad usage (Juju's flag/argument errors), 1 otherwise.
+#[derive(Debug)]
+pub struct ToolError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl ToolError {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+
+    pub fn fail(message: impl Into<String>) -> Self {
+        Self {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+pub type ToolResult = Result<Vec<u8>, ToolError>;
+
+/// What a tool sees: the model, the running hook, and where its side effects go.
+pub struct Ctx<'a> {
+    pub state: &'a mut ModelState,
+    pub hook: &'a mut RunningHook,
+    /// Set by tools that changed the model, so it is saved.
+    pub changed: bool,
+    /// juju-log lines to append to juju-debug.log.
+    pub debug_lines: Vec<String>,
+}
+
+impl Ctx<'_> {
+    pub fn data(&mut self) -> &mut Data {
+        self.changed = true;
+        &mut self.hook.staged
+    }
+
+    pub fn unit_tag(&self) -> String {
+        format!("unit-{}", self.state.unit.replace('/', "-"))
+    }
+}
+
+/// Run one tool call against the model; never panics on bad input.
+pub fn execute(tool: &str, args: &[String], env: &CallEnv) -> ToolOutput {
+    let dir = match env.model_dir() {
+        Ok(d) => d,
+        Err(e) => return refused(1, &e),
+    };
+    let locked = match store::lock(&dir) {
+        Ok(l) => l,
+        Err(e) => return refused(1, &format!("{e:#}")),
+    };
+    let mut state = match locked.load() {
+        Ok(s) => s,
+        Err(e) => return refused(1, &format!("{e:#}")),
+    };
+    let Some(mut hook) = state
+        .running
+        .take()
+        .filter(|h| Some(&h.context_id) == env.context_id.as_ref())
+    else {
+        let why = match (&env.context_id, &state.running) {
+            (None, _) => "JUJU_CONTEXT_ID is not set: not running in a hook context".to_string(),
+            (Some(id), None) => {
+                format!("bad request: context {id:?} is not running (no hook is running now)")
+            }
+            (Some(id), Some(r)) => format!(
+                "bad request: context {id:?} is not running (the running hook is {} with another context)",
+                r.hook
+            ),
+        };
+        let _ = locked.append_call(&CallRecord::new("-", tool, args, 1, Some(why.clone())));
+        return refused(1, &why);
+    };
+    let hook_name = hook.hook.clone();
+    let mut ctx = Ctx {
+        state: &mut state,
+        hook: &mut hook,
+        changed: false,
+        debug_lines: Vec::new(),
+    };
+    let result = dispatch(tool, &mut ctx, args);
+    let (changed, debug_lines) = (ctx.changed, std::mem::take(&mut ctx.debug_lines));
+    state.running = Some(hook);
+    let result = result.and_then(|out| {
+        if changed {
+            locked
+                .save(&state)
+                .map_err(|e| ToolError::fail(format!("{e:#}")))?;
+        }
+        for line in &debug_lines {
+            locked
+                .append_debug_log(line)
+                .map_err(|e| ToolError::fail(format!("{e:#}")))?;
+        }
+        Ok(out)
+    });
+    let (code, why) = match &result {
+        Ok(_) => (0, None),
+        Err(e) => (e.code, Some(e.message.clone())),
+    };
+    let _ = locked.append_call(&CallRecord::new(
+        &hook_name,
+        tool,
+        args,
+        i32::from(code),
+        why,
+    ));
+    match result {
+        Ok(stdout) => ToolOutput {
+            stdout,
+            stderr: String::new(),
+            code: 0,
+        },
+        Err(e) => refused(e.code, &e.message),
+    }
+}
+
+fn refused(code: u8, message: &str) -> ToolOutput {
+    ToolOutput {
+        stdout: Vec::new(),
+        stderr: format!("ERROR {message}\n"),
+        code,
+    }
+}
+
+fn dispatch(tool: &str, ctx: &mut Ctx, args: &[String]) -> ToolResult {
+    match tool {
+        "status-set" => status::status_set(ctx, args),
+        "status-get" => status::status_get(ctx, args),
+        "application-version-set" => status::application_version_set(ctx, args),
+        "config-get" => config::config_get(ctx, args),
+        "relation-get" => relation::relation_get(ctx, args),
+        "relation-set" => relation::relation_set(ctx, args),
+        "relation-ids" => relation::relation_ids(ctx, args),
+        "relation-list" => relation::relation_list(ctx, args),
+        "leader-get" => leader::leader_get(ctx, args),
+        "leader-set" => leader::leader_set(ctx, args),
+        "is-leader" => leader::is_leader(ctx, args),
+        "open-port" => ports::open_port(ctx, args, true),
+        "close-port" => ports::open_port(ctx, args, false),
+        "opened-ports" => ports::opened_ports(ctx, args),
+        "unit-get" => unit::unit_get(ctx, args),
+        "network-get" => unit::network_get(ctx, args),
+        "resource-get" => unit::resource_get(ctx, args),
+        "juju-log" => unit::juju_log(ctx, args),
+        "action-get" => action::action_get(ctx, args),
+        "action-set" => action::action_set(ctx, args),
+        "action-fail" => action::action_fail(ctx, args),
+        "action-log" => action::action_log(ctx, args),
+        "state-get" => kv::state_get(ctx, args),
+        "state-set" => kv::state_set(ctx, args),
+        "state-delete" => kv::state_delete(ctx, args),
+        other => Err(ToolError::fail(format!("unknown hook tool {other}"))),
+    }
+}
+
+/// Render `value` for `--format`, honouring `-o/--output <file>` as Juju does.
+pub fn output(parsed: &args::Parsed, value: &serde_json::Value) -> ToolResult {
+    let format = parsed.format()?;
+    let text = super::format::render(value, format);
+    if let Some(path) = parsed.value("output") {
+        std::fs::write(path, &text)
+            .map_err(|e| ToolError::fail(format!("cannot write {path}: {e}")))?;
+        return Ok(Vec::new());
+    }
+    Ok(text.into_bytes())
+}
+
+/// Timestamp for log lines written by tools.
+pub fn now() -> String {
+    now_rfc3339()
+}

@@ -1,0 +1,106 @@
+//! open-port, close-port, opened-ports. Ports are kept as Juju prints them (`80/tcp`,
+//! `8000-8010/udp`, `icmp`) in the hook's staged data.
+
+use super::args::{self, FORMAT, OUTPUT, flag, option};
+use super::{Ctx, ToolError, ToolResult, output};
+use serde_json::Value;
+
+/// Parse `80`, `80/tcp`, `8000-8010/udp`, `icmp` into the canonical form.
+pub fn parse_port(spec: &str) -> Result<String, String> {
+    if spec.eq_ignore_ascii_case("icmp") {
+        return Ok("icmp".into());
+    }
+    let (range, proto) = match spec.split_once('/') {
+        Some((r, p)) => (r, p.to_ascii_lowercase()),
+        None => (spec, "tcp".to_string()),
+    };
+    if proto != "tcp" && proto != "udp" {
+        return Err(format!(
+            "invalid protocol \"{proto}\", expected \"tcp\", \"udp\", or \"icmp\""
+        ));
+    }
+    let port = |s: &str| -> Result<u16, String> {
+        match s.parse::<u16>() {
+            Ok(p) if p > 0 => Ok(p),
+            _ => Err(format!(
+                "invalid port \"{s}\": expected a number from 1 to 65535"
+            )),
+        }
+    };
+    let (from, to) = match range.split_once('-') {
+        Some((a, b)) => (port(a)?, port(b)?),
+        None => {
+            let p = port(range)?;
+            (p, p)
+        }
+    };
+    if from > to {
+        return Err(format!("invalid port range {from}-{to}: start after end"));
+    }
+    Ok(if from == to {
+        format!("{from}/{proto}")
+    } else {
+        format!("{from}-{to}/{proto}")
+    })
+}
+
+fn sort_key(port: &str) -> (u8, u16, String) {
+    let (range, proto) = port.split_once('/').unwrap_or((port, ""));
+    let from = range
+        .split('-')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    let rank = if port == "icmp" { 1 } else { 0 };
+    (rank, from, proto.to_string())
+}
+
+pub fn open_port(ctx: &mut Ctx, argv: &[String], open: bool) -> ToolResult {
+    let endpoints = option(&["endpoints"]);
+    let p = args::parse(&[&endpoints, &FORMAT], argv)?;
+    let Some(spec) = p.args.first() else {
+        return Err(ToolError::usage("no port or range specified"));
+    };
+    p.at_most(1)?;
+    let port = parse_port(spec).map_err(ToolError::usage)?;
+    let ports = &mut ctx.data().opened_ports;
+    if open {
+        if !ports.contains(&port) {
+            ports.push(port);
+            ports.sort_by_key(|p| sort_key(p));
+        }
+    } else {
+        ports.retain(|p| *p != port);
+    }
+    Ok(Vec::new())
+}
+
+pub fn opened_ports(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+    let endpoints = flag(&["endpoints"]);
+    let p = args::parse(&[&endpoints, &FORMAT, &OUTPUT], argv)?;
+    p.at_most(0)?;
+    let list = ctx
+        .hook
+        .staged
+        .opened_ports
+        .iter()
+        .map(|p| Value::String(p.clone()))
+        .collect();
+    output(&p, &Value::Array(list))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_port;
+
+    #[test]
+    fn port_specs() {
+        assert_eq!(parse_port("80").as_deref(), Ok("80/tcp"));
+        assert_eq!(parse_port("53/UDP").as_deref(), Ok("53/udp"));
+        assert_eq!(parse_port("8000-8010/udp").as_deref(), Ok("8000-8010/udp"));
+        assert_eq!(parse_port("icmp").as_deref(), Ok("icmp"));
+        for bad in ["0", "70000", "80/sctp", "10-5", "http", "", "80-"] {
+            assert!(parse_port(bad).is_err(), "{bad}");
+        }
+    }
+}
