@@ -9,6 +9,6 @@ pub mod client;
 pub mod daemon;
 pub mod juju;
 pub mod protocol;
-pub mod state;
 pub mod simulator;
+pub mod state;
 pub mod unit;

@@ -13,8 +13,8 @@ pub mod output;
 mod port;
 mod random;
 mod relation;
-mod status;
 mod sim;
+mod status;
 
 use crate::client;
 use crate::protocol::{Request, Response};
