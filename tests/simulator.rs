@@ -499,8 +499,10 @@ fn dispatch_or_hook_files() {
 
 #[test]
 fn hook_environment_is_jujus() {
-    let mut s = sim(&[("hooks/install", &hook("env | sort"))]);
-    s.model.pass_env("LUCKY_TEST_VAR", "passed");
+    let s = sim(&[("hooks/install", &hook("env | sort"))]);
+    s.model
+        .pass_env("LUCKY_TEST_VAR", "passed")
+        .expect("pass env");
     let run = s.model.run_hook("install").expect("run");
     let env: std::collections::BTreeMap<&str, &str> = run
         .stdout

@@ -70,10 +70,10 @@ fn split_kv(s: &str) -> Result<(&str, &str), Failure> {
 
 /// Hooks get Juju's environment plus the Lucky and Docker settings of the caller.
 fn open(dir: &PathBuf) -> Result<Model, Failure> {
-    let mut model = Model::open(dir)?;
+    let model = Model::open(dir)?;
     for (k, v) in std::env::vars() {
         if k.starts_with("LUCKY_") || k == "DOCKER_HOST" {
-            model.pass_env(k, v);
+            model.pass_env(k, v)?;
         }
     }
     Ok(model)

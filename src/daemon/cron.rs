@@ -263,8 +263,11 @@ async fn exec_job(daemon: &Daemon, token: &str) -> Result<(), String> {
     let program = find_program(&path)
         .ok_or_else(|| "neither juju-exec nor juju-run is on the hooks' PATH".to_string())?;
     let lucky = daemon.lucky_bin_dir.join("lucky");
+    // The callback must reach this daemon, whatever socket it was started with.
     let command = format!(
-        "{} hook cron --cron-job {token}",
+        "LUCKY_SOCKET={} LUCKY_DATA_DIR={} {} hook cron --cron-job {token}",
+        sh_quote(&daemon.paths.socket.to_string_lossy()),
+        sh_quote(&daemon.paths.data_dir.to_string_lossy()),
         sh_quote(&lucky.to_string_lossy())
     );
     let out = tokio::process::Command::new(&program)

@@ -82,7 +82,13 @@ pub async fn run_hook(
         cron::note_hook(daemon, hook, &charm_dir, env.get("PATH"));
     }
     daemon.hooks_run.fetch_add(1, Ordering::Relaxed);
-    let guard = daemon.contexts.register(&label, env);
+    // What scripts see as LUCKY_HOOK: the hook, the action, or `cron`.
+    let name = match &run {
+        Run::Hook => hook,
+        Run::Action(action) => action.as_str(),
+        Run::Cron(_) => "cron",
+    };
+    let guard = daemon.contexts.register(name, env);
     *daemon.running_hook_name() = Some(label.clone());
     if entries.is_empty() {
         tracing::info!(hook = %label, "no scripts in lucky.yaml");

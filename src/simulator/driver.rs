@@ -22,7 +22,6 @@ const SYSTEM_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 #[derive(Debug, Clone)]
 pub struct Model {
     dir: PathBuf,
-    extra_env: Vec<(String, String)>,
 }
 
 /// What one hook, action or juju-exec command did.
@@ -236,14 +235,12 @@ impl Model {
             actions: Vec::new(),
             hooks: Vec::new(),
             running: None,
+            machine_env: BTreeMap::new(),
         };
         let locked = store::lock(&dir)?;
         locked.save(&state)?;
         drop(locked);
-        let model = Model {
-            dir,
-            extra_env: Vec::new(),
-        };
+        let model = Model { dir };
         model.ensure_tools(&state.lucky_bin)?;
         Ok(model)
     }
@@ -254,10 +251,7 @@ impl Model {
             .canonicalize()
             .with_context(|| format!("no model at {}", dir.as_ref().display()))?;
         store::load_unlocked(&dir)?;
-        Ok(Model {
-            dir,
-            extra_env: Vec::new(),
-        })
+        Ok(Model { dir })
     }
 
     pub fn dir(&self) -> &Path {
@@ -269,9 +263,14 @@ impl Model {
     }
 
     /// Add a variable to every hook's environment (e.g. `LUCKY_*`, `DOCKER_HOST`); hooks
-    /// otherwise get only what Juju gives them.
-    pub fn pass_env(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.extra_env.push((key.into(), value.into()));
+    /// otherwise get only what Juju gives them. Stored in the model, so it holds for
+    /// every later run, `juju-exec` included.
+    pub fn pass_env(&self, key: impl Into<String>, value: impl Into<String>) -> Result<()> {
+        let (key, value) = (key.into(), value.into());
+        self.update(|s| {
+            s.machine_env.insert(key, value);
+            Ok(())
+        })
     }
 
     /// The whole model as last committed (plus the running hook, if any).
@@ -292,7 +291,8 @@ impl Model {
         let tools = self.tools_dir();
         std::fs::create_dir_all(&tools)
             .with_context(|| format!("cannot create {}", tools.display()))?;
-        for name in TOOL_NAMES {
+        // `lucky` itself too: on a real unit the installer puts it on every hook's PATH.
+        for name in TOOL_NAMES.iter().chain(&["lucky"]) {
             let link = tools.join(name);
             if std::fs::read_link(&link).ok().as_deref() == Some(lucky_bin) {
                 continue;
@@ -882,7 +882,7 @@ impl Model {
             env.push(("JUJU_ACTION_NAME".into(), action.name.clone()));
             env.push(("JUJU_ACTION_UUID".into(), action.uuid.clone()));
         }
-        env.extend(self.extra_env.iter().cloned());
+        env.extend(state.machine_env.clone());
         env
     }
 }

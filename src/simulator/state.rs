@@ -61,6 +61,10 @@ pub struct ModelState {
     /// The hook whose context is valid right now, if any.
     #[serde(default)]
     pub running: Option<RunningHook>,
+    /// Variables this simulated machine adds to every hook's environment (where Lucky's
+    /// socket lives, DOCKER_HOST …), kept in the model so `juju-exec` contexts get them too.
+    #[serde(default)]
+    pub machine_env: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
