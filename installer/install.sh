@@ -35,6 +35,8 @@
 #   LUCKY_RETRIES          download attempts per file (default 3)
 #   LUCKY_RETRY_DELAY      seconds before the first retry, doubled each time (default 1)
 #   LUCKY_NO_SYSTEMD=1     start the daemon with `lucky daemon start` even under systemd
+#   LUCKY_FORCE_SYSTEMD=1  use systemd even where /run/systemd/system is absent (tests, with
+#                          a fake systemctl)
 #   LUCKY_SYSTEMD_UNIT_DIR where the systemd unit is written (default /etc/systemd/system)
 #   LUCKY_DATA_DIR, LUCKY_SOCKET   passed on to the daemon (and into its systemd unit)
 #   CHARM_DIR (or JUJU_CHARM_DIR), JUJU_UNIT_NAME   set by Juju
@@ -411,7 +413,8 @@ start_daemon() {
         *[!a-z0-9/-]*) die "malformed JUJU_UNIT_NAME: '$JUJU_UNIT_NAME'" ;;
     esac
     export JUJU_UNIT_NAME
-    if [ "${LUCKY_NO_SYSTEMD:-}" != 1 ] && [ -d /run/systemd/system ]; then
+    if [ "${LUCKY_NO_SYSTEMD:-}" != 1 ] &&
+        { [ -d /run/systemd/system ] || [ "${LUCKY_FORCE_SYSTEMD:-}" = 1 ]; }; then
         start_systemd
     else
         start_plain

@@ -202,6 +202,8 @@ build_target() {
             # No std for these targets is downloadable: build it (and link with Debian's musl).
             rustflags+=" --remap-path-prefix=$NIGHTLY_SRC=/rustc-src"
             rustflags+=" -C link-self-contained=no -L native=$unwind_dir -C link-arg=-Wl,--build-id=none"
+            # s390x-unknown-linux-musl (tier 3) defaults to dynamic linking: ask for static.
+            rustflags+=" -C target-feature=+crt-static"
             if [ "$march" = s390x ]; then
                 rustflags+=" -C relocation-model=static"
             fi

@@ -709,3 +709,103 @@ fn uses_the_juju_resource_checked_against_the_charm_sums() {
         stderr(&out)
     );
 }
+
+#[test]
+fn systemd_unit_is_written_started_once_and_left_alone_on_rerun() {
+    let fx = Fixture::new();
+    let server = fx.serve();
+    let units = fx.path("units");
+    let log = fx.path("systemctl.log");
+    write_exe(
+        &fx.path("bin/systemctl"),
+        &format!("#!/bin/sh\nprintf '%s\\n' \"$*\" >>{}\n", log.display()),
+    );
+    let url = server.url();
+    let env = [
+        ("LUCKY_RELEASE_URL", url.as_str()),
+        ("LUCKY_NO_SYSTEMD", ""),
+        ("LUCKY_FORCE_SYSTEMD", "1"),
+        ("LUCKY_SYSTEMD_UNIT_DIR", units.to_str().unwrap()),
+        ("LUCKY_DATA_DIR", "/var/lib/lucky/myapp-0"),
+    ];
+    let out = fx.install("x86_64", &env);
+    fx.assert_installed(&out, "x86_64-unknown-linux-musl");
+    let unit = fs::read_to_string(units.join("lucky-myapp-0.service")).unwrap();
+    assert!(
+        unit.contains("Environment=JUJU_UNIT_NAME=myapp/0\n"),
+        "{unit}"
+    );
+    assert!(
+        unit.contains("Environment=\"LUCKY_DATA_DIR=/var/lib/lucky/myapp-0\"\n"),
+        "{unit}"
+    );
+    let exec = format!(
+        "ExecStart={} daemon start --foreground\n",
+        fx.installed().display()
+    );
+    assert!(unit.contains(&exec), "{unit}");
+    assert!(unit.contains("WantedBy=multi-user.target"), "{unit}");
+    let first = "daemon-reload\nenable lucky-myapp-0.service\nrestart lucky-myapp-0.service\n";
+    assert_eq!(fs::read_to_string(&log).unwrap(), first);
+    assert_eq!(
+        fx.calls(),
+        Vec::<String>::new(),
+        "systemd, not `lucky daemon start`, runs the daemon"
+    );
+
+    // Same binary, same unit: `start` (a no-op on a running unit), no reload, no restart.
+    let again = fx.install("x86_64", &env);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let rerun = "enable lucky-myapp-0.service\nstart lucky-myapp-0.service\n";
+    assert_eq!(fs::read_to_string(&log).unwrap(), format!("{first}{rerun}"));
+}
+
+/// Finds a program on the test's own PATH.
+fn which(name: &str) -> PathBuf {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} not on PATH"))
+}
+
+#[test]
+fn works_with_wget_and_only_the_tools_it_declares() {
+    let fx = Fixture::new();
+    let server = fx.serve();
+    // No curl here: the installer must fall back to wget, and needs nothing unlisted.
+    let tools = fx.path("tools");
+    fs::create_dir_all(&tools).unwrap();
+    for tool in [
+        "sh",
+        "awk",
+        "sha256sum",
+        "openssl",
+        "wget",
+        "mktemp",
+        "cp",
+        "mv",
+        "chmod",
+        "head",
+        "tr",
+        "rm",
+        "mkdir",
+        "dirname",
+        "sleep",
+        "cmp",
+        "cut",
+        "sed",
+        "touch",
+    ] {
+        std::os::unix::fs::symlink(which(tool), tools.join(tool)).unwrap();
+    }
+    let path = format!("{}:{}", fx.path("bin").display(), tools.display());
+    let out = fx.install(
+        "ppc64le",
+        &[("LUCKY_RELEASE_URL", &server.url()), ("PATH", &path)],
+    );
+    fx.assert_installed(&out, "powerpc64le-unknown-linux-musl");
+    assert_eq!(
+        server.gets(&format!("/lucky-{VERSION}-powerpc64le-unknown-linux-musl")),
+        1
+    );
+}
