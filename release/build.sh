@@ -86,7 +86,7 @@ parse_args() {
 apt_packages_for() {
     case "$1" in
         x86_64-*) echo "musl-tools qemu-user-static" ;;
-        aarch64-*) echo "gcc-aarch64-linux-gnu qemu-user-static" ;;
+        aarch64-*) echo "gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static" ;;
         powerpc64le-*) echo "musl-dev:ppc64el gcc-powerpc64le-linux-gnu g++-powerpc64le-linux-gnu qemu-user-static" ;;
         s390x-*) echo "musl-dev:s390x gcc-s390x-linux-gnu g++-s390x-linux-gnu qemu-user-static" ;;
     esac
