@@ -112,9 +112,11 @@ detect_sha_tool() {
 
 # Prints the SHA-256 of a file (lowercase hex), or nothing if it cannot be read.
 sha256_of() {
+    [ -r "$1" ] || return 0
+    # Read from stdin: sha256sum escapes odd file names in its output, stdin has none.
     # SHA_CMD is deliberately split into command and options.
     # shellcheck disable=SC2086
-    $SHA_CMD "$1" 2>/dev/null | awk '{ print tolower($1); exit }'
+    $SHA_CMD <"$1" 2>/dev/null | awk '{ print tolower($1); exit }'
 }
 
 is_sha256() {
@@ -203,11 +205,12 @@ check_url() {
 download_once() {
     [ -n "$DOWNLOADER" ] || die "need curl or wget to download $1"
     if [ "$DOWNLOADER" = curl ]; then
-        # --proto-redir keeps a redirect from downgrading to plain http.
+        # --proto-redir keeps a redirect from downgrading to plain http; a transfer that
+        # stalls below 1 KiB/s for 30 s counts as failed (and is retried).
         curl --fail --silent --show-error --location --proto-redir =https \
-            --connect-timeout 10 --output "$2" "$1"
+            --connect-timeout 10 --speed-limit 1024 --speed-time 30 --output "$2" "$1"
     else
-        wget --quiet --timeout=10 --tries=1 --output-document="$2" "$1"
+        wget --quiet --timeout=30 --tries=1 --output-document="$2" "$1"
     fi
 }
 
