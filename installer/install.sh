@@ -1,0 +1,491 @@
+#!/bin/sh
+# Lucky installer: fetch, verify, install and start the `lucky` binary on a Juju machine.
+#
+# Run by a charm's install hook (as root). POSIX sh; all work happens in functions and
+# `main` is called on the last line, so a truncated download of this script runs nothing.
+#
+# Where the binary comes from (the first source that is present is used):
+#   1. the charm:      $CHARM_DIR/lucky/lucky-<version>-<target>, checked against
+#                      $CHARM_DIR/lucky/SHA256SUMS (+ SHA256SUMS.sig)
+#   2. Juju resource:  `resource-get lucky-binary` (when the tool exists and gives a
+#                      non-empty file), checked against the charm's SHA256SUMS or, when the
+#                      charm has none, the release's
+#   3. a release:      $LUCKY_RELEASE_URL/<version>/lucky-<version>-<target>, with
+#                      SHA256SUMS and SHA256SUMS.sig beside it
+# A source that is present but fails verification is a refusal, never a reason to try the
+# next one: a tampered binary must stop the install, not be quietly worked around.
+#
+# Verification: the binary's SHA-256 must match its line in SHA256SUMS, and SHA256SUMS
+# must carry a valid ed25519 signature (SHA256SUMS.sig) by the trusted public key, checked
+# with `openssl pkeyutl -verify -rawin` (OpenSSL 3, Ubuntu 22.04 and later). When no public
+# key is configured at all the installer refuses, unless LUCKY_INSECURE_SKIP_SIGNATURE=1
+# says that checksums alone are acceptable (it then warns).
+#
+# Environment:
+#   LUCKY_ARCH             machine name to use instead of `uname -m`
+#   LUCKY_VERSION          version to install (default: $CHARM_DIR/lucky/version, else the
+#                          release's `latest` file)
+#   LUCKY_RELEASE_URL      base URL of a release layout. https:// only; plain http:// is
+#                          accepted for 127.0.0.1/localhost/[::1] alone, because loopback
+#                          traffic never leaves the machine (and tests serve releases there)
+#   LUCKY_RELEASE_PUBKEY   PEM ed25519 public key file that signs SHA256SUMS (default:
+#                          $CHARM_DIR/lucky/release.pub, else release.pub beside this script)
+#   LUCKY_INSECURE_SKIP_SIGNATURE=1  accept an unsigned SHA256SUMS when no key is configured
+#   LUCKY_INSTALL_DIR      where `lucky` goes (default /usr/local/bin)
+#   LUCKY_RETRIES          download attempts per file (default 3)
+#   LUCKY_RETRY_DELAY      seconds before the first retry, doubled each time (default 1)
+#   LUCKY_NO_SYSTEMD=1     start the daemon with `lucky daemon start` even under systemd
+#   LUCKY_FORCE_SYSTEMD=1  use systemd even where /run/systemd/system is absent (tests, with
+#                          a fake systemctl)
+#   LUCKY_SYSTEMD_UNIT_DIR where the systemd unit is written (default /etc/systemd/system)
+#   LUCKY_DATA_DIR, LUCKY_SOCKET   passed on to the daemon (and into its systemd unit)
+#   CHARM_DIR (or JUJU_CHARM_DIR), JUJU_UNIT_NAME   set by Juju
+#
+# On failure it prints `[ERROR] <why>`, exits non-zero and, where `status-set` exists,
+# leaves the unit blocked with "lucky install failed: <why>".
+
+set -u
+
+info() {
+    printf '[INFO] %s\n' "$*" >&2
+}
+
+warn() {
+    printf '[WARN] %s\n' "$*" >&2
+}
+
+err() {
+    printf '[ERROR] %s\n' "$*" >&2
+}
+
+die() {
+    err "$1"
+    if command -v status-set >/dev/null 2>&1; then
+        status-set blocked "lucky install failed: $1" >/dev/null 2>&1 || true
+    fi
+    exit 1
+}
+
+need_cmd() {
+    if ! command -v "$1" >/dev/null 2>&1; then
+        die "need '$1' (command not found)"
+    fi
+}
+
+cleanup() {
+    if [ -n "${STAGE:-}" ]; then
+        rm -f "$STAGE"
+    fi
+    if [ -n "${TMP_DIR:-}" ]; then
+        rm -rf "$TMP_DIR"
+    fi
+}
+
+# Sets TARGET from LUCKY_ARCH or `uname -m`.
+detect_target() {
+    _arch="${LUCKY_ARCH:-}"
+    if [ -z "$_arch" ]; then
+        need_cmd uname
+        _arch="$(uname -m)" || die "uname -m failed"
+    fi
+    case "$_arch" in
+        x86_64 | amd64) TARGET=x86_64-unknown-linux-musl ;;
+        aarch64 | arm64) TARGET=aarch64-unknown-linux-musl ;;
+        ppc64le | ppc64el) TARGET=powerpc64le-unknown-linux-musl ;;
+        s390x) TARGET=s390x-unknown-linux-musl ;;
+        *) die "unsupported architecture: $_arch" ;;
+    esac
+}
+
+# Sets SHA_CMD to a command that prints "<hex>  <file>" for a file.
+detect_sha_tool() {
+    if command -v sha256sum >/dev/null 2>&1; then
+        SHA_CMD="sha256sum"
+    elif command -v shasum >/dev/null 2>&1; then
+        SHA_CMD="shasum -a 256"
+    elif command -v openssl >/dev/null 2>&1; then
+        SHA_CMD="openssl dgst -sha256 -r"
+    else
+        die "no tool to compute SHA-256 checksums (need sha256sum, shasum or openssl)"
+    fi
+}
+
+# Prints the SHA-256 of a file (lowercase hex), or nothing if it cannot be read.
+sha256_of() {
+    [ -r "$1" ] || return 0
+    # Read from stdin: sha256sum escapes odd file names in its output, stdin has none.
+    # SHA_CMD is deliberately split into command and options.
+    # shellcheck disable=SC2086
+    $SHA_CMD <"$1" 2>/dev/null | awk '{ print tolower($1); exit }'
+}
+
+is_sha256() {
+    case "$1" in
+        *[!0-9a-f]* | "") return 1 ;;
+    esac
+    [ "${#1}" -eq 64 ]
+}
+
+# Prints the checksum listed for file name $2 in SHA256SUMS file $1 (sha256sum -c format,
+# text or binary mode), or nothing.
+sums_lookup() {
+    awk -v name="$2" '{ f = $2; sub(/^\*/, "", f); if (f == name) { print tolower($1); exit } }' "$1"
+}
+
+valid_version() {
+    case "$1" in
+        "" | *[!A-Za-z0-9._+-]* | .*) return 1 ;;
+    esac
+    return 0
+}
+
+# Sets PUBKEY to the trusted key file, or "" when none is configured.
+find_pubkey() {
+    PUBKEY=""
+    if [ -n "${LUCKY_RELEASE_PUBKEY:-}" ]; then
+        [ -f "$LUCKY_RELEASE_PUBKEY" ] ||
+            die "LUCKY_RELEASE_PUBKEY names a file that does not exist: $LUCKY_RELEASE_PUBKEY"
+        PUBKEY="$LUCKY_RELEASE_PUBKEY"
+    elif [ -n "$CHARM" ] && [ -f "$CHARM/lucky/release.pub" ]; then
+        PUBKEY="$CHARM/lucky/release.pub"
+    elif [ -f "$SCRIPT_DIR/release.pub" ]; then
+        PUBKEY="$SCRIPT_DIR/release.pub"
+    fi
+    if [ -n "$PUBKEY" ]; then
+        need_cmd openssl
+    elif [ "${LUCKY_INSECURE_SKIP_SIGNATURE:-}" = 1 ]; then
+        warn "no release public key configured: LUCKY_INSECURE_SKIP_SIGNATURE=1, trusting SHA256SUMS unsigned"
+    else
+        die "no release public key configured (set LUCKY_RELEASE_PUBKEY, ship lucky/release.pub in the charm, or LUCKY_INSECURE_SKIP_SIGNATURE=1)"
+    fi
+}
+
+# verify_sums <SHA256SUMS> <SHA256SUMS.sig or ""> <where, for messages>
+verify_sums() {
+    [ -s "$1" ] || die "SHA256SUMS from $3 is empty"
+    [ -n "$PUBKEY" ] || return 0
+    if [ -z "$2" ] || [ ! -f "$2" ]; then
+        die "SHA256SUMS.sig missing from $3 (a release public key is configured)"
+    fi
+    if ! openssl pkeyutl -verify -pubin -inkey "$PUBKEY" -rawin -in "$1" -sigfile "$2" >/dev/null 2>&1; then
+        die "bad signature: SHA256SUMS.sig from $3 does not verify with $PUBKEY (needs OpenSSL 3)"
+    fi
+    info "SHA256SUMS signature verified with $PUBKEY"
+}
+
+# expect_sum <SHA256SUMS> <where>: sets EXPECTED for lucky-$VERSION-$TARGET.
+expect_sum() {
+    ASSET="lucky-$VERSION-$TARGET"
+    EXPECTED="$(sums_lookup "$1" "$ASSET")"
+    [ -n "$EXPECTED" ] || die "no checksum for $ASSET in SHA256SUMS from $2"
+    is_sha256 "$EXPECTED" || die "malformed checksum for $ASSET in SHA256SUMS from $2"
+}
+
+already_installed() {
+    [ -f "$DEST" ] && [ "$(sha256_of "$DEST")" = "$EXPECTED" ]
+}
+
+# check_binary <file> <where>: refuses unless the file's SHA-256 is $EXPECTED.
+check_binary() {
+    _got="$(sha256_of "$1")"
+    if [ "$_got" != "$EXPECTED" ]; then
+        die "checksum mismatch for $ASSET from $2: expected $EXPECTED, got ${_got:-nothing}"
+    fi
+}
+
+check_url() {
+    case "$1" in
+        https://*) ;;
+        http://127.0.0.1 | http://127.0.0.1[:/]* | http://localhost | http://localhost[:/]* | http://\[::1\]*) ;;
+        *) die "refusing LUCKY_RELEASE_URL that is not https:// (or http:// on loopback): $1" ;;
+    esac
+}
+
+# download_once <url> <file>
+download_once() {
+    [ -n "$DOWNLOADER" ] || die "need curl or wget to download $1"
+    if [ "$DOWNLOADER" = curl ]; then
+        # --proto-redir keeps a redirect from downgrading to plain http; a transfer that
+        # stalls below 1 KiB/s for 30 s counts as failed (and is retried).
+        curl --fail --silent --show-error --location --proto-redir =https \
+            --connect-timeout 10 --speed-limit 1024 --speed-time 30 --output "$2" "$1"
+    else
+        wget --quiet --timeout=30 --tries=1 --output-document="$2" "$1"
+    fi
+}
+
+# download <url> <file>: tries LUCKY_RETRIES times with doubling delays; returns non-zero
+# when every attempt failed (the caller says what that means).
+download() {
+    _try=1
+    _delay="$RETRY_DELAY"
+    while :; do
+        rm -f "$2"
+        if download_once "$1" "$2"; then
+            return 0
+        fi
+        if [ "$_try" -ge "$RETRIES" ]; then
+            return 1
+        fi
+        info "download of $1 failed (attempt $_try of $RETRIES), retrying in ${_delay}s"
+        sleep "$_delay"
+        _try=$((_try + 1))
+        _delay=$((_delay * 2))
+    done
+}
+
+# Sets VERSION from LUCKY_VERSION or the charm's lucky/version, or "" if neither.
+local_version() {
+    VERSION="${LUCKY_VERSION:-}"
+    if [ -z "$VERSION" ] && [ -n "$CHARM" ] && [ -f "$CHARM/lucky/version" ]; then
+        VERSION="$(head -n 1 "$CHARM/lucky/version" | tr -d ' \t\r')"
+        valid_version "$VERSION" || die "bad version in $CHARM/lucky/version: '$VERSION'"
+    fi
+    if [ -n "$VERSION" ]; then
+        valid_version "$VERSION" || die "bad LUCKY_VERSION: '$VERSION'"
+    fi
+}
+
+# Sets VERSION, asking the release's `latest` file when nothing local names one.
+resolve_version() {
+    local_version
+    [ -n "$VERSION" ] && return 0
+    download "$BASE_URL/latest" "$TMP_DIR/latest" ||
+        die "could not download $BASE_URL/latest after $RETRIES attempts"
+    VERSION="$(head -n 1 "$TMP_DIR/latest" | tr -d ' \t\r')"
+    valid_version "$VERSION" || die "bad version in $BASE_URL/latest: '$VERSION'"
+}
+
+# Sets SUMS (and verifies it) from the charm when it ships one, else from the release.
+load_sums() {
+    if [ -n "$CHARM" ] && [ -f "$CHARM/lucky/SHA256SUMS" ]; then
+        SUMS="$CHARM/lucky/SHA256SUMS"
+        SUMS_FROM="the charm ($CHARM/lucky)"
+        verify_sums "$SUMS" "$CHARM/lucky/SHA256SUMS.sig" "$SUMS_FROM"
+    else
+        [ -n "$BASE_URL" ] || die "no SHA256SUMS: none in the charm and LUCKY_RELEASE_URL is not set"
+        fetch_release_sums
+    fi
+}
+
+fetch_release_sums() {
+    _rel="$BASE_URL/$VERSION"
+    SUMS="$TMP_DIR/SHA256SUMS"
+    SUMS_FROM="$_rel"
+    download "$_rel/SHA256SUMS" "$SUMS" ||
+        die "could not download $_rel/SHA256SUMS after $RETRIES attempts"
+    _sig=""
+    if [ -n "$PUBKEY" ]; then
+        _sig="$TMP_DIR/SHA256SUMS.sig"
+        download "$_rel/SHA256SUMS.sig" "$_sig" ||
+            die "could not download $_rel/SHA256SUMS.sig after $RETRIES attempts (a release public key is configured)"
+    fi
+    verify_sums "$SUMS" "$_sig" "$SUMS_FROM"
+}
+
+# Each try_* sets SOURCE_FILE and SOURCE_NAME and returns 0 when its source is present
+# (and verified), 1 when it is absent; it dies when present but not trustworthy.
+try_charm() {
+    [ -n "$CHARM" ] || return 1
+    local_version
+    [ -n "$VERSION" ] || return 1
+    [ -f "$CHARM/lucky/lucky-$VERSION-$TARGET" ] || return 1
+    [ -f "$CHARM/lucky/SHA256SUMS" ] ||
+        die "missing SHA256SUMS in $CHARM/lucky beside lucky-$VERSION-$TARGET"
+    load_sums
+    expect_sum "$SUMS" "$SUMS_FROM"
+    SOURCE_FILE="$CHARM/lucky/$ASSET"
+    SOURCE_NAME="the charm"
+    already_installed && return 0
+    check_binary "$SOURCE_FILE" "$SOURCE_NAME"
+}
+
+try_resource() {
+    command -v resource-get >/dev/null 2>&1 || return 1
+    _res="$(resource-get lucky-binary 2>/dev/null)" || return 1
+    # Juju hands out an empty placeholder when the resource was never uploaded.
+    [ -n "$_res" ] && [ -s "$_res" ] || return 1
+    info "using Juju resource lucky-binary ($_res)"
+    if [ -n "$BASE_URL" ]; then
+        resolve_version
+    else
+        local_version
+        [ -n "$VERSION" ] || die "cannot check the lucky-binary resource: no version (set LUCKY_VERSION or ship lucky/version)"
+    fi
+    load_sums
+    expect_sum "$SUMS" "$SUMS_FROM"
+    SOURCE_FILE="$_res"
+    SOURCE_NAME="the lucky-binary resource"
+    already_installed && return 0
+    check_binary "$SOURCE_FILE" "$SOURCE_NAME"
+}
+
+try_release() {
+    [ -n "$BASE_URL" ] || return 1
+    resolve_version
+    fetch_release_sums
+    expect_sum "$SUMS" "$SUMS_FROM"
+    SOURCE_NAME="$BASE_URL/$VERSION/$ASSET"
+    SOURCE_FILE="$TMP_DIR/$ASSET"
+    # Only the small SHA256SUMS is fetched when the right binary is already in place.
+    already_installed && return 0
+    download "$SOURCE_NAME" "$SOURCE_FILE" ||
+        die "could not download $SOURCE_NAME after $RETRIES attempts"
+    check_binary "$SOURCE_FILE" "$SOURCE_NAME"
+}
+
+# Copies the verified binary beside $DEST, checks the copy, then renames it into place so
+# that nothing ever runs a half-written lucky.
+install_binary() {
+    CHANGED=0
+    if already_installed; then
+        info "lucky $VERSION already installed at $DEST"
+        return 0
+    fi
+    mkdir -p "$INSTALL_DIR" || die "cannot create $INSTALL_DIR"
+    STAGE="$INSTALL_DIR/.lucky.new.$$"
+    cp "$SOURCE_FILE" "$STAGE" || die "cannot write $STAGE"
+    chmod 0755 "$STAGE" || die "cannot chmod $STAGE"
+    check_binary "$STAGE" "$SOURCE_NAME (copied to $STAGE)"
+    mv -f "$STAGE" "$DEST" || die "cannot move $STAGE to $DEST"
+    STAGE=""
+    CHANGED=1
+    info "installed lucky $VERSION ($TARGET) from $SOURCE_NAME to $DEST"
+}
+
+start_systemd() {
+    need_cmd systemctl
+    _unit="lucky-$(printf '%s' "$JUJU_UNIT_NAME" | tr '/' '-').service"
+    _dir="${LUCKY_SYSTEMD_UNIT_DIR:-/etc/systemd/system}"
+    _new="$TMP_DIR/$_unit"
+    {
+        printf '[Unit]\nDescription=Lucky daemon for Juju unit %s\n' "$JUJU_UNIT_NAME"
+        printf 'After=network-online.target\nWants=network-online.target\n\n'
+        printf '[Service]\nEnvironment=JUJU_UNIT_NAME=%s\n' "$JUJU_UNIT_NAME"
+        [ -n "${LUCKY_DATA_DIR:-}" ] && printf 'Environment="LUCKY_DATA_DIR=%s"\n' "$LUCKY_DATA_DIR"
+        [ -n "${LUCKY_SOCKET:-}" ] && printf 'Environment="LUCKY_SOCKET=%s"\n' "$LUCKY_SOCKET"
+        printf 'ExecStart=%s daemon start --foreground\n' "$DEST"
+        printf 'Restart=on-failure\nRestartSec=2\n\n[Install]\nWantedBy=multi-user.target\n'
+    } >"$_new"
+    _restart="$CHANGED"
+    if ! cmp -s "$_new" "$_dir/$_unit"; then
+        mkdir -p "$_dir" || die "cannot create $_dir"
+        cp "$_new" "$_dir/$_unit.tmp" || die "cannot write $_dir/$_unit.tmp"
+        mv -f "$_dir/$_unit.tmp" "$_dir/$_unit" || die "cannot write $_dir/$_unit"
+        systemctl daemon-reload || die "systemctl daemon-reload failed"
+        _restart=1
+    fi
+    systemctl enable "$_unit" >/dev/null 2>&1 || die "systemctl enable $_unit failed"
+    if [ "$_restart" = 1 ]; then
+        systemctl restart "$_unit" || die "systemctl restart $_unit failed"
+        info "started $_unit"
+    else
+        # `start` leaves a running unit alone: same binary, same unit, nothing to restart.
+        systemctl start "$_unit" || die "systemctl start $_unit failed"
+        info "$_unit already set up"
+    fi
+}
+
+start_plain() {
+    if [ "$CHANGED" = 1 ]; then
+        # A daemon still running the old binary has to go; none running is fine.
+        "$DEST" daemon stop >/dev/null 2>&1 || true
+    fi
+    if _out="$("$DEST" daemon start 2>&1)"; then
+        info "lucky daemon started for $JUJU_UNIT_NAME"
+        return 0
+    fi
+    case "$_out" in
+        *"already running"*)
+            if [ "$CHANGED" = 0 ]; then
+                info "lucky daemon already running for $JUJU_UNIT_NAME"
+                return 0
+            fi
+            ;;
+    esac
+    die "lucky daemon start failed: $(printf '%s' "$_out" | tr '\n' ' ' | cut -c1-300)"
+}
+
+start_daemon() {
+    [ -n "${JUJU_UNIT_NAME:-}" ] || die "JUJU_UNIT_NAME is not set: cannot start the lucky daemon"
+    case "$JUJU_UNIT_NAME" in
+        */* ) ;;
+        *) die "malformed JUJU_UNIT_NAME: '$JUJU_UNIT_NAME'" ;;
+    esac
+    case "$JUJU_UNIT_NAME" in
+        *[!a-z0-9/-]*) die "malformed JUJU_UNIT_NAME: '$JUJU_UNIT_NAME'" ;;
+    esac
+    export JUJU_UNIT_NAME
+    if [ "${LUCKY_NO_SYSTEMD:-}" != 1 ] &&
+        { [ -d /run/systemd/system ] || [ "${LUCKY_FORCE_SYSTEMD:-}" = 1 ]; }; then
+        start_systemd
+    else
+        start_plain
+    fi
+}
+
+main() {
+    if [ "$#" -gt 0 ]; then
+        case "$1" in
+            -h | --help)
+                sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'
+                return 0
+                ;;
+            *) die "unexpected argument: $1 (configuration is by LUCKY_* environment variables)" ;;
+        esac
+    fi
+    need_cmd awk
+    need_cmd mktemp
+    need_cmd cp
+    need_cmd mv
+    need_cmd chmod
+    need_cmd head
+    need_cmd tr
+
+    STAGE=""
+    TMP_DIR=""
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    TMP_DIR="$(mktemp -d 2>/dev/null || mktemp -d -t lucky-install.XXXXXX)" ||
+        die "cannot create a temporary directory"
+
+    SCRIPT_DIR="$(cd "$(dirname "$0")" 2>/dev/null && pwd)" || SCRIPT_DIR="."
+    CHARM="${CHARM_DIR:-${JUJU_CHARM_DIR:-}}"
+    INSTALL_DIR="${LUCKY_INSTALL_DIR:-/usr/local/bin}"
+    DEST="$INSTALL_DIR/lucky"
+    RETRIES="${LUCKY_RETRIES:-3}"
+    RETRY_DELAY="${LUCKY_RETRY_DELAY:-1}"
+    case "$RETRIES" in "" | *[!0-9]* | 0) die "LUCKY_RETRIES must be a positive integer, got '$RETRIES'" ;; esac
+    case "$RETRY_DELAY" in "" | *[!0-9]*) die "LUCKY_RETRY_DELAY must be a whole number of seconds, got '$RETRY_DELAY'" ;; esac
+    BASE_URL="${LUCKY_RELEASE_URL:-}"
+    BASE_URL="${BASE_URL%/}"
+
+    detect_target
+    detect_sha_tool
+    find_pubkey
+    if [ -n "$BASE_URL" ]; then
+        check_url "$BASE_URL"
+    fi
+    DOWNLOADER=""
+    if command -v curl >/dev/null 2>&1; then
+        DOWNLOADER=curl
+    elif command -v wget >/dev/null 2>&1; then
+        DOWNLOADER=wget
+    fi
+
+    if try_charm; then
+        :
+    elif try_resource; then
+        :
+    else
+        try_release ||
+            die "no lucky binary for $TARGET: none in the charm, no lucky-binary resource, and LUCKY_RELEASE_URL is not set"
+    fi
+
+    install_binary
+    start_daemon
+    info "lucky $VERSION ready"
+}
+
+main "$@"

@@ -1,0 +1,811 @@
+//! Runs `installer/install.sh` for real (curl, sha256sum, openssl) against a signed release
+//! served over loopback, with fake `uname`, `status-set`, `resource-get` and fake `lucky`
+//! binaries (shell scripts), so no cross build, root path or Juju is needed.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+const VERSION: &str = "0.1.0";
+const UNIT: &str = "myapp/0";
+
+/// (`uname -m`, Rust target) for every architecture Lucky ships.
+const ARCHES: [(&str, &str); 4] = [
+    ("x86_64", "x86_64-unknown-linux-musl"),
+    ("aarch64", "aarch64-unknown-linux-musl"),
+    ("ppc64le", "powerpc64le-unknown-linux-musl"),
+    ("s390x", "s390x-unknown-linux-musl"),
+];
+
+fn installer() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("installer/install.sh")
+}
+
+fn write_exe(path: &Path, text: &str) {
+    fs::write(path, text).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn run_ok(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A fake `lucky` for one target: answers `--version` and keeps daemon state in
+/// `$FAKE_LUCKY_STATE`, refusing a second `daemon start` like the real CLI does.
+fn fake_lucky(version: &str, target: &str) -> String {
+    format!(
+        r#"#!/bin/sh
+# fake lucky {version} for {target}
+case "$1 $2" in
+--version*) echo "lucky {version}" ;;
+"daemon start")
+    if [ -f "$FAKE_LUCKY_STATE/running" ]; then
+        echo "lucky daemon for $JUJU_UNIT_NAME is already running" >&2
+        exit 1
+    fi
+    touch "$FAKE_LUCKY_STATE/running"
+    echo "start $JUJU_UNIT_NAME {version} {target}" >>"$FAKE_LUCKY_STATE/calls" ;;
+"daemon stop")
+    [ -f "$FAKE_LUCKY_STATE/running" ] || exit 1
+    rm "$FAKE_LUCKY_STATE/running"
+    echo "stop $JUJU_UNIT_NAME" >>"$FAKE_LUCKY_STATE/calls" ;;
+*) exit 2 ;;
+esac
+"#
+    )
+}
+
+fn gen_key(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let key = dir.join(format!("{name}.key"));
+    let public = dir.join(format!("{name}.pub"));
+    run_ok(
+        Command::new("openssl")
+            .args(["genpkey", "-algorithm", "ed25519", "-out"])
+            .arg(&key),
+    );
+    run_ok(
+        Command::new("openssl")
+            .args(["pkey", "-pubout", "-in"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&public),
+    );
+    (key, public)
+}
+
+/// Writes SHA256SUMS for every `lucky-*` file in `dir` and signs it with `key`.
+fn sums_and_sign(dir: &Path, key: &Path) {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("lucky-"))
+        .collect();
+    names.sort();
+    let out = Command::new("sha256sum")
+        .args(&names)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    fs::write(dir.join("SHA256SUMS"), &out.stdout).unwrap();
+    sign(dir, key);
+}
+
+fn sign(dir: &Path, key: &Path) {
+    run_ok(
+        Command::new("openssl")
+            .args(["pkeyutl", "-sign", "-rawin", "-inkey"])
+            .arg(key)
+            .arg("-in")
+            .arg(dir.join("SHA256SUMS"))
+            .arg("-out")
+            .arg(dir.join("SHA256SUMS.sig")),
+    );
+}
+
+/// Lays out `<root>/<version>/lucky-<version>-<target>` for all targets, signed, and
+/// `<root>/latest`.
+fn make_release(root: &Path, version: &str, key: &Path) {
+    let dir = root.join(version);
+    fs::create_dir_all(&dir).unwrap();
+    for (_, target) in ARCHES {
+        write_exe(
+            &dir.join(format!("lucky-{version}-{target}")),
+            &fake_lucky(version, target),
+        );
+    }
+    sums_and_sign(&dir, key);
+    fs::write(root.join("latest"), format!("{version}\n")).unwrap();
+}
+
+/// A port on loopback that nothing listens on (bound, then released).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "http server on port {port} did not come up"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `python3 -m http.server` serving a release folder; its request log is a file.
+struct HttpServer {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl HttpServer {
+    fn start(root: &Path, log: PathBuf) -> HttpServer {
+        let port = free_port();
+        let child = Command::new("python3")
+            .args(["-u", "-m", "http.server", "--bind", "127.0.0.1"])
+            .arg(port.to_string())
+            .arg("--directory")
+            .arg(root)
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("python3 -m http.server");
+        wait_for_port(port);
+        HttpServer { child, port, log }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// How many GET requests for paths containing `needle` the server has logged.
+    fn gets(&self, needle: &str) -> usize {
+        fs::read_to_string(&self.log)
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("\"GET ") && l.contains(needle))
+            .count()
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A server whose replies for paths containing `cut` promise the whole file but stop
+/// halfway and close: a download that breaks off, which python's server cannot fake.
+struct TruncatingServer {
+    port: u16,
+    hits: Arc<AtomicUsize>,
+}
+
+impl TruncatingServer {
+    fn start(root: PathBuf, cut: &'static str) -> TruncatingServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        // The thread ends with the test process; it only ever serves this test's folder.
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                if reader.read_line(&mut request).is_err() {
+                    continue;
+                }
+                let mut line = String::new();
+                while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) && line != "\r\n"
+                {
+                    line.clear();
+                }
+                let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let file = root.join(path.trim_start_matches('/'));
+                let Ok(mut body) = fs::read(&file) else {
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                    continue;
+                };
+                let len = body.len();
+                if path.contains(cut) {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    body.truncate(len / 2);
+                }
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+                let _ = stream.flush();
+                // Drain anything left so the close is a clean FIN, not a reset.
+                let _ = stream.shutdown(std::net::Shutdown::Write);
+                let _ = reader.read(&mut [0u8; 512]);
+            }
+        });
+        TruncatingServer { port, hits }
+    }
+}
+
+/// One test's world: keys, a release folder, fake tools first on PATH, an install dir.
+struct Fixture {
+    dir: TempDir,
+    key: PathBuf,
+    public: PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, public) = gen_key(dir.path(), "release");
+        let bin = dir.path().join("bin");
+        fs::create_dir_all(&bin).unwrap();
+        // `uname -m` answers what the test asks; other uname calls go to the real one.
+        write_exe(
+            &bin.join("uname"),
+            "#!/bin/sh\nif [ \"$1\" = -m ]; then echo \"$FAKE_UNAME_M\"; else exec /bin/uname \"$@\"; fi\n",
+        );
+        write_exe(
+            &bin.join("status-set"),
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >>\"$FAKE_STATUS_LOG\"\n",
+        );
+        fs::create_dir_all(dir.path().join("install")).unwrap();
+        fs::create_dir_all(dir.path().join("state")).unwrap();
+        make_release(&dir.path().join("release"), VERSION, &key);
+        Fixture { dir, key, public }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn release_dir(&self) -> PathBuf {
+        self.path("release").join(VERSION)
+    }
+
+    fn serve(&self) -> HttpServer {
+        HttpServer::start(&self.path("release"), self.path("http.log"))
+    }
+
+    /// Runs the installer in a clean environment (only what a hook would have that matters).
+    fn install(&self, arch: &str, env: &[(&str, &str)]) -> Output {
+        let path = format!(
+            "{}:{}",
+            self.path("bin").display(),
+            std::env::var("PATH").unwrap()
+        );
+        let mut cmd = Command::new("sh");
+        cmd.arg(installer())
+            .env_clear()
+            .env("PATH", path)
+            .env("HOME", self.dir.path())
+            .env("FAKE_UNAME_M", arch)
+            .env("FAKE_STATUS_LOG", self.path("status.log"))
+            .env("FAKE_LUCKY_STATE", self.path("state"))
+            .env("JUJU_UNIT_NAME", UNIT)
+            .env("LUCKY_INSTALL_DIR", self.path("install"))
+            .env("LUCKY_RELEASE_PUBKEY", &self.public)
+            .env("LUCKY_NO_SYSTEMD", "1")
+            .env("LUCKY_RETRIES", "2")
+            .env("LUCKY_RETRY_DELAY", "0");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    }
+
+    fn installed(&self) -> PathBuf {
+        self.path("install/lucky")
+    }
+
+    fn calls(&self) -> Vec<String> {
+        match fs::read_to_string(self.path("state/calls")) {
+            Ok(s) => s.lines().map(str::to_string).collect(),
+            Err(_) => vec![],
+        }
+    }
+
+    fn status_log(&self) -> String {
+        fs::read_to_string(self.path("status.log")).unwrap_or_default()
+    }
+
+    /// A refusal: non-zero exit, the `[ERROR]` line, nothing at all in the install dir,
+    /// no daemon started, and the unit left blocked with the same reason.
+    fn assert_refused(&self, out: &Output, error_starts: &str) {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success(),
+            "installer succeeded but should refuse:\n{stderr}"
+        );
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with("[ERROR] "))
+            .unwrap_or_else(|| panic!("no [ERROR] line in:\n{stderr}"));
+        let why = &line["[ERROR] ".len()..];
+        assert!(
+            why.starts_with(error_starts),
+            "error {line:?} does not start with {error_starts:?}"
+        );
+        let left: Vec<_> = fs::read_dir(self.path("install"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(
+            left.is_empty(),
+            "install dir not empty after a refusal: {left:?}"
+        );
+        assert_eq!(
+            self.calls(),
+            Vec::<String>::new(),
+            "daemon touched after a refusal"
+        );
+        assert_eq!(
+            self.status_log(),
+            format!("blocked lucky install failed: {why}\n")
+        );
+    }
+
+    fn assert_installed(&self, out: &Output, target: &str) {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "install failed:\n{stderr}");
+        let want = fs::read(self.release_dir().join(format!("lucky-{VERSION}-{target}"))).unwrap();
+        assert_eq!(
+            fs::read(self.installed()).unwrap(),
+            want,
+            "wrong binary installed for {target}"
+        );
+        let mode = fs::metadata(self.installed()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o755);
+        let files: Vec<_> = fs::read_dir(self.path("install"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(files, ["lucky"], "staging file left behind");
+        assert_eq!(self.status_log(), "", "status-set called on success");
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn installs_the_right_binary_for_each_architecture() {
+    let fx = Fixture::new();
+    let server = fx.serve();
+    for (arch, target) in ARCHES {
+        fs::remove_file(fx.installed()).ok();
+        fs::remove_file(fx.path("state/running")).ok();
+        fs::remove_file(fx.path("state/calls")).ok();
+        let out = fx.install(arch, &[("LUCKY_RELEASE_URL", &server.url())]);
+        fx.assert_installed(&out, target);
+        assert!(
+            stderr(&out).contains(&format!("[INFO] installed lucky {VERSION} ({target})")),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(fx.calls(), [format!("start {UNIT} {VERSION} {target}")]);
+    }
+    // `arm64` is what some kernels and Juju call aarch64.
+    fs::remove_file(fx.installed()).unwrap();
+    let out = fx.install("arm64", &[("LUCKY_RELEASE_URL", &server.url())]);
+    fx.assert_installed(&out, "aarch64-unknown-linux-musl");
+}
+
+#[test]
+fn rerun_downloads_nothing_and_restarts_nothing() {
+    let fx = Fixture::new();
+    let server = fx.serve();
+    let url = server.url();
+    let first = fx.install("x86_64", &[("LUCKY_RELEASE_URL", &url)]);
+    fx.assert_installed(&first, "x86_64-unknown-linux-musl");
+    let binary = format!("/{VERSION}/lucky-{VERSION}-");
+    assert_eq!(server.gets(&binary), 1);
+
+    let again = fx.install("x86_64", &[("LUCKY_RELEASE_URL", &url)]);
+    fx.assert_installed(&again, "x86_64-unknown-linux-musl");
+    assert!(
+        stderr(&again).contains(&format!("[INFO] lucky {VERSION} already installed")),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(server.gets(&binary), 1, "binary downloaded again");
+    assert_eq!(
+        fx.calls(),
+        [format!("start {UNIT} {VERSION} x86_64-unknown-linux-musl")],
+        "daemon restarted"
+    );
+
+    // A new version replaces the binary and restarts the daemon once.
+    make_release(&fx.path("release"), "0.2.0", &fx.key);
+    let upgrade = fx.install("x86_64", &[("LUCKY_RELEASE_URL", &url)]);
+    assert!(upgrade.status.success(), "{}", stderr(&upgrade));
+    assert!(
+        fs::read_to_string(fx.installed())
+            .unwrap()
+            .contains("fake lucky 0.2.0")
+    );
+    assert_eq!(
+        fx.calls(),
+        [
+            format!("start {UNIT} {VERSION} x86_64-unknown-linux-musl"),
+            format!("stop {UNIT}"),
+            format!("start {UNIT} 0.2.0 x86_64-unknown-linux-musl"),
+        ]
+    );
+}
+
+#[test]
+fn refuses_checksum_mismatch() {
+    let fx = Fixture::new();
+    let bin = fx
+        .release_dir()
+        .join(format!("lucky-{VERSION}-x86_64-unknown-linux-musl"));
+    let mut text = fs::read_to_string(&bin).unwrap();
+    text.push_str("echo tampered\n");
+    fs::write(&bin, text).unwrap();
+    let server = fx.serve();
+    let out = fx.install("x86_64", &[("LUCKY_RELEASE_URL", &server.url())]);
+    fx.assert_refused(
+        &out,
+        &format!("checksum mismatch for lucky-{VERSION}-x86_64-unknown-linux-musl"),
+    );
+}
+
+#[test]
+fn refuses_a_bad_signature() {
+    let fx = Fixture::new();
+    let (other_key, _) = gen_key(fx.dir.path(), "other");
+    sign(&fx.release_dir(), &other_key);
+    let server = fx.serve();
+    let out = fx.install("aarch64", &[("LUCKY_RELEASE_URL", &server.url())]);
+    fx.assert_refused(&out, "bad signature: SHA256SUMS.sig from");
+}
+
+#[test]
+fn refuses_a_missing_signature() {
+    let fx = Fixture::new();
+    fs::remove_file(fx.release_dir().join("SHA256SUMS.sig")).unwrap();
+    let server = fx.serve();
+    let out = fx.install("s390x", &[("LUCKY_RELEASE_URL", &server.url())]);
+    fx.assert_refused(
+        &out,
+        &format!(
+            "could not download {}/{VERSION}/SHA256SUMS.sig after 2 attempts",
+            server.url()
+        ),
+    );
+}
+
+#[test]
+fn refuses_a_release_without_a_checksum_line_for_the_target() {
+    let fx = Fixture::new();
+    let sums = fs::read_to_string(fx.release_dir().join("SHA256SUMS")).unwrap();
+    let kept: String = sums
+        .lines()
+        .filter(|l| !l.contains("ppc64") && !l.contains("powerpc"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(fx.release_dir().join("SHA256SUMS"), kept).unwrap();
+    sign(&fx.release_dir(), &fx.key);
+    let server = fx.serve();
+    let out = fx.install("ppc64le", &[("LUCKY_RELEASE_URL", &server.url())]);
+    fx.assert_refused(
+        &out,
+        &format!("no checksum for lucky-{VERSION}-powerpc64le-unknown-linux-musl in SHA256SUMS"),
+    );
+}
+
+#[test]
+fn refuses_a_truncated_download() {
+    let fx = Fixture::new();
+    let server = TruncatingServer::start(fx.path("release"), "/lucky-");
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let out = fx.install("x86_64", &[("LUCKY_RELEASE_URL", &url)]);
+    fx.assert_refused(
+        &out,
+        &format!("could not download {url}/{VERSION}/lucky-{VERSION}-x86_64-unknown-linux-musl after 2 attempts"),
+    );
+    assert_eq!(
+        server.hits.load(Ordering::SeqCst),
+        2,
+        "expected one retry of the broken download"
+    );
+}
+
+#[test]
+fn refuses_a_missing_sha256sums() {
+    let fx = Fixture::new();
+    fs::remove_file(fx.release_dir().join("SHA256SUMS")).unwrap();
+    let server = fx.serve();
+    let out = fx.install("x86_64", &[("LUCKY_RELEASE_URL", &server.url())]);
+    fx.assert_refused(
+        &out,
+        &format!(
+            "could not download {}/{VERSION}/SHA256SUMS after 2 attempts",
+            server.url()
+        ),
+    );
+    assert_eq!(
+        server.gets("/lucky-"),
+        0,
+        "binary fetched before its checksum list"
+    );
+}
+
+#[test]
+fn refuses_an_unsupported_architecture() {
+    let fx = Fixture::new();
+    let out = fx.install("mips", &[("LUCKY_RELEASE_URL", "http://127.0.0.1:9")]);
+    fx.assert_refused(&out, "unsupported architecture: mips");
+    assert_eq!(
+        stderr(&out).lines().last().unwrap(),
+        "[ERROR] unsupported architecture: mips"
+    );
+}
+
+#[test]
+fn refuses_when_the_server_is_down_after_retries() {
+    let fx = Fixture::new();
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let out = fx.install("x86_64", &[("LUCKY_RELEASE_URL", &url)]);
+    fx.assert_refused(
+        &out,
+        &format!("could not download {url}/latest after 2 attempts"),
+    );
+    let retries = stderr(&out)
+        .lines()
+        .filter(|l| l.starts_with("[INFO] download of "))
+        .count();
+    assert_eq!(retries, 1, "{}", stderr(&out));
+}
+
+#[test]
+fn refuses_plain_http_to_a_remote_host() {
+    let fx = Fixture::new();
+    let out = fx.install(
+        "x86_64",
+        &[("LUCKY_RELEASE_URL", "http://example.com/lucky")],
+    );
+    fx.assert_refused(&out, "refusing LUCKY_RELEASE_URL that is not https://");
+}
+
+#[test]
+fn refuses_without_a_public_key_unless_told_to_skip_signatures() {
+    let fx = Fixture::new();
+    let server = fx.serve();
+    let url = server.url();
+    let out = fx.install(
+        "x86_64",
+        &[("LUCKY_RELEASE_URL", &url), ("LUCKY_RELEASE_PUBKEY", "")],
+    );
+    fx.assert_refused(&out, "no release public key configured");
+
+    fs::write(fx.path("status.log"), "").unwrap();
+    let out = fx.install(
+        "x86_64",
+        &[
+            ("LUCKY_RELEASE_URL", &url),
+            ("LUCKY_RELEASE_PUBKEY", ""),
+            ("LUCKY_INSECURE_SKIP_SIGNATURE", "1"),
+        ],
+    );
+    fx.assert_installed(&out, "x86_64-unknown-linux-musl");
+    assert_eq!(server.gets("SHA256SUMS.sig"), 0);
+}
+
+/// Lays out `$CHARM_DIR/lucky/` as `lucky charm build` would ship it.
+fn charm_with(fx: &Fixture, targets: &[&str]) -> PathBuf {
+    let charm = fx.path("charm");
+    let dir = charm.join("lucky");
+    fs::create_dir_all(&dir).unwrap();
+    for target in targets {
+        let name = format!("lucky-{VERSION}-{target}");
+        fs::copy(fx.release_dir().join(&name), dir.join(&name)).unwrap();
+    }
+    fs::copy(fx.release_dir().join("SHA256SUMS"), dir.join("SHA256SUMS")).unwrap();
+    fs::copy(
+        fx.release_dir().join("SHA256SUMS.sig"),
+        dir.join("SHA256SUMS.sig"),
+    )
+    .unwrap();
+    fs::copy(&fx.public, dir.join("release.pub")).unwrap();
+    fs::write(dir.join("version"), format!("{VERSION}\n")).unwrap();
+    charm
+}
+
+#[test]
+fn uses_the_binary_shipped_in_the_charm() {
+    let fx = Fixture::new();
+    let charm = charm_with(&fx, &["s390x-unknown-linux-musl"]);
+    let nowhere = format!("http://127.0.0.1:{}", free_port());
+    // The charm's own release.pub is the trusted key when LUCKY_RELEASE_PUBKEY is unset.
+    let out = fx.install(
+        "s390x",
+        &[
+            ("CHARM_DIR", charm.to_str().unwrap()),
+            ("LUCKY_RELEASE_URL", &nowhere),
+            ("LUCKY_RELEASE_PUBKEY", ""),
+        ],
+    );
+    fx.assert_installed(&out, "s390x-unknown-linux-musl");
+    assert!(stderr(&out).contains("from the charm"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("download"), "{}", stderr(&out));
+}
+
+#[test]
+fn refuses_a_tampered_binary_in_the_charm() {
+    let fx = Fixture::new();
+    let charm = charm_with(&fx, &["x86_64-unknown-linux-musl"]);
+    let bin = charm.join(format!("lucky/lucky-{VERSION}-x86_64-unknown-linux-musl"));
+    fs::write(&bin, "#!/bin/sh\necho evil\n").unwrap();
+    let server = fx.serve();
+    let out = fx.install(
+        "x86_64",
+        &[
+            ("CHARM_DIR", charm.to_str().unwrap()),
+            ("LUCKY_RELEASE_URL", &server.url()),
+        ],
+    );
+    fx.assert_refused(
+        &out,
+        &format!("checksum mismatch for lucky-{VERSION}-x86_64-unknown-linux-musl from the charm"),
+    );
+    assert_eq!(
+        server.gets("/"),
+        0,
+        "fell back to the release after a tampered charm binary"
+    );
+}
+
+#[test]
+fn uses_the_juju_resource_checked_against_the_charm_sums() {
+    let fx = Fixture::new();
+    // The charm ships checksums and a version but no binary for this machine.
+    let charm = charm_with(&fx, &[]);
+    let resource = fx.path("resource-lucky");
+    fs::copy(
+        fx.release_dir()
+            .join(format!("lucky-{VERSION}-aarch64-unknown-linux-musl")),
+        &resource,
+    )
+    .unwrap();
+    write_exe(
+        &fx.path("bin/resource-get"),
+        &format!(
+            "#!/bin/sh\n[ \"$1\" = lucky-binary ] || exit 1\necho {}\n",
+            resource.display()
+        ),
+    );
+    let out = fx.install("aarch64", &[("CHARM_DIR", charm.to_str().unwrap())]);
+    fx.assert_installed(&out, "aarch64-unknown-linux-musl");
+    assert!(
+        stderr(&out).contains("from the lucky-binary resource"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn systemd_unit_is_written_started_once_and_left_alone_on_rerun() {
+    let fx = Fixture::new();
+    let server = fx.serve();
+    let units = fx.path("units");
+    let log = fx.path("systemctl.log");
+    write_exe(
+        &fx.path("bin/systemctl"),
+        &format!("#!/bin/sh\nprintf '%s\\n' \"$*\" >>{}\n", log.display()),
+    );
+    let url = server.url();
+    let env = [
+        ("LUCKY_RELEASE_URL", url.as_str()),
+        ("LUCKY_NO_SYSTEMD", ""),
+        ("LUCKY_FORCE_SYSTEMD", "1"),
+        ("LUCKY_SYSTEMD_UNIT_DIR", units.to_str().unwrap()),
+        ("LUCKY_DATA_DIR", "/var/lib/lucky/myapp-0"),
+    ];
+    let out = fx.install("x86_64", &env);
+    fx.assert_installed(&out, "x86_64-unknown-linux-musl");
+    let unit = fs::read_to_string(units.join("lucky-myapp-0.service")).unwrap();
+    assert!(
+        unit.contains("Environment=JUJU_UNIT_NAME=myapp/0\n"),
+        "{unit}"
+    );
+    assert!(
+        unit.contains("Environment=\"LUCKY_DATA_DIR=/var/lib/lucky/myapp-0\"\n"),
+        "{unit}"
+    );
+    let exec = format!(
+        "ExecStart={} daemon start --foreground\n",
+        fx.installed().display()
+    );
+    assert!(unit.contains(&exec), "{unit}");
+    assert!(unit.contains("WantedBy=multi-user.target"), "{unit}");
+    let first = "daemon-reload\nenable lucky-myapp-0.service\nrestart lucky-myapp-0.service\n";
+    assert_eq!(fs::read_to_string(&log).unwrap(), first);
+    assert_eq!(
+        fx.calls(),
+        Vec::<String>::new(),
+        "systemd, not `lucky daemon start`, runs the daemon"
+    );
+
+    // Same binary, same unit: `start` (a no-op on a running unit), no reload, no restart.
+    let again = fx.install("x86_64", &env);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let rerun = "enable lucky-myapp-0.service\nstart lucky-myapp-0.service\n";
+    assert_eq!(fs::read_to_string(&log).unwrap(), format!("{first}{rerun}"));
+}
+
+/// Finds a program on the test's own PATH.
+fn which(name: &str) -> PathBuf {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} not on PATH"))
+}
+
+#[test]
+fn works_with_wget_and_only_the_tools_it_declares() {
+    let fx = Fixture::new();
+    let server = fx.serve();
+    // No curl here: the installer must fall back to wget, and needs nothing unlisted.
+    let tools = fx.path("tools");
+    fs::create_dir_all(&tools).unwrap();
+    for tool in [
+        "sh",
+        "awk",
+        "sha256sum",
+        "openssl",
+        "wget",
+        "mktemp",
+        "cp",
+        "mv",
+        "chmod",
+        "head",
+        "tr",
+        "rm",
+        "mkdir",
+        "dirname",
+        "sleep",
+        "cmp",
+        "cut",
+        "sed",
+        "touch",
+    ] {
+        std::os::unix::fs::symlink(which(tool), tools.join(tool)).unwrap();
+    }
+    let path = format!("{}:{}", fx.path("bin").display(), tools.display());
+    let out = fx.install(
+        "ppc64le",
+        &[("LUCKY_RELEASE_URL", &server.url()), ("PATH", &path)],
+    );
+    fx.assert_installed(&out, "powerpc64le-unknown-linux-musl");
+    assert_eq!(
+        server.gets(&format!("/lucky-{VERSION}-powerpc64le-unknown-linux-musl")),
+        1
+    );
+}
