@@ -1,6 +1,7 @@
 //! Command-line definitions (clap derive) and the client side of each command group,
 //! one file per group. `main` maps errors to one line on stderr and an exit code.
 
+mod container;
 mod daemon;
 mod hook;
 
@@ -36,6 +37,8 @@ pub enum Command {
     /// Start, stop or inspect the unit's daemon
     #[command(subcommand)]
     Daemon(daemon::DaemonCommand),
+    /// Configure the unit's container(s): image, env, volumes, ports, …
+    Container(container::ContainerArgs),
 }
 
 /// How a command failed: the message is printed as `lucky: <message>`.
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Hook(args) => hook::run(args),
         Command::Daemon(cmd) => daemon::run(cmd),
+        Command::Container(args) => container::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

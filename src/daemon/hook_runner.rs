@@ -2,9 +2,11 @@
 
 use super::Daemon;
 use super::contexts::HookContext;
+use super::handlers::container;
 use super::output::OutputSink;
 use super::scripts::{self, ScriptEnv, ScriptFailure};
-use crate::charm::lucky_yaml::{self, ScriptEntry};
+use crate::charm::lucky_yaml::{self, ScriptEntry, ScriptKind};
+use crate::docker::exec;
 use crate::protocol::{ErrorKind, ErrorReply, HookSummary};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -34,6 +36,8 @@ pub async fn run_hook(
     daemon.hooks_run.fetch_add(1, Ordering::Relaxed);
     if entries.is_empty() {
         tracing::info!(hook, "hook has no scripts in lucky.yaml");
+        // Containers still follow the hook (`stop` removes them, others converge).
+        after_scripts(daemon, hook, yaml.use_docker, &charm_dir, out).await?;
         return Ok(HookSummary {
             hook: hook.to_string(),
             scripts_run: 0,
@@ -42,9 +46,17 @@ pub async fn run_hook(
     let guard = daemon.contexts.register(hook, env);
     *daemon.running_hook_name() = Some(hook.to_string());
     tracing::info!(hook, scripts = entries.len(), "hook started");
-    let result = run_entries(daemon, &guard.context, &charm_dir, &entries, out).await;
+    let result = run_entries(daemon, &guard.context, &charm_dir, &entries, out)
+        .await
+        .map_err(|failure| ErrorReply::new(ErrorKind::ScriptFailed, failure.to_string()));
     *daemon.running_hook_name() = None;
     drop(guard);
+    let result = match result {
+        Ok(scripts_run) => after_scripts(daemon, hook, yaml.use_docker, &charm_dir, out)
+            .await
+            .map(|()| scripts_run),
+        Err(failure) => Err(failure),
+    };
     match result {
         Ok(scripts_run) => {
             tracing::info!(hook, scripts_run, "hook succeeded");
@@ -53,14 +65,37 @@ pub async fn run_hook(
                 scripts_run,
             })
         }
-        Err(failure) => {
-            tracing::warn!(hook, %failure, "hook failed");
-            Err(ErrorReply::new(
-                ErrorKind::ScriptFailed,
-                failure.to_string(),
-            ))
+        Err(error) => {
+            tracing::warn!(hook, %error, "hook failed");
+            Err(error)
         }
     }
+}
+
+/// After a hook's scripts: the `stop` hook removes the unit's containers, every other
+/// hook makes them match the desired state. Skipped when the charm does not use Docker
+/// or has never configured a container, so such charms need no engine.
+async fn after_scripts(
+    daemon: &Daemon,
+    hook: &str,
+    use_docker: bool,
+    charm_dir: &std::path::Path,
+    out: &OutputSink,
+) -> Result<(), ErrorReply> {
+    if !use_docker || !container::has_desired_state(daemon) {
+        return Ok(());
+    }
+    let result = if hook == "stop" {
+        container::remove_all(daemon).await
+    } else {
+        container::apply(daemon, Some(charm_dir), out).await
+    };
+    result.map(drop).map_err(|e| {
+        ErrorReply::new(
+            ErrorKind::Docker,
+            format!("the containers could not be updated: {e}"),
+        )
+    })
 }
 
 fn charm_dir(env: &BTreeMap<String, String>) -> Result<PathBuf, ErrorReply> {
@@ -158,7 +193,15 @@ async fn run_one(
         lucky_bin_dir: &daemon.lucky_bin_dir,
         charm_dir,
     };
-    let result = scripts::run_host(entry, context, &env, out).await;
+    let result = match entry.kind {
+        ScriptKind::Container { .. } | ScriptKind::InlineContainer { .. } => {
+            exec::run_container_script(&daemon.docker, &daemon.paths.unit, entry, context, out)
+                .await
+        }
+        ScriptKind::Host { .. } | ScriptKind::InlineHost { .. } => {
+            scripts::run_host(entry, context, &env, out).await
+        }
+    };
     match &result {
         Ok(()) => tracing::debug!(hook = %context.hook, script = %entry.id, "script succeeded"),
         Err(f) => {

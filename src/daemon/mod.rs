@@ -29,6 +29,8 @@ pub struct Daemon {
     pub lucky_bin_dir: PathBuf,
     /// The unit's durable state documents.
     pub store: Store,
+    /// Desired container state and the Docker engine connection.
+    pub docker: crate::docker::DockerState,
     running_hook: Mutex<Option<String>>,
     shutting_down: AtomicBool,
     shutdown: Notify,
@@ -43,6 +45,7 @@ impl Daemon {
             contexts: Contexts::default(),
             hooks_run: AtomicU64::new(0),
             lucky_bin_dir,
+            docker: crate::docker::DockerState::open(&store),
             store,
             running_hook: Mutex::new(None),
             shutting_down: AtomicBool::new(false),

@@ -1,5 +1,6 @@
 //! The typed messages carried by frames.
 
+use super::container::{ContainerAnswer, ContainerEdit, ContainerQuery};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -23,6 +24,17 @@ pub enum Request {
         hook: String,
         env: BTreeMap<String, String>,
     },
+    /// `lucky container …` edits of the desired state; `container: None` is the default one.
+    ContainerEdit {
+        container: Option<String>,
+        edit: ContainerEdit,
+    },
+    ContainerGet {
+        container: Option<String>,
+        query: ContainerQuery,
+    },
+    /// `lucky container apply-updates`: reconcile now.
+    ContainerApply,
 }
 
 impl Request {
@@ -32,6 +44,9 @@ impl Request {
             Request::DaemonStatus => "daemon-status",
             Request::DaemonStop => "daemon-stop",
             Request::RunHook { .. } => "hook",
+            Request::ContainerEdit { .. } => "container-edit",
+            Request::ContainerGet { .. } => "container-get",
+            Request::ContainerApply => "container-apply",
         }
     }
 }
@@ -62,6 +77,7 @@ pub enum Response {
     Ok,
     DaemonStatus(DaemonStatus),
     Hook(HookSummary),
+    Container(ContainerAnswer),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -101,6 +117,10 @@ pub enum ErrorKind {
     ScriptFailed,
     /// The daemon is stopping and takes no new work.
     ShuttingDown,
+    /// The caller may not do this (e.g. a container client changing container config).
+    Denied,
+    /// The Docker engine failed or refused (not answering, image missing, port in use).
+    Docker,
     /// Anything else that went wrong inside the daemon.
     Internal,
 }
