@@ -209,11 +209,27 @@ pub fn run(args: ContainerArgs) -> CliResult {
             Stream::Stderr => std::io::stderr().lock().write_all(data),
         };
     })?;
-    if let Response::Container(ContainerAnswer::Lines(lines)) = response {
-        let mut out = std::io::stdout().lock();
-        for line in lines {
-            let _ = writeln!(out, "{line}");
+    let mut out = std::io::stdout().lock();
+    match response {
+        Response::Container(ContainerAnswer::Lines(lines)) => {
+            for line in lines {
+                let _ = writeln!(out, "{line}");
+            }
         }
+        // One line a script or benchmark can read: what changed and what it cost.
+        Response::Container(ContainerAnswer::Applied(r)) => {
+            let _ = writeln!(
+                out,
+                "containers applied: created {}, started {}, removed {}, unchanged {}; docker api calls {} (mutating {})",
+                r.created.len(),
+                r.started.len(),
+                r.removed.len(),
+                r.unchanged.len(),
+                r.api_calls,
+                r.mutating_calls
+            );
+        }
+        _ => {}
     }
     Ok(())
 }

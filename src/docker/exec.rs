@@ -2,7 +2,10 @@
 //! hook's environment, output streamed into the hook, and the exit code read from the
 //! exec itself (never scraped from output).
 
-use super::{CONTAINER_SCRIPTS, CONTAINER_SOCKET, DockerState, describe, docker_name, spec};
+use super::{
+    CONTAINER_LUCKY_BIN, CONTAINER_SCRIPTS, CONTAINER_SOCKET, DockerState, describe, docker_name,
+    spec,
+};
 use crate::charm::lucky_yaml::{ContainerTarget, ScriptEntry, ScriptKind};
 use crate::daemon::contexts::HookContext;
 use crate::daemon::output::OutputSink;
@@ -55,15 +58,15 @@ pub async fn run_container_script(
     let fail = |cause: String| ScriptFailure::new(entry, format!("in container {name}: {cause}"));
 
     let docker = docker_state.client().await.map_err(|e| fail(e.0))?;
-    if !is_running(&docker, &name, target, entry, out)
+    let Some(path) = is_running(&docker, &name, target, entry, out)
         .await
         .map_err(fail)?
-    {
+    else {
         return Ok(());
-    }
+    };
     let options = CreateExecOptions {
         cmd: Some(cmd),
-        env: Some(exec_env(entry, context)),
+        env: Some(exec_env(entry, context, path)),
         attach_stdout: Some(true),
         attach_stderr: Some(true),
         attach_stdin: Some(false),
@@ -114,24 +117,31 @@ pub async fn run_container_script(
     }
 }
 
-/// Whether the container runs. Missing or stopped: an error, unless the entry says to
-/// skip (then a line in the hook output says why nothing ran).
+/// The container's PATH when it runs. Missing or stopped: an error, unless the entry
+/// says to skip (`None`; a line in the hook output says why nothing ran).
 async fn is_running(
     docker: &bollard::Docker,
     name: &str,
     target: &ContainerTarget,
     entry: &ScriptEntry,
     out: &OutputSink,
-) -> Result<bool, String> {
-    let state = match docker.inspect_container(name, None).await {
-        Ok(info) => info.state.and_then(|s| s.running).unwrap_or(false),
+) -> Result<Option<String>, String> {
+    let (running, path) = match docker.inspect_container(name, None).await {
+        Ok(info) => (
+            info.state.and_then(|s| s.running).unwrap_or(false),
+            info.config
+                .and_then(|c| c.env)
+                .unwrap_or_default()
+                .into_iter()
+                .find_map(|v| v.strip_prefix("PATH=").map(str::to_string)),
+        ),
         Err(bollard::errors::Error::DockerResponseServerError {
             status_code: 404, ..
-        }) => false,
+        }) => (false, None),
         Err(e) => return Err(format!("cannot inspect the container: {}", describe(&e))),
     };
-    if state {
-        return Ok(true);
+    if running {
+        return Ok(Some(exec_path(path)));
     }
     if target.ignore_missing_container {
         out.line(
@@ -143,7 +153,7 @@ async fn is_running(
             ),
         )
         .await;
-        return Ok(false);
+        return Ok(None);
     }
     Err("the container does not exist or is not running (set an image with `lucky container image set`, or add `ignore-missing-container: true`)".into())
 }
@@ -168,7 +178,7 @@ async fn exit_code(docker: &bollard::Docker, exec_id: &str) -> Result<i64, Strin
 
 /// The hook's environment (without host-only paths) plus what `lucky` in the container
 /// needs to reach the daemon in the right context.
-fn exec_env(entry: &ScriptEntry, context: &HookContext) -> Vec<String> {
+fn exec_env(entry: &ScriptEntry, context: &HookContext, path: String) -> Vec<String> {
     let mut env: Vec<String> = context
         .env
         .iter()
@@ -179,10 +189,26 @@ fn exec_env(entry: &ScriptEntry, context: &HookContext) -> Vec<String> {
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     env.extend([
+        format!("PATH={path}"),
         format!("LUCKY_SOCKET={CONTAINER_SOCKET}"),
         format!("LUCKY_CONTEXT={}", context.token),
         format!("LUCKY_HOOK={}", context.hook),
         format!("LUCKY_SCRIPT_ID={}", entry.id),
     ]);
     env
+}
+
+/// The image's PATH with the mounted lucky's folder added when missing (a busybox-only
+/// image has PATH=/bin), so scripts can call plain `lucky`.
+fn exec_path(image_path: Option<String>) -> String {
+    let path = image_path
+        .unwrap_or_else(|| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
+    let lucky_dir = CONTAINER_LUCKY_BIN
+        .rsplit_once('/')
+        .map_or("/usr/bin", |(d, _)| d);
+    if path.split(':').any(|p| p == lucky_dir) {
+        path
+    } else {
+        format!("{path}:{lucky_dir}")
+    }
 }

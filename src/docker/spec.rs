@@ -15,6 +15,10 @@ pub const DOCUMENT: &str = "containers";
 pub struct ContainerSpecs {
     /// By container name (`default` for the default container).
     pub containers: BTreeMap<String, ContainerSpec>,
+    /// The charm folder the last hook ran from, so an apply outside a hook (an operator's
+    /// `apply-updates`) mounts the same `container_scripts` and recreates nothing.
+    #[serde(default)]
+    pub charm_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]

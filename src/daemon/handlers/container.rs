@@ -110,8 +110,24 @@ pub async fn apply(
     out: &OutputSink,
 ) -> Result<ReconcileReport, EngineError> {
     let _one_at_a_time = daemon.docker.reconcile_lock.lock().await;
+    if let Some(dir) = charm_dir
+        && daemon
+            .docker
+            .specs
+            .read(|s| s.charm_dir.as_deref() != Some(dir))
+    {
+        daemon
+            .docker
+            .specs
+            .update(|s| s.charm_dir = Some(dir.to_path_buf()))
+            .map_err(|e| EngineError(format!("cannot save the container state: {e}")))?;
+    }
     let specs = daemon.docker.specs.read(Clone::clone);
-    let host = HostMounts::new(&daemon.paths.unit, &daemon.paths.data_dir, charm_dir)?;
+    let host = HostMounts::new(
+        &daemon.paths.unit,
+        &daemon.paths.data_dir,
+        specs.charm_dir.as_deref(),
+    )?;
     let docker = daemon.docker.client().await?;
     match reconciler::reconcile(&docker, &specs, &host, out).await {
         Ok(report) => Ok(report),
