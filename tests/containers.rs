@@ -329,3 +329,52 @@ hooks:
     );
     assert_eq!(unit.containers(&rt, &docker)["default"], now["default"]);
 }
+
+#[test]
+fn port_in_use_fails_with_one_line_then_converges_and_volume_data_is_deleted_on_request() {
+    let busy = std::net::TcpListener::bind("0.0.0.0:0").expect("bind");
+    let port = busy.local_addr().expect("addr").port();
+    let yaml = format!(
+        r#"
+hooks:
+  install:
+    - inline-host-script: |
+        set -e
+        lucky container image set {TEST_IMAGE} --no-pull
+        lucky container set-command -- sleep 100000
+        lucky container volume add store /store
+        lucky container port add {port}:80
+      shell-command: ["/bin/sh", "-c"]
+  remove-store:
+    - inline-host-script: lucky container volume remove /store --delete-data
+      shell-command: ["/bin/sh", "-c"]
+"#
+    );
+    let unit = Unit::new(&yaml, &[]);
+    let failed = unit.lucky(&["hook", "install"]);
+    assert!(!failed.status.success());
+    let msg = text(&failed);
+    assert_eq!(msg.trim().lines().count(), 1, "one line: {msg}");
+    assert!(
+        msg.contains("container lucky-") && msg.contains("cannot start it"),
+        "{msg}"
+    );
+    assert_eq!(
+        text(&unit.lucky(&["container", "port", "list"])),
+        format!("{port}:80/tcp\n")
+    );
+
+    drop(busy);
+    unit.hook_ok("update-status");
+    let rt = runtime();
+    let docker = docker(&rt);
+    assert_eq!(unit.containers(&rt, &docker).len(), 1);
+
+    let store = unit.data_dir().join("volumes/store");
+    std::fs::write(store.join("kept"), "x").expect("write into the volume");
+    unit.hook_ok("remove-store");
+    assert!(
+        !store.exists(),
+        "--delete-data removes the named volume's folder"
+    );
+}
