@@ -7,6 +7,7 @@ pub mod charm;
 pub mod cli;
 pub mod client;
 pub mod daemon;
+pub mod docker;
 pub mod juju;
 pub mod protocol;
 pub mod simulator;

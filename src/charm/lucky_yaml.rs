@@ -348,7 +348,12 @@ impl Validator<'_> {
                 inline_id(),
                 ScriptKind::InlineContainer {
                     script,
-                    shell,
+                    // The host's bash says nothing about the image: every image Lucky
+                    // supports has /bin/sh (busybox-only ones included).
+                    shell: raw
+                        .shell_command
+                        .clone()
+                        .unwrap_or_else(|| vec!["/bin/sh".into(), "-c".into()]),
                     target,
                 },
             )

@@ -4,6 +4,7 @@
 mod action;
 mod address;
 mod config;
+mod container;
 mod daemon;
 mod hook;
 mod kv;
@@ -83,6 +84,8 @@ pub enum Command {
     /// Run a charm's hooks and actions against a simulated Juju model (no controller)
     #[command(subcommand)]
     Sim(sim::SimCommand),
+    /// Configure the unit's container(s): image, env, volumes, ports, …
+    Container(container::ContainerArgs),
 }
 
 /// How a command failed: printed as `lucky: <message>`, exit `code`.
@@ -138,6 +141,7 @@ pub fn main() -> ExitCode {
         Command::Log(args) => log::run(args),
         Command::Action(cmd) => action::run(cmd),
         Command::Sim(cmd) => sim::run(cmd),
+        Command::Container(args) => container::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,7 +3,7 @@
 //! reply (when one can still be sent) and the connection is closed.
 
 use super::Daemon;
-use super::handlers::{self, Caller};
+use super::handlers::{self, Caller, Origin};
 use super::output::OutputSink;
 use crate::protocol::frame::{self, FrameError};
 use crate::protocol::{ErrorKind, ErrorReply, Hello, PROTOCOL_VERSION, Reply, Request};
@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 /// A client that connects and says nothing is dropped after this long.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub async fn serve(daemon: Arc<Daemon>, stream: UnixStream) {
+pub async fn serve(daemon: Arc<Daemon>, stream: UnixStream, origin: Origin) {
     let (read, mut write) = stream.into_split();
     let mut read = BufReader::new(read);
     let mut buf = Vec::new();
@@ -50,6 +50,7 @@ pub async fn serve(daemon: Arc<Daemon>, stream: UnixStream) {
             .context
             .as_deref()
             .and_then(|t| daemon.contexts.lookup(t)),
+        origin,
     };
 
     loop {

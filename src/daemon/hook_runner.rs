@@ -4,9 +4,11 @@ use super::Daemon;
 use super::contexts::HookContext;
 use super::cron;
 use super::handlers;
+use super::handlers::container;
 use super::output::OutputSink;
 use super::scripts::{self, ScriptEnv, ScriptFailure};
-use crate::charm::lucky_yaml::{self, ScriptEntry};
+use crate::charm::lucky_yaml::{self, ScriptEntry, ScriptKind};
+use crate::docker::exec;
 use crate::protocol::{ErrorKind, ErrorReply, HookSummary};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -95,8 +97,17 @@ pub async fn run_hook(
     } else {
         tracing::info!(hook = %label, scripts = entries.len(), "started");
     }
-    let result = run_entries(daemon, &guard.context, &charm_dir, &entries, out).await;
-    let result = match (&run, result) {
+    let scripts = run_entries(daemon, &guard.context, &charm_dir, &entries, out)
+        .await
+        .map_err(|failure| ErrorReply::new(ErrorKind::ScriptFailed, failure.to_string()));
+    let removing = matches!(run, Run::Hook) && hook == "stop";
+    let outcome = match scripts {
+        Ok(scripts_run) => after_scripts(daemon, removing, yaml.use_docker, &charm_dir, out)
+            .await
+            .map(|()| scripts_run),
+        Err(e) => Err(e),
+    };
+    let result = match (&run, outcome) {
         (_, Ok(scripts_run)) => {
             if let Run::Cron(schedule) = &run {
                 cron::record_outcome(daemon, &guard.context, schedule, None).await;
@@ -104,25 +115,20 @@ pub async fn run_hook(
             tracing::info!(hook = %label, scripts_run, "succeeded");
             Ok(scripts_run)
         }
-        (Run::Hook, Err(failure)) => {
-            tracing::warn!(hook = %label, %failure, "failed");
-            Err(ErrorReply::new(
-                ErrorKind::ScriptFailed,
-                failure.to_string(),
-            ))
+        (Run::Hook, Err(error)) => {
+            tracing::warn!(hook = %label, %error, "failed");
+            Err(error)
         }
-        (Run::Action(_), Err(failure)) => {
-            tracing::warn!(hook = %label, %failure, "action failed");
-            let message = failure.to_string();
-            crate::juju::exec(&guard.context, "action-fail", &[&message])
+        (Run::Action(_), Err(error)) => {
+            tracing::warn!(hook = %label, %error, "action failed");
+            crate::juju::exec(&guard.context, "action-fail", &[&error.message])
                 .await
                 .map(|()| 0)
                 .map_err(handlers::juju_error)
         }
-        (Run::Cron(schedule), Err(failure)) => {
-            tracing::warn!(hook = %label, %failure, "cron job failed");
-            cron::record_outcome(daemon, &guard.context, schedule, Some(&failure.to_string()))
-                .await;
+        (Run::Cron(schedule), Err(error)) => {
+            tracing::warn!(hook = %label, %error, "cron job failed");
+            cron::record_outcome(daemon, &guard.context, schedule, Some(&error.message)).await;
             Ok(0)
         }
     };
@@ -149,6 +155,32 @@ pub async fn finish_context(daemon: &Daemon, context: &HookContext) {
     if let Err(e) = handlers::push_unit_status(daemon, context).await {
         tracing::warn!(hook = %context.hook, "cannot set the unit status: {e}");
     }
+}
+
+/// After a hook's scripts: the `stop` hook removes the unit's containers, every other
+/// hook makes them match the desired state. Skipped when the charm does not use Docker
+/// or has never configured a container, so such charms need no engine.
+async fn after_scripts(
+    daemon: &Daemon,
+    removing: bool,
+    use_docker: bool,
+    charm_dir: &std::path::Path,
+    out: &OutputSink,
+) -> Result<(), ErrorReply> {
+    if !use_docker || !container::has_desired_state(daemon) {
+        return Ok(());
+    }
+    let result = if removing {
+        container::remove_all(daemon).await
+    } else {
+        container::apply(daemon, Some(charm_dir), out).await
+    };
+    result.map(drop).map_err(|e| {
+        ErrorReply::new(
+            ErrorKind::Docker,
+            format!("the containers could not be updated: {e}"),
+        )
+    })
 }
 
 fn charm_dir(env: &BTreeMap<String, String>) -> Result<PathBuf, ErrorReply> {
@@ -246,7 +278,15 @@ async fn run_one(
         lucky_bin_dir: &daemon.lucky_bin_dir,
         charm_dir,
     };
-    let result = scripts::run_host(entry, context, &env, out).await;
+    let result = match entry.kind {
+        ScriptKind::Container { .. } | ScriptKind::InlineContainer { .. } => {
+            exec::run_container_script(&daemon.docker, &daemon.paths.unit, entry, context, out)
+                .await
+        }
+        ScriptKind::Host { .. } | ScriptKind::InlineHost { .. } => {
+            scripts::run_host(entry, context, &env, out).await
+        }
+    };
     match &result {
         Ok(()) => tracing::debug!(hook = %context.hook, script = %entry.id, "script succeeded"),
         Err(f) => {

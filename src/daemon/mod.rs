@@ -38,6 +38,8 @@ pub struct Daemon {
     /// The unit status last given to Juju, so it is only set again when it changes.
     pub pushed_status: Mutex<Option<(WorkloadStatus, String)>>,
     pub cron: cron::CronRuns,
+    /// Desired container state and the Docker engine connection.
+    pub docker: crate::docker::DockerState,
     running_hook: Mutex<Option<String>>,
     shutting_down: AtomicBool,
     shutdown: Notify,
@@ -61,6 +63,7 @@ impl Daemon {
             contexts: Contexts::default(),
             hooks_run: AtomicU64::new(0),
             lucky_bin_dir,
+            docker: crate::docker::DockerState::open(&store),
             store,
             running_hook: Mutex::new(None),
             shutting_down: AtomicBool::new(false),

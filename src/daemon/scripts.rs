@@ -64,7 +64,7 @@ pub async fn run_host(
         ScriptKind::Container { .. } | ScriptKind::InlineContainer { .. } => {
             return Err(ScriptFailure::new(
                 entry,
-                "cannot run: container scripts are not supported yet",
+                "is a container script: it runs through Docker exec, not on the host",
             ));
         }
     };

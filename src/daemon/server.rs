@@ -2,6 +2,7 @@
 
 use super::Daemon;
 use super::connection;
+use super::handlers::Origin;
 use super::logging;
 use crate::state::Store;
 use crate::unit::UnitPaths;
@@ -54,9 +55,10 @@ pub fn run_foreground(
             version = env!("CARGO_PKG_VERSION"),
             "daemon started"
         );
-        on_ready(Ok(()));
         let daemon = Arc::new(Daemon::new(paths.clone(), bin_dir, store));
         tokio::spawn(super::cron::run_scheduler(Arc::clone(&daemon)));
+        serve_containers(&daemon);
+        on_ready(Ok(()));
         serve(&daemon, listener).await
     });
     let _ = fs::remove_file(&paths.socket);
@@ -183,7 +185,7 @@ async fn accept(
     match accepted {
         Ok((stream, _)) => {
             let daemon = Arc::clone(daemon);
-            tokio::spawn(async move { connection::serve(daemon, stream).await });
+            tokio::spawn(async move { connection::serve(daemon, stream, Origin::Host).await });
         }
         Err(e) => {
             // Out of file descriptors and the like: back off, never exit.
@@ -191,4 +193,49 @@ async fn accept(
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// Listens on the restricted container socket (bind-mounted into every container) for
+/// the daemon's whole life, phase 2 of shutdown included: container scripts of the last
+/// hook still call in. A socket that cannot be made only costs container scripts.
+fn serve_containers(daemon: &Arc<Daemon>) {
+    let dir = crate::docker::container_socket_dir(&daemon.paths.data_dir);
+    let socket = crate::docker::container_socket(&daemon.paths.data_dir);
+    let listener = fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o711)
+        .create(&dir)
+        .with_context(|| format!("cannot create {}", dir.display()))
+        .and_then(|()| bind(&socket))
+        // Processes in the container may run as any user; the data dir (0700) already
+        // keeps other host users away from this socket.
+        .and_then(|l| {
+            fs::set_permissions(&socket, fs::Permissions::from_mode(0o666))
+                .with_context(|| format!("cannot set the mode of {}", socket.display()))?;
+            Ok(l)
+        });
+    let listener = match listener {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "no container socket: container scripts cannot call lucky");
+            return;
+        }
+    };
+    let daemon = Arc::clone(daemon);
+    tokio::spawn(async move {
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => {
+                    let daemon = Arc::clone(&daemon);
+                    tokio::spawn(async move {
+                        connection::serve(daemon, stream, Origin::Container).await
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept on the container socket failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    });
 }

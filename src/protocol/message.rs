@@ -1,5 +1,6 @@
 //! The typed messages carried by frames.
 
+use super::container::{ContainerAnswer, ContainerEdit, ContainerQuery};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -97,6 +98,17 @@ pub enum Request {
     ActionLog {
         message: String,
     },
+    /// `lucky container …` edits of the desired state; `container: None` is the default one.
+    ContainerEdit {
+        container: Option<String>,
+        edit: ContainerEdit,
+    },
+    ContainerGet {
+        container: Option<String>,
+        query: ContainerQuery,
+    },
+    /// `lucky container apply-updates`: reconcile now.
+    ContainerApply,
 }
 
 /// A workload status a charm may set, least severe first.
@@ -201,6 +213,9 @@ impl Request {
             Request::ActionSet { .. } => "action-set",
             Request::ActionFail { .. } => "action-fail",
             Request::ActionLog { .. } => "action-log",
+            Request::ContainerEdit { .. } => "container-edit",
+            Request::ContainerGet { .. } => "container-get",
+            Request::ContainerApply => "container-apply",
         }
     }
 }
@@ -234,6 +249,7 @@ pub enum Response {
     /// A value to print: strings raw, null as an empty line, the rest as JSON
     /// (or always JSON with `--format json`).
     Value(serde_json::Value),
+    Container(ContainerAnswer),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -279,6 +295,8 @@ pub enum ErrorKind {
     Denied,
     /// The daemon is stopping and takes no new work.
     ShuttingDown,
+    /// The Docker engine failed or refused (not answering, image missing, port in use).
+    Docker,
     /// Anything else that went wrong inside the daemon.
     Internal,
 }

@@ -7,6 +7,7 @@
 //! or more [`Reply::Output`] frames and then exactly one [`Reply::Done`] or
 //! [`Reply::Error`].
 
+pub mod container;
 pub mod frame;
 pub mod message;
 

@@ -2,6 +2,8 @@
 //! real `lucky` binary, and cleans up its daemon.
 #![allow(dead_code)]
 
+pub mod docker;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -4,6 +4,7 @@
 mod action;
 mod address;
 mod config;
+pub mod container;
 mod daemon;
 mod hook;
 mod kv;
@@ -22,11 +23,22 @@ use crate::juju::JujuError;
 use crate::protocol::{ErrorKind, ErrorReply, Request, Response};
 use std::sync::Arc;
 
-/// Who is asking: the hook context the caller's token names, if it is live.
+/// Who is asking: the hook context the caller's token names, if it is live, and which
+/// socket the call came in on.
 pub struct Caller {
     pub context: Option<Arc<HookContext>>,
     /// The caller presented a token (it may name a hook that has ended).
     pub token_given: bool,
+    pub origin: Origin,
+}
+
+/// Which socket a client connected to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The owner-only host socket: hooks, host scripts, operators.
+    Host,
+    /// The socket mounted into containers: anything a process in the container runs.
+    Container,
 }
 
 impl Caller {
@@ -58,6 +70,11 @@ pub async fn handle(
     request: Request,
     out: OutputSink,
 ) -> Result<Response, ErrorReply> {
+    if caller.origin == Origin::Container
+        && let Some(why) = denied_from_container(&request)
+    {
+        return Err(ErrorReply::new(ErrorKind::Denied, why));
+    }
     match request {
         Request::DaemonStatus => Ok(daemon::status(daemon, caller)),
         Request::DaemonStop => Ok(daemon::stop(daemon, caller)),
@@ -104,6 +121,51 @@ pub async fn handle(
         Request::ActionSet { pairs } => action::set(caller, pairs).await,
         Request::ActionFail { message } => action::fail(caller, &message).await,
         Request::ActionLog { message } => action::log(caller, &message).await,
+        Request::ContainerEdit { container, edit } => {
+            container::edit(daemon, caller, container, edit)
+        }
+        Request::ContainerGet { container, query } => container::get(daemon, container, query),
+        Request::ContainerApply => container::apply_updates(daemon, caller, &out).await,
+    }
+}
+
+/// What a client on the container socket may not ask, and why. Exhaustive on purpose:
+/// every new request must be classified here.
+fn denied_from_container(request: &Request) -> Option<&'static str> {
+    match request {
+        Request::DaemonStop => Some(
+            "`lucky daemon stop` is not allowed from inside a container: only the host may stop the daemon",
+        ),
+        Request::RunHook { .. } => Some(
+            "`lucky hook` is not allowed from inside a container: hooks are run by Juju on the host",
+        ),
+        // What a container script needs: status, config, relations, kv, leader, ports,
+        // logs, actions, reading its container's settings.
+        Request::DaemonStatus
+        | Request::ContainerGet { .. }
+        | Request::SetStatus { .. }
+        | Request::GetConfig { .. }
+        | Request::GetResource { .. }
+        | Request::KvGet { .. }
+        | Request::KvSet { .. }
+        | Request::LeaderGet { .. }
+        | Request::LeaderSet { .. }
+        | Request::IsLeader
+        | Request::RelationGet { .. }
+        | Request::RelationSet { .. }
+        | Request::RelationListUnits { .. }
+        | Request::RelationListIds { .. }
+        | Request::PortOpen { .. }
+        | Request::PortClose { .. }
+        | Request::PortsOpened
+        | Request::Address { .. }
+        | Request::Log { .. }
+        | Request::ActionGet { .. }
+        | Request::ActionSet { .. }
+        | Request::ActionFail { .. }
+        | Request::ActionLog { .. } => None,
+        // Checked in the handlers, which name the command in the message.
+        Request::ContainerEdit { .. } | Request::ContainerApply => None,
     }
 }
 

@@ -1,0 +1,144 @@
+//! Containers: the desired state scripts edit (`spec`), the one reconciler that makes the
+//! engine match it (`reconciler`), and container scripts run through exec (`exec`).
+
+pub mod exec;
+pub mod reconciler;
+pub mod spec;
+
+use crate::state::{Document, Store};
+use bollard::Docker;
+use spec::ContainerSpecs;
+use std::path::{Path, PathBuf};
+
+/// Where the engine listens when `DOCKER_HOST` says nothing.
+const DEFAULT_DOCKER_SOCKET: &str = "/var/run/docker.sock";
+
+/// Seconds any one engine request may take (a pull of a big image included).
+const DOCKER_TIMEOUT_SECS: u64 = 600;
+
+/// Paths inside every container Lucky starts.
+pub const CONTAINER_LUCKY_BIN: &str = "/usr/bin/lucky";
+/// The folder holding the container socket. A folder, not the socket file, is
+/// bind-mounted: a restarted daemon (self-update) binds a new socket inode, which a
+/// file bind mount would never see, whereas a folder mount shows the new socket.
+pub const CONTAINER_SOCKET_DIR: &str = "/run/lucky";
+pub const CONTAINER_SOCKET: &str = "/run/lucky/lucky.sock";
+pub const CONTAINER_SCRIPTS: &str = "/lucky/container_scripts";
+
+/// Labels that identify our containers; the hash label says what config made them.
+pub const LABEL_UNIT: &str = "lucky.unit";
+pub const LABEL_CONTAINER: &str = "lucky.container";
+pub const LABEL_HASH: &str = "lucky.config-hash";
+
+/// The daemon's container side: desired state and the engine connection.
+pub struct DockerState {
+    pub specs: Document<ContainerSpecs>,
+    /// Reconciles run one at a time (a hook's and an operator's `apply-updates`); not the
+    /// hook lock, because a script calls `apply-updates` while its hook holds that.
+    pub reconcile_lock: tokio::sync::Mutex<()>,
+    /// The negotiated client, kept between calls; dropped after a connection error so
+    /// an engine that came back is found again.
+    client: tokio::sync::Mutex<Option<Docker>>,
+}
+
+/// An engine problem, phrased for one line.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct EngineError(pub String);
+
+impl DockerState {
+    pub fn open(store: &Store) -> Self {
+        let (specs, problem) = Document::open(store, spec::DOCUMENT);
+        if let Some(problem) = problem {
+            tracing::warn!(%problem, "container state");
+        }
+        Self {
+            specs,
+            reconcile_lock: tokio::sync::Mutex::new(()),
+            client: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The engine client, connecting and negotiating the API version on first use (the
+    /// engine may be older than bollard's default version).
+    pub async fn client(&self) -> Result<Docker, EngineError> {
+        let mut cached = self.client.lock().await;
+        if let Some(docker) = cached.as_ref() {
+            return Ok(docker.clone());
+        }
+        let socket = docker_socket();
+        let unreachable = |e: &dyn std::fmt::Display| {
+            EngineError(format!("cannot reach the Docker engine at {socket}: {e}"))
+        };
+        let docker =
+            Docker::connect_with_unix(&socket, DOCKER_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
+                .map_err(|e| unreachable(&e))?
+                .negotiate_version()
+                .await
+                .map_err(|e| unreachable(&e))?;
+        *cached = Some(docker.clone());
+        Ok(docker)
+    }
+
+    /// Forgets the client after an error that may mean the engine went away.
+    pub async fn reset_client(&self) {
+        *self.client.lock().await = None;
+    }
+}
+
+/// The engine's socket: `DOCKER_HOST` when it names a unix socket, else the default.
+pub fn docker_socket() -> String {
+    match std::env::var("DOCKER_HOST") {
+        Ok(host) if !host.is_empty() => host.strip_prefix("unix://").unwrap_or(&host).to_string(),
+        _ => DEFAULT_DOCKER_SOCKET.to_string(),
+    }
+}
+
+/// `lucky-<unit>` for the default container, `lucky-<unit>-<name>` for the others.
+pub fn docker_name(unit: &str, container: &str) -> String {
+    let unit = crate::unit::safe_unit_name(unit);
+    if container == spec::DEFAULT_CONTAINER {
+        format!("lucky-{unit}")
+    } else {
+        format!("lucky-{unit}-{container}")
+    }
+}
+
+/// Folder on the host holding the container socket (mounted at [`CONTAINER_SOCKET_DIR`]).
+pub fn container_socket_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("container-run")
+}
+
+pub fn container_socket(data_dir: &Path) -> PathBuf {
+    container_socket_dir(data_dir).join("lucky.sock")
+}
+
+/// Folder on the host holding a named volume.
+pub fn volume_dir(data_dir: &Path, name: &str) -> PathBuf {
+    data_dir.join("volumes").join(name)
+}
+
+/// Describes a bollard error without its Rust type names.
+pub fn describe(error: &bollard::errors::Error) -> String {
+    use bollard::errors::Error as E;
+    match error {
+        E::DockerResponseServerError {
+            status_code,
+            message,
+        } => format!("{} (HTTP {status_code})", message.trim()),
+        E::DockerStreamError { error } => error.trim().to_string(),
+        E::SocketNotFoundError(path) => {
+            format!("the Docker engine is not running (no socket at {path})")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// True when the error says the engine itself is unreachable (not a refused request).
+pub fn is_connection_error(error: &bollard::errors::Error) -> bool {
+    !matches!(
+        error,
+        bollard::errors::Error::DockerResponseServerError { .. }
+            | bollard::errors::Error::DockerStreamError { .. }
+    )
+}

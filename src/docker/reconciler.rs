@@ -1,0 +1,527 @@
+//! The reconciler: the only code that changes the Docker engine. It makes the unit's
+//! containers match the desired state, and does nothing when they already do.
+//!
+//! Each container carries labels naming its unit and container, and a hash of the full
+//! configuration it was created from. A container whose hash matches and which runs is
+//! left alone (a no-op apply is one list call, no mutating call); a changed one is
+//! removed and created again; one no longer desired is removed.
+
+use super::spec::{ContainerSpec, ContainerSpecs, split_port};
+use super::{
+    CONTAINER_LUCKY_BIN, CONTAINER_SCRIPTS, CONTAINER_SOCKET, CONTAINER_SOCKET_DIR, EngineError,
+    LABEL_CONTAINER, LABEL_HASH, LABEL_UNIT, describe, docker_name, volume_dir,
+};
+use crate::daemon::output::OutputSink;
+use crate::protocol::Stream;
+use crate::protocol::container::ReconcileReport;
+use bollard::Docker;
+use bollard::models::{
+    ContainerCreateBody, ContainerSummaryStateEnum, HostConfig, PortBinding, RestartPolicy,
+    RestartPolicyNameEnum,
+};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, ListContainersOptionsBuilder,
+    RemoveContainerOptionsBuilder,
+};
+use futures_util::StreamExt;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// Bumped when the way containers are created changes, so old ones are recreated.
+const CREATE_SCHEME: u32 = 1;
+
+/// Host facts that go into every container besides its spec.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostMounts {
+    pub unit: String,
+    pub data_dir: PathBuf,
+    /// The running lucky binary, bind-mounted at /usr/bin/lucky.
+    pub lucky_binary: PathBuf,
+    /// Folder holding the container socket.
+    pub socket_dir: PathBuf,
+    /// `$CHARM_DIR/container_scripts`, when the charm has one.
+    pub container_scripts: Option<PathBuf>,
+}
+
+impl HostMounts {
+    pub fn new(unit: &str, data_dir: &Path, charm_dir: Option<&Path>) -> Result<Self, EngineError> {
+        let lucky_binary = std::env::current_exe()
+            .map_err(|e| EngineError(format!("cannot find the lucky binary to mount: {e}")))?;
+        let container_scripts = charm_dir
+            .map(|d| d.join(crate::charm::lucky_yaml::CONTAINER_SCRIPTS_DIR))
+            .filter(|d| d.is_dir());
+        Ok(Self {
+            unit: unit.to_string(),
+            data_dir: data_dir.to_path_buf(),
+            lucky_binary,
+            socket_dir: super::container_socket_dir(data_dir),
+            container_scripts,
+        })
+    }
+}
+
+/// Counts calls so a no-op apply can be shown to mutate nothing.
+struct Calls<'a> {
+    report: &'a mut ReconcileReport,
+}
+
+impl Calls<'_> {
+    fn read(&mut self) {
+        self.report.api_calls += 1;
+    }
+    fn mutate(&mut self) {
+        self.report.api_calls += 1;
+        self.report.mutating_calls += 1;
+    }
+}
+
+/// Makes the engine match `specs`. Every container is tried even when another fails;
+/// the error then names each failed container and its cause.
+pub async fn reconcile(
+    docker: &Docker,
+    specs: &ContainerSpecs,
+    host: &HostMounts,
+    out: &OutputSink,
+) -> Result<ReconcileReport, (ReconcileReport, EngineError)> {
+    let mut report = ReconcileReport::default();
+    let existing = match list(
+        docker,
+        &host.unit,
+        &mut Calls {
+            report: &mut report,
+        },
+    )
+    .await
+    {
+        Ok(e) => e,
+        Err(e) => return Err((report, e)),
+    };
+    let mut failures: Vec<String> = Vec::new();
+
+    // Containers we made that are no longer wanted (deleted, or image unset).
+    for (key, found) in &existing {
+        let wanted = specs.containers.get(key).is_some_and(|s| s.image.is_some());
+        if !wanted {
+            let name = docker_name(&host.unit, key);
+            match remove(
+                docker,
+                &found.id,
+                &mut Calls {
+                    report: &mut report,
+                },
+            )
+            .await
+            {
+                Ok(()) => report.removed.push(name),
+                Err(e) => failures.push(format!("container {name}: cannot remove it: {e}")),
+            }
+        }
+    }
+
+    for (key, spec) in &specs.containers {
+        let Some(image) = &spec.image else { continue };
+        let name = docker_name(&host.unit, key);
+        let hash = config_hash(key, spec, host);
+        let found = existing.get(key);
+        let result = async {
+            let mut calls = Calls {
+                report: &mut report,
+            };
+            match found {
+                Some(f) if f.hash == hash && f.running => Ok(Outcome::Unchanged),
+                Some(f) if f.hash == hash => {
+                    // Ours and current, but stopped (or never started: a port that was
+                    // in use): start it again.
+                    start(docker, &f.id, &mut calls).await?;
+                    Ok(Outcome::Started)
+                }
+                other => {
+                    if let Some(f) = other {
+                        remove(docker, &f.id, &mut calls).await?;
+                    }
+                    ensure_image(docker, image, spec.no_pull, &name, out, &mut calls).await?;
+                    prepare_volumes(spec, host)?;
+                    let body = create_body(key, spec, host, &hash);
+                    let options = CreateContainerOptionsBuilder::default().name(&name).build();
+                    calls.mutate();
+                    let created =
+                        docker
+                            .create_container(Some(options), body)
+                            .await
+                            .map_err(|e| {
+                                EngineError(format!(
+                                    "cannot create it from {image}: {}",
+                                    describe(&e)
+                                ))
+                            })?;
+                    start(docker, &created.id, &mut calls).await?;
+                    Ok(Outcome::Created)
+                }
+            }
+        }
+        .await;
+        match result {
+            Ok(Outcome::Unchanged) => report.unchanged.push(name),
+            Ok(Outcome::Started) => report.started.push(name),
+            Ok(Outcome::Created) => report.created.push(name),
+            Err(EngineError(cause)) => {
+                failures.push(format!("container {name} (image {image}): {cause}"))
+            }
+        }
+    }
+    tracing::info!(
+        created = ?report.created,
+        started = ?report.started,
+        removed = ?report.removed,
+        unchanged = report.unchanged.len(),
+        api_calls = report.api_calls,
+        mutating_calls = report.mutating_calls,
+        "containers reconciled"
+    );
+    if failures.is_empty() {
+        Ok(report)
+    } else {
+        Err((report, EngineError(failures.join("; "))))
+    }
+}
+
+/// Stops and removes every container of the unit (the `stop` hook). Desired state is
+/// kept: a later hook that applies creates them again.
+pub async fn remove_all(docker: &Docker, unit: &str) -> Result<ReconcileReport, EngineError> {
+    let mut report = ReconcileReport::default();
+    let existing = list(
+        docker,
+        unit,
+        &mut Calls {
+            report: &mut report,
+        },
+    )
+    .await?;
+    let mut failures = Vec::new();
+    for (key, found) in &existing {
+        let name = docker_name(unit, key);
+        match remove(
+            docker,
+            &found.id,
+            &mut Calls {
+                report: &mut report,
+            },
+        )
+        .await
+        {
+            Ok(()) => report.removed.push(name),
+            Err(e) => failures.push(format!("container {name}: cannot remove it: {e}")),
+        }
+    }
+    if failures.is_empty() {
+        Ok(report)
+    } else {
+        Err(EngineError(failures.join("; ")))
+    }
+}
+
+enum Outcome {
+    Unchanged,
+    Started,
+    Created,
+}
+
+struct Found {
+    id: String,
+    hash: String,
+    running: bool,
+}
+
+/// The unit's containers by container name, found by label (one API call).
+async fn list(
+    docker: &Docker,
+    unit: &str,
+    calls: &mut Calls<'_>,
+) -> Result<BTreeMap<String, Found>, EngineError> {
+    let filters = HashMap::from([("label".to_string(), vec![format!("{LABEL_UNIT}={unit}")])]);
+    let options = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    calls.read();
+    let summaries = docker.list_containers(Some(options)).await.map_err(|e| {
+        EngineError(format!(
+            "cannot list the containers of unit {unit}: {}",
+            describe(&e)
+        ))
+    })?;
+    let mut found = BTreeMap::new();
+    for s in summaries {
+        let labels = s.labels.unwrap_or_default();
+        let (Some(id), Some(key)) = (s.id, labels.get(LABEL_CONTAINER)) else {
+            continue;
+        };
+        found.insert(
+            key.clone(),
+            Found {
+                id,
+                hash: labels.get(LABEL_HASH).cloned().unwrap_or_default(),
+                running: matches!(
+                    s.state,
+                    Some(
+                        ContainerSummaryStateEnum::RUNNING | ContainerSummaryStateEnum::RESTARTING
+                    )
+                ),
+            },
+        );
+    }
+    Ok(found)
+}
+
+async fn remove(docker: &Docker, id: &str, calls: &mut Calls<'_>) -> Result<(), EngineError> {
+    // force: stop and remove in one call; the init makes the stop quick.
+    let options = RemoveContainerOptionsBuilder::default().force(true).build();
+    calls.mutate();
+    match docker.remove_container(id, Some(options)).await {
+        Ok(()) => Ok(()),
+        // Already gone is what we wanted.
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(()),
+        Err(e) => Err(EngineError(format!("cannot remove it: {}", describe(&e)))),
+    }
+}
+
+async fn start(docker: &Docker, id: &str, calls: &mut Calls<'_>) -> Result<(), EngineError> {
+    calls.mutate();
+    docker
+        .start_container(id, None)
+        .await
+        .map_err(|e| EngineError(format!("cannot start it: {}", describe(&e))))
+}
+
+/// Pulls `image` unless it is present or pulling is off, showing progress in the hook
+/// output (one line per layer status change, not every byte count).
+async fn ensure_image(
+    docker: &Docker,
+    image: &str,
+    no_pull: bool,
+    name: &str,
+    out: &OutputSink,
+    calls: &mut Calls<'_>,
+) -> Result<(), EngineError> {
+    calls.read();
+    match docker.inspect_image(image).await {
+        Ok(_) => return Ok(()),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => {}
+        Err(e) => {
+            return Err(EngineError(format!(
+                "cannot inspect image {image}: {}",
+                describe(&e)
+            )));
+        }
+    }
+    if no_pull {
+        return Err(EngineError(format!(
+            "image {image} is not present and --no-pull is set"
+        )));
+    }
+    out.line(
+        Stream::Stdout,
+        format!("lucky: pulling {image} for container {name}"),
+    )
+    .await;
+    let options = CreateImageOptionsBuilder::default()
+        .from_image(image)
+        .build();
+    calls.mutate();
+    let mut progress = docker.create_image(Some(options), None, None);
+    let mut last = String::new();
+    while let Some(item) = progress.next().await {
+        let info =
+            item.map_err(|e| EngineError(format!("cannot pull image {image}: {}", describe(&e))))?;
+        let line = match (info.id, info.status) {
+            (Some(id), Some(status)) => format!("lucky: pull {image}: {id}: {status}"),
+            (None, Some(status)) => format!("lucky: pull {image}: {status}"),
+            _ => continue,
+        };
+        if line != last {
+            out.line(Stream::Stdout, line.clone()).await;
+            last = line;
+        }
+    }
+    Ok(())
+}
+
+/// Named volumes live under the unit's data dir; create their folders before Docker
+/// does (it would create them root-owned with default mode anyway, but a missing parent
+/// makes the error less clear).
+fn prepare_volumes(spec: &ContainerSpec, host: &HostMounts) -> Result<(), EngineError> {
+    for source in spec.volumes.values() {
+        if !source.starts_with('/') {
+            let dir = volume_dir(&host.data_dir, source);
+            std::fs::create_dir_all(&dir).map_err(|e| {
+                EngineError(format!(
+                    "cannot create the folder {} of volume {source}: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// What a container is created from, in a stable order (BTreeMaps): its hash is the
+/// container's identity in the `lucky.config-hash` label.
+#[derive(Serialize)]
+struct HashInput<'a> {
+    scheme: u32,
+    container: &'a str,
+    spec: &'a ContainerSpec,
+    host: &'a HostMounts,
+}
+
+pub fn config_hash(key: &str, spec: &ContainerSpec, host: &HostMounts) -> String {
+    let input = HashInput {
+        scheme: CREATE_SCHEME,
+        container: key,
+        spec,
+        host,
+    };
+    // Serialising plain strings and maps cannot fail; an empty input would only cause
+    // an extra recreate, never a wrong container.
+    let bytes = serde_json::to_vec(&input).unwrap_or_default();
+    format!("{:016x}", fnv1a(&bytes))
+}
+
+/// FNV-1a, 64 bits: stable across builds and platforms (std's hasher is not), and
+/// plenty to tell configurations apart; nothing here needs collision resistance.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+fn create_body(
+    key: &str,
+    spec: &ContainerSpec,
+    host: &HostMounts,
+    hash: &str,
+) -> ContainerCreateBody {
+    let mut binds = vec![
+        format!("{}:{CONTAINER_LUCKY_BIN}:ro", host.lucky_binary.display()),
+        format!("{}:{CONTAINER_SOCKET_DIR}", host.socket_dir.display()),
+    ];
+    if let Some(scripts) = &host.container_scripts {
+        binds.push(format!("{}:{CONTAINER_SCRIPTS}:ro", scripts.display()));
+    }
+    for (target, source) in &spec.volumes {
+        let source = if source.starts_with('/') {
+            PathBuf::from(source)
+        } else {
+            volume_dir(&host.data_dir, source)
+        };
+        binds.push(format!("{}:{target}", source.display()));
+    }
+    let mut port_bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+    let mut exposed = Vec::new();
+    for binding in &spec.ports {
+        let Some((host_port, container_port, proto)) = split_port(binding) else {
+            continue;
+        };
+        let port = format!("{container_port}/{proto}");
+        exposed.push(port.clone());
+        port_bindings
+            .entry(port)
+            .or_insert_with(|| Some(Vec::new()))
+            .get_or_insert_with(Vec::new)
+            .push(PortBinding {
+                host_ip: None,
+                host_port: Some(host_port.to_string()),
+            });
+    }
+    let mut env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    env.push(format!("LUCKY_SOCKET={CONTAINER_SOCKET}"));
+    env.push(format!("JUJU_UNIT_NAME={}", host.unit));
+    let labels = HashMap::from([
+        (LABEL_UNIT.to_string(), host.unit.clone()),
+        (LABEL_CONTAINER.to_string(), key.to_string()),
+        (LABEL_HASH.to_string(), hash.to_string()),
+    ]);
+    ContainerCreateBody {
+        image: spec.image.clone(),
+        env: Some(env),
+        entrypoint: spec.entrypoint.clone().map(|e| vec![e]),
+        cmd: spec.command.clone(),
+        labels: Some(labels),
+        exposed_ports: (!exposed.is_empty()).then_some(exposed),
+        host_config: Some(HostConfig {
+            init: Some(true),
+            restart_policy: Some(RestartPolicy {
+                name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+                maximum_retry_count: None,
+            }),
+            binds: Some(binds),
+            port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
+            network_mode: spec.network.clone(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host() -> HostMounts {
+        HostMounts {
+            unit: "app/0".into(),
+            data_dir: "/var/lib/lucky/app-0".into(),
+            lucky_binary: "/usr/bin/lucky".into(),
+            socket_dir: "/var/lib/lucky/app-0/container-run".into(),
+            container_scripts: None,
+        }
+    }
+
+    #[test]
+    fn hash_is_stable_and_tracks_changes() {
+        let mut spec = ContainerSpec {
+            image: Some("busybox".into()),
+            ..Default::default()
+        };
+        let a = config_hash("default", &spec, &host());
+        assert_eq!(a, config_hash("default", &spec, &host()));
+        spec.env.insert("A".into(), "1".into());
+        assert_ne!(a, config_hash("default", &spec, &host()));
+        assert_ne!(
+            a,
+            config_hash(
+                "other",
+                &ContainerSpec {
+                    image: Some("busybox".into()),
+                    ..Default::default()
+                },
+                &host()
+            )
+        );
+    }
+
+    #[test]
+    fn create_body_has_the_mounts() {
+        let mut spec = ContainerSpec {
+            image: Some("busybox".into()),
+            ..Default::default()
+        };
+        spec.volumes.insert("/data".into(), "data".into());
+        spec.ports.insert("8080:80/tcp".into());
+        let body = create_body("default", &spec, &host(), "h");
+        let hc = body.host_config.expect("host config");
+        assert_eq!(hc.init, Some(true));
+        let binds = hc.binds.expect("binds");
+        assert!(binds.contains(&"/usr/bin/lucky:/usr/bin/lucky:ro".to_string()));
+        assert!(binds.contains(&"/var/lib/lucky/app-0/volumes/data:/data".to_string()));
+        assert!(hc.port_bindings.expect("ports").contains_key("80/tcp"));
+    }
+}

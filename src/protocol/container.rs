@@ -1,0 +1,75 @@
+//! Wire types of the `lucky container …` requests.
+
+use serde::{Deserialize, Serialize};
+
+/// A change to one container's desired configuration.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ContainerEdit {
+    SetImage {
+        image: String,
+        no_pull: bool,
+    },
+    /// `K=V` sets, `K=` deletes.
+    SetEnv(Vec<(String, String)>),
+    AddVolume {
+        source: String,
+        target: String,
+    },
+    RemoveVolume {
+        target: String,
+        delete_data: bool,
+    },
+    AddPort(String),
+    RemovePort(String),
+    RemoveAllPorts,
+    SetEntrypoint(Option<String>),
+    SetCommand(Option<Vec<String>>),
+    SetNetwork(Option<String>),
+    /// Forget the container; the next apply removes it.
+    Delete,
+}
+
+impl ContainerEdit {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ContainerEdit::SetImage { .. } => "image set",
+            ContainerEdit::SetEnv(_) => "env set",
+            ContainerEdit::AddVolume { .. } => "volume add",
+            ContainerEdit::RemoveVolume { .. } => "volume remove",
+            ContainerEdit::AddPort(_) => "port add",
+            ContainerEdit::RemovePort(_) | ContainerEdit::RemoveAllPorts => "port remove",
+            ContainerEdit::SetEntrypoint(_) => "set-entrypoint",
+            ContainerEdit::SetCommand(_) => "set-command",
+            ContainerEdit::SetNetwork(_) => "set-network",
+            ContainerEdit::Delete => "delete",
+        }
+    }
+}
+
+/// A read of one container's desired configuration.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ContainerQuery {
+    Image,
+    Env(Option<String>),
+    Volumes(Option<String>),
+    Ports,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ContainerAnswer {
+    /// Lines to print, each without its newline.
+    Lines(Vec<String>),
+    Applied(ReconcileReport),
+}
+
+/// What one reconcile did. `mutating_calls` counts Docker API calls that change the
+/// engine (create, start, stop, remove, pull): 0 when nothing changed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ReconcileReport {
+    pub created: Vec<String>,
+    pub started: Vec<String>,
+    pub removed: Vec<String>,
+    pub unchanged: Vec<String>,
+    pub api_calls: u32,
+    pub mutating_calls: u32,
+}
