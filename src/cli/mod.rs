@@ -3,8 +3,10 @@
 
 mod action;
 mod address;
+mod charm;
 mod config;
 mod daemon;
+mod doc;
 mod hook;
 mod kv;
 mod leader;
@@ -79,6 +81,12 @@ pub enum Command {
     /// Action parameters, results and failure (inside an action)
     #[command(subcommand)]
     Action(action::ActionCommand),
+    /// Create and build charms
+    #[command(subcommand)]
+    Charm(charm::CharmCommand),
+    /// Generate documentation from the CLI definitions
+    #[command(subcommand, hide = true)]
+    Doc(doc::DocCommand),
 }
 
 /// How a command failed: printed as `lucky: <message>`, exit `code`.
@@ -133,6 +141,8 @@ pub fn main() -> ExitCode {
         Command::Random(args) => random::run(args),
         Command::Log(args) => log::run(args),
         Command::Action(cmd) => action::run(cmd),
+        Command::Charm(cmd) => charm::run(cmd),
+        Command::Doc(cmd) => doc::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
