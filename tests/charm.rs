@@ -89,6 +89,15 @@ fn create_then_build_works_out_of_the_box() {
         std::fs::read_to_string(built.join("lucky/version")).expect("version"),
         format!("{}\n", env!("CARGO_PKG_VERSION"))
     );
+    // The generated shell is shellcheck clean (where shellcheck is installed).
+    if Command::new("shellcheck").arg("--version").output().is_ok() {
+        ok(&run(Command::new("shellcheck").current_dir(&built).args([
+            "dispatch",
+            "hooks/install",
+            "actions/say-hello",
+            "lucky/install.sh",
+        ])));
+    }
     // A second build replaces the first, without copying the build folder into itself.
     std::fs::write(built.join("stale"), "x").expect("write");
     ok(&build(&dir));
@@ -561,4 +570,46 @@ fn docs_commands_md_is_current() {
     );
     assert!(on_disk.contains("## `lucky charm build`"));
     assert!(on_disk.contains("## `lucky kv set`"));
+}
+
+#[test]
+fn create_asks_on_a_terminal() {
+    // util-linux `script` gives the command a terminal; skip where it is missing.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no `script` to provide a terminal");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("x");
+    let command = format!(
+        "{} charm create {}",
+        env!("CARGO_BIN_EXE_lucky"),
+        dir.display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        // name, display name (default), summary, maintainer (default)
+        stdin
+            .write_all(b"shop\n\nSells things\n\n")
+            .expect("answers");
+    }
+    let out = child.wait_with_output().expect("wait");
+    ok(&out);
+    assert!(
+        text(&out.stdout).contains("Charm name [x]: "),
+        "{}",
+        text(&out.stdout)
+    );
+    let meta = std::fs::read_to_string(dir.join("metadata.yaml")).expect("metadata");
+    assert!(meta.contains("name: shop\n"), "{meta}");
+    assert!(meta.contains("display-name: \"Shop\"\n"), "{meta}");
+    assert!(meta.contains("summary: \"Sells things\"\n"), "{meta}");
 }
