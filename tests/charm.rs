@@ -494,6 +494,7 @@ fn bundle_lucky_copies_binaries_with_checksums() {
         "9.8.7\n"
     );
     assert!(text(&out.stdout).contains("bundled lucky-9.8.7-aarch64"));
+    assert!(text(&out.stderr).contains("lucky/SHA256SUMS is not signed"));
 
     // Missing binary, unknown target: one-line errors, nothing written.
     std::fs::remove_dir_all(dir.join("build")).expect("clean");

@@ -105,7 +105,9 @@ pub fn check_name(name: &str) -> Result<(), String> {
 
 /// The folder's name made into a valid charm name, or `my-charm`.
 fn default_name(dir: &Path) -> String {
-    let base = dir
+    // `lucky charm create .` names the charm after the folder it is run in.
+    let resolved = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let base = resolved
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
