@@ -22,12 +22,17 @@ pub struct LuckyYaml {
     pub hooks: BTreeMap<String, Vec<ScriptEntry>>,
     pub cron_jobs: Vec<CronJob>,
     pub actions: BTreeMap<String, Vec<ScriptEntry>>,
+    /// Line of each `hooks:` key, for messages about the hook itself (e.g. an unknown relation).
+    pub hook_lines: BTreeMap<String, u64>,
+    /// Line of each `actions:` key.
+    pub action_lines: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CronJob {
     /// Seconds-first cron expression, as written.
     pub schedule: String,
+    /// Line of the expression's key.
     pub line: u64,
     pub entries: Vec<ScriptEntry>,
 }
@@ -175,14 +180,19 @@ pub fn parse(text: &str, path: &Path, charm_dir: &Path) -> Result<LuckyYaml, Luc
         charm_dir,
         errors: Vec::new(),
     };
-    let hooks = check.section("hooks", raw.hooks);
-    let actions = check.section("actions", raw.actions);
+    let (hooks, hook_lines) = check.section(text, "hooks", raw.hooks);
+    let (actions, action_lines) = check.section(text, "actions", raw.actions);
     let cron_jobs = raw
         .cron_jobs
         .unwrap_or_default()
         .into_iter()
         .map(|(schedule, entries)| {
-            let line = entries.referenced.line();
+            let line = key_line(text, &schedule, entries.referenced.line());
+            if let Err(message) = super::cron::parse(&schedule) {
+                check
+                    .errors
+                    .push(err(Some(line), format!("cron-jobs: {message}")));
+            }
             let entries = check.entries(&format!("cron job \"{schedule}\""), entries.value);
             CronJob {
                 schedule,
@@ -200,7 +210,30 @@ pub fn parse(text: &str, path: &Path, charm_dir: &Path) -> Result<LuckyYaml, Luc
         hooks,
         cron_jobs,
         actions,
+        hook_lines,
+        action_lines,
     })
+}
+
+/// The line of mapping key `key` whose value starts at `value_line`: a block sequence
+/// starts on the line after its key, so look back to the nearest line holding the key.
+fn key_line(text: &str, key: &str, value_line: u64) -> u64 {
+    let lines: Vec<&str> = text.lines().collect();
+    let candidates = [
+        format!("{key}:"),
+        format!("\"{key}\":"),
+        format!("'{key}':"),
+    ];
+    (1..=value_line)
+        .rev()
+        .take(50)
+        .find(|&n| {
+            lines.get(n as usize - 1).is_some_and(|l| {
+                let t = l.trim_start();
+                candidates.iter().any(|c| t.starts_with(c.as_str()))
+            })
+        })
+        .unwrap_or(value_line)
 }
 
 /// Parser messages may span lines; a lucky.yaml error is one line.
@@ -222,17 +255,25 @@ struct Validator<'a> {
 impl Validator<'_> {
     fn section(
         &mut self,
+        text: &str,
         section: &str,
         raw: Option<BTreeMap<String, Spanned<Vec<Spanned<RawEntry>>>>>,
-    ) -> BTreeMap<String, Vec<ScriptEntry>> {
-        raw.unwrap_or_default()
+    ) -> (BTreeMap<String, Vec<ScriptEntry>>, BTreeMap<String, u64>) {
+        let mut lines = BTreeMap::new();
+        let entries = raw
+            .unwrap_or_default()
             .into_iter()
             .map(|(name, entries)| {
+                lines.insert(
+                    name.clone(),
+                    key_line(text, &name, entries.referenced.line()),
+                );
                 let owner = format!("{} \"{name}\"", section.trim_end_matches('s'));
                 let entries = self.entries(&owner, entries.value);
                 (name, entries)
             })
-            .collect()
+            .collect();
+        (entries, lines)
     }
 
     fn entries(&mut self, owner: &str, raw: Vec<Spanned<RawEntry>>) -> Vec<ScriptEntry> {
@@ -486,6 +527,10 @@ actions:
         ));
         assert!(y.hooks["config-changed"][0].is_async);
         assert_eq!(y.cron_jobs[0].schedule, "0 */5 * * * *");
+        assert_eq!(y.cron_jobs[0].line, 17);
+        assert_eq!(y.hook_lines["install"], 3);
+        assert_eq!(y.hook_lines["config-changed"], 13);
+        assert_eq!(y.action_lines["backup"], 20);
         assert_eq!(y.actions["backup"].len(), 1);
     }
 
@@ -526,6 +571,11 @@ actions:
             ("hookz: {}\n", 1, "hookz"),
             ("hooks:\n  install: [\n", 2, ""),
             ("hooks:\n  install:\n    - args: [a]\n", 3, "no script"),
+            (
+                "cron-jobs:\n  \"61 * * * * *\":\n    - host-script: a.sh\n",
+                2,
+                "cron-jobs: invalid cron expression \"61 * * * * *\": seconds field",
+            ),
         ];
         for (text, line, needle) in cases {
             let e = parse_in(dir.path(), text).expect_err(text);

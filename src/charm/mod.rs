@@ -1,3 +1,7 @@
 //! The charm as Lucky sees it: its folder and its lucky.yaml.
 
+pub mod build;
+pub mod cron;
 pub mod lucky_yaml;
+pub mod metadata;
+pub mod template;

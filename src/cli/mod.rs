@@ -3,9 +3,11 @@
 
 mod action;
 mod address;
+mod charm;
 mod config;
 mod container;
 mod daemon;
+mod doc;
 mod hook;
 mod kv;
 mod leader;
@@ -86,6 +88,12 @@ pub enum Command {
     Sim(sim::SimCommand),
     /// Configure the unit's container(s): image, env, volumes, ports, …
     Container(container::ContainerArgs),
+    /// Create and build charms
+    #[command(subcommand)]
+    Charm(charm::CharmCommand),
+    /// Generate documentation from the CLI definitions
+    #[command(subcommand, hide = true)]
+    Doc(doc::DocCommand),
 }
 
 /// How a command failed: printed as `lucky: <message>`, exit `code`.
@@ -142,6 +150,8 @@ pub fn main() -> ExitCode {
         Command::Action(cmd) => action::run(cmd),
         Command::Sim(cmd) => sim::run(cmd),
         Command::Container(args) => container::run(args),
+        Command::Charm(cmd) => charm::run(cmd),
+        Command::Doc(cmd) => doc::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

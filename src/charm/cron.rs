@@ -1,0 +1,250 @@
+//! Seconds-first cron expressions, as lucky.yaml's `cron-jobs` keys write them.
+//!
+//! The syntax is the one the earlier project took from the `cron` crate, so its charms keep
+//! their schedules: `sec min hour day-of-month month day-of-week [year]`, each field `*`,
+//! `?` (day fields only), a value, a range `a-b`, a step `*/n`, `a/n` or `a-b/n`, or a
+//! comma list of those. Months and weekdays also take names (`JAN`, `MON`); weekdays are
+//! 1-7 with 1 = Sunday. `@yearly`, `@monthly`, `@weekly`, `@daily`, `@hourly` are shortcuts.
+//! Parsed here (not with the crate) because only the field sets are needed, and the crate
+//! pulls in chrono for it.
+
+/// The allowed values of each field, as bit sets (bit n = value n).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CronSchedule {
+    pub seconds: u64,
+    pub minutes: u64,
+    pub hours: u64,
+    pub days_of_month: u64,
+    pub months: u64,
+    /// 1 = Sunday … 7 = Saturday.
+    pub days_of_week: u64,
+    /// Years allowed, `None` for every year.
+    pub years: Option<Vec<(u32, u32, u32)>>,
+}
+
+struct Field {
+    name: &'static str,
+    min: u32,
+    max: u32,
+    names: &'static [&'static str],
+    question_mark: bool,
+}
+
+const MONTHS: &[&str] = &[
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+];
+const WEEKDAYS: &[&str] = &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
+const FIELDS: [Field; 7] = [
+    Field {
+        name: "seconds",
+        min: 0,
+        max: 59,
+        names: &[],
+        question_mark: false,
+    },
+    Field {
+        name: "minutes",
+        min: 0,
+        max: 59,
+        names: &[],
+        question_mark: false,
+    },
+    Field {
+        name: "hours",
+        min: 0,
+        max: 23,
+        names: &[],
+        question_mark: false,
+    },
+    Field {
+        name: "day of month",
+        min: 1,
+        max: 31,
+        names: &[],
+        question_mark: true,
+    },
+    Field {
+        name: "month",
+        min: 1,
+        max: 12,
+        names: MONTHS,
+        question_mark: false,
+    },
+    Field {
+        name: "day of week",
+        min: 1,
+        max: 7,
+        names: WEEKDAYS,
+        question_mark: true,
+    },
+    Field {
+        name: "year",
+        min: 1970,
+        max: 2100,
+        names: &[],
+        question_mark: false,
+    },
+];
+
+/// Parses a cron expression; the error says which field is wrong and why, on one line.
+pub fn parse(expression: &str) -> Result<CronSchedule, String> {
+    let expanded = match expression.trim() {
+        "@yearly" | "@annually" => "0 0 0 1 1 *",
+        "@monthly" => "0 0 0 1 * *",
+        "@weekly" => "0 0 0 * * 1",
+        "@daily" | "@midnight" => "0 0 0 * * *",
+        "@hourly" => "0 0 * * * *",
+        other => other,
+    };
+    let parts: Vec<&str> = expanded.split_whitespace().collect();
+    if !(6..=7).contains(&parts.len()) {
+        return Err(format!(
+            "invalid cron expression \"{expression}\": it has {} fields, expected 6 (sec min hour day-of-month month day-of-week) or 7 (and year)",
+            parts.len()
+        ));
+    }
+    let mut sets = [0u64; 6];
+    for (i, part) in parts.iter().take(6).enumerate() {
+        sets[i] = field_set(&FIELDS[i], part)
+            .map_err(|e| format!("invalid cron expression \"{expression}\": {e}"))?;
+    }
+    let years = match parts.get(6) {
+        Some(part) if *part != "*" => Some(
+            year_ranges(part)
+                .map_err(|e| format!("invalid cron expression \"{expression}\": {e}"))?,
+        ),
+        _ => None,
+    };
+    Ok(CronSchedule {
+        seconds: sets[0],
+        minutes: sets[1],
+        hours: sets[2],
+        days_of_month: sets[3],
+        months: sets[4],
+        days_of_week: sets[5],
+        years,
+    })
+}
+
+fn field_set(field: &Field, text: &str) -> Result<u64, String> {
+    let mut set = 0u64;
+    for (lo, hi, step) in items(field, text)? {
+        let mut v = lo;
+        while v <= hi {
+            set |= 1 << v;
+            v += step;
+        }
+    }
+    Ok(set)
+}
+
+/// Years do not fit a u64 bit set: kept as (from, to, step).
+fn year_ranges(text: &str) -> Result<Vec<(u32, u32, u32)>, String> {
+    items(&FIELDS[6], text)
+}
+
+/// Each comma-separated item of a field as (from, to, step), checked against its bounds.
+fn items(field: &Field, text: &str) -> Result<Vec<(u32, u32, u32)>, String> {
+    let mut out = Vec::new();
+    for item in text.split(',') {
+        let bad = |why: &str| format!("{} field \"{text}\": {why}", field.name);
+        if item.is_empty() {
+            return Err(bad("empty list item"));
+        }
+        let (range, step) = match item.split_once('/') {
+            Some((range, step)) => {
+                let step: u32 = step
+                    .parse()
+                    .map_err(|_| bad(&format!("step \"{step}\" is not a number")))?;
+                if step == 0 {
+                    return Err(bad("a step of 0 never advances"));
+                }
+                (range, Some(step))
+            }
+            None => (item, None),
+        };
+        let (lo, hi) = if range == "*" || (range == "?" && field.question_mark) {
+            (field.min, field.max)
+        } else if let Some((a, b)) = range.split_once('-') {
+            (
+                value(field, a).map_err(|e| bad(&e))?,
+                value(field, b).map_err(|e| bad(&e))?,
+            )
+        } else {
+            let v = value(field, range).map_err(|e| bad(&e))?;
+            // `a/n` runs from a to the end of the field.
+            (v, if step.is_some() { field.max } else { v })
+        };
+        if lo > hi {
+            return Err(bad(&format!("range {lo}-{hi} runs backwards")));
+        }
+        out.push((lo, hi, step.unwrap_or(1)));
+    }
+    Ok(out)
+}
+
+fn value(field: &Field, text: &str) -> Result<u32, String> {
+    let upper = text.to_ascii_uppercase();
+    if let Some(i) = field.names.iter().position(|n| *n == upper) {
+        return Ok(field.min + i as u32);
+    }
+    let v: u32 = text.parse().map_err(|_| {
+        if field.names.is_empty() {
+            format!("\"{text}\" is not a number")
+        } else {
+            format!(
+                "\"{text}\" is neither a number nor one of {}",
+                field.names.join(", ")
+            )
+        }
+    })?;
+    if !(field.min..=field.max).contains(&v) {
+        return Err(format!("{v} is outside {}-{}", field.min, field.max));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_expressions() {
+        let s = parse("0 */5 * * * *").expect("valid");
+        assert_eq!(s.seconds, 1);
+        assert_eq!(s.minutes.count_ones(), 12);
+        assert_eq!(s.hours.count_ones(), 24);
+        let s = parse("*/10 0-30/15 9-17 ? JAN,jul MON-FRI 2030").expect("valid");
+        assert_eq!(s.seconds.count_ones(), 6);
+        assert_eq!(s.minutes, (1 << 0) | (1 << 15) | (1 << 30));
+        assert_eq!(s.months, (1 << 1) | (1 << 7));
+        assert_eq!(s.days_of_week, 0b1111100); // MON=2 … FRI=6
+        assert_eq!(s.years, Some(vec![(2030, 2030, 1)]));
+        assert!(parse("@hourly").is_ok());
+        assert!(parse("5/20 * * * * *").is_ok());
+    }
+
+    #[test]
+    fn invalid_expressions_say_why() {
+        for (expr, needle) in [
+            ("* * * * *", "5 fields"),
+            ("61 * * * * *", "seconds field \"61\": 61 is outside 0-59"),
+            ("* * 24 * * *", "hours"),
+            ("* * * 0 * *", "day of month"),
+            ("* * * * FOO *", "neither a number nor one of JAN"),
+            ("*/0 * * * * *", "step of 0"),
+            ("* 30-10 * * * *", "backwards"),
+            ("* * * * * 1,,2", "empty list item"),
+            ("? * * * * *", "seconds"),
+            ("every minute", "2 fields"),
+        ] {
+            let e = parse(expr).expect_err(expr);
+            assert!(e.contains(needle), "{expr}: {e}");
+            assert!(
+                e.starts_with(&format!("invalid cron expression \"{expr}\"")),
+                "{e}"
+            );
+        }
+    }
+}
