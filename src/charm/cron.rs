@@ -5,8 +5,9 @@
 //! `?` (day fields only), a value, a range `a-b`, a step `*/n`, `a/n` or `a-b/n`, or a
 //! comma list of those. Months and weekdays also take names (`JAN`, `MON`); weekdays are
 //! 1-7 with 1 = Sunday. `@yearly`, `@monthly`, `@weekly`, `@daily`, `@hourly` are shortcuts.
-//! Parsed here (not with the crate) because only the field sets are needed, and the crate
-//! pulls in chrono for it.
+//! Parsed here (not with the crate): the field sets are all the scheduler needs to find the
+//! next run (`next_after`), and the crate would pull in chrono for it. One parser serves
+//! both lucky.yaml validation and the daemon's scheduler, so they cannot disagree.
 
 /// The allowed values of each field, as bit sets (bit n = value n).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +21,81 @@ pub struct CronSchedule {
     pub days_of_week: u64,
     /// Years allowed, `None` for every year.
     pub years: Option<Vec<(u32, u32, u32)>>,
+}
+
+impl CronSchedule {
+    fn year_allowed(&self, year: u32) -> bool {
+        self.years.as_ref().is_none_or(|ranges| {
+            ranges
+                .iter()
+                .any(|&(lo, hi, step)| (lo..=hi).contains(&year) && (year - lo) % step.max(1) == 0)
+        })
+    }
+
+    fn day_allowed(&self, days_since_epoch: i64) -> bool {
+        let (year, month, day) = civil_from_days(days_since_epoch);
+        // 1970-01-01 was a Thursday; weekdays here run 1 = Sunday … 7 = Saturday.
+        let weekday = (days_since_epoch + 4).rem_euclid(7) as u32 + 1;
+        self.year_allowed(year)
+            && self.months & (1 << month) != 0
+            && self.days_of_month & (1 << day) != 0
+            && self.days_of_week & (1 << weekday) != 0
+    }
+
+    /// The first time (Unix seconds, UTC) strictly after `after` that the schedule
+    /// matches, or `None` if it never does again (e.g. a past year, or 30 February).
+    pub fn next_after(&self, after: i64) -> Option<i64> {
+        let start = after.checked_add(1)?;
+        let mut day = start.div_euclid(86_400);
+        let mut from = start.rem_euclid(86_400);
+        // Every schedule that can match repeats within 28 years (the leap-year and weekday
+        // cycles); years end at 2100, so this bound only stops impossible schedules.
+        for _ in 0..366 * 30 {
+            if self.day_allowed(day)
+                && let Some(second) = self.first_second_of_day_from(from)
+            {
+                return Some(day * 86_400 + second);
+            }
+            day += 1;
+            from = 0;
+        }
+        None
+    }
+
+    /// The first second of a day at or after `from` (seconds since midnight) that matches.
+    fn first_second_of_day_from(&self, from: i64) -> Option<i64> {
+        let (h0, m0, s0) = (from / 3600, from / 60 % 60, from % 60);
+        for h in h0..24 {
+            if self.hours & (1 << h) == 0 {
+                continue;
+            }
+            let m_start = if h == h0 { m0 } else { 0 };
+            for m in m_start..60 {
+                if self.minutes & (1 << m) == 0 {
+                    continue;
+                }
+                let s_start = if h == h0 && m == m0 { s0 } else { 0 };
+                if let Some(s) = (s_start..60).find(|s| self.seconds & (1 << s) != 0) {
+                    return Some(h * 3600 + m * 60 + s);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Days since 1970-01-01 → (year, month 1-12, day 1-31), proleptic Gregorian calendar.
+fn civil_from_days(days: i64) -> (u32, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year as u32, month as u32, day as u32)
 }
 
 struct Field {
@@ -246,5 +322,30 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn next_runs() {
+        // 2026-11-25 09:00:00 UTC, a Wednesday.
+        let t = 1_795_597_200;
+        assert_eq!(civil_from_days(t / 86_400), (2026, 11, 25));
+        let every_second = parse("* * * * * *").expect("parse");
+        assert_eq!(every_second.next_after(t), Some(t + 1));
+        let five_minutes = parse("0 */5 * * * *").expect("parse");
+        assert_eq!(five_minutes.next_after(t), Some(t + 300));
+        assert_eq!(five_minutes.next_after(t + 1), Some(t + 300));
+        let daily = parse("@daily").expect("parse");
+        assert_eq!(daily.next_after(t), Some(1_795_651_200)); // 2026-11-26 00:00
+        // Sundays at 03:30:15 (1 = Sunday): 2026-11-29.
+        let sunday = parse("15 30 3 * * 1").expect("parse");
+        assert_eq!(sunday.next_after(t), Some(1_795_923_015));
+        // 29 February: next in 2028.
+        let leap = parse("0 0 0 29 2 *").expect("parse");
+        assert_eq!(leap.next_after(t), Some(1_835_395_200));
+        assert_eq!(parse("0 0 0 30 2 *").expect("parse").next_after(t), None);
+        assert_eq!(
+            parse("0 0 0 * * * 2020").expect("parse").next_after(t),
+            None
+        );
     }
 }

@@ -12,12 +12,12 @@
 
 use super::Daemon;
 use super::contexts::HookContext;
+use crate::charm::cron::{self as schedule, CronSchedule};
 use crate::charm::lucky_yaml;
 use crate::juju::status::OwnedStatus;
 use crate::protocol::{LogLevel, WorkloadStatus};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -129,7 +129,7 @@ fn now() -> f64 {
 }
 
 /// The jobs to schedule now: none while stopped or before any hook told us the charm.
-fn plan(daemon: &Daemon) -> Vec<(String, cron::Schedule)> {
+fn plan(daemon: &Daemon) -> Vec<(String, CronSchedule)> {
     let Some(charm_dir) = daemon
         .state
         .cron
@@ -146,7 +146,7 @@ fn plan(daemon: &Daemon) -> Vec<(String, cron::Schedule)> {
     };
     yaml.cron_jobs
         .into_iter()
-        .filter_map(|job| match cron::Schedule::from_str(&job.schedule) {
+        .filter_map(|job| match schedule::parse(&job.schedule) {
             Ok(schedule) => Some((job.schedule, schedule)),
             Err(e) => {
                 tracing::warn!(
@@ -176,10 +176,7 @@ pub async fn run_scheduler(daemon: Arc<Daemon>) {
                     now as i64
                 }
             };
-            let Some(next) = chrono::DateTime::from_timestamp(last, 0)
-                .and_then(|t| schedule.after(&t).next())
-                .map(|t| t.timestamp() as f64)
-            else {
+            let Some(next) = schedule.next_after(last).map(|t| t as f64) else {
                 continue;
             };
             if next <= now {
