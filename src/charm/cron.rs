@@ -26,9 +26,9 @@ pub struct CronSchedule {
 impl CronSchedule {
     fn year_allowed(&self, year: u32) -> bool {
         self.years.as_ref().is_none_or(|ranges| {
-            ranges
-                .iter()
-                .any(|&(lo, hi, step)| (lo..=hi).contains(&year) && (year - lo) % step.max(1) == 0)
+            ranges.iter().any(|&(lo, hi, step)| {
+                (lo..=hi).contains(&year) && (year - lo).is_multiple_of(step.max(1))
+            })
         })
     }
 
@@ -46,20 +46,20 @@ impl CronSchedule {
     /// matches, or `None` if it never does again (e.g. a past year, or 30 February).
     pub fn next_after(&self, after: i64) -> Option<i64> {
         let start = after.checked_add(1)?;
-        let mut day = start.div_euclid(86_400);
-        let mut from = start.rem_euclid(86_400);
+        let first_day = start.div_euclid(86_400);
         // Every schedule that can match repeats within 28 years (the leap-year and weekday
         // cycles); years end at 2100, so this bound only stops impossible schedules.
-        for _ in 0..366 * 30 {
-            if self.day_allowed(day)
-                && let Some(second) = self.first_second_of_day_from(from)
-            {
-                return Some(day * 86_400 + second);
-            }
-            day += 1;
-            from = 0;
-        }
-        None
+        (first_day..first_day + 366 * 30).find_map(|day| {
+            let from = if day == first_day {
+                start.rem_euclid(86_400)
+            } else {
+                0
+            };
+            self.day_allowed(day)
+                .then(|| self.first_second_of_day_from(from))
+                .flatten()
+                .map(|second| day * 86_400 + second)
+        })
     }
 
     /// The first second of a day at or after `from` (seconds since midnight) that matches.
