@@ -10,6 +10,9 @@ command -v dockerd >/dev/null 2>&1 || need_packages+=(docker.io)
 [ -x /bin/busybox ] || need_packages+=(busybox-static)
 command -v musl-gcc >/dev/null 2>&1 || need_packages+=(musl-tools)
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
+command -v curl >/dev/null 2>&1 || need_packages+=(curl)
+command -v wget >/dev/null 2>&1 || need_packages+=(wget)
+command -v python3 >/dev/null 2>&1 || need_packages+=(python3)
 if [ "${#need_packages[@]}" -gt 0 ]; then
   echo "[tests] installing ${need_packages[*]}"
   apt-get update -qq

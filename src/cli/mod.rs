@@ -129,11 +129,15 @@ pub fn request_value(req: Request) -> Result<serde_json::Value, Failure> {
 }
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => return usage_error(e),
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command = match parse_one_group(&args) {
+        Some(command) => command,
+        None => match Cli::try_parse_from(&args) {
+            Ok(cli) => cli.command,
+            Err(e) => return usage_error(e),
+        },
     };
-    let result = match cli.command {
+    let result = match command {
         Command::Hook(args) => hook::run(args),
         Command::Daemon(cmd) => daemon::run(cmd),
         Command::SetStatus(args) => status::run(args),
@@ -160,6 +164,41 @@ pub fn main() -> ExitCode {
             ExitCode::from(failure.code)
         }
     }
+}
+
+/// Script calls sit on every hook's path, and building the clap definition of every
+/// command costs more than the call itself: parse with just the called group's
+/// definition. Help, and anything this fast path does not accept, goes through the full
+/// definition, so what users see (help text, errors) is always the full parser's.
+fn parse_one_group(args: &[std::ffi::OsString]) -> Option<Command> {
+    use clap::{Args, FromArgMatches};
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        return None;
+    }
+    type Augment = fn(clap::Command) -> clap::Command;
+    let (name, augment): (&'static str, Augment) = match args.get(1)?.to_str()? {
+        "hook" => ("hook", hook::HookArgs::augment_args),
+        "set-status" => ("set-status", status::SetStatusArgs::augment_args),
+        "get-config" => ("get-config", config::GetConfigArgs::augment_args),
+        "get-resource" => ("get-resource", config::GetResourceArgs::augment_args),
+        "log" => ("log", log::LogArgs::augment_args),
+        "random" => ("random", random::RandomArgs::augment_args),
+        "container" => ("container", container::ContainerArgs::augment_args),
+        "private-address" => ("private-address", |c| c),
+        "public-address" => ("public-address", |c| c),
+        "kv" => ("kv", kv::KvCommand::augment_subcommands),
+        "leader" => ("leader", leader::LeaderCommand::augment_subcommands),
+        "relation" => ("relation", relation::RelationCommand::augment_subcommands),
+        "port" => ("port", port::PortCommand::augment_subcommands),
+        "action" => ("action", action::ActionCommand::augment_subcommands),
+        _ => return None,
+    };
+    let group = augment(clap::Command::new(name));
+    let matches = clap::Command::new("lucky")
+        .subcommand(group)
+        .try_get_matches_from(args)
+        .ok()?;
+    Command::from_arg_matches(&matches).ok()
 }
 
 /// Help and version print as clap renders them; real usage errors become one line

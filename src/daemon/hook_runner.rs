@@ -146,7 +146,7 @@ pub async fn run_hook(
 pub async fn finish_context(daemon: &Daemon, context: &HookContext) {
     context.flush_logs().await;
     let token = context.token.clone();
-    let ended = daemon.state.statuses.update(|all| {
+    let ended = daemon.state.statuses.update_if(|all| {
         crate::juju::status::end_maintenance(all, |t| t != token && daemon.contexts.is_live(t))
     });
     if let Err(e) = ended {

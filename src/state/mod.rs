@@ -158,6 +158,18 @@ impl<T: Serialize + DeserializeOwned + Default + Clone> Document<T> {
         f(&self.value.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
+    /// Like `update`, but `f` says whether it changed anything; nothing is written if not.
+    pub fn update_if(&self, f: impl FnOnce(&mut T) -> bool) -> Result<bool, StateError> {
+        let mut current = self.value.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut next = current.clone();
+        if !f(&mut next) {
+            return Ok(false);
+        }
+        self.store.save(self.name, &next)?;
+        *current = next;
+        Ok(true)
+    }
+
     /// Applies `f` to a copy, saves the copy, then makes it current.
     pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R, StateError> {
         let mut current = self.value.lock().unwrap_or_else(PoisonError::into_inner);

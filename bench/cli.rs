@@ -1,0 +1,264 @@
+//! Per-unit cost benchmarks: every figure is a ratio or a difference measured side by
+//! side in this one run, never an absolute time checked against a threshold.
+//!
+//!   bench/run.sh            # builds the static release binary and runs this
+//!
+//! LUCKY_BENCH_BIN names the lucky binary (default: the x86_64 musl release build) and
+//! LUCKY_BENCH_NOOP a static no-op binary to compare one exec against.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Bench {
+    lucky: PathBuf,
+    noop: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Bench {
+    fn cmd(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("JUJU_UNIT_NAME", "bench/0")
+            .env("LUCKY_SOCKET", self.dir.path().join("lucky.sock"))
+            .env("LUCKY_DATA_DIR", self.dir.path().join("data"))
+            .env("JUJU_CHARM_DIR", self.dir.path().join("charm"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    }
+
+    fn lucky(&self, args: &[&str]) -> Command {
+        let mut cmd = self.cmd(&self.lucky);
+        cmd.args(args);
+        cmd
+    }
+
+    fn daemon_pid(&self) -> u32 {
+        let out = self
+            .lucky(&["daemon", "status"])
+            .stdout(Stdio::piped())
+            .output()
+            .expect("status");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("pid: ")?.trim().parse().ok())
+            .expect("daemon pid")
+    }
+}
+
+fn run(cmd: &mut Command) {
+    let status = cmd.status().expect("spawn");
+    assert!(status.success(), "{cmd:?} failed");
+}
+
+/// Time of `rounds` sequential runs of each command, interleaved in blocks so that drift
+/// of the machine affects both sides alike.
+fn side_by_side(rounds: u32, a: &mut dyn FnMut(), b: &mut dyn FnMut()) -> (Duration, Duration) {
+    let (mut ta, mut tb) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..rounds / 10 {
+        let t = Instant::now();
+        (0..10).for_each(|_| a());
+        ta += t.elapsed();
+        let t = Instant::now();
+        (0..10).for_each(|_| b());
+        tb += t.elapsed();
+    }
+    (ta / rounds, tb / rounds)
+}
+
+fn vm_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("VmRSS:")?
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
+fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lucky = std::env::var_os("LUCKY_BENCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/x86_64-unknown-linux-musl/release/lucky"));
+    let noop = std::env::var_os("LUCKY_BENCH_NOOP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/bench/noop"));
+    for (what, path) in [("lucky", &lucky), ("no-op", &noop)] {
+        assert!(
+            path.exists(),
+            "no {what} binary at {}: run bench/run.sh",
+            path.display()
+        );
+    }
+    let b = Bench {
+        lucky,
+        noop,
+        dir: tempfile::tempdir().expect("tempdir"),
+    };
+    let charm = b.dir.path().join("charm");
+    std::fs::create_dir_all(charm.join("host_scripts")).expect("mkdir");
+    for name in ["a.sh", "b.sh", "c.sh"] {
+        script(&charm.join("host_scripts"), name, ":");
+    }
+    std::fs::write(
+        charm.join("lucky.yaml"),
+        "hooks:\n  install:\n    - host-script: a.sh\n    - host-script: b.sh\n    - host-script: c.sh\n",
+    )
+    .expect("lucky.yaml");
+
+    let size = std::fs::metadata(&b.lucky).expect("binary").len();
+    let interp = Command::new("readelf")
+        .args(["-l", &b.lucky.to_string_lossy()])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("INTERP"))
+        .unwrap_or(false);
+    println!(
+        "release binary: {size} bytes ({:.2} MiB), {}",
+        size as f64 / 1048576.0,
+        if interp { "DYNAMIC" } else { "static" }
+    );
+
+    // First hook with no daemon running vs with one running.
+    let rounds = 20;
+    let (mut cold, mut warm) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..rounds {
+        let _ = b.lucky(&["daemon", "stop"]).status();
+        let t = Instant::now();
+        run(&mut b.lucky(&["hook", "install"]));
+        cold += t.elapsed();
+        let t = Instant::now();
+        run(&mut b.lucky(&["hook", "install"]));
+        warm += t.elapsed();
+    }
+    let (cold, warm) = (cold / rounds, warm / rounds);
+    println!(
+        "first hook, no daemon running: {} vs {} with one: +{}",
+        ms(cold),
+        ms(warm),
+        ms(cold.saturating_sub(warm))
+    );
+
+    let pid = b.daemon_pid();
+    std::thread::sleep(Duration::from_millis(300));
+    let idle_rss = vm_rss_kib(pid);
+    println!(
+        "idle daemon RSS: {idle_rss} KiB ({:.2} MiB)",
+        idle_rss as f64 / 1024.0
+    );
+
+    run(&mut b.lucky(&["kv", "set", "k=v"]));
+    let (call, noop) = side_by_side(
+        1000,
+        &mut || run(&mut b.lucky(&["kv", "get", "k"])),
+        &mut || run(&mut b.cmd(&b.noop)),
+    );
+    println!(
+        "script call `lucky kv get k`: {} vs static no-op exec {}: {:.2}x (target <= 1.3x)",
+        ms(call),
+        ms(noop),
+        call.as_secs_f64() / noop.as_secs_f64()
+    );
+
+    let scripts: Vec<PathBuf> = ["a.sh", "b.sh", "c.sh"]
+        .iter()
+        .map(|n| charm.join("host_scripts").join(n))
+        .collect();
+    let shell_line = scripts
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let (hook, direct) = side_by_side(
+        200,
+        &mut || run(&mut b.lucky(&["hook", "install"])),
+        &mut || run(b.cmd(Path::new("/bin/sh")).args(["-c", &shell_line])),
+    );
+    println!(
+        "hook with 3 trivial host scripts: {} vs the same scripts from sh {}: {:.2}x (target <= 1.4x)",
+        ms(hook),
+        ms(direct),
+        hook.as_secs_f64() / direct.as_secs_f64()
+    );
+
+    // 200 concurrent script calls.
+    let started = Instant::now();
+    let handles: Vec<_> = (0..200)
+        .map(|_| {
+            let mut cmd = b.lucky(&["kv", "get", "k"]);
+            std::thread::spawn(move || {
+                let t = Instant::now();
+                let ok = cmd.status().map(|s| s.success()).unwrap_or(false);
+                (ok, t.elapsed())
+            })
+        })
+        .collect();
+    let mut results: Vec<(bool, Duration)> = handles
+        .into_iter()
+        .map(|h| h.join().expect("join"))
+        .collect();
+    let wall = started.elapsed();
+    let failed = results.iter().filter(|(ok, _)| !ok).count();
+    results.sort_by_key(|(_, d)| *d);
+    let p50 = results[results.len() / 2].1;
+    let p99 = results[results.len() * 99 / 100].1;
+    println!(
+        "200 concurrent calls: {} failed, p50 {} p99 {}: p99/p50 {:.2} (target <= 3), wall {}",
+        failed,
+        ms(p50),
+        ms(p99),
+        p99.as_secs_f64() / p50.as_secs_f64(),
+        ms(wall)
+    );
+
+    // Memory growth over 10 000 calls, made straight over the socket to be quick.
+    let paths = lucky::unit::UnitPaths::resolve(
+        Some("bench/0".into()),
+        Some(b.dir.path().join("lucky.sock")),
+        Some(b.dir.path().join("data")),
+    )
+    .expect("paths");
+    let before = vm_rss_kib(pid);
+    for i in 0..10_000 {
+        let stream = lucky::client::connect(&paths).expect("connect");
+        let request = if i % 10 == 0 {
+            lucky::protocol::Request::KvSet {
+                pairs: vec![("k".into(), Some(format!("v{i}")))],
+            }
+        } else {
+            lucky::protocol::Request::KvGet {
+                key: Some("k".into()),
+            }
+        };
+        lucky::client::call(stream, &request, |_, _| {}).expect("call");
+    }
+    let after = vm_rss_kib(pid);
+    println!(
+        "daemon RSS after 10 000 calls: {after} KiB (growth {} KiB, target < 1024)",
+        after as i64 - before as i64
+    );
+    let _ = std::io::stdout().flush();
+    let _ = b.lucky(&["daemon", "stop"]).status();
+}
