@@ -3,6 +3,7 @@
 //! One binary is both the per-unit daemon (`daemon`) and the CLI (`cli`) that hooks,
 //! charm scripts and operators call; they talk over `protocol`.
 
+pub mod calendar;
 pub mod charm;
 pub mod cli;
 pub mod client;

@@ -13,18 +13,7 @@ fn model_for(unit: &Unit) -> Model {
         "name: cronny\nsummary: s\ndescription: d\n",
     )
     .expect("metadata");
-    let model =
-        Model::create(unit.path("model"), unit.charm(), "cronny/0", support::LUCKY).expect("model");
-    for (key, value) in [
-        ("LUCKY_SOCKET", unit.socket()),
-        ("LUCKY_DATA_DIR", unit.data_dir()),
-        ("LUCKY_TEST_DIR", unit.dir.path().to_path_buf()),
-    ] {
-        model
-            .pass_env(key, value.to_string_lossy())
-            .expect("pass env");
-    }
-    model
+    unit.model()
 }
 
 fn hooks_dir_with(unit: &Unit, hooks: &[&str]) {

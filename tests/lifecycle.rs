@@ -13,7 +13,8 @@ fn write(path: &std::path::Path, text: &str) {
 }
 
 /// The charm plus a simulated model of unit demo/0 whose hooks reach `unit`'s daemon.
-fn demo_charm(unit: &Unit) -> Model {
+fn demo_charm(unit: &mut Unit) -> Model {
+    unit.name = "demo/0".into();
     let charm = unit.charm();
     write(
         &charm.join("metadata.yaml"),
@@ -117,17 +118,7 @@ lucky action log "backing up to $target"
 lucky action set result=ok "path=$target/backup.tar""#,
     );
 
-    let model =
-        Model::create(unit.path("model"), unit.charm(), "demo/0", support::LUCKY).expect("model");
-    for (key, value) in [
-        ("LUCKY_SOCKET", unit.socket()),
-        ("LUCKY_DATA_DIR", unit.data_dir()),
-        ("LUCKY_TEST_DIR", unit.dir.path().to_path_buf()),
-    ] {
-        model
-            .pass_env(key, value.to_string_lossy())
-            .expect("pass env");
-    }
+    let model = unit.model();
     let payload = unit.path("payload.txt");
     write(&payload, "payload-bytes");
     model
@@ -138,8 +129,8 @@ lucky action set result=ok "path=$target/backup.tar""#,
 
 #[test]
 fn a_charm_lives_its_whole_life_through_lucky() {
-    let unit = Unit::new();
-    let model = demo_charm(&unit);
+    let mut unit = Unit::new();
+    let model = demo_charm(&mut unit);
     model.set_leader(true).expect("leader");
 
     let run = |hook: &str| {
@@ -268,8 +259,8 @@ fn a_charm_lives_its_whole_life_through_lucky() {
 
 #[test]
 fn juju_refusals_reach_the_script_as_one_line_errors() {
-    let unit = Unit::new();
-    let model = demo_charm(&unit);
+    let mut unit = Unit::new();
+    let model = demo_charm(&mut unit);
     unit.lucky_yaml(
         r#"hooks:
   install:
@@ -297,8 +288,8 @@ fn juju_refusals_reach_the_script_as_one_line_errors() {
 
 #[test]
 fn a_failing_action_fails_the_action_not_the_unit() {
-    let unit = Unit::new();
-    let model = demo_charm(&unit);
+    let mut unit = Unit::new();
+    let model = demo_charm(&mut unit);
     unit.host_script("backup.sh", "echo 'disk full' >&2; exit 5");
     let backup = model
         .run_action(

@@ -9,6 +9,8 @@
 //! next run (`next_after`), and the crate would pull in chrono for it. One parser serves
 //! both lucky.yaml validation and the daemon's scheduler, so they cannot disagree.
 
+use crate::calendar::{civil_from_days, weekday_from_days};
+
 /// The allowed values of each field, as bit sets (bit n = value n).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CronSchedule {
@@ -34,8 +36,7 @@ impl CronSchedule {
 
     fn day_allowed(&self, days_since_epoch: i64) -> bool {
         let (year, month, day) = civil_from_days(days_since_epoch);
-        // 1970-01-01 was a Thursday; weekdays here run 1 = Sunday … 7 = Saturday.
-        let weekday = (days_since_epoch + 4).rem_euclid(7) as u32 + 1;
+        let weekday = weekday_from_days(days_since_epoch);
         self.year_allowed(year)
             && self.months & (1 << month) != 0
             && self.days_of_month & (1 << day) != 0
@@ -82,20 +83,6 @@ impl CronSchedule {
         }
         None
     }
-}
-
-/// Days since 1970-01-01 → (year, month 1-12, day 1-31), proleptic Gregorian calendar.
-fn civil_from_days(days: i64) -> (u32, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year as u32, month as u32, day as u32)
 }
 
 struct Field {

@@ -86,6 +86,24 @@ impl Unit {
             .and_then(|p| p.trim().parse().ok())
     }
 
+    /// A simulated Juju model of this charm, for the unit `self.name`, whose hooks reach
+    /// this unit's daemon and know the test folder (`LUCKY_TEST_DIR`).
+    pub fn model(&self) -> lucky::simulator::Model {
+        let model =
+            lucky::simulator::Model::create(self.path("model"), self.charm(), &self.name, LUCKY)
+                .expect("model");
+        for (key, value) in [
+            ("LUCKY_SOCKET", self.socket()),
+            ("LUCKY_DATA_DIR", self.data_dir()),
+            ("LUCKY_TEST_DIR", self.dir.path().to_path_buf()),
+        ] {
+            model
+                .pass_env(key, value.to_string_lossy())
+                .expect("pass env");
+        }
+        model
+    }
+
     pub fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.path(rel)).unwrap_or_default()
     }
