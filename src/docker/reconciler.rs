@@ -104,18 +104,7 @@ pub async fn reconcile(
         let wanted = specs.containers.get(key).is_some_and(|s| s.image.is_some());
         if !wanted {
             let name = docker_name(&host.unit, key);
-            match remove(
-                docker,
-                &found.id,
-                &mut Calls {
-                    report: &mut report,
-                },
-            )
-            .await
-            {
-                Ok(()) => report.removed.push(name),
-                Err(e) => failures.push(format!("container {name}: cannot remove it: {e}")),
-            }
+            remove_noting(docker, name, &found.id, &mut report, &mut failures).await;
         }
     }
 
@@ -201,18 +190,7 @@ pub async fn remove_all(docker: &Docker, unit: &str) -> Result<ReconcileReport, 
     let mut failures = Vec::new();
     for (key, found) in &existing {
         let name = docker_name(unit, key);
-        match remove(
-            docker,
-            &found.id,
-            &mut Calls {
-                report: &mut report,
-            },
-        )
-        .await
-        {
-            Ok(()) => report.removed.push(name),
-            Err(e) => failures.push(format!("container {name}: cannot remove it: {e}")),
-        }
+        remove_noting(docker, name, &found.id, &mut report, &mut failures).await;
     }
     if failures.is_empty() {
         Ok(report)
@@ -272,6 +250,21 @@ async fn list(
         );
     }
     Ok(found)
+}
+
+/// Removes one of the unit's containers, noting it as removed or as a failure.
+async fn remove_noting(
+    docker: &Docker,
+    name: String,
+    id: &str,
+    report: &mut ReconcileReport,
+    failures: &mut Vec<String>,
+) {
+    let result = remove(docker, id, &mut Calls { report }).await;
+    match result {
+        Ok(()) => report.removed.push(name),
+        Err(e) => failures.push(format!("container {name}: cannot remove it: {e}")),
+    }
 }
 
 async fn remove(docker: &Docker, id: &str, calls: &mut Calls<'_>) -> Result<(), EngineError> {
