@@ -56,9 +56,24 @@ fn start_foreground(paths: UnitPaths, notify_ready: bool) -> CliResult {
             };
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(line.as_bytes()).and_then(|()| out.flush());
+            drop(out);
+            detach_stdout();
         }
     })?;
     Ok(())
+}
+
+/// Points stdout at /dev/null once the starter has read our one line: it stops reading
+/// then, and a later write to the pipe would fail (and `println!` would panic).
+fn detach_stdout() {
+    use std::os::fd::AsRawFd;
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        // SAFETY: dup2 onto fd 1 only swaps which file stdout refers to; `null` stays
+        // open until after the call and no Rust object owns fd 1 exclusively.
+        unsafe {
+            libc::dup2(null.as_raw_fd(), libc::STDOUT_FILENO);
+        }
+    }
 }
 
 fn stop(paths: &UnitPaths) -> CliResult {

@@ -16,6 +16,8 @@ use tokio::sync::mpsc;
 
 /// A client that connects and says nothing is dropped after this long.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
+/// A client that sends nothing more after a request's answer is dropped after this long.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn serve(daemon: Arc<Daemon>, stream: UnixStream, origin: Origin) {
     let (read, mut write) = stream.into_split();
@@ -54,10 +56,12 @@ pub async fn serve(daemon: Arc<Daemon>, stream: UnixStream, origin: Origin) {
     };
 
     loop {
-        let request: Request = match frame::read_async(&mut read, &mut buf).await {
-            Ok(r) => r,
-            Err(FrameError::Closed) => return,
-            Err(e) => return refuse(&mut write, &e).await,
+        // An idle connection holds a file descriptor: clients send requests at once.
+        let next = tokio::time::timeout(IDLE_TIMEOUT, frame::read_async(&mut read, &mut buf));
+        let request: Request = match next.await {
+            Ok(Ok(r)) => r,
+            Ok(Err(FrameError::Closed)) | Err(_) => return,
+            Ok(Err(e)) => return refuse(&mut write, &e).await,
         };
         tracing::debug!(request = request.name(), "request");
         if !answer(&daemon, &caller, request, &mut write).await {
