@@ -308,3 +308,32 @@ fn a_failing_action_fails_the_action_not_the_unit() {
     );
     assert_ne!(model.state().expect("state").agent_status.status, "error");
 }
+
+#[test]
+fn two_hundred_concurrent_get_config_calls_in_one_hook() {
+    let mut unit = Unit::new();
+    let model = demo_charm(&mut unit);
+    unit.lucky_yaml(
+        r#"hooks:
+  config-changed:
+    - inline-host-script: |
+        i=0
+        while [ $i -lt 200 ]; do
+          (v=$(lucky get-config port) && [ "$v" = 8080 ] && echo ok >> "$LUCKY_TEST_DIR/oks") &
+          i=$((i+1))
+        done
+        wait
+"#,
+    );
+    let run = model.run_hook("config-changed").expect("run");
+    assert!(run.success(), "{}", run.stderr);
+    assert_eq!(unit.read("oks").lines().count(), 200);
+    // One config-get reached Juju: the hook's config is fetched once and shared.
+    let config_gets = model
+        .calls()
+        .expect("calls")
+        .into_iter()
+        .filter(|c| c.tool == "config-get")
+        .count();
+    assert_eq!(config_gets, 1);
+}
