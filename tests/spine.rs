@@ -392,3 +392,36 @@ fn unknown_flags_and_commands_are_usage_errors() {
         stderr(&out)
     );
 }
+
+#[test]
+fn hundreds_of_random_frames_never_take_the_daemon_down() {
+    let unit = Unit::new();
+    drop(raw_connection(&unit));
+    // A fixed xorshift sequence: reproducible garbage of every size class.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for round in 0..300 {
+        let mut s = UnixStream::connect(unit.socket()).expect("connect");
+        let len = (next() % 64) as usize;
+        let mut bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        if round % 3 == 0 {
+            // A plausible header in front of the garbage.
+            let claimed = (next() % 128) as u32;
+            bytes.splice(0..0, claimed.to_be_bytes());
+        }
+        if round % 5 == 0 {
+            // A valid hello, then garbage where the request should be.
+            bytes.splice(0..0, hello(protocol::PROTOCOL_VERSION));
+        }
+        let _ = s.write_all(&bytes);
+        let _ = s.shutdown(std::net::Shutdown::Write);
+        let _ = read_reply(&mut s);
+    }
+    let status = unit.lucky(&["daemon", "status"]);
+    assert!(status.status.success(), "{}", stderr(&status));
+}
