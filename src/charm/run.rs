@@ -723,6 +723,9 @@ fn failure(what: &str, run: &HookRun, status: &str) -> String {
         .map(str::trim)
         .find(|l| !l.is_empty())
         .unwrap_or("no output");
+    // The daemon's own last line repeats what failed; keep its reason.
+    let why = why.strip_prefix("lucky: ").unwrap_or(why);
+    let why = why.strip_prefix(&format!("{what} failed: ")).unwrap_or(why);
     format!(
         "{what} failed (exit code {}; unit status {status}): {why}",
         run.exit_code
