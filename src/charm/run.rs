@@ -118,8 +118,11 @@ pub fn run(opts: RunOptions) -> Result<(), String> {
     if embedded && !single {
         opts.no_stop = true;
     }
-    if opts.no_stop {
-        opts.keep = true;
+    // The example's db relation gets a database to talk to, unless told otherwise.
+    if embedded && opts.relation_data.is_empty() {
+        opts.relation_data = ["db:host=10.0.0.20", "db:port=5432", "db:database=webapp"]
+            .map(String::from)
+            .to_vec();
     }
     let meta = metadata::load(&charm_dir)?;
     let lucky_yaml = lucky_yaml::load(&charm_dir).map_err(|e| e.to_string())?;
@@ -189,6 +192,9 @@ impl Runner {
         }
         self.build(charm_dir)?;
         self.prepare_engine()?;
+        if reuse {
+            self.recreate_containers()?;
+        }
         let model = if reuse {
             println!("Reusing the kept model in {}", self.paths.model.display());
             self.model()?
@@ -244,6 +250,7 @@ impl Runner {
         }
         self.build(charm_dir)?;
         self.prepare_engine()?;
+        self.recreate_containers()?;
         let model = self.model()?;
         for kv in &self.opts.config {
             let (k, v) = split_kv(kv, "--config")?;
@@ -297,6 +304,22 @@ impl Runner {
             }
         }
         let _ = std::fs::remove_file(&self.paths.socket);
+        Ok(())
+    }
+
+    /// The rebuild replaced the charm folder, so running containers mount a stale
+    /// `container_scripts/`: remove them, the next hook creates them afresh.
+    fn recreate_containers(&self) -> Result<(), String> {
+        let Some(host) = &self.docker_host else {
+            return Ok(());
+        };
+        let removed = with_engine(host, |docker| {
+            let unit = self.unit.clone();
+            async move { remove_unit_containers(&docker, &unit).await }
+        })?;
+        for name in removed {
+            println!("Removed container {name}: the next hook creates it with the rebuilt charm");
+        }
         Ok(())
     }
 

@@ -99,7 +99,8 @@ pub struct RunArgs {
     /// Run just this action on the kept model
     #[arg(long, value_name = "NAME", conflicts_with_all = ["relate", "relation_data", "then_config"])]
     pub action: Option<String>,
-    /// Skip stop and remove and leave the workload and daemon running (implies --keep)
+    /// Skip stop and remove and leave the workload and daemon running (the default without
+    /// a folder); `--hook stop` on the kept model stops them later
     #[arg(long)]
     pub no_stop: bool,
     /// Static lucky to install on the unit and mount into containers (default: this
