@@ -129,7 +129,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, String> {
             .ok()
             .and_then(|rel| rel.components().next())
             .map(|first| charm_dir.join(first));
-        copy_tree(&charm_dir, &staging, skip.as_deref())?;
+        // Nor is `build/`, where builds (and `charm run`'s work dir) go by default.
+        let skip: Vec<PathBuf> = skip.into_iter().chain([charm_dir.join("build")]).collect();
+        copy_tree(&charm_dir, &staging, &skip)?;
         for generated in ["dispatch", "hooks", "actions"] {
             let path = staging.join(generated);
             if path.symlink_metadata().is_ok() {
@@ -577,14 +579,14 @@ fn swap_into_place(staging: &Path, build_dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn copy_tree(from: &Path, to: &Path, skip: Option<&Path>) -> Result<(), String> {
+fn copy_tree(from: &Path, to: &Path, skip: &[PathBuf]) -> Result<(), String> {
     std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
     let entries =
         std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
     for entry in entries {
         let entry = entry.map_err(|e| format!("cannot read {}: {e}", from.display()))?;
         let src = entry.path();
-        if Some(src.as_path()) == skip || entry.file_name() == ".git" {
+        if skip.contains(&src) || entry.file_name() == ".git" {
             continue;
         }
         let dest = to.join(entry.file_name());
@@ -598,7 +600,7 @@ fn copy_tree(from: &Path, to: &Path, skip: Option<&Path>) -> Result<(), String> 
                 .map_err(|e| format!("cannot read link {}: {e}", src.display()))?;
             std::os::unix::fs::symlink(&target, &dest)
                 .map_err(|e| format!("cannot create link {}: {e}", dest.display()))?;
-        } else {
+        } else if kind.is_file() {
             // fs::copy keeps the permission bits: scripts stay executable.
             std::fs::copy(&src, &dest)
                 .map_err(|e| format!("cannot copy {} to {}: {e}", src.display(), dest.display()))?;

@@ -2,6 +2,8 @@
 
 pub mod build;
 pub mod cron;
+pub mod example;
 pub mod lucky_yaml;
 pub mod metadata;
+pub mod run;
 pub mod template;

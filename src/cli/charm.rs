@@ -1,7 +1,8 @@
-//! `lucky charm create` and `lucky charm build`: need no daemon.
+//! `lucky charm create`, `build` and `run`: need no daemon (`run` starts a private one).
 
 use super::CliResult;
 use crate::charm::build::{self, BuildOptions};
+use crate::charm::run::RunOptions;
 use crate::charm::template::{self, Values};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -12,6 +13,8 @@ pub enum CharmCommand {
     Create(CreateArgs),
     /// Validate a charm and write the folder Juju deploys
     Build(BuildArgs),
+    /// Build a charm and play a unit's life locally: simulated Juju, real Docker engine
+    Run(RunArgs),
 }
 
 #[derive(clap::Args)]
@@ -55,11 +58,82 @@ pub struct BuildArgs {
     pub lucky_version: String,
 }
 
+/// Plays install, leader-elected, config-changed, start, a relation joined/changed per
+/// metadata.yaml endpoint, update-status, each lucky.yaml action, a config change, stop
+/// and remove, printing each hook's output and the unit status after it, then the
+/// relation data, opened ports and containers. Hooks run as Juju runs them (the built
+/// charm's dispatch, its real installer, hook tools from the simulator); a private daemon
+/// serves the unit and is stopped at the end. Without a folder it runs the example
+/// charm built into lucky and leaves its web page served.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// The charm folder (default: Lucky's example charm, embedded in the binary)
+    pub dir: Option<PathBuf>,
+    /// Work dir for the built charm, the model and the daemon (default: <dir>/build/lucky-run)
+    #[arg(long, value_name = "DIR")]
+    pub model_dir: Option<PathBuf>,
+    /// Unit name (default: <charm name>/0)
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// Reuse the model kept by an earlier run instead of starting afresh
+    #[arg(long)]
+    pub keep: bool,
+    /// Initial config, as `juju deploy --config` (repeatable)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub config: Vec<String>,
+    /// Config changed after the actions, before stop (repeatable)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub then_config: Vec<String>,
+    /// Name the remote application of an endpoint (default: <endpoint>-remote)
+    #[arg(long, value_name = "ENDPOINT:REMOTE-APP")]
+    pub relate: Vec<String>,
+    /// Data the remote unit of an endpoint sends (repeatable)
+    #[arg(long, value_name = "ENDPOINT:KEY=VALUE")]
+    pub relation_data: Vec<String>,
+    /// An action parameter (repeatable)
+    #[arg(long, value_name = "ACTION:KEY=VALUE")]
+    pub action_param: Vec<String>,
+    /// Run just this hook on the kept model (e.g. config-changed, db-relation-changed)
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["relate", "relation_data", "then_config"])]
+    pub hook: Option<String>,
+    /// Run just this action on the kept model
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["relate", "relation_data", "then_config"])]
+    pub action: Option<String>,
+    /// Skip stop and remove and leave the workload and daemon running (the default without
+    /// a folder); `--hook stop` on the kept model stops them later
+    #[arg(long)]
+    pub no_stop: bool,
+    /// Static lucky to install on the unit and mount into containers (default: this
+    /// binary when static, else one built from Lucky's source)
+    #[arg(long, value_name = "FILE")]
+    pub lucky_binary: Option<PathBuf>,
+}
+
 pub fn run(cmd: CharmCommand) -> CliResult {
     match cmd {
         CharmCommand::Create(args) => create(args),
         CharmCommand::Build(args) => build(args),
+        CharmCommand::Run(args) => run_charm(args),
     }
+}
+
+fn run_charm(args: RunArgs) -> CliResult {
+    crate::charm::run::run(RunOptions {
+        charm_dir: args.dir,
+        model_dir: args.model_dir,
+        unit: args.unit,
+        keep: args.keep,
+        no_stop: args.no_stop,
+        config: args.config,
+        then_config: args.then_config,
+        relate: args.relate,
+        relation_data: args.relation_data,
+        action_params: args.action_param,
+        hook: args.hook,
+        action: args.action,
+        lucky_binary: args.lucky_binary,
+    })?;
+    Ok(())
 }
 
 fn create(args: CreateArgs) -> CliResult {

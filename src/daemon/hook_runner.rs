@@ -97,14 +97,21 @@ pub async fn run_hook(
     } else {
         tracing::info!(hook = %label, scripts = entries.len(), "started");
     }
+    // A script may delete the last container (`lucky container delete`): that container
+    // must still be removed after the scripts, so look at the state from before them too.
+    let had_containers = container::has_desired_state(daemon);
     let scripts = run_entries(daemon, &guard.context, &charm_dir, &entries, out)
         .await
         .map_err(|failure| ErrorReply::new(ErrorKind::ScriptFailed, failure.to_string()));
     let removing = matches!(run, Run::Hook) && hook == "stop";
     let outcome = match scripts {
-        Ok(scripts_run) => after_scripts(daemon, removing, yaml.use_docker, &charm_dir, out)
-            .await
-            .map(|()| scripts_run),
+        Ok(scripts_run) => {
+            let docker =
+                yaml.use_docker && (had_containers || container::has_desired_state(daemon));
+            after_scripts(daemon, removing, docker, &charm_dir, out)
+                .await
+                .map(|()| scripts_run)
+        }
         Err(e) => Err(e),
     };
     let result = match (&run, outcome) {
@@ -158,16 +165,17 @@ pub async fn finish_context(daemon: &Daemon, context: &HookContext) {
 }
 
 /// After a hook's scripts: the `stop` hook removes the unit's containers, every other
-/// hook makes them match the desired state. Skipped when the charm does not use Docker
-/// or has never configured a container, so such charms need no engine.
+/// hook makes them match the desired state. Skipped (`docker` false) when the charm does
+/// not use Docker or has no container configured before or after the scripts, so such
+/// charms need no engine.
 async fn after_scripts(
     daemon: &Daemon,
     removing: bool,
-    use_docker: bool,
+    docker: bool,
     charm_dir: &std::path::Path,
     out: &OutputSink,
 ) -> Result<(), ErrorReply> {
-    if !use_docker || !container::has_desired_state(daemon) {
+    if !docker {
         return Ok(());
     }
     let result = if removing {

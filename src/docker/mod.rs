@@ -2,6 +2,7 @@
 //! engine match it (`reconciler`), and container scripts run through exec (`exec`).
 
 pub mod exec;
+pub mod image;
 pub mod reconciler;
 pub mod spec;
 

@@ -4,10 +4,8 @@
 #![allow(dead_code)]
 
 use bollard::Docker;
-use bollard::query_parameters::{
-    CreateImageOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
-};
-use futures_util::StreamExt;
+use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
+use lucky::docker::image::BusyboxImage;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -55,98 +53,16 @@ pub fn docker(rt: &tokio::runtime::Runtime) -> Docker {
     }
 }
 
-/// Imports the busybox-only image once per test process (no registry here).
+/// Imports the busybox-only image once per test process (no registry here), with the
+/// same code `lucky charm run` builds its example image with.
 pub fn ensure_test_image() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
         let rt = runtime();
         let docker = docker(&rt);
-        let tar = busybox_rootfs_tar();
-        rt.block_on(async {
-            let options = CreateImageOptionsBuilder::default()
-                .from_src("-")
-                .repo("lucky-test-base")
-                .tag("latest")
-                .changes(vec!["ENV PATH=/bin".into(), "CMD [\"/bin/sh\"]".into()])
-                .build();
-            let mut progress =
-                docker.create_image(Some(options), Some(bollard::body_full(tar.into())), None);
-            while let Some(item) = progress.next().await {
-                if let Err(e) = item {
-                    panic!("cannot import {TEST_IMAGE}: {e}");
-                }
-            }
-        });
+        rt.block_on(BusyboxImage::shell(TEST_IMAGE).import(&docker))
+            .unwrap_or_else(|e| panic!("cannot import {TEST_IMAGE}: {e}"));
     });
-}
-
-/// A root filesystem with only busybox, as an uncompressed tar.
-fn busybox_rootfs_tar() -> Vec<u8> {
-    let busybox = std::fs::read("/bin/busybox")
-        .expect("/bin/busybox (apt-get install busybox-static) for the test image");
-    let mut tar = Tar::default();
-    for dir in [
-        "bin", "etc", "proc", "sys", "dev", "tmp", "run", "root", "data",
-    ] {
-        tar.dir(dir);
-    }
-    tar.file("bin/busybox", &busybox, 0o755);
-    for applet in [
-        "sh", "ls", "cat", "sleep", "echo", "nc", "httpd", "test", "[", "mkdir", "touch", "env",
-        "id", "rm", "true", "false", "ps", "grep",
-    ] {
-        tar.symlink(&format!("bin/{applet}"), "busybox");
-    }
-    tar.file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n", 0o644);
-    tar.file("etc/group", b"root:x:0:\n", 0o644);
-    tar.finish()
-}
-
-/// Just enough ustar to build a root filesystem.
-#[derive(Default)]
-struct Tar {
-    bytes: Vec<u8>,
-}
-
-impl Tar {
-    fn header(&mut self, name: &str, mode: u32, size: usize, kind: u8, link: &str) {
-        let mut h = [0u8; 512];
-        h[..name.len()].copy_from_slice(name.as_bytes());
-        let octal = |h: &mut [u8; 512], at: usize, len: usize, value: u64| {
-            let s = format!("{value:0width$o}\0", width = len - 1);
-            h[at..at + len].copy_from_slice(s.as_bytes());
-        };
-        octal(&mut h, 100, 8, u64::from(mode));
-        octal(&mut h, 108, 8, 0);
-        octal(&mut h, 116, 8, 0);
-        octal(&mut h, 124, 12, size as u64);
-        octal(&mut h, 136, 12, 0);
-        h[156] = kind;
-        h[157..157 + link.len()].copy_from_slice(link.as_bytes());
-        h[257..263].copy_from_slice(b"ustar\0");
-        h[263..265].copy_from_slice(b"00");
-        h[148..156].copy_from_slice(b"        ");
-        let sum: u32 = h.iter().map(|b| u32::from(*b)).sum();
-        let s = format!("{sum:06o}\0 ");
-        h[148..156].copy_from_slice(s.as_bytes());
-        self.bytes.extend_from_slice(&h);
-    }
-    fn dir(&mut self, name: &str) {
-        self.header(&format!("{name}/"), 0o755, 0, b'5', "");
-    }
-    fn file(&mut self, name: &str, data: &[u8], mode: u32) {
-        self.header(name, mode, data.len(), b'0', "");
-        self.bytes.extend_from_slice(data);
-        let pad = (512 - data.len() % 512) % 512;
-        self.bytes.extend(std::iter::repeat_n(0, pad));
-    }
-    fn symlink(&mut self, name: &str, target: &str) {
-        self.header(name, 0o777, 0, b'2', target);
-    }
-    fn finish(mut self) -> Vec<u8> {
-        self.bytes.extend(std::iter::repeat_n(0, 1024));
-        self.bytes
-    }
 }
 
 /// A static lucky (musl), so it runs inside the busybox-only image. Built once into its

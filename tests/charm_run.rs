@@ -1,0 +1,339 @@
+//! `lucky charm run` against the real Docker engine (`tests/support/docker-engine.sh`):
+//! the fresh template charm, the example charm's whole life with its page fetched over
+//! loopback, and a failing hook.
+
+mod support;
+
+use lucky::simulator::Model;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use support::LUCKY;
+use support::docker::{self, docker_host, musl_lucky, runtime, text};
+
+/// Removes the unit's containers and stops its daemon, whatever the test did.
+struct Cleanup {
+    unit: String,
+    work: PathBuf,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = Command::new(LUCKY)
+            .args(["daemon", "stop"])
+            .env("JUJU_UNIT_NAME", &self.unit)
+            .env("LUCKY_SOCKET", self.work.join("lucky.sock"))
+            .env("LUCKY_DATA_DIR", self.work.join("unit"))
+            .output();
+        let rt = runtime();
+        let docker = docker::docker(&rt);
+        let unit = self.unit.clone();
+        rt.block_on(async move {
+            use bollard::query_parameters::{
+                ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+            };
+            let filters = std::collections::HashMap::from([(
+                "label".to_string(),
+                vec![format!("lucky.unit={unit}")],
+            )]);
+            let options = ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&filters)
+                .build();
+            for c in docker
+                .list_containers(Some(options))
+                .await
+                .unwrap_or_default()
+            {
+                if let Some(id) = c.id {
+                    let options = RemoveContainerOptionsBuilder::default().force(true).build();
+                    let _ = docker.remove_container(&id, Some(options)).await;
+                }
+            }
+        });
+    }
+}
+
+fn unit_name(app: &str, n: u32) -> String {
+    format!("{app}/{}", std::process::id() % 100_000 * 10 + n)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// `lucky ARGS` with the engine and the static lucky the containers need.
+fn lucky(args: &[&str]) -> Output {
+    Command::new(LUCKY)
+        .args(args)
+        .env("DOCKER_HOST", docker_host())
+        .env_remove("LUCKY_SOCKET")
+        .env_remove("LUCKY_DATA_DIR")
+        .output()
+        .expect("run lucky")
+}
+
+fn charm_run(dir: &Path, work: &Path, unit: &str, extra: &[&str]) -> Output {
+    let musl = musl_lucky();
+    let mut args = vec![
+        "charm".to_string(),
+        "run".into(),
+        dir.display().to_string(),
+        "--model-dir".into(),
+        work.display().to_string(),
+        "--unit".into(),
+        unit.into(),
+        "--lucky-binary".into(),
+        musl.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    lucky(&args)
+}
+
+fn ok(out: &Output, what: &str) -> String {
+    let t = text(out);
+    assert!(out.status.success(), "{what} failed:\n{t}");
+    t
+}
+
+/// HTTP/1.0 GET / over loopback: (status line, body).
+fn get(port: u16) -> (String, String) {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").expect("send");
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).expect("read");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("an HTTP answer");
+    (
+        head.lines().next().unwrap_or_default().to_string(),
+        body.to_string(),
+    )
+}
+
+fn containers(unit: &str) -> Vec<(String, String)> {
+    let rt = runtime();
+    let docker = docker::docker(&rt);
+    let unit = unit.to_string();
+    rt.block_on(async move {
+        use bollard::query_parameters::ListContainersOptionsBuilder;
+        let filters = std::collections::HashMap::from([(
+            "label".to_string(),
+            vec![format!("lucky.unit={unit}")],
+        )]);
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        docker
+            .list_containers(Some(options))
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|c| {
+                (
+                    c.image.unwrap_or_default(),
+                    c.state.map(|s| s.to_string()).unwrap_or_default(),
+                )
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn fresh_template_charm_runs_as_it_is() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let charm = tmp.path().join("hello");
+    let work = tmp.path().join("run");
+    let unit = unit_name("hello", 1);
+    let _cleanup = Cleanup {
+        unit: unit.clone(),
+        work: work.clone(),
+    };
+    ok(
+        &lucky(&[
+            "charm",
+            "create",
+            &charm.display().to_string(),
+            "--use-defaults",
+        ]),
+        "charm create",
+    );
+    ok(
+        &lucky(&["charm", "build", &charm.display().to_string()]),
+        "charm build",
+    );
+    let port = free_port().to_string();
+    let out = charm_run(&charm, &work, &unit, &["--config", &format!("port={port}")]);
+    let t = ok(&out, "charm run");
+    for hook in [
+        "==> install",
+        "==> leader-elected",
+        "==> config-changed",
+        "==> start",
+        "==> website-relation-joined",
+        "==> update-status",
+        "==> action say-hello",
+        "==> stop",
+        "==> remove",
+        "==> summary of",
+    ] {
+        assert!(t.contains(hook), "no {hook:?} in:\n{t}");
+    }
+    assert!(
+        t.contains("result greeting = Hello from Lucky, world!"),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!("unit status: active (Serving on port {port})")),
+        "{t}"
+    );
+    // The stop hook deleted the container; the daemon is stopped.
+    assert!(containers(&unit).is_empty(), "{t}");
+    assert!(
+        !work.join("lucky.sock").exists() || {
+            std::os::unix::net::UnixStream::connect(work.join("lucky.sock")).is_err()
+        }
+    );
+}
+
+#[test]
+fn example_charm_life_serves_its_page() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let work = tmp.path().join("run");
+    let unit = unit_name("webapp", 2);
+    let _cleanup = Cleanup {
+        unit: unit.clone(),
+        work: work.clone(),
+    };
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/webapp");
+    let port = free_port();
+    let out = charm_run(
+        &example,
+        &work,
+        &unit,
+        &[
+            "--config",
+            &format!("port={port}"),
+            "--relation-data",
+            "db:host=10.9.8.7",
+            "--relation-data",
+            "db:database=shop",
+            "--relate",
+            "website:proxy",
+            "--action-param",
+            "backup:label=ci",
+            "--then-config",
+            "page-text=Hello <ci> & friends",
+            "--no-stop",
+        ],
+    );
+    let t = ok(&out, "charm run");
+    assert!(t.contains("stop, remove: skipped (--no-stop)"), "{t}");
+    assert!(t.contains("--hook stop"), "says how to stop:\n{t}");
+
+    let model = Model::open(work.join("model")).expect("model");
+    let state = model.state().expect("state");
+    assert_eq!(state.unit_status.status, "active", "{t}");
+    assert_eq!(state.unit_status.message, format!("Serving on port {port}"));
+    let website = state
+        .data
+        .relations
+        .values()
+        .find(|r| r.endpoint == "website")
+        .expect("website relation");
+    assert_eq!(website.remote_app, "proxy");
+    assert_eq!(
+        website.local_unit_data.get("hostname").map(String::as_str),
+        Some("10.0.0.10")
+    );
+    assert_eq!(
+        website.local_unit_data.get("port").cloned(),
+        Some(port.to_string())
+    );
+    assert_eq!(state.data.opened_ports, vec![format!("{port}/tcp")]);
+    let backup = state
+        .actions
+        .iter()
+        .find(|a| a.name == "backup")
+        .expect("backup ran");
+    assert_eq!(backup.status, "completed");
+    let file = backup
+        .results
+        .get("file")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    assert!(
+        file.starts_with("/www/backups/") && file.ends_with("-ci.html"),
+        "{file}"
+    );
+
+    let (status, body) = get(port);
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(
+        body.contains("<h1>Hello &lt;ci&gt; &amp; friends</h1>"),
+        "{body}"
+    );
+    assert_eq!(
+        containers(&unit),
+        vec![(
+            "lucky-example-httpd:latest".to_string(),
+            "running".to_string()
+        )]
+    );
+
+    // The kept model takes single hooks: stop removes the container, and the daemon goes.
+    let t = ok(
+        &charm_run(&example, &work, &unit, &["--hook", "stop"]),
+        "--hook stop",
+    );
+    assert!(t.contains("==> stop"), "{t}");
+    assert!(containers(&unit).is_empty(), "{t}");
+}
+
+#[test]
+fn failing_hook_fails_the_run_and_names_the_hook() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let charm = tmp.path().join("broken");
+    let work = tmp.path().join("run");
+    let unit = unit_name("broken", 3);
+    let _cleanup = Cleanup {
+        unit: unit.clone(),
+        work: work.clone(),
+    };
+    ok(
+        &lucky(&[
+            "charm",
+            "create",
+            &charm.display().to_string(),
+            "--use-defaults",
+        ]),
+        "charm create",
+    );
+    std::fs::write(
+        charm.join("host_scripts/configure.sh"),
+        "#!/bin/sh\necho 'the config is bad' >&2\nexit 3\n",
+    )
+    .expect("write");
+    let port = free_port().to_string();
+    let out = charm_run(&charm, &work, &unit, &["--config", &format!("port={port}")]);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("hook config-changed failed") && stderr.contains("configure.sh"),
+        "{stderr}"
+    );
+    // The hook's own output is shown under its header.
+    assert!(
+        t.contains("==> config-changed\n    the config is bad"),
+        "{t}"
+    );
+    // Nothing after the failing hook ran.
+    assert!(!t.contains("==> start"), "{t}");
+}
