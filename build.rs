@@ -6,7 +6,6 @@ fn main() {
     println!("cargo:rerun-if-env-changed=LUCKY_BUILD_COMMIT");
     // Tests build a second binary with another version to self-update to.
     println!("cargo:rerun-if-env-changed=LUCKY_VERSION_OVERRIDE");
-    // Read with option_env! in src/update/verify.rs.
     println!("cargo:rerun-if-env-changed=LUCKY_RELEASE_PUBKEY");
     println!("cargo:rerun-if-env-changed=LUCKY_DEFAULT_RELEASE_URL");
     println!("cargo:rerun-if-changed=.git/HEAD");
@@ -31,5 +30,24 @@ fn main() {
         .unwrap_or_else(|| std::env::var("CARGO_PKG_VERSION").unwrap_or_default());
     println!("cargo:rustc-env=LUCKY_BUILD_VERSION={version}");
     println!("cargo:rustc-env=LUCKY_BUILD_TARGET={target}");
+    // The key `lucky self-update` trusts (read with option_env! in src/update/verify.rs):
+    // LUCKY_RELEASE_PUBKEY is the PEM text, a file holding it (as the installer takes it),
+    // or the key in base64; passed on as one base64 line (rustc-env cannot hold newlines).
+    if let Ok(key) = std::env::var("LUCKY_RELEASE_PUBKEY")
+        && !key.trim().is_empty()
+    {
+        let text = if std::path::Path::new(key.trim()).is_file() {
+            println!("cargo:rerun-if-changed={}", key.trim());
+            std::fs::read_to_string(key.trim()).expect("read LUCKY_RELEASE_PUBKEY file")
+        } else {
+            key
+        };
+        let line: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("-----"))
+            .flat_map(|l| l.split_whitespace())
+            .collect();
+        println!("cargo:rustc-env=LUCKY_BUILD_RELEASE_PUBKEY={line}");
+    }
     println!("cargo:rustc-env=LUCKY_BUILD_COMMIT={commit}");
 }

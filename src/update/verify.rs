@@ -4,9 +4,10 @@
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
-/// The key releases are signed with, baked in at build time (`LUCKY_RELEASE_PUBKEY`: the
-/// PEM text of `openssl pkey -pubout`, or the raw 32-byte key in base64).
-const BAKED_KEY: Option<&str> = option_env!("LUCKY_RELEASE_PUBKEY");
+/// The key releases are signed with, baked in at build time from `LUCKY_RELEASE_PUBKEY`
+/// (the PEM of `openssl pkey -pubout`, a file holding it, or the raw 32-byte key in
+/// base64), which build.rs passes on as one base64 line.
+const BAKED_KEY: Option<&str> = option_env!("LUCKY_BUILD_RELEASE_PUBKEY");
 
 /// DER prefix of an ed25519 SubjectPublicKeyInfo (RFC 8410): SEQUENCE { SEQUENCE { OID
 /// 1.3.101.112 }, BIT STRING (0 unused bits) }, then the 32 key bytes.
