@@ -93,6 +93,7 @@ pub enum Command {
     #[command(subcommand)]
     Charm(charm::CharmCommand),
     /// Update this lucky binary to the newest (or a given) release and restart the daemon
+    #[command(disable_version_flag = true)]
     SelfUpdate(self_update::SelfUpdateArgs),
     /// Generate documentation from the CLI definitions
     #[command(subcommand, hide = true)]

@@ -14,7 +14,7 @@ pub struct SelfUpdateArgs {
     /// Allow installing an older version
     #[arg(long)]
     allow_downgrade: bool,
-    /// Release base URL (default: $LUCKY_RELEASE_URL, else the official releases)
+    /// Release base URL (default: $LUCKY_RELEASE_URL, else the one built in, if any)
     #[arg(long, value_name = "URL")]
     release_url: Option<String>,
 }
