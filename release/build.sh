@@ -63,6 +63,9 @@ parse_args() {
     [ -n "$KEY" ] || die "--key KEY.pem is required (release/gen-test-key.sh makes a test key)"
     [ -f "$KEY" ] || die "signing key not found: $KEY"
     KEY="$(cd "$(dirname "$KEY")" && pwd)/$(basename "$KEY")"
+    # The public half is baked into the binaries: `lucky self-update` verifies with it.
+    RELEASE_PUBKEY="$(openssl pkey -in "$KEY" -pubout)" ||
+        die "cannot derive the public key from $KEY (needs an ed25519 key and OpenSSL 3)"
     if [ ${#TARGETS[@]} -eq 0 ]; then
         TARGETS=("${ALL_TARGETS[@]}")
     fi
@@ -221,6 +224,8 @@ build_target() {
         env "${envs[@]}" \
             CARGO_TARGET_DIR="$TARGET_DIR" \
             CARGO_INCREMENTAL=0 \
+            LUCKY_RELEASE_PUBKEY="$RELEASE_PUBKEY" \
+            LUCKY_VERSION_OVERRIDE="$VERSION" \
             SOURCE_DATE_EPOCH="$SOURCE_DATE_EPOCH" \
             TZ=UTC LC_ALL=C \
             RUSTFLAGS="$rustflags" \

@@ -64,7 +64,7 @@ pub fn call(
 ) -> Result<Response, ClientError> {
     let hello = Hello {
         protocol: PROTOCOL_VERSION,
-        version: env!("CARGO_PKG_VERSION").to_string(),
+        version: env!("LUCKY_BUILD_VERSION").to_string(),
         context: std::env::var("LUCKY_CONTEXT")
             .ok()
             .filter(|t| !t.is_empty()),

@@ -14,3 +14,4 @@ pub mod protocol;
 pub mod simulator;
 pub mod state;
 pub mod unit;
+pub mod update;

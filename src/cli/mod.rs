@@ -16,6 +16,7 @@ pub mod output;
 mod port;
 mod random;
 mod relation;
+mod self_update;
 mod sim;
 mod status;
 
@@ -27,7 +28,7 @@ use std::process::ExitCode;
 
 /// `lucky --version`: version, target and commit.
 pub const LONG_VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
+    env!("LUCKY_BUILD_VERSION"),
     " (",
     env!("LUCKY_BUILD_TARGET"),
     ", commit ",
@@ -91,6 +92,9 @@ pub enum Command {
     /// Create and build charms
     #[command(subcommand)]
     Charm(charm::CharmCommand),
+    /// Update this lucky binary to the newest (or a given) release and restart the daemon
+    #[command(disable_version_flag = true)]
+    SelfUpdate(self_update::SelfUpdateArgs),
     /// Generate documentation from the CLI definitions
     #[command(subcommand, hide = true)]
     Doc(doc::DocCommand),
@@ -155,6 +159,7 @@ pub fn main() -> ExitCode {
         Command::Sim(cmd) => sim::run(cmd),
         Command::Container(args) => container::run(args),
         Command::Charm(cmd) => charm::run(cmd),
+        Command::SelfUpdate(args) => self_update::run(args),
         Command::Doc(cmd) => doc::run(cmd),
     };
     match result {

@@ -36,7 +36,7 @@ pub async fn serve(daemon: Arc<Daemon>, stream: UnixStream, origin: Origin) {
             "version mismatch: this lucky CLI ({}) speaks protocol {} but the daemon (lucky {}) speaks protocol {}; restart the daemon with the same binary (`lucky daemon stop`, then `lucky daemon start`)",
             hello.version,
             hello.protocol,
-            env!("CARGO_PKG_VERSION"),
+            env!("LUCKY_BUILD_VERSION"),
             PROTOCOL_VERSION
         );
         let _ = send(

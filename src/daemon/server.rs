@@ -52,7 +52,7 @@ pub fn run_foreground(
             unit = %paths.unit,
             socket = %paths.socket.display(),
             pid = std::process::id(),
-            version = env!("CARGO_PKG_VERSION"),
+            version = env!("LUCKY_BUILD_VERSION"),
             "daemon started"
         );
         let daemon = Arc::new(Daemon::new(paths.clone(), bin_dir, store));

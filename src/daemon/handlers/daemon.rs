@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 pub fn status(daemon: &Daemon, caller: &Caller) -> Response {
     Response::DaemonStatus(DaemonStatus {
-        version: env!("CARGO_PKG_VERSION").to_string(),
+        version: env!("LUCKY_BUILD_VERSION").to_string(),
         pid: std::process::id(),
         unit: daemon.paths.unit.clone(),
         socket: daemon.paths.socket.display().to_string(),

@@ -1,0 +1,471 @@
+//! `lucky self-update` for real: binary A (this build, copied into a tempdir and run from
+//! there, so the replaced file is the copy) updates itself to binary B (the same source
+//! built with `LUCKY_VERSION_OVERRIDE`, cached under the target dir), from a release
+//! directory signed with a throwaway ed25519 key and served over loopback by
+//! `python3 -m http.server`.
+
+mod support;
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use support::{Unit, stderr, stdout, wait_for};
+
+const VERSION_B: &str = "0.2.0";
+
+/// Binary B: built once per target dir, then reused by every later run.
+fn binary_b() -> PathBuf {
+    static B: OnceLock<PathBuf> = OnceLock::new();
+    B.get_or_init(|| {
+        let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("self-update-b");
+        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "--quiet", "--bin", "lucky", "--target-dir"])
+            .arg(&target_dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("LUCKY_VERSION_OVERRIDE", VERSION_B)
+            // No debug info: a fraction of the size to serve and hash.
+            .env("CARGO_PROFILE_DEV_DEBUG", "0")
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("LUCKY_RELEASE_PUBKEY")
+            .output()
+            .expect("run cargo build for binary B");
+        assert!(
+            out.status.success(),
+            "building binary B failed: {}",
+            stderr(&out)
+        );
+        target_dir.join("debug/lucky")
+    })
+    .clone()
+}
+
+/// (version, target) that `exe --version` reports.
+fn version_of(exe: &Path) -> (String, String) {
+    let out = Command::new(exe).arg("--version").output().unwrap();
+    let line = stdout(&out);
+    // lucky 0.1.0 (x86_64-unknown-linux-gnu, commit abc)
+    let mut words = line.split_whitespace();
+    assert_eq!(words.next(), Some("lucky"), "{line}");
+    let version = words.next().unwrap().to_string();
+    let target = words
+        .next()
+        .unwrap()
+        .trim_start_matches('(')
+        .trim_end_matches(',')
+        .to_string();
+    (version, target)
+}
+
+fn run_ok(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?}: {}", stderr(&out));
+}
+
+fn gen_key(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let key = dir.join(format!("{name}.key"));
+    let public = dir.join(format!("{name}.pub"));
+    run_ok(
+        Command::new("openssl")
+            .args(["genpkey", "-algorithm", "ed25519", "-out"])
+            .arg(&key),
+    );
+    run_ok(
+        Command::new("openssl")
+            .args(["pkey", "-pubout", "-in"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&public),
+    );
+    (key, public)
+}
+
+/// `<root>/<version>/lucky-<version>-<target>` (a copy of `binary`), SHA256SUMS signed
+/// with `key`, and `<root>/latest`.
+fn make_release(root: &Path, version: &str, target: &str, binary: &Path, key: &Path) -> PathBuf {
+    let dir = root.join(version);
+    fs::create_dir_all(&dir).unwrap();
+    let name = format!("lucky-{version}-{target}");
+    fs::copy(binary, dir.join(&name)).unwrap();
+    let out = Command::new("sha256sum")
+        .arg(&name)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    fs::write(dir.join("SHA256SUMS"), &out.stdout).unwrap();
+    sign(&dir, key);
+    fs::write(root.join("latest"), format!("{version}\n")).unwrap();
+    dir.join(name)
+}
+
+fn sign(dir: &Path, key: &Path) {
+    run_ok(
+        Command::new("openssl")
+            .args(["pkeyutl", "-sign", "-rawin", "-inkey"])
+            .arg(key)
+            .arg("-in")
+            .arg(dir.join("SHA256SUMS"))
+            .arg("-out")
+            .arg(dir.join("SHA256SUMS.sig")),
+    );
+}
+
+struct HttpServer {
+    child: Child,
+    port: u16,
+}
+
+impl HttpServer {
+    fn start(root: &Path) -> HttpServer {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1"])
+            .arg(port.to_string())
+            .arg("--directory")
+            .arg(root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 -m http.server");
+        wait_for("the http server", Duration::from_secs(20), || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        HttpServer { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A unit whose `lucky` is a copy in its tempdir, a release root and a key pair.
+struct Setup {
+    unit: Unit,
+    exe: PathBuf,
+    release: PathBuf,
+    key: PathBuf,
+    public: PathBuf,
+}
+
+impl Setup {
+    fn new(installed: &Path) -> Setup {
+        let unit = Unit::new();
+        let bin = unit.path("bin");
+        fs::create_dir_all(&bin).unwrap();
+        let exe = bin.join("lucky");
+        fs::copy(installed, &exe).unwrap();
+        fs::set_permissions(&exe, fs::Permissions::from_mode(0o755)).unwrap();
+        let keys = unit.path("keys");
+        fs::create_dir_all(&keys).unwrap();
+        let (key, public) = gen_key(&keys, "release");
+        let release = unit.path("release");
+        fs::create_dir_all(&release).unwrap();
+        Setup {
+            unit,
+            exe,
+            release,
+            key,
+            public,
+        }
+    }
+
+    /// The installed copy, in the unit's environment, trusting the test key.
+    fn command(&self, args: &[&str]) -> Command {
+        let u = &self.unit;
+        let mut cmd = Command::new(&self.exe);
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("JUJU_UNIT_NAME", &u.name)
+            .env("JUJU_CHARM_DIR", u.charm())
+            .env("CHARM_DIR", u.charm())
+            .env("LUCKY_SOCKET", u.socket())
+            .env("LUCKY_DATA_DIR", u.data_dir())
+            .env("LUCKY_TEST_DIR", u.dir.path())
+            .env("LUCKY_RELEASE_PUBKEY_FILE", &self.public)
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn lucky(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.lucky(args);
+        assert!(
+            out.status.success(),
+            "lucky {args:?} failed: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        stdout(&out)
+    }
+
+    fn status_line(&self, key: &str) -> String {
+        self.ok(&["daemon", "status"])
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}: ")).map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    /// No staged binary left beside the installed one.
+    fn assert_no_leftovers(&self) {
+        let names: Vec<String> = fs::read_dir(self.exe.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, vec!["lucky".to_string()]);
+    }
+}
+
+#[test]
+fn self_update_from_a_to_b_while_the_daemon_runs_a_hook() {
+    let b = binary_b();
+    let s = Setup::new(Path::new(support::LUCKY));
+    let (version_a, target) = version_of(&s.exe);
+    assert_ne!(version_a, VERSION_B);
+    make_release(&s.release, VERSION_B, &target, &b, &s.key);
+    let server = HttpServer::start(&s.release);
+
+    // A hook that is still running when the update starts: it must finish first.
+    s.unit.host_script(
+        "slow.sh",
+        r#"touch "$LUCKY_TEST_DIR/hook-started"
+i=0; while [ ! -e "$LUCKY_TEST_DIR/finish-hook" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+echo "$(lucky kv get a)" > "$LUCKY_TEST_DIR/hook-done""#,
+    );
+    s.unit
+        .lucky_yaml("hooks:\n  config-changed:\n    - host-script: slow.sh\n");
+    s.ok(&["daemon", "start"]);
+    s.ok(&["kv", "set", "a=1", "b=two words"]);
+    let old_pid = s.status_line("pid");
+    assert_eq!(s.status_line("version"), version_a);
+
+    let hook = s
+        .command(&["hook", "config-changed"])
+        .env("JUJU_CONTEXT_ID", "app/0-test-1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the hook to start", Duration::from_secs(10), || {
+        s.unit.path("hook-started").exists()
+    });
+
+    // Self-update runs while the hook does; the hook is let go once self-update says it
+    // waits for it, so the restart can only happen after the hook.
+    let started = Instant::now();
+    let mut update = s
+        .command(&["self-update", "--release-url", &server.url()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut text = String::new();
+    let mut hook_released_after = None;
+    for line in BufReader::new(update.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.contains("waiting for hook") {
+            assert!(!s.unit.path("hook-done").exists());
+            hook_released_after = Some(started.elapsed());
+            fs::write(s.unit.path("finish-hook"), "").unwrap();
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    let out = update.wait_with_output().unwrap();
+    let took = started.elapsed();
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    eprintln!(
+        "self-update output:\n{text}self-update took {took:?} from start to the new daemon answering (the hook in flight was let go after {hook_released_after:?})"
+    );
+    for expected in [
+        "verified: SHA256SUMS signature",
+        "downloaded and verified: lucky-0.2.0-",
+        "smoke test: `--version` says lucky 0.2.0",
+        "installed: ",
+        "daemon for unit app/0: waiting for hook config-changed to finish",
+        "daemon for unit app/0: stopped",
+        "daemon for unit app/0: started 0.2.0",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+
+    // The hook in flight finished normally, on the old daemon, before the restart.
+    let hook = hook.wait_with_output().unwrap();
+    assert!(hook.status.success(), "hook: {}", stderr(&hook));
+    assert_eq!(s.unit.read("hook-done"), "1\n");
+
+    assert_eq!(version_of(&s.exe).0, VERSION_B);
+    assert_eq!(fs::read(&s.exe).unwrap(), fs::read(&b).unwrap());
+    assert_eq!(s.status_line("version"), VERSION_B);
+    assert_ne!(s.status_line("pid"), old_pid);
+    assert_eq!(s.ok(&["kv", "get", "a"]), "1\n");
+    assert_eq!(s.ok(&["kv", "get", "b"]), "two words\n");
+    s.assert_no_leftovers();
+
+    // Updating again: nothing to do.
+    let again = s.ok(&["self-update", "--release-url", &server.url()]);
+    assert!(again.contains("already installed"), "{again}");
+}
+
+#[test]
+fn corrupted_or_badly_signed_releases_are_refused_and_a_keeps_working() {
+    let b = binary_b();
+    let s = Setup::new(Path::new(support::LUCKY));
+    let (version_a, target) = version_of(&s.exe);
+    let asset = make_release(&s.release, VERSION_B, &target, &b, &s.key);
+    let server = HttpServer::start(&s.release);
+    s.ok(&["daemon", "start"]);
+    s.ok(&["kv", "set", "a=1"]);
+    let pid = s.status_line("pid");
+    let original = fs::read(&s.exe).unwrap();
+
+    let refused = |what: &str, expected: &str| {
+        let out = s.lucky(&["self-update", "--release-url", &server.url()]);
+        assert!(!out.status.success(), "{what}: {}", stdout(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{what}: expected {expected:?} in {}",
+            stderr(&out)
+        );
+        assert_eq!(fs::read(&s.exe).unwrap(), original, "{what}");
+        assert_eq!(version_of(&s.exe).0, version_a, "{what}");
+        assert_eq!(
+            s.status_line("pid"),
+            pid,
+            "{what}: the daemon was restarted"
+        );
+        assert_eq!(s.status_line("version"), version_a, "{what}");
+        assert_eq!(s.ok(&["kv", "get", "a"]), "1\n", "{what}");
+        s.assert_no_leftovers();
+    };
+
+    // B's bytes changed after SHA256SUMS was signed.
+    let good = fs::read(&asset).unwrap();
+    let mut corrupt = good.clone();
+    corrupt[good.len() / 2] ^= 0xff;
+    fs::write(&asset, &corrupt).unwrap();
+    refused("corrupted binary", "checksum mismatch for lucky-0.2.0-");
+    fs::write(&asset, &good).unwrap();
+
+    // SHA256SUMS signed by another key.
+    let (other, _) = gen_key(&s.unit.path("keys"), "other");
+    sign(&s.release.join(VERSION_B), &other);
+    refused("signature by another key", "bad signature");
+
+    // A signature that is not one at all.
+    fs::write(s.release.join(VERSION_B).join("SHA256SUMS.sig"), b"junk").unwrap();
+    refused("junk signature", "not a 64-byte ed25519 signature");
+
+    // No key configured and no explicit opt-out.
+    let out = Command::new(&s.exe)
+        .args(["self-update", "--release-url", &server.url()])
+        .env_clear()
+        .env("LUCKY_SOCKET", s.unit.socket())
+        .env("LUCKY_DATA_DIR", s.unit.data_dir())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no release public key"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fs::read(&s.exe).unwrap(), original);
+
+    // Plain http to anything but loopback.
+    let out = s.lucky(&["self-update", "--release-url", "http://example.com/lucky"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("must be https://"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn check_changes_nothing_and_downgrade_needs_the_flag() {
+    let b = binary_b();
+    // B is installed; the release offers A, which is older.
+    let s = Setup::new(&b);
+    let (version_a, target) = version_of(Path::new(support::LUCKY));
+    make_release(
+        &s.release,
+        &version_a,
+        &target,
+        Path::new(support::LUCKY),
+        &s.key,
+    );
+    let server = HttpServer::start(&s.release);
+    let url = server.url();
+    let original = fs::read(&s.exe).unwrap();
+
+    let check = s.ok(&["self-update", "--check", "--release-url", &url]);
+    assert!(check.contains(&format!("current: {VERSION_B}")), "{check}");
+    assert!(
+        check.contains(&format!("available: {version_a}")),
+        "{check}"
+    );
+    assert!(check.contains("would update: no"), "{check}");
+    assert_eq!(fs::read(&s.exe).unwrap(), original);
+
+    let out = s.lucky(&["self-update", "--release-url", &url]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("refusing to downgrade"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fs::read(&s.exe).unwrap(), original);
+
+    // --check of a newer release also changes nothing.
+    make_release(
+        &s.release,
+        "9.9.9",
+        &target,
+        Path::new(support::LUCKY),
+        &s.key,
+    );
+    let check = s.ok(&["self-update", "--check", "--release-url", &url]);
+    assert!(check.contains("would update: yes"), "{check}");
+    assert_eq!(fs::read(&s.exe).unwrap(), original);
+    s.assert_no_leftovers();
+
+    // A release whose binary reports another version than its name fails the smoke test.
+    let out = s.lucky(&["self-update", "--release-url", &url]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("smoke test"), "{}", stderr(&out));
+    assert_eq!(fs::read(&s.exe).unwrap(), original);
+    s.assert_no_leftovers();
+
+    // With the flag, the downgrade happens (no daemon runs: nothing to restart).
+    let out = s.ok(&[
+        "self-update",
+        "--version",
+        &version_a,
+        "--allow-downgrade",
+        "--release-url",
+        &url,
+    ]);
+    assert!(out.contains(&format!("is now lucky {version_a}")), "{out}");
+    assert_eq!(version_of(&s.exe).0, version_a);
+    s.assert_no_leftovers();
+}
