@@ -1,7 +1,7 @@
 //! Putting a verified binary in place of the running one: staged beside it (same
 //! filesystem, so the final rename is atomic), fsynced, mode 755, smoke-tested, renamed.
 //!
-//! Done here rather than with `self_update::self_replace`: that renames as soon as it has
+//! Done here rather than with the `self_update` crate's `self_replace`: that renames as soon as it has
 //! copied, with no fsync and no chance to run the new binary before it is in place.
 
 use anyhow::{Context, Result, bail};
