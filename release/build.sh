@@ -187,12 +187,13 @@ build_target() {
             # rustc links with the host cc and its own self-contained musl crt/libc.
             rustflags+=" -C link-arg=-Wl,--build-id=none"
             # Not a static PIE: a PIE relocates itself at every start, touching pages that
-            # a script call (a fresh exec each time) then pays for (bench/run.sh).
-            rustflags+=" -C relocation-model=static"
+            # a script call (a fresh exec each time) then pays for (bench/run.sh). No unwind
+            # tables: panic = "abort", so nothing reads them, and they cost ~150 KB.
+            rustflags+=" -C relocation-model=static -C force-unwind-tables=no"
             envs+=("CC_x86_64_unknown_linux_musl=musl-gcc")
             ;;
         aarch64-*)
-            rustflags+=" -C link-arg=--build-id=none -C relocation-model=static"
+            rustflags+=" -C link-arg=--build-id=none -C relocation-model=static -C force-unwind-tables=no"
             envs+=("CARGO_TARGET_${tu}_LINKER=rust-lld"
                 "CC_aarch64_unknown_linux_musl=aarch64-linux-gnu-gcc"
                 "AR_aarch64_unknown_linux_musl=aarch64-linux-gnu-ar")
