@@ -35,6 +35,7 @@ hooks:
     let probe = r#"#!/bin/sh
 echo "probe: $1 greeting=$GREETING hook=$LUCKY_HOOK script=$LUCKY_SCRIPT_ID socket=$LUCKY_SOCKET"
 lucky daemon status | grep "caller's hook"
+lucky kv set from-container="$GREETING" && echo "kv from inside: $(lucky kv get from-container)"
 echo from-stderr >&2
 lucky container volume add /etc /host-etc; echo "volume add exit=$?"
 lucky container env set X=1; echo "env set exit=$?"
@@ -47,6 +48,11 @@ lucky container image get
     // The script ran inside, with args and env, and reached the daemon in its hook.
     assert!(out.contains("probe: first arg greeting=hello hook=install script=probe.sh socket=/run/lucky/lucky.sock"), "{out}");
     assert!(out.contains("caller's hook: install"), "{out}");
+    assert!(out.contains("kv from inside: hello"), "{out}");
+    assert_eq!(
+        text(&unit.lucky(&["kv", "get", "from-container"])),
+        "hello\n"
+    );
     assert!(out.contains("from-stderr"), "{out}");
     // Reads are allowed from the container; changes and daemon stop are refused.
     assert!(out.contains(TEST_IMAGE), "{out}");
