@@ -34,4 +34,4 @@ cargo clippy --all-targets --quiet -- -D warnings
 echo "[tests] shellcheck"
 git ls-files -z '*.sh' .ci/run | xargs -0 shellcheck
 echo "[tests] cargo test"
-cargo test --all-targets
+cargo test
