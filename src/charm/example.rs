@@ -2,7 +2,6 @@
 //! with no folder has a charm to run on any machine.
 
 use super::template::TemplateFile;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 macro_rules! example_files {
@@ -42,19 +41,7 @@ pub fn unpack(dir: &Path) -> Result<(), String> {
                 .map_err(|e| format!("cannot clear {}: {e}", path.display()))?;
         }
     }
-    for file in FILES {
-        let path = dir.join(file.path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-        }
-        std::fs::write(&path, file.contents)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        let mode = if file.executable() { 0o755 } else { 0o644 };
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
-            .map_err(|e| format!("cannot chmod {}: {e}", path.display()))?;
-    }
-    Ok(())
+    super::template::write_files(dir, FILES, |text| text)
 }
 
 #[cfg(test)]

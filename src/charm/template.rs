@@ -155,13 +155,22 @@ pub fn create(dir: &Path, values: &Values) -> Result<(), String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(format!("cannot use {}: {e}", dir.display())),
     }
-    for file in FILES {
+    write_files(dir, FILES, |text| values.fill(text))
+}
+
+/// Writes embedded files under `dir` (scripts executable), each through `fill`.
+pub fn write_files<S: AsRef<str>>(
+    dir: &Path,
+    files: &[TemplateFile],
+    fill: impl Fn(&'static str) -> S,
+) -> Result<(), String> {
+    for file in files {
         let path = dir.join(file.path);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
-        std::fs::write(&path, values.fill(file.contents))
+        std::fs::write(&path, fill(file.contents).as_ref())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         let mode = if file.executable() { 0o755 } else { 0o644 };
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
