@@ -256,8 +256,9 @@ fn main() {
     }
     let after = vm_rss_kib(pid);
     println!(
-        "daemon RSS after 10 000 calls: {after} KiB (growth {} KiB, target < 1024)",
-        after as i64 - before as i64
+        "daemon RSS after 10 000 calls: {after} KiB (growth {} KiB, target < 1024; {} KiB anonymous)",
+        after as i64 - before as i64,
+        status_kib(pid, "RssAnon:")
     );
     let _ = std::io::stdout().flush();
     let _ = b.lucky(&["daemon", "stop"]).status();
