@@ -72,12 +72,12 @@ fn side_by_side(rounds: u32, a: &mut dyn FnMut(), b: &mut dyn FnMut()) -> (Durat
     (ta / rounds, tb / rounds)
 }
 
-fn vm_rss_kib(pid: u32) -> u64 {
+fn status_kib(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
         .lines()
         .find_map(|l| {
-            l.strip_prefix("VmRSS:")?
+            l.strip_prefix(field)?
                 .trim()
                 .trim_end_matches("kB")
                 .trim()
@@ -85,6 +85,10 @@ fn vm_rss_kib(pid: u32) -> u64 {
                 .ok()
         })
         .unwrap_or(0)
+}
+
+fn vm_rss_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmRSS:")
 }
 
 fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
