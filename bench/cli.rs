@@ -168,9 +168,13 @@ fn main() {
     let pid = b.daemon_pid();
     std::thread::sleep(Duration::from_millis(300));
     let idle_rss = vm_rss_kib(pid);
+    // File-backed pages are the binary's code, shared with the page cache; anonymous
+    // pages are what the daemon itself holds.
     println!(
-        "idle daemon RSS: {idle_rss} KiB ({:.2} MiB)",
-        idle_rss as f64 / 1024.0
+        "idle daemon RSS: {idle_rss} KiB ({:.2} MiB; {} KiB anonymous, {} KiB file-backed)",
+        idle_rss as f64 / 1024.0,
+        status_kib(pid, "RssAnon:"),
+        status_kib(pid, "RssFile:")
     );
 
     run(&mut b.lucky(&["kv", "set", "k=v"]));
