@@ -425,3 +425,30 @@ fn hundreds_of_random_frames_never_take_the_daemon_down() {
     let status = unit.lucky(&["daemon", "status"]);
     assert!(status.status.success(), "{}", stderr(&status));
 }
+
+#[test]
+fn a_flood_of_idle_connections_is_capped_and_the_daemon_recovers() {
+    let unit = Unit::new();
+    drop(raw_connection(&unit));
+    let idle: Vec<UnixStream> = (0..lucky::daemon::MAX_HOST_CONNECTIONS)
+        .map(|_| UnixStream::connect(unit.socket()).expect("connect"))
+        .collect();
+    // The daemon accepts asynchronously: wait until one more connection is refused.
+    let mut refused = None;
+    for _ in 0..200 {
+        let mut s = UnixStream::connect(unit.socket()).expect("connect");
+        match read_reply(&mut s) {
+            Some(Reply::Error(e)) => {
+                refused = Some(e.message);
+                break;
+            }
+            _ => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    let refused = refused.expect("the connection over the cap was not refused");
+    assert!(refused.contains("too many connections"), "{refused}");
+    drop(idle);
+    wait_for("the daemon to serve again", Duration::from_secs(5), || {
+        unit.lucky(&["daemon", "status"]).status.success()
+    });
+}

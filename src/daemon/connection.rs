@@ -21,6 +21,19 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn serve(daemon: Arc<Daemon>, stream: UnixStream, origin: Origin) {
     let (read, mut write) = stream.into_split();
+    let slots = match origin {
+        Origin::Host => &daemon.host_slots,
+        Origin::Container => &daemon.container_slots,
+    };
+    let Ok(_slot) = Arc::clone(slots).try_acquire_owned() else {
+        tracing::warn!(?origin, "too many connections: refusing one");
+        let busy = ErrorReply::new(
+            ErrorKind::Internal,
+            "the lucky daemon has too many connections open on this socket; try again",
+        );
+        let _ = send(&mut write, &Reply::Error(busy)).await;
+        return;
+    };
     let mut read = BufReader::new(read);
     let mut buf = Vec::new();
 

@@ -17,9 +17,14 @@ use crate::unit::UnitPaths;
 use contexts::Contexts;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 use tokio::sync::Notify;
+
+/// Connections served at once on the host socket (hooks, host scripts, operators).
+pub const MAX_HOST_CONNECTIONS: usize = 512;
+/// Connections served at once on the container socket.
+pub const MAX_CONTAINER_CONNECTIONS: usize = 128;
 
 /// Everything the daemon's tasks share.
 pub struct Daemon {
@@ -38,6 +43,10 @@ pub struct Daemon {
     /// The unit status last given to Juju, so it is only set again when it changes.
     pub pushed_status: Mutex<Option<(WorkloadStatus, String)>>,
     pub cron: cron::CronRuns,
+    /// Connections open at once, per socket: a flood of clients (a container process,
+    /// say) cannot take every file descriptor the daemon and its hooks need.
+    pub host_slots: Arc<tokio::sync::Semaphore>,
+    pub container_slots: Arc<tokio::sync::Semaphore>,
     /// Desired container state and the Docker engine connection.
     pub docker: crate::docker::DockerState,
     running_hook: Mutex<Option<String>>,
@@ -57,6 +66,8 @@ impl Daemon {
             problems,
             pushed_status: Mutex::new(None),
             cron: cron::CronRuns::default(),
+            host_slots: Arc::new(tokio::sync::Semaphore::new(MAX_HOST_CONNECTIONS)),
+            container_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONTAINER_CONNECTIONS)),
             paths,
             started: Instant::now(),
             hook_lock: tokio::sync::Mutex::new(()),
