@@ -452,3 +452,22 @@ fn a_flood_of_idle_connections_is_capped_and_the_daemon_recovers() {
         unit.lucky(&["daemon", "status"]).status.success()
     });
 }
+
+#[test]
+fn a_background_process_holding_the_output_does_not_hang_the_hook() {
+    let unit = Unit::new();
+    // Without a grace limit the hook would wait 60 s for `sleep` to close the pipes.
+    unit.host_script("starts-daemon.sh", "(sleep 60; echo late) & echo started");
+    unit.host_script("next.sh", "echo next");
+    unit.lucky_yaml(
+        "hooks:\n  start:\n    - host-script: starts-daemon.sh\n    - host-script: next.sh\n",
+    );
+    let started = std::time::Instant::now();
+    let out = unit.hook("start");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "started\nnext\n");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the hook waited for the background process"
+    );
+}

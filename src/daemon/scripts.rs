@@ -89,10 +89,35 @@ pub async fn run_host(
             out.pump(Stream::Stderr, s).await;
         }
     };
-    let (status, (), ()) = tokio::join!(child.wait(), pump_out, pump_err);
+    let pumps = async {
+        tokio::join!(pump_out, pump_err);
+    };
+    tokio::pin!(pumps);
+    let mut drained = false;
+    let status = loop {
+        tokio::select! {
+            status = child.wait() => break status,
+            () = &mut pumps, if !drained => drained = true,
+        }
+    };
+    // A process the script left running in the background may hold the output pipes
+    // open for ever: once the script itself has exited, its output gets a short grace.
+    if !drained
+        && tokio::time::timeout(OUTPUT_GRACE, &mut pumps)
+            .await
+            .is_err()
+    {
+        tracing::warn!(
+            script = %entry.id,
+            "exited, but a process it started still holds its output open; not waiting for it"
+        );
+    }
     let status = status.map_err(|e| ScriptFailure::new(entry, format!("was lost: {e}")))?;
     check_status(entry, status)
 }
+
+/// How long output may keep arriving after a script has exited.
+const OUTPUT_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn check_status(entry: &ScriptEntry, status: ExitStatus) -> Result<(), ScriptFailure> {
     if status.success() {
