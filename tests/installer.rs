@@ -4,16 +4,19 @@
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
-use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
+
+mod support;
+
+use support::release::{HttpServer, free_port, gen_key, sign};
 
 const VERSION: &str = "0.1.0";
 const UNIT: &str = "myapp/0";
@@ -33,15 +36,6 @@ fn installer() -> PathBuf {
 fn write_exe(path: &Path, text: &str) {
     fs::write(path, text).unwrap();
     fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn run_ok(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// A fake `lucky` for one target: answers `--version` and keeps daemon state in
@@ -69,24 +63,6 @@ esac
     )
 }
 
-fn gen_key(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    let key = dir.join(format!("{name}.key"));
-    let public = dir.join(format!("{name}.pub"));
-    run_ok(
-        Command::new("openssl")
-            .args(["genpkey", "-algorithm", "ed25519", "-out"])
-            .arg(&key),
-    );
-    run_ok(
-        Command::new("openssl")
-            .args(["pkey", "-pubout", "-in"])
-            .arg(&key)
-            .arg("-out")
-            .arg(&public),
-    );
-    (key, public)
-}
-
 /// Writes SHA256SUMS for every `lucky-*` file in `dir` and signs it with `key`.
 fn sums_and_sign(dir: &Path, key: &Path) {
     let mut names: Vec<String> = fs::read_dir(dir)
@@ -105,18 +81,6 @@ fn sums_and_sign(dir: &Path, key: &Path) {
     sign(dir, key);
 }
 
-fn sign(dir: &Path, key: &Path) {
-    run_ok(
-        Command::new("openssl")
-            .args(["pkeyutl", "-sign", "-rawin", "-inkey"])
-            .arg(key)
-            .arg("-in")
-            .arg(dir.join("SHA256SUMS"))
-            .arg("-out")
-            .arg(dir.join("SHA256SUMS.sig")),
-    );
-}
-
 /// Lays out `<root>/<version>/lucky-<version>-<target>` for all targets, signed, and
 /// `<root>/latest`.
 fn make_release(root: &Path, version: &str, key: &Path) {
@@ -130,70 +94,6 @@ fn make_release(root: &Path, version: &str, key: &Path) {
     }
     sums_and_sign(&dir, key);
     fs::write(root.join("latest"), format!("{version}\n")).unwrap();
-}
-
-/// A port on loopback that nothing listens on (bound, then released).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "http server on port {port} did not come up"
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// `python3 -m http.server` serving a release folder; its request log is a file.
-struct HttpServer {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl HttpServer {
-    fn start(root: &Path, log: PathBuf) -> HttpServer {
-        let port = free_port();
-        let child = Command::new("python3")
-            .args(["-u", "-m", "http.server", "--bind", "127.0.0.1"])
-            .arg(port.to_string())
-            .arg("--directory")
-            .arg(root)
-            .stdout(Stdio::null())
-            .stderr(fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("python3 -m http.server");
-        wait_for_port(port);
-        HttpServer { child, port, log }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// How many GET requests for paths containing `needle` the server has logged.
-    fn gets(&self, needle: &str) -> usize {
-        fs::read_to_string(&self.log)
-            .unwrap()
-            .lines()
-            .filter(|l| l.contains("\"GET ") && l.contains(needle))
-            .count()
-    }
-}
-
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A server whose replies for paths containing `cut` promise the whole file but stop

@@ -8,12 +8,12 @@ mod support;
 
 use std::fs;
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+use support::release::{HttpServer, gen_key, sign};
 use support::{Unit, stderr, stdout, wait_for};
 
 const VERSION_B: &str = "0.2.0";
@@ -61,29 +61,6 @@ fn version_of(exe: &Path) -> (String, String) {
     (version, target)
 }
 
-fn run_ok(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?}: {}", stderr(&out));
-}
-
-fn gen_key(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    let key = dir.join(format!("{name}.key"));
-    let public = dir.join(format!("{name}.pub"));
-    run_ok(
-        Command::new("openssl")
-            .args(["genpkey", "-algorithm", "ed25519", "-out"])
-            .arg(&key),
-    );
-    run_ok(
-        Command::new("openssl")
-            .args(["pkey", "-pubout", "-in"])
-            .arg(&key)
-            .arg("-out")
-            .arg(&public),
-    );
-    (key, public)
-}
-
 /// `<root>/<version>/lucky-<version>-<target>` (a copy of `binary`), SHA256SUMS signed
 /// with `key`, and `<root>/latest`.
 fn make_release(root: &Path, version: &str, target: &str, binary: &Path, key: &Path) -> PathBuf {
@@ -101,57 +78,6 @@ fn make_release(root: &Path, version: &str, target: &str, binary: &Path, key: &P
     sign(&dir, key);
     fs::write(root.join("latest"), format!("{version}\n")).unwrap();
     dir.join(name)
-}
-
-fn sign(dir: &Path, key: &Path) {
-    run_ok(
-        Command::new("openssl")
-            .args(["pkeyutl", "-sign", "-rawin", "-inkey"])
-            .arg(key)
-            .arg("-in")
-            .arg(dir.join("SHA256SUMS"))
-            .arg("-out")
-            .arg(dir.join("SHA256SUMS.sig")),
-    );
-}
-
-struct HttpServer {
-    child: Child,
-    port: u16,
-}
-
-impl HttpServer {
-    fn start(root: &Path) -> HttpServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("python3")
-            .args(["-m", "http.server", "--bind", "127.0.0.1"])
-            .arg(port.to_string())
-            .arg("--directory")
-            .arg(root)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 -m http.server");
-        wait_for("the http server", Duration::from_secs(20), || {
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        HttpServer { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A unit whose `lucky` is a copy in its tempdir, a release root and a key pair.
@@ -242,7 +168,7 @@ fn self_update_from_a_to_b_while_the_daemon_runs_a_hook() {
     let (version_a, target) = version_of(&s.exe);
     assert_ne!(version_a, VERSION_B);
     make_release(&s.release, VERSION_B, &target, &b, &s.key);
-    let server = HttpServer::start(&s.release);
+    let server = HttpServer::start(&s.release, s.release.with_extension("http.log"));
 
     // A hook that is still running when the update starts: it must finish first.
     s.unit.host_script(
@@ -332,7 +258,7 @@ fn corrupted_or_badly_signed_releases_are_refused_and_a_keeps_working() {
     let s = Setup::new(Path::new(support::LUCKY));
     let (version_a, target) = version_of(&s.exe);
     let asset = make_release(&s.release, VERSION_B, &target, &b, &s.key);
-    let server = HttpServer::start(&s.release);
+    let server = HttpServer::start(&s.release, s.release.with_extension("http.log"));
     s.ok(&["daemon", "start"]);
     s.ok(&["kv", "set", "a=1"]);
     let pid = s.status_line("pid");
@@ -414,7 +340,7 @@ fn check_changes_nothing_and_downgrade_needs_the_flag() {
         Path::new(support::LUCKY),
         &s.key,
     );
-    let server = HttpServer::start(&s.release);
+    let server = HttpServer::start(&s.release, s.release.with_extension("http.log"));
     let url = server.url();
     let original = fs::read(&s.exe).unwrap();
 

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod docker;
+pub mod release;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
