@@ -25,32 +25,7 @@ impl Drop for Cleanup {
             .env("LUCKY_SOCKET", self.work.join("lucky.sock"))
             .env("LUCKY_DATA_DIR", self.work.join("unit"))
             .output();
-        let rt = runtime();
-        let docker = docker::docker(&rt);
-        let unit = self.unit.clone();
-        rt.block_on(async move {
-            use bollard::query_parameters::{
-                ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
-            };
-            let filters = std::collections::HashMap::from([(
-                "label".to_string(),
-                vec![format!("lucky.unit={unit}")],
-            )]);
-            let options = ListContainersOptionsBuilder::default()
-                .all(true)
-                .filters(&filters)
-                .build();
-            for c in docker
-                .list_containers(Some(options))
-                .await
-                .unwrap_or_default()
-            {
-                if let Some(id) = c.id {
-                    let options = RemoveContainerOptionsBuilder::default().force(true).build();
-                    let _ = docker.remove_container(&id, Some(options)).await;
-                }
-            }
-        });
+        docker::remove_unit_containers(&self.unit);
     }
 }
 

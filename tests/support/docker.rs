@@ -201,36 +201,41 @@ impl Drop for Unit {
     fn drop(&mut self) {
         let _ = self.lucky(&["daemon", "stop"]);
         // Leave no container behind, whatever the test did.
-        let rt = runtime();
-        let host = docker_host();
-        let socket = host.strip_prefix("unix://").unwrap_or(&host).to_string();
-        let name = self.name.clone();
-        rt.block_on(async move {
-            let Ok(docker) = Docker::connect_with_unix(&socket, 30, bollard::API_DEFAULT_VERSION)
-            else {
-                return;
-            };
-            let Ok(docker) = docker.negotiate_version().await else {
-                return;
-            };
-            let filters =
-                HashMap::from([("label".to_string(), vec![format!("lucky.unit={name}")])]);
-            let options = ListContainersOptionsBuilder::default()
-                .all(true)
-                .filters(&filters)
-                .build();
-            for c in docker
-                .list_containers(Some(options))
-                .await
-                .unwrap_or_default()
-            {
-                if let Some(id) = c.id {
-                    let options = RemoveContainerOptionsBuilder::default().force(true).build();
-                    let _ = docker.remove_container(&id, Some(options)).await;
-                }
-            }
-        });
+        remove_unit_containers(&self.name);
     }
+}
+
+/// Force-removes every container Lucky made for `unit` (by its label), ignoring errors:
+/// test clean-up must not fail a test, and an engine that is gone has nothing left.
+pub fn remove_unit_containers(unit: &str) {
+    let rt = runtime();
+    let host = docker_host();
+    let socket = host.strip_prefix("unix://").unwrap_or(&host).to_string();
+    let label = format!("lucky.unit={unit}");
+    rt.block_on(async move {
+        let Ok(docker) = Docker::connect_with_unix(&socket, 30, bollard::API_DEFAULT_VERSION)
+        else {
+            return;
+        };
+        let Ok(docker) = docker.negotiate_version().await else {
+            return;
+        };
+        let filters = HashMap::from([("label".to_string(), vec![label])]);
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        for c in docker
+            .list_containers(Some(options))
+            .await
+            .unwrap_or_default()
+        {
+            if let Some(id) = c.id {
+                let options = RemoveContainerOptionsBuilder::default().force(true).build();
+                let _ = docker.remove_container(&id, Some(options)).await;
+            }
+        }
+    });
 }
 
 pub fn text(out: &Output) -> String {
