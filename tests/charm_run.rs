@@ -96,17 +96,7 @@ fn containers(unit: &str) -> Vec<(String, String)> {
     let docker = docker::docker(&rt);
     let unit = unit.to_string();
     rt.block_on(async move {
-        use bollard::query_parameters::ListContainersOptionsBuilder;
-        let filters = std::collections::HashMap::from([(
-            "label".to_string(),
-            vec![format!("lucky.unit={unit}")],
-        )]);
-        let options = ListContainersOptionsBuilder::default()
-            .all(true)
-            .filters(&filters)
-            .build();
-        docker
-            .list_containers(Some(options))
+        lucky::docker::unit_containers(&docker, &unit)
             .await
             .expect("list")
             .into_iter()

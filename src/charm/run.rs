@@ -8,13 +8,13 @@
 
 use super::build::{self, BuildOptions};
 use super::{example, lucky_yaml, metadata};
+use crate::docker::describe;
 use crate::docker::image::{BusyboxImage, EXAMPLE_IMAGE};
-use crate::docker::{LABEL_UNIT, describe};
 use crate::simulator::{HookRun, Model, RelationEvent};
 use bollard::Docker;
-use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
+use bollard::query_parameters::RemoveContainerOptionsBuilder;
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -891,13 +891,7 @@ async fn list_unit(
     docker: &Docker,
     unit: &str,
 ) -> Result<Vec<bollard::models::ContainerSummary>, String> {
-    let filters = HashMap::from([("label".to_string(), vec![format!("{LABEL_UNIT}={unit}")])]);
-    let options = ListContainersOptionsBuilder::default()
-        .all(true)
-        .filters(&filters)
-        .build();
-    docker
-        .list_containers(Some(options))
+    crate::docker::unit_containers(docker, unit)
         .await
         .map_err(|e| format!("cannot list containers: {}", describe(&e)))
 }

@@ -31,6 +31,22 @@ pub const LABEL_UNIT: &str = "lucky.unit";
 pub const LABEL_CONTAINER: &str = "lucky.container";
 pub const LABEL_HASH: &str = "lucky.config-hash";
 
+/// Every container Lucky made for `unit` (found by its label), running or not.
+pub async fn unit_containers(
+    docker: &Docker,
+    unit: &str,
+) -> Result<Vec<bollard::models::ContainerSummary>, bollard::errors::Error> {
+    let filters = std::collections::HashMap::from([(
+        "label".to_string(),
+        vec![format!("{LABEL_UNIT}={unit}")],
+    )]);
+    let options = bollard::query_parameters::ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    docker.list_containers(Some(options)).await
+}
+
 /// The daemon's container side: desired state and the engine connection.
 pub struct DockerState {
     pub specs: Document<ContainerSpecs>,

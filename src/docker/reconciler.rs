@@ -20,8 +20,7 @@ use bollard::models::{
     RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, ListContainersOptionsBuilder,
-    RemoveContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, RemoveContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -217,13 +216,8 @@ async fn list(
     unit: &str,
     calls: &mut Calls<'_>,
 ) -> Result<BTreeMap<String, Found>, EngineError> {
-    let filters = HashMap::from([("label".to_string(), vec![format!("{LABEL_UNIT}={unit}")])]);
-    let options = ListContainersOptionsBuilder::default()
-        .all(true)
-        .filters(&filters)
-        .build();
     calls.read();
-    let summaries = docker.list_containers(Some(options)).await.map_err(|e| {
+    let summaries = super::unit_containers(docker, unit).await.map_err(|e| {
         EngineError(format!(
             "cannot list the containers of unit {unit}: {}",
             describe(&e)

@@ -211,7 +211,7 @@ pub fn remove_unit_containers(unit: &str) {
     let rt = runtime();
     let host = docker_host();
     let socket = host.strip_prefix("unix://").unwrap_or(&host).to_string();
-    let label = format!("lucky.unit={unit}");
+    let unit = unit.to_string();
     rt.block_on(async move {
         let Ok(docker) = Docker::connect_with_unix(&socket, 30, bollard::API_DEFAULT_VERSION)
         else {
@@ -220,13 +220,7 @@ pub fn remove_unit_containers(unit: &str) {
         let Ok(docker) = docker.negotiate_version().await else {
             return;
         };
-        let filters = HashMap::from([("label".to_string(), vec![label])]);
-        let options = ListContainersOptionsBuilder::default()
-            .all(true)
-            .filters(&filters)
-            .build();
-        for c in docker
-            .list_containers(Some(options))
+        for c in lucky::docker::unit_containers(&docker, &unit)
             .await
             .unwrap_or_default()
         {
