@@ -163,16 +163,19 @@ fn plan(daemon: &Daemon) -> Vec<(String, CronSchedule)> {
 
 /// The scheduler: runs until the daemon stops.
 pub async fn run_scheduler(daemon: Arc<Daemon>) {
+    // lucky.yaml is read when a hook says it may have changed, not at every wake-up.
+    let mut jobs = plan(&daemon);
     loop {
         let now = now();
         let mut wake: Option<f64> = None;
-        for (key, schedule) in plan(&daemon) {
-            let last = daemon.state.cron.read(|c| c.last_runs.get(&key).copied());
+        for (key, schedule) in &jobs {
+            let key = key.as_str();
+            let last = daemon.state.cron.read(|c| c.last_runs.get(key).copied());
             let last = match last {
                 Some(last) => last,
                 None => {
                     // A new job starts counting now: it does not fire for the past.
-                    set_last_run(&daemon, &key, now as i64);
+                    set_last_run(&daemon, key, now as i64);
                     now as i64
                 }
             };
@@ -180,9 +183,9 @@ pub async fn run_scheduler(daemon: Arc<Daemon>) {
                 continue;
             };
             if next <= now {
-                if !lock(&daemon.cron.running).contains(&key) {
-                    set_last_run(&daemon, &key, now as i64);
-                    start_job(&daemon, key);
+                if !lock(&daemon.cron.running).contains(key) {
+                    set_last_run(&daemon, key, now as i64);
+                    start_job(&daemon, key.to_string());
                 }
                 wake = Some(wake.map_or(now + 1.0, |w: f64| w.min(now + 1.0)));
             } else {
@@ -194,7 +197,7 @@ pub async fn run_scheduler(daemon: Arc<Daemon>) {
         });
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
-            () = daemon.cron.changed.notified() => {}
+            () = daemon.cron.changed.notified() => jobs = plan(&daemon),
             () = daemon.shutdown_requested() => return,
         }
     }
