@@ -2,6 +2,23 @@
 //!
 //! One binary is both the per-unit daemon (`daemon`) and the CLI (`cli`) that hooks,
 //! charm scripts and operators call; they talk over `protocol`.
+//!
+//! # Map of the crate, by layer
+//!
+//! A module imports only modules of a lower layer (`tests/layers.rs` checks it):
+//!
+//! | layer | modules | what |
+//! | --- | --- | --- |
+//! | 6 | [`cli`] | clap definitions, one file per command group; thin clients of the daemon |
+//! | 5 | [`daemon`], `run`, [`update`] | the per-unit daemon; the local runner (`charm run`); self-update |
+//! | 4 | [`client`], [`charm`], [`simulator`] | the socket client; lucky.yaml and `charm build`; the Juju simulator |
+//! | 3 | [`docker`], [`juju`] | containers (desired state, reconciler, exec); Juju's hook tools |
+//! | 2 | [`script`], [`state`] | what a script run needs (context, output, entry, failure); durable state |
+//! | 1 | [`protocol`], [`unit`](mod@unit), [`calendar`] | the wire; a unit's names and paths; dates |
+//!
+//! Inside the daemon, `handlers/` (one file per request family) validate a request and
+//! call down into the hook runner, `docker`, `juju` and `state`; nothing calls a handler
+//! but the connection's routing.
 
 pub mod calendar;
 pub mod charm;
@@ -11,6 +28,7 @@ pub mod daemon;
 pub mod docker;
 pub mod juju;
 pub mod protocol;
+pub mod script;
 pub mod simulator;
 pub mod state;
 pub mod unit;

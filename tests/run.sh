@@ -31,6 +31,8 @@ echo "[tests] cargo fmt --check"
 cargo fmt --all -- --check
 echo "[tests] cargo clippy"
 cargo clippy --all-targets --quiet -- -D warnings
+echo "[tests] cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 echo "[tests] shellcheck"
 git ls-files -z '*.sh' .ci/run | xargs -0 shellcheck
 echo "[tests] cargo test"

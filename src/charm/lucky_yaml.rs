@@ -5,15 +5,15 @@
 //! what serde cannot: exactly one script kind per entry, options that fit that kind, and
 //! script files that exist and are executable. Every error names the file, line and key.
 
+use crate::script::entry::{
+    CONTAINER_SCRIPTS_DIR, ContainerTarget, HOST_SCRIPTS_DIR, ScriptEntry, ScriptKind,
+};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-
-pub const HOST_SCRIPTS_DIR: &str = "host_scripts";
-pub const CONTAINER_SCRIPTS_DIR: &str = "container_scripts";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LuckyYaml {
@@ -35,54 +35,6 @@ pub struct CronJob {
     /// Line of the expression's key.
     pub line: u64,
     pub entries: Vec<ScriptEntry>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScriptEntry {
-    /// Line of the entry in lucky.yaml, for messages.
-    pub line: u64,
-    /// Stable identity of the script: owns its status, shown in messages.
-    pub id: String,
-    pub kind: ScriptKind,
-    pub args: Vec<String>,
-    pub is_async: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ScriptKind {
-    /// `host_scripts/<name>`, run on the host.
-    Host { name: String, path: PathBuf },
-    /// Script text run on the host by `shell`.
-    InlineHost { script: String, shell: Vec<String> },
-    /// `container_scripts/<name>`, run inside a container.
-    Container {
-        name: String,
-        target: ContainerTarget,
-    },
-    /// Script text run inside a container by `shell`.
-    InlineContainer {
-        script: String,
-        shell: Vec<String>,
-        target: ContainerTarget,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContainerTarget {
-    /// `None` is the default container.
-    pub container_name: Option<String>,
-    pub ignore_missing_container: bool,
-}
-
-impl ScriptKind {
-    pub fn describe(&self) -> String {
-        match self {
-            ScriptKind::Host { name, .. } => format!("host script {name}"),
-            ScriptKind::InlineHost { .. } => "inline host script".into(),
-            ScriptKind::Container { name, .. } => format!("container script {name}"),
-            ScriptKind::InlineContainer { .. } => "inline container script".into(),
-        }
-    }
 }
 
 /// A lucky.yaml problem: `<file>:<line>: <message>` on one line.

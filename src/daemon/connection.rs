@@ -4,9 +4,9 @@
 
 use super::Daemon;
 use super::handlers::{self, Caller, Origin};
-use super::output::OutputSink;
 use crate::protocol::frame::{self, FrameError};
 use crate::protocol::{ErrorKind, ErrorReply, Hello, PROTOCOL_VERSION, Reply, Request};
+use crate::script::OutputSink;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::BufReader;

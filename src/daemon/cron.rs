@@ -11,11 +11,11 @@
 //! `install` and `start` resume them.
 
 use super::Daemon;
-use super::contexts::HookContext;
 use crate::charm::cron::{self as schedule, CronSchedule};
 use crate::charm::lucky_yaml;
-use crate::juju::status::OwnedStatus;
 use crate::protocol::{LogLevel, WorkloadStatus};
+use crate::script::HookContext;
+use crate::state::status::OwnedStatus;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -227,7 +227,7 @@ fn sh_quote(s: &str) -> String {
 
 fn start_job(daemon: &Arc<Daemon>, schedule: String) {
     let daemon = Arc::clone(daemon);
-    let token = super::contexts::new_token();
+    let token = crate::script::new_token();
     lock(&daemon.cron.pending).insert(token.clone(), schedule.clone());
     lock(&daemon.cron.running).insert(schedule.clone());
     tokio::spawn(async move {

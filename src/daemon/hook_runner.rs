@@ -1,15 +1,12 @@
 //! Running a hook: the per-unit hook lock, the charm's entries in order, async joins.
 
 use super::Daemon;
-use super::contexts::HookContext;
 use super::cron;
-use super::handlers;
-use super::handlers::container;
-use super::output::OutputSink;
-use super::scripts::{self, ScriptEnv, ScriptFailure};
-use crate::charm::lucky_yaml::{self, ScriptEntry, ScriptKind};
+use super::scripts::{self, ScriptEnv};
+use crate::charm::lucky_yaml;
 use crate::docker::exec;
 use crate::protocol::{ErrorKind, ErrorReply, HookSummary};
+use crate::script::{HookContext, OutputSink, ScriptEntry, ScriptFailure, ScriptKind};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -99,15 +96,14 @@ pub async fn run_hook(
     }
     // A script may delete the last container (`lucky container delete`): that container
     // must still be removed after the scripts, so look at the state from before them too.
-    let had_containers = container::has_desired_state(daemon);
+    let had_containers = daemon.docker.has_desired_state();
     let scripts = run_entries(daemon, &guard.context, &charm_dir, &entries, out)
         .await
         .map_err(|failure| ErrorReply::new(ErrorKind::ScriptFailed, failure.to_string()));
     let removing = matches!(run, Run::Hook) && hook == "stop";
     let outcome = match scripts {
         Ok(scripts_run) => {
-            let docker =
-                yaml.use_docker && (had_containers || container::has_desired_state(daemon));
+            let docker = yaml.use_docker && (had_containers || daemon.docker.has_desired_state());
             after_scripts(daemon, removing, docker, &charm_dir, out)
                 .await
                 .map(|()| scripts_run)
@@ -131,7 +127,7 @@ pub async fn run_hook(
             crate::juju::exec(&guard.context, "action-fail", &[&error.message])
                 .await
                 .map(|()| 0)
-                .map_err(handlers::juju_error)
+                .map_err(ErrorReply::from)
         }
         (Run::Cron(schedule), Err(error)) => {
             tracing::warn!(hook = %label, %error, "cron job failed");
@@ -154,12 +150,16 @@ pub async fn finish_context(daemon: &Daemon, context: &HookContext) {
     context.flush_logs().await;
     let token = context.token.clone();
     let ended = daemon.state.statuses.update_if(|all| {
-        crate::juju::status::end_maintenance(all, |t| t != token && daemon.contexts.is_live(t))
+        crate::state::status::end_maintenance(all, |t| t != token && daemon.contexts.is_live(t))
     });
     if let Err(e) = ended {
         tracing::warn!("cannot update statuses: {e}");
     }
-    if let Err(e) = handlers::push_unit_status(daemon, context).await {
+    if let Err(e) = daemon
+        .status_reporter
+        .push(&daemon.state.statuses, context)
+        .await
+    {
         tracing::warn!(hook = %context.hook, "cannot set the unit status: {e}");
     }
 }
@@ -179,9 +179,12 @@ async fn after_scripts(
         return Ok(());
     }
     let result = if removing {
-        container::remove_all(daemon).await
+        daemon.docker.remove_all(&daemon.paths.unit).await
     } else {
-        container::apply(daemon, Some(charm_dir), out).await
+        daemon
+            .docker
+            .apply(&daemon.paths, Some(charm_dir), out)
+            .await
     };
     result.map(drop).map_err(|e| {
         ErrorReply::new(

@@ -1,20 +1,17 @@
 //! The per-unit daemon: owns the socket, runs hooks, serves script calls.
 
 pub mod connection;
-pub mod contexts;
 pub mod cron;
 pub mod handlers;
 pub mod hook_runner;
 pub mod logging;
-pub mod output;
 pub mod scripts;
 pub mod server;
 
-use crate::protocol::WorkloadStatus;
+use crate::script::Contexts;
 use crate::state::Store;
 use crate::state::unit::UnitState;
 use crate::unit::UnitPaths;
-use contexts::Contexts;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -40,8 +37,8 @@ pub struct Daemon {
     pub state: UnitState,
     /// Problems found at start-up (a corrupt state file kept aside), for `daemon status`.
     pub problems: Vec<String>,
-    /// The unit status last given to Juju, so it is only set again when it changes.
-    pub pushed_status: Mutex<Option<(WorkloadStatus, String)>>,
+    /// Gives Juju the unit status when it changed.
+    pub status_reporter: crate::juju::status::StatusReporter,
     pub cron: cron::CronRuns,
     /// Connections open at once, per socket: a flood of clients (a container process,
     /// say) cannot take every file descriptor the daemon and its hooks need.
@@ -64,7 +61,7 @@ impl Daemon {
         Self {
             state,
             problems,
-            pushed_status: Mutex::new(None),
+            status_reporter: Default::default(),
             cron: cron::CronRuns::default(),
             host_slots: Arc::new(tokio::sync::Semaphore::new(MAX_HOST_CONNECTIONS)),
             container_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONTAINER_CONNECTIONS)),

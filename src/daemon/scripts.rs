@@ -1,9 +1,7 @@
 //! How a host script is started, and the environment it gets.
 
-use super::contexts::HookContext;
-use super::output::OutputSink;
-use crate::charm::lucky_yaml::{ScriptEntry, ScriptKind};
 use crate::protocol::Stream;
+use crate::script::{HookContext, OutputSink, ScriptEntry, ScriptFailure, ScriptKind};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
@@ -15,25 +13,6 @@ pub struct ScriptEnv<'a> {
     /// Folder holding a `lucky` link to the daemon's own binary, put first on PATH.
     pub lucky_bin_dir: &'a Path,
     pub charm_dir: &'a Path,
-}
-
-/// Why a script did not succeed, phrased for the hook's one-line error.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{script} (lucky.yaml line {line}) {cause}")]
-pub struct ScriptFailure {
-    pub script: String,
-    pub line: u64,
-    pub cause: String,
-}
-
-impl ScriptFailure {
-    pub fn new(entry: &ScriptEntry, cause: impl Into<String>) -> Self {
-        Self {
-            script: entry.kind.describe(),
-            line: entry.line,
-            cause: cause.into(),
-        }
-    }
 }
 
 /// Runs one host script to completion, streaming its output.

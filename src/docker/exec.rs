@@ -6,11 +6,10 @@ use super::{
     CONTAINER_LUCKY_BIN, CONTAINER_SCRIPTS, CONTAINER_SOCKET, DockerState, describe, docker_name,
     spec,
 };
-use crate::charm::lucky_yaml::{ContainerTarget, ScriptEntry, ScriptKind};
-use crate::daemon::contexts::HookContext;
-use crate::daemon::output::OutputSink;
-use crate::daemon::scripts::ScriptFailure;
 use crate::protocol::Stream;
+use crate::script::{
+    ContainerTarget, HookContext, OutputSink, ScriptEntry, ScriptFailure, ScriptKind,
+};
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use futures_util::StreamExt;

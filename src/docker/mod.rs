@@ -3,6 +3,7 @@
 
 pub mod exec;
 pub mod image;
+mod manager;
 pub mod reconciler;
 pub mod spec;
 
@@ -149,13 +150,4 @@ pub fn describe(error: &bollard::errors::Error) -> String {
         }
         other => other.to_string(),
     }
-}
-
-/// True when the error says the engine itself is unreachable (not a refused request).
-pub fn is_connection_error(error: &bollard::errors::Error) -> bool {
-    !matches!(
-        error,
-        bollard::errors::Error::DockerResponseServerError { .. }
-            | bollard::errors::Error::DockerStreamError { .. }
-    )
 }

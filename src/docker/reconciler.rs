@@ -11,9 +11,9 @@ use super::{
     CONTAINER_LUCKY_BIN, CONTAINER_SCRIPTS, CONTAINER_SOCKET, CONTAINER_SOCKET_DIR, EngineError,
     LABEL_CONTAINER, LABEL_HASH, LABEL_UNIT, describe, docker_name, volume_dir,
 };
-use crate::daemon::output::OutputSink;
 use crate::protocol::Stream;
 use crate::protocol::container::ReconcileReport;
+use crate::script::OutputSink;
 use bollard::Docker;
 use bollard::models::{
     ContainerCreateBody, ContainerSummaryStateEnum, HostConfig, PortBinding, RestartPolicy,
@@ -48,7 +48,7 @@ impl HostMounts {
         let lucky_binary = std::env::current_exe()
             .map_err(|e| EngineError(format!("cannot find the lucky binary to mount: {e}")))?;
         let container_scripts = charm_dir
-            .map(|d| d.join(crate::charm::lucky_yaml::CONTAINER_SCRIPTS_DIR))
+            .map(|d| d.join(crate::script::CONTAINER_SCRIPTS_DIR))
             .filter(|d| d.is_dir());
         Ok(Self {
             unit: unit.to_string(),

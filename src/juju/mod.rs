@@ -6,7 +6,7 @@ mod tools;
 
 pub use tools::{JujuError, run_tool};
 
-use crate::daemon::contexts::HookContext;
+use crate::script::HookContext;
 use serde_json::Value;
 
 /// Runs `tool --format=json args…` and parses its output (empty output is null).

@@ -1,82 +1,37 @@
-//! Status aggregation: every script (or `--name`) owns a status; the unit shows the most
-//! severe (blocked > maintenance > waiting > active), with the messages at that level.
-//!
-//! When statuses go away: an owner replaces its status by setting a new one, or removes it
-//! with `lucky set-status --clear`. A `maintenance` status means "work in progress" and
-//! is removed when the hook that set it ends, so it never outlives its work.
+//! Giving Juju the unit's aggregated status (`state::status`), only when it changed.
 
+use super::JujuError;
 use crate::protocol::WorkloadStatus;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use crate::script::HookContext;
+use crate::state::Document;
+use crate::state::status::{Statuses, unit_status};
+use std::sync::{Mutex, PoisonError};
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct OwnedStatus {
-    pub status: WorkloadStatus,
-    pub message: String,
-    /// The context that set a `maintenance` status; it ends with that context.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<String>,
+/// Remembers the unit status last given to Juju, so it is only set again when it changes.
+#[derive(Default)]
+pub struct StatusReporter {
+    pushed: Mutex<Option<(WorkloadStatus, String)>>,
 }
 
-/// Owner → status, as stored.
-pub type Statuses = BTreeMap<String, OwnedStatus>;
-
-/// The status the unit shows for `statuses`.
-pub fn unit_status(statuses: &Statuses) -> (WorkloadStatus, String) {
-    let Some(worst) = statuses.values().map(|s| s.status).max() else {
-        return (WorkloadStatus::Active, String::new());
-    };
-    let message = statuses
-        .values()
-        .filter(|s| s.status == worst && !s.message.is_empty())
-        .map(|s| s.message.as_str())
-        .collect::<Vec<_>>()
-        .join("; ");
-    (worst, message)
-}
-
-/// Drops `maintenance` statuses whose context is no longer live.
-pub fn end_maintenance(statuses: &mut Statuses, is_live: impl Fn(&str) -> bool) -> bool {
-    let before = statuses.len();
-    statuses.retain(|_, s| {
-        s.status != WorkloadStatus::Maintenance || s.context.as_deref().is_some_and(&is_live)
-    });
-    statuses.len() != before
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn s(status: WorkloadStatus, message: &str, context: Option<&str>) -> OwnedStatus {
-        OwnedStatus {
-            status,
-            message: message.into(),
-            context: context.map(Into::into),
+impl StatusReporter {
+    /// Gives Juju the unit's aggregated status if it changed since it was last given.
+    pub async fn push(
+        &self,
+        statuses: &Document<Statuses>,
+        ctx: &HookContext,
+    ) -> Result<(), JujuError> {
+        let wanted = statuses.read(unit_status);
+        let nothing_reported = statuses.read(|all| all.is_empty());
+        let unchanged = match &*self.pushed.lock().unwrap_or_else(PoisonError::into_inner) {
+            Some(pushed) => *pushed == wanted,
+            // Juju shows its own status until the charm reports one.
+            None => nothing_reported,
+        };
+        if unchanged {
+            return Ok(());
         }
-    }
-
-    #[test]
-    fn most_severe_wins() {
-        let mut all = Statuses::new();
-        assert_eq!(unit_status(&all), (WorkloadStatus::Active, String::new()));
-        all.insert("a".into(), s(WorkloadStatus::Active, "ready", None));
-        all.insert("b".into(), s(WorkloadStatus::Waiting, "for db", None));
-        assert_eq!(
-            unit_status(&all),
-            (WorkloadStatus::Waiting, "for db".into())
-        );
-        all.insert(
-            "c".into(),
-            s(WorkloadStatus::Maintenance, "installing", Some("t1")),
-        );
-        all.insert("d".into(), s(WorkloadStatus::Blocked, "no db", None));
-        all.insert("e".into(), s(WorkloadStatus::Blocked, "no config", None));
-        assert_eq!(
-            unit_status(&all),
-            (WorkloadStatus::Blocked, "no db; no config".into())
-        );
-        assert!(end_maintenance(&mut all, |t| t == "t2"));
-        assert!(!all.contains_key("c"));
+        super::exec(ctx, "status-set", &[wanted.0.as_str(), &wanted.1]).await?;
+        *self.pushed.lock().unwrap_or_else(PoisonError::into_inner) = Some(wanted);
+        Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! Running one hook tool with the forwarded hook environment.
 
-use crate::daemon::contexts::HookContext;
+use crate::script::HookContext;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -12,6 +12,12 @@ use tokio::process::Command;
 pub struct JujuError {
     pub tool: String,
     pub message: String,
+}
+
+impl From<JujuError> for crate::protocol::ErrorReply {
+    fn from(e: JujuError) -> Self {
+        Self::new(crate::protocol::ErrorKind::Juju, e.to_string())
+    }
 }
 
 /// Runs `tool args…` in the hook's environment and returns its stdout.

@@ -387,7 +387,7 @@ impl Model {
     }
 
     /// Relate `endpoint` to `remote_app` with `units` remote units (`remote_app/0` …).
-    /// Returns the relation id, e.g. `db:1`. No hook runs; see [`run_relation_hook`].
+    /// Returns the relation id, e.g. `db:1`. No hook runs; see [`Self::run_relation_hook`].
     pub fn add_relation(&self, endpoint: &str, remote_app: &str, units: usize) -> Result<String> {
         self.update(|s| {
             if !s.bindings.is_empty() && !s.bindings.iter().any(|b| b == endpoint) {

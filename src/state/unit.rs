@@ -1,7 +1,7 @@
 //! The documents that make up a unit's durable state.
 
+use super::status::Statuses;
 use super::{Document, StateError, Store};
-use crate::juju::status::Statuses;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -36,7 +36,7 @@ pub struct CronState {
 pub struct UnitState {
     /// `lucky kv`: unit-local key-values.
     pub kv: Document<BTreeMap<String, String>>,
-    /// Owner → status (see `juju::status`).
+    /// Owner → status (see `state::status`).
     pub statuses: Document<Statuses>,
     pub juju_cache: Document<JujuCache>,
     pub cron: Document<CronState>,

@@ -1,8 +1,8 @@
 //! `lucky action get|set|fail|log`: only inside an action.
 
 use super::{Caller, check_keys, juju_error};
-use crate::daemon::contexts::HookContext;
 use crate::protocol::{ErrorKind, ErrorReply, Response};
+use crate::script::HookContext;
 use std::sync::Arc;
 
 fn action_context<'a>(caller: &'a Caller, what: &str) -> Result<&'a Arc<HookContext>, ErrorReply> {

@@ -2,13 +2,12 @@
 
 use super::{Caller, Origin};
 use crate::daemon::Daemon;
-use crate::daemon::output::OutputSink;
-use crate::docker::reconciler::{self, HostMounts};
 use crate::docker::spec::{self, EditEffect};
-use crate::docker::{EngineError, volume_dir};
-use crate::protocol::container::{ContainerAnswer, ContainerEdit, ContainerQuery, ReconcileReport};
+use crate::docker::volume_dir;
+use crate::protocol::container::{ContainerAnswer, ContainerEdit, ContainerQuery};
 use crate::protocol::{ErrorKind, ErrorReply, Response};
-use std::path::{Path, PathBuf};
+use crate::script::OutputSink;
+use std::path::PathBuf;
 
 pub fn edit(
     daemon: &Daemon,
@@ -97,65 +96,12 @@ pub async fn apply_updates(
         .as_ref()
         .and_then(|c| c.var("JUJU_CHARM_DIR").or_else(|| c.var("CHARM_DIR")))
         .map(PathBuf::from);
-    apply(daemon, charm_dir.as_deref(), out)
+    daemon
+        .docker
+        .apply(&daemon.paths, charm_dir.as_deref(), out)
         .await
         .map(|report| Response::Container(ContainerAnswer::Applied(report)))
         .map_err(|e| ErrorReply::new(ErrorKind::Docker, e.0))
-}
-
-/// Reconciles the unit's containers with the desired state.
-pub async fn apply(
-    daemon: &Daemon,
-    charm_dir: Option<&Path>,
-    out: &OutputSink,
-) -> Result<ReconcileReport, EngineError> {
-    let _one_at_a_time = daemon.docker.reconcile_lock.lock().await;
-    if let Some(dir) = charm_dir
-        && daemon
-            .docker
-            .specs
-            .read(|s| s.charm_dir.as_deref() != Some(dir))
-    {
-        daemon
-            .docker
-            .specs
-            .update(|s| s.charm_dir = Some(dir.to_path_buf()))
-            .map_err(|e| EngineError(format!("cannot save the container state: {e}")))?;
-    }
-    let specs = daemon.docker.specs.read(Clone::clone);
-    let host = HostMounts::new(
-        &daemon.paths.unit,
-        &daemon.paths.data_dir,
-        specs.charm_dir.as_deref(),
-    )?;
-    let docker = daemon.docker.client().await?;
-    match reconciler::reconcile(&docker, &specs, &host, out).await {
-        Ok(report) => Ok(report),
-        Err((report, error)) => {
-            // Nothing listed means the engine did not answer: connect afresh next time.
-            if report.api_calls <= 1 {
-                daemon.docker.reset_client().await;
-            }
-            Err(error)
-        }
-    }
-}
-
-/// The `stop` hook: stop and remove the unit's containers (desired state is kept).
-pub async fn remove_all(daemon: &Daemon) -> Result<ReconcileReport, EngineError> {
-    let _one_at_a_time = daemon.docker.reconcile_lock.lock().await;
-    let docker = daemon.docker.client().await?;
-    let result = reconciler::remove_all(&docker, &daemon.paths.unit).await;
-    if result.is_err() {
-        daemon.docker.reset_client().await;
-    }
-    result
-}
-
-/// True when the unit has any container configured (so a charm without containers
-/// never needs an engine).
-pub fn has_desired_state(daemon: &Daemon) -> bool {
-    daemon.docker.specs.read(|s| !s.containers.is_empty())
 }
 
 fn bad_request(e: spec::SpecError) -> ErrorReply {

@@ -2,8 +2,8 @@
 
 use crate::daemon::Daemon;
 use crate::daemon::hook_runner;
-use crate::daemon::output::OutputSink;
 use crate::protocol::{ErrorKind, ErrorReply, Response};
+use crate::script::OutputSink;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -14,13 +14,10 @@ mod port;
 mod relation;
 mod status;
 
-pub use status::push_unit_status;
-
 use super::Daemon;
-use super::contexts::HookContext;
-use super::output::OutputSink;
 use crate::juju::JujuError;
 use crate::protocol::{ErrorKind, ErrorReply, Request, Response};
+use crate::script::{HookContext, OutputSink};
 use std::sync::Arc;
 
 /// Who is asking: the hook context the caller's token names, if it is live, and which
@@ -61,7 +58,7 @@ impl Caller {
 }
 
 pub fn juju_error(e: JujuError) -> ErrorReply {
-    ErrorReply::new(ErrorKind::Juju, e.to_string())
+    e.into()
 }
 
 pub async fn handle(

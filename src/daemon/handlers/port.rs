@@ -54,9 +54,7 @@ pub async fn close(caller: &Caller, port: Option<String>) -> Result<Response, Er
     Ok(Response::Ok)
 }
 
-async fn opened_list(
-    ctx: &crate::daemon::contexts::HookContext,
-) -> Result<Vec<String>, ErrorReply> {
+async fn opened_list(ctx: &crate::script::HookContext) -> Result<Vec<String>, ErrorReply> {
     let value = crate::juju::json(ctx, "opened-ports", &[])
         .await
         .map_err(juju_error)?;

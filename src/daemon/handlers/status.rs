@@ -1,10 +1,9 @@
 //! `lucky set-status`: each owner's status, aggregated into the unit's.
 
-use super::{Caller, juju_error};
+use super::Caller;
 use crate::daemon::Daemon;
-use crate::juju::status::{OwnedStatus, unit_status};
 use crate::protocol::{ErrorKind, ErrorReply, Response, WorkloadStatus};
-use std::sync::PoisonError;
+use crate::state::status::OwnedStatus;
 
 pub async fn set(
     daemon: &Daemon,
@@ -44,36 +43,10 @@ pub async fn set(
         .map_err(|e| ErrorReply::new(ErrorKind::Internal, e.to_string()))?;
     // Outside a hook the status is stored and reaches Juju with the next hook.
     if let Some(ctx) = &caller.context {
-        push_unit_status(daemon, ctx).await?;
+        daemon
+            .status_reporter
+            .push(&daemon.state.statuses, ctx)
+            .await?;
     }
     Ok(Response::Ok)
-}
-
-/// Gives Juju the unit's aggregated status if it changed since it was last given.
-pub async fn push_unit_status(
-    daemon: &Daemon,
-    ctx: &crate::daemon::contexts::HookContext,
-) -> Result<(), ErrorReply> {
-    let wanted = daemon.state.statuses.read(unit_status);
-    let nothing_reported = daemon.state.statuses.read(|all| all.is_empty());
-    let unchanged = match &*daemon
-        .pushed_status
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-    {
-        Some(pushed) => *pushed == wanted,
-        // Juju shows its own status until the charm reports one.
-        None => nothing_reported,
-    };
-    if unchanged {
-        return Ok(());
-    }
-    crate::juju::exec(ctx, "status-set", &[wanted.0.as_str(), &wanted.1])
-        .await
-        .map_err(juju_error)?;
-    *daemon
-        .pushed_status
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner) = Some(wanted);
-    Ok(())
 }

@@ -1,0 +1,146 @@
+//! The layer rule of `src/lib.rs`: a module imports only modules of a lower layer, and
+//! inside the daemon only the routing (connection, server) reaches the handlers.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Top-level module → layer (higher imports lower, never the other way).
+const LAYERS: &[(&str, u8)] = &[
+    ("cli", 6),
+    ("daemon", 5),
+    ("run", 5),
+    ("update", 5),
+    ("charm", 4),
+    ("client", 4),
+    ("simulator", 4),
+    ("docker", 3),
+    ("juju", 3),
+    ("script", 2),
+    ("state", 2),
+    ("calendar", 1),
+    ("elf", 1),
+    ("protocol", 1),
+    ("unit", 1),
+];
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("src/ is readable") {
+        let path = entry.expect("src/ entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every module named after `crate::` in `text`, including `crate::{a, b::c}` groups.
+fn crate_refs(text: &str) -> Vec<String> {
+    let mut refs = Vec::new();
+    for (i, _) in text.match_indices("crate::") {
+        let rest = &text[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let group = &group[..group.find('}').unwrap_or(group.len())];
+            refs.extend(group.split(',').filter_map(|item| {
+                let name: String = item
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                (!name.is_empty()).then_some(name)
+            }));
+        } else {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                refs.push(name);
+            }
+        }
+    }
+    refs
+}
+
+fn sources() -> BTreeMap<PathBuf, String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).expect("source file is readable");
+            (f.strip_prefix(&src).expect("under src").to_path_buf(), text)
+        })
+        .collect()
+}
+
+fn top_module(relative: &Path) -> Option<String> {
+    let first = relative.components().next()?.as_os_str().to_str()?;
+    let name = first.strip_suffix(".rs").unwrap_or(first);
+    (name != "lib" && name != "main").then(|| name.to_string())
+}
+
+#[test]
+fn modules_import_only_lower_layers() {
+    let layers: BTreeMap<&str, u8> = LAYERS.iter().copied().collect();
+    let mut violations = Vec::new();
+    for (file, text) in sources() {
+        let Some(module) = top_module(&file) else {
+            continue;
+        };
+        let Some(&own) = layers.get(module.as_str()) else {
+            violations.push(format!(
+                "src/{}: module `{module}` has no layer: add it to tests/layers.rs and lib.rs's map",
+                file.display()
+            ));
+            continue;
+        };
+        for used in crate_refs(&text) {
+            if used == module {
+                continue;
+            }
+            match layers.get(used.as_str()) {
+                Some(&layer) if layer < own => {}
+                Some(&layer) => violations.push(format!(
+                    "src/{}: `{module}` (layer {own}) imports `{used}` (layer {layer})",
+                    file.display()
+                )),
+                None => violations.push(format!(
+                    "src/{}: imports `crate::{used}`, which has no layer",
+                    file.display()
+                )),
+            }
+        }
+    }
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+#[test]
+fn only_the_daemon_routing_reaches_its_handlers() {
+    let routing = ["daemon/connection.rs", "daemon/server.rs", "daemon/mod.rs"];
+    let mut violations = Vec::new();
+    for (file, text) in sources() {
+        let path = file.to_string_lossy().into_owned();
+        if !path.starts_with("daemon/")
+            || path.starts_with("daemon/handlers/")
+            || routing.contains(&path.as_str())
+        {
+            continue;
+        }
+        if text.contains("handlers::") || text.contains("handlers;") {
+            violations.push(format!(
+                "src/{path} uses daemon::handlers: handlers call down, nothing calls them"
+            ));
+        }
+    }
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+#[test]
+fn the_check_sees_grouped_and_nested_paths() {
+    assert_eq!(
+        crate_refs("use crate::{docker::spec, state};\nlet x = crate::juju::exec;"),
+        vec!["docker", "state", "juju"]
+    );
+}
