@@ -7,6 +7,7 @@ use crate::protocol::{
     ErrorKind, ErrorReply, Hello, PROTOCOL_VERSION, Reply, Request, Response, Stream,
 };
 use crate::unit::UnitPaths;
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
@@ -24,8 +25,17 @@ pub enum ClientError {
         socket: String,
         source: std::io::Error,
     },
+    /// Another daemon holds the unit's lock (the message says which).
+    #[error("could not start the lucky daemon: {0}")]
+    AlreadyRunning(String),
     #[error("could not start the lucky daemon: {0}")]
     Start(String),
+    #[error("the lucky daemon for unit {unit} {what} after {secs} s")]
+    Timeout {
+        unit: String,
+        what: &'static str,
+        secs: u64,
+    },
     #[error("lost the connection to the lucky daemon: {0}")]
     Protocol(#[from] FrameError),
     #[error("{0}")]
@@ -37,6 +47,16 @@ impl ClientError {
         match self {
             ClientError::Daemon(e) => Some(e.kind),
             _ => None,
+        }
+    }
+
+    /// The exit status a command that failed this way ends with: the daemon's error
+    /// kind when it refused, 9 for a broken wire, 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ClientError::Daemon(e) => e.kind.exit_code(),
+            ClientError::Protocol(_) => ErrorKind::Protocol.exit_code(),
+            _ => 1,
         }
     }
 }
@@ -84,6 +104,11 @@ pub fn call(
     }
 }
 
+/// Connects to the unit's running daemon and sends `request`, ignoring streamed output.
+pub fn request(paths: &UnitPaths, request: &Request) -> Result<Response, ClientError> {
+    call(connect(paths)?, request, |_, _| {})
+}
+
 /// Connects, starting the daemon first if none answers.
 pub fn connect_or_start(paths: &UnitPaths) -> Result<UnixStream, ClientError> {
     match connect(paths) {
@@ -92,15 +117,17 @@ pub fn connect_or_start(paths: &UnitPaths) -> Result<UnixStream, ClientError> {
     }
     match start_daemon(paths) {
         Ok(_) => connect(paths),
-        Err(ClientError::Start(why)) if why.contains("already running") => {
-            // Another `lucky hook` started it a moment ago: wait for its socket.
-            wait_for_socket(paths, Duration::from_secs(10))
-        }
+        // Another `lucky hook` started it a moment ago: wait for its socket.
+        Err(ClientError::AlreadyRunning(_)) => wait_until_up(paths, START_LIMIT),
         Err(e) => Err(e),
     }
 }
 
-fn wait_for_socket(paths: &UnitPaths, limit: Duration) -> Result<UnixStream, ClientError> {
+/// How long a daemon that holds the unit's lock may take to listen.
+const START_LIMIT: Duration = Duration::from_secs(10);
+
+/// Waits until the unit's daemon accepts a connection, for at most `limit`.
+pub fn wait_until_up(paths: &UnitPaths, limit: Duration) -> Result<UnixStream, ClientError> {
     let deadline = Instant::now() + limit;
     let mut pause = Duration::from_millis(1);
     loop {
@@ -109,20 +136,61 @@ fn wait_for_socket(paths: &UnitPaths, limit: Duration) -> Result<UnixStream, Cli
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
+            Err(ClientError::NotRunning { .. }) => {
+                return Err(ClientError::Timeout {
+                    unit: paths.unit.clone(),
+                    what: "does not answer",
+                    secs: limit.as_secs(),
+                });
+            }
             other => return other,
         }
     }
 }
 
-/// Starts a detached daemon for `paths` and waits until it listens. Returns its pid.
+/// Waits until no daemon answers for the unit (it stops after its running hook), for at
+/// most `limit`.
+pub fn wait_until_gone(paths: &UnitPaths, limit: Duration) -> Result<(), ClientError> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if matches!(connect(paths), Err(ClientError::NotRunning { .. })) {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(ClientError::Timeout {
+                unit: paths.unit.clone(),
+                what: "is still running (its hook has not ended)",
+                secs: limit.as_secs(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Starts a detached daemon of this binary for `paths` and waits until it listens.
+/// Returns its pid.
+pub fn start_daemon(paths: &UnitPaths) -> Result<u32, ClientError> {
+    let exe = std::env::current_exe()
+        .map_err(|e| ClientError::Start(format!("cannot find the lucky binary: {e}")))?;
+    start_daemon_with(&exe, None, paths)
+}
+
+/// Starts a detached daemon of `exe` for `paths` (in `env` instead of ours when given:
+/// a self-update restarts a daemon in the environment it had), and waits until it
+/// listens. Returns its pid.
 ///
 /// The child runs `lucky daemon start --foreground --notify-ready` in its own process
 /// group and writes one line to its stdout once its socket accepts connections (or why it
 /// could not start): no polling, no fixed sleep.
-pub fn start_daemon(paths: &UnitPaths) -> Result<u32, ClientError> {
-    let exe = std::env::current_exe()
-        .map_err(|e| ClientError::Start(format!("cannot find the lucky binary: {e}")))?;
+pub fn start_daemon_with(
+    exe: &Path,
+    env: Option<&[(OsString, OsString)]>,
+    paths: &UnitPaths,
+) -> Result<u32, ClientError> {
     let mut cmd = Command::new(exe);
+    if let Some(env) = env {
+        cmd.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+    }
     cmd.args(["daemon", "start", "--foreground", "--notify-ready"])
         .env("LUCKY_SOCKET", &paths.socket)
         .env("LUCKY_DATA_DIR", &paths.data_dir)
@@ -135,17 +203,25 @@ pub fn start_daemon(paths: &UnitPaths) -> Result<u32, ClientError> {
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| ClientError::Start(format!("cannot run the lucky binary: {e}")))?;
+    let mut child = cmd.spawn().map_err(|e| {
+        ClientError::Start(format!(
+            "cannot run the lucky binary {}: {e}",
+            exe.display()
+        ))
+    })?;
     // One line only: the daemon keeps its end open for its whole life.
     let mut line = String::new();
     if let Some(out) = child.stdout.take() {
         let _ = BufReader::new(out).read_line(&mut line);
     }
     let line = line.trim();
-    if let Some(pid) = line.strip_prefix("ready ") {
-        return Ok(pid.parse().unwrap_or(child.id()));
+    match ReadyLine::parse(line) {
+        ReadyLine::Ready(pid) => return Ok(pid.unwrap_or(child.id())),
+        ReadyLine::AlreadyRunning(why) => {
+            let _ = child.wait();
+            return Err(ClientError::AlreadyRunning(why.to_string()));
+        }
+        ReadyLine::Failed(_) => {}
     }
     // It exited before listening: reap it and report what it said.
     let status = child.wait().ok();
@@ -155,4 +231,34 @@ pub fn start_daemon(paths: &UnitPaths) -> Result<u32, ClientError> {
     } else {
         why.to_string()
     }))
+}
+
+/// The one line `daemon start --notify-ready` prints: `ready <pid>`, `running <why>`
+/// (another daemon holds the unit) or `error <why>`.
+pub enum ReadyLine<'a> {
+    Ready(Option<u32>),
+    AlreadyRunning(&'a str),
+    Failed(&'a str),
+}
+
+impl<'a> ReadyLine<'a> {
+    /// The line as the daemon prints it, newline included.
+    pub fn render(&self) -> String {
+        let one_line = |why: &str| why.replace('\n', " ");
+        match self {
+            ReadyLine::Ready(pid) => format!("ready {}\n", pid.unwrap_or_default()),
+            ReadyLine::AlreadyRunning(why) => format!("running {}\n", one_line(why)),
+            ReadyLine::Failed(why) => format!("error {}\n", one_line(why)),
+        }
+    }
+
+    pub fn parse(line: &'a str) -> Self {
+        if let Some(pid) = line.strip_prefix("ready ") {
+            ReadyLine::Ready(pid.parse().ok())
+        } else if let Some(why) = line.strip_prefix("running ") {
+            ReadyLine::AlreadyRunning(why)
+        } else {
+            ReadyLine::Failed(line.strip_prefix("error ").unwrap_or(line))
+        }
+    }
 }

@@ -127,7 +127,7 @@ fn calls_after_the_hook_ended_or_from_nowhere_are_refused_clearly() {
         .env("LUCKY_CONTEXT", &token)
         .output()
         .expect("run");
-    assert_eq!(late.status.code(), Some(1));
+    assert_eq!(late.status.code(), Some(3));
     assert_eq!(
         stderr(&late),
         "lucky: `lucky relation list-ids` needs a running hook, and the hook it belonged to has ended\n"

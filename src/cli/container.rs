@@ -201,14 +201,15 @@ pub fn run(args: ContainerArgs) -> CliResult {
         ContainerCommand::Delete => edit(container, ContainerEdit::Delete),
     };
     let paths = UnitPaths::from_env()?;
-    let stream = client::connect(&paths)?;
+    let stream = client::connect(&paths).map_err(Failure::client)?;
     let response = client::call(stream, &request, |stream, data| {
         // Pull progress and the like: output is informational, a closed pipe is not fatal.
         let _ = match stream {
             Stream::Stdout => std::io::stdout().lock().write_all(data),
             Stream::Stderr => std::io::stderr().lock().write_all(data),
         };
-    })?;
+    })
+    .map_err(Failure::client)?;
     let mut out = std::io::stdout().lock();
     match response {
         Response::Container(ContainerAnswer::Lines(lines)) => {

@@ -1,7 +1,8 @@
 //! `lucky daemon start | stop | status`.
 
-use super::CliResult;
-use crate::client::{self, ClientError};
+use super::{CliResult, Failure};
+use crate::client::{self, ClientError, ReadyLine};
+use crate::daemon::StartError;
 use crate::protocol::{Request, Response};
 use crate::unit::UnitPaths;
 use clap::Subcommand;
@@ -50,10 +51,19 @@ fn start_foreground(paths: UnitPaths, notify_ready: bool) -> CliResult {
     let log_to_stderr = !notify_ready;
     crate::daemon::run_foreground(paths, log_to_stderr, |ready| {
         if notify_ready {
-            let line = match ready {
-                Ok(()) => format!("ready {}\n", std::process::id()),
-                Err(why) => format!("error {}\n", why.replace('\n', " ")),
-            };
+            let message;
+            let line = match &ready {
+                Ok(()) => ReadyLine::Ready(Some(std::process::id())),
+                Err(e @ StartError::AlreadyRunning { .. }) => {
+                    message = e.to_string();
+                    ReadyLine::AlreadyRunning(&message)
+                }
+                Err(e @ StartError::Failed(_)) => {
+                    message = e.to_string();
+                    ReadyLine::Failed(&message)
+                }
+            }
+            .render();
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(line.as_bytes()).and_then(|()| out.flush());
             drop(out);
@@ -84,18 +94,20 @@ fn stop(paths: &UnitPaths) -> CliResult {
         }
         other => other?,
     };
-    client::call(stream, &Request::DaemonStop, |_, _| {})?;
+    client::call(stream, &Request::DaemonStop, |_, _| {}).map_err(Failure::client)?;
     // It stops once its running hook (if any) is done; wait so callers can rely on it.
-    while !matches!(client::connect(paths), Err(ClientError::NotRunning { .. })) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    client::wait_until_gone(paths, STOP_LIMIT).map_err(Failure::client)?;
     println!("lucky daemon for unit {} stopped", paths.unit);
     Ok(())
 }
 
+/// How long `daemon stop` waits for the running hook to end.
+const STOP_LIMIT: Duration = Duration::from_secs(300);
+
 fn status(paths: &UnitPaths) -> CliResult {
-    let stream = client::connect(paths)?;
-    let Response::DaemonStatus(s) = client::call(stream, &Request::DaemonStatus, |_, _| {})? else {
+    let Response::DaemonStatus(s) =
+        client::request(paths, &Request::DaemonStatus).map_err(Failure::client)?
+    else {
         return Err("the daemon gave an unexpected answer to `status`".into());
     };
     println!("unit: {}", s.unit);

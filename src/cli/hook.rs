@@ -42,7 +42,8 @@ pub fn run(args: HookArgs) -> CliResult {
                     && attempt < RESTART_RETRIES =>
             {
                 attempt += 1;
-                wait_until_gone(&paths);
+                // Bounded: past it the next attempt meets the old daemon and waits again.
+                let _ = client::wait_until_gone(&paths, Duration::from_secs(30));
             }
             Err(ClientError::Daemon(e)) => {
                 return Err(Failure {
@@ -64,13 +65,4 @@ fn print_output(stream: Stream, data: &[u8]) {
         }
         Stream::Stderr => std::io::stderr().lock().write_all(data),
     };
-}
-
-fn wait_until_gone(paths: &UnitPaths) {
-    for _ in 0..600 {
-        if matches!(client::connect(paths), Err(ClientError::NotRunning { .. })) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }

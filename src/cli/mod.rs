@@ -115,13 +115,22 @@ impl<E: std::fmt::Display> From<E> for Failure {
     }
 }
 
+impl Failure {
+    /// A failed daemon call: its message, and the exit status its kind documents.
+    pub fn client(e: client::ClientError) -> Self {
+        Failure {
+            message: e.to_string(),
+            code: e.exit_code(),
+        }
+    }
+}
+
 pub type CliResult = Result<(), Failure>;
 
 /// Sends one request to the unit's daemon (which must be running).
 pub fn request(request: Request) -> Result<Response, Failure> {
     let paths = UnitPaths::from_env()?;
-    let stream = client::connect(&paths)?;
-    Ok(client::call(stream, &request, |_, _| {})?)
+    client::request(&paths, &request).map_err(Failure::client)
 }
 
 /// Sends a request whose answer is a value to print.

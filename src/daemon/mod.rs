@@ -105,4 +105,4 @@ impl Daemon {
     }
 }
 
-pub use server::run_foreground;
+pub use server::{StartError, run_foreground};

@@ -6,7 +6,7 @@ use super::handlers::Origin;
 use super::logging;
 use crate::state::Store;
 use crate::unit::UnitPaths;
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -19,6 +19,29 @@ use tokio::signal::unix::{SignalKind, signal};
 /// Name of the link to our own binary that scripts find first on PATH.
 const BIN_DIR: &str = "bin";
 
+/// Why the daemon did not start, as whoever started it needs to tell apart.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StartError {
+    /// Another daemon holds the unit's lock: that one serves the unit.
+    #[error("a lucky daemon for unit {unit} is already running (pid {pid}, socket {socket})")]
+    AlreadyRunning {
+        unit: String,
+        pid: String,
+        socket: String,
+    },
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl StartError {
+    fn of(e: &anyhow::Error) -> Self {
+        match e.downcast_ref::<StartError>() {
+            Some(known) => known.clone(),
+            None => StartError::Failed(format!("{e:#}")),
+        }
+    }
+}
+
 /// Runs the daemon in this process until it is asked to stop.
 ///
 /// `on_ready` is called once the socket accepts connections (or with the reason it
@@ -26,13 +49,13 @@ const BIN_DIR: &str = "bin";
 pub fn run_foreground(
     paths: UnitPaths,
     log_to_stderr: bool,
-    on_ready: impl FnOnce(Result<(), String>),
+    on_ready: impl FnOnce(Result<(), StartError>),
 ) -> Result<()> {
     let started = prepare(&paths, log_to_stderr);
     let (lock, bin_dir, store) = match started {
         Ok(v) => v,
         Err(e) => {
-            on_ready(Err(format!("{e:#}")));
+            on_ready(Err(StartError::of(&e)));
             return Err(e);
         }
     };
@@ -44,7 +67,7 @@ pub fn run_foreground(
         let listener = match bind(&paths.socket) {
             Ok(l) => l,
             Err(e) => {
-                on_ready(Err(format!("{e:#}")));
+                on_ready(Err(StartError::of(&e)));
                 return Err(e);
             }
         };
@@ -98,12 +121,12 @@ fn take_unit_lock(paths: &UnitPaths) -> Result<File> {
         Err(TryLockError::WouldBlock) => {
             let mut pid = String::new();
             let _ = file.read_to_string(&mut pid);
-            bail!(
-                "a lucky daemon for unit {} is already running (pid {}, socket {})",
-                paths.unit,
-                pid.trim(),
-                paths.socket.display()
-            );
+            return Err(StartError::AlreadyRunning {
+                unit: paths.unit.clone(),
+                pid: pid.trim().to_string(),
+                socket: paths.socket.display().to_string(),
+            }
+            .into());
         }
         Err(TryLockError::Error(e)) => {
             return Err(e).with_context(|| format!("cannot lock {}", path.display()));

@@ -301,6 +301,26 @@ pub enum ErrorKind {
     Internal,
 }
 
+impl ErrorKind {
+    /// The exit status a `lucky` command ends with when the daemon refuses with this
+    /// kind (documented in docs/commands.md; `lucky hook` always exits 1 on failure,
+    /// which is what Juju looks at).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorKind::ScriptFailed => 1,
+            ErrorKind::BadRequest => 2,
+            ErrorKind::NoContext => 3,
+            ErrorKind::Charm => 4,
+            ErrorKind::Juju => 5,
+            ErrorKind::Denied => 6,
+            ErrorKind::Docker => 7,
+            ErrorKind::ShuttingDown => 8,
+            ErrorKind::Protocol | ErrorKind::VersionMismatch => 9,
+            ErrorKind::Internal => 10,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ErrorReply {

@@ -123,14 +123,16 @@ pub fn find_daemons(exe: &Path, say: &mut dyn FnMut(String)) -> Vec<RunningDaemo
 }
 
 fn status_of(paths: &UnitPaths) -> Result<DaemonStatus, ClientError> {
-    let stream = client::connect(paths)?;
-    match client::call(stream, &Request::DaemonStatus, |_, _| {})? {
+    match client::request(paths, &Request::DaemonStatus)? {
         Response::DaemonStatus(s) => Ok(s),
         other => Err(ClientError::Start(format!(
             "unexpected answer to daemon status: {other:?}"
         ))),
     }
 }
+
+/// How long a self-update waits for the old daemon's running hook to end.
+const STOP_LIMIT: Duration = Duration::from_secs(300);
 
 /// Stops `daemon` (after its running hook) and starts `new_exe` in its place. Returns the
 /// new daemon's status once it answers.
@@ -156,7 +158,15 @@ pub fn restart(
     }
     // Gone once its pid has exited (it may still answer while its last hook runs).
     let proc_dir = PathBuf::from(format!("/proc/{}", daemon.pid));
+    let deadline = Instant::now() + STOP_LIMIT;
     while proc_dir.exists() && !is_zombie(&proc_dir) {
+        if Instant::now() >= deadline {
+            bail!(
+                "the daemon for unit {unit} (pid {}) is still running after {} s: its hook has not ended; run `lucky self-update` again once it has",
+                daemon.pid,
+                STOP_LIMIT.as_secs()
+            );
+        }
         std::thread::sleep(Duration::from_millis(10));
     }
     say(format!(
@@ -208,26 +218,13 @@ fn start(daemon: &RunningDaemon, new_exe: &Path) -> Result<String> {
             return Ok(format!("systemctl start {service}"));
         }
     }
-    let mut cmd = Command::new(new_exe);
-    cmd.args(["daemon", "start"]);
-    if let Some(env) = &daemon.env {
-        cmd.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
-    }
-    let out = cmd
-        .env("LUCKY_SOCKET", &daemon.paths.socket)
-        .env("LUCKY_DATA_DIR", &daemon.paths.data_dir)
-        .env("JUJU_UNIT_NAME", &daemon.paths.unit)
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("cannot run {} daemon start", new_exe.display()))?;
-    let err = String::from_utf8_lossy(&out.stderr);
-    // A hook that came in meanwhile may have started it already: that is fine.
-    if !out.status.success() && !err.contains("already running") {
-        bail!(
-            "cannot start the new daemon for unit {}: {}",
-            daemon.paths.unit,
-            err.trim()
-        );
+    match client::start_daemon_with(new_exe, daemon.env.as_deref(), &daemon.paths) {
+        // A hook that came in meanwhile may have started it already: that is fine.
+        Ok(_) | Err(ClientError::AlreadyRunning(_)) => {}
+        Err(e) => bail!(
+            "cannot start the new daemon for unit {}: {e}",
+            daemon.paths.unit
+        ),
     }
     Ok(format!("{} daemon start", new_exe.display()))
 }
