@@ -27,6 +27,27 @@ pub fn commands_markdown() -> String {
          do not edit (a test fails when this file is stale).\n",
     );
     render(&root, "lucky", &mut out);
+    out.push_str(&exit_statuses());
+    out
+}
+
+/// The exit statuses, from the one mapping `ErrorKind::exit_code` the CLI uses.
+fn exit_statuses() -> String {
+    let mut out = String::from(
+        "\n## Exit status\n\n\
+         `lucky hook` exits 1 when the hook failed, whatever the cause (that is what Juju\n\
+         looks at). Every other command:\n\n\
+         | status | meaning |\n| --- | --- |\n\
+         | 0 | success |\n\
+         | 1 | failed without a daemon refusal: no daemon answers, a local error, a script failed |\n\
+         | 2 | usage error (unknown flag, bad value), or the daemon refused a bad request |\n",
+    );
+    for kind in crate::protocol::ErrorKind::ALL {
+        let code = kind.exit_code();
+        if code > 2 {
+            out.push_str(&format!("| {code} | {} |\n", kind.meaning()));
+        }
+    }
     out
 }
 

@@ -302,6 +302,37 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    pub const ALL: [ErrorKind; 11] = [
+        ErrorKind::ScriptFailed,
+        ErrorKind::BadRequest,
+        ErrorKind::NoContext,
+        ErrorKind::Charm,
+        ErrorKind::Juju,
+        ErrorKind::Denied,
+        ErrorKind::Docker,
+        ErrorKind::ShuttingDown,
+        ErrorKind::Protocol,
+        ErrorKind::VersionMismatch,
+        ErrorKind::Internal,
+    ];
+
+    /// What the kind means, for the exit-status table of docs/commands.md.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ErrorKind::ScriptFailed => "a script failed",
+            ErrorKind::BadRequest => "a well-formed request with bad arguments",
+            ErrorKind::NoContext => "the command needs a running hook and has none",
+            ErrorKind::Charm => "lucky.yaml or the charm folder is wrong",
+            ErrorKind::Juju => "a Juju hook tool refused or failed",
+            ErrorKind::Denied => "not allowed from where it was called (e.g. a container)",
+            ErrorKind::Docker => "the Docker engine failed or refused",
+            ErrorKind::ShuttingDown => "the daemon is stopping and takes no new work",
+            ErrorKind::Protocol => "a malformed frame or message",
+            ErrorKind::VersionMismatch => "the CLI and the daemon speak different protocols",
+            ErrorKind::Internal => "anything else that went wrong inside the daemon",
+        }
+    }
+
     /// The exit status a `lucky` command ends with when the daemon refuses with this
     /// kind (documented in docs/commands.md; `lucky hook` always exits 1 on failure,
     /// which is what Juju looks at).
