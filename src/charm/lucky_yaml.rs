@@ -124,7 +124,19 @@ pub fn parse(text: &str, path: &Path, charm_dir: &Path) -> Result<LuckyYaml, Luc
     } else {
         serde_saphyr::from_str(text).map_err(|e| {
             let line = e.location().map(|l| l.line());
-            err(line, one_line(&e.without_snippet().to_string()))
+            let parser_says = one_line(&e.without_snippet().to_string());
+            // The parser names the token, not the key: name the key written on that line
+            // and what lucky.yaml's schema wants there.
+            let message = match line.and_then(|n| key_on_line(text, n)) {
+                Some(key) => match expected_for(key) {
+                    Some(expected) => {
+                        format!("key `{key}`: expected {expected} ({parser_says})")
+                    }
+                    None => format!("key `{key}`: {parser_says}"),
+                },
+                None => parser_says,
+            };
+            err(line, message)
         })?
     };
     let mut check = Validator {
@@ -186,6 +198,29 @@ fn key_line(text: &str, key: &str, value_line: u64) -> u64 {
             })
         })
         .unwrap_or(value_line)
+}
+
+/// The mapping key written on line `line` (1-based), if any: `  - args: 5` → `args`.
+fn key_on_line(text: &str, line: u64) -> Option<&str> {
+    let l = text.lines().nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let l = l.trim_start();
+    let l = l.strip_prefix("- ").unwrap_or(l).trim_start();
+    let (key, _) = l.split_once(':')?;
+    let key = key.trim().trim_matches(|c| c == '"' || c == '\'');
+    (!key.is_empty() && !key.contains(char::is_whitespace)).then_some(key)
+}
+
+/// What lucky.yaml's schema expects as the value of `key` (None for a hook, action or
+/// cron expression key, whose value is a list of entries).
+fn expected_for(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "use-docker" | "async" | "ignore-missing-container" => "`true` or `false`",
+        "args" | "shell-command" => "a list of strings, e.g. [\"--verbose\", \"1\"]",
+        "host-script" | "container-script" | "inline-host-script" | "inline-container-script"
+        | "container-name" => "a string",
+        "hooks" | "actions" | "cron-jobs" => "a mapping of names to lists of script entries",
+        _ => return None,
+    })
 }
 
 /// Parser messages may span lines; a lucky.yaml error is one line.
@@ -430,6 +465,28 @@ mod tests {
 
     fn parse_in(dir: &Path, text: &str) -> Result<LuckyYaml, LuckyYamlError> {
         parse(text, &dir.join("lucky.yaml"), dir)
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_its_key_and_what_it_expects() {
+        let dir = charm();
+        let cases = [
+            (
+                "hooks:\n  install:\n    - host-script: a.sh\n      args: 5\n",
+                "lucky.yaml:4: key `args`: expected a list of strings",
+            ),
+            (
+                "hooks:\n  install:\n    - host-script: a.sh\n      async: maybe\n",
+                "lucky.yaml:4: key `async`: expected `true` or `false`",
+            ),
+            ("use-docker: 3\n", "lucky.yaml:1: key `use-docker`: expected `true` or `false`"),
+        ];
+        for (text, expected) in cases {
+            let e = parse_in(dir.path(), text).expect_err(text).to_string();
+            let shown = e.strip_prefix(&format!("{}/", dir.path().display())).unwrap_or(&e);
+            assert!(shown.starts_with(expected), "{text:?} gave {e}");
+            assert_eq!(e.lines().count(), 1, "{e}");
+        }
     }
 
     #[test]
