@@ -14,7 +14,7 @@
 //! | 4 | [`client`], [`charm`], [`simulator`] | the socket client; lucky.yaml and `charm build`; the Juju simulator |
 //! | 3 | [`docker`], [`juju`] | containers (desired state, reconciler, exec); Juju's hook tools |
 //! | 2 | [`script`], [`state`] | what a script run needs (context, output, entry, failure); durable state |
-//! | 1 | [`protocol`], [`unit`](mod@unit), [`calendar`] | the wire; a unit's names and paths; dates |
+//! | 1 | [`protocol`], [`unit`](mod@unit), [`calendar`], [`executable`] | the wire; a unit's names and paths; dates; PATH search |
 //!
 //! Inside the daemon, `handlers/` (one file per request family) validate a request and
 //! call down into the hook runner, `docker`, `juju` and `state`; nothing calls a handler
@@ -26,6 +26,7 @@ pub mod cli;
 pub mod client;
 pub mod daemon;
 pub mod docker;
+pub mod executable;
 pub mod juju;
 pub mod protocol;
 pub mod script;

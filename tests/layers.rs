@@ -19,6 +19,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("state", 2),
     ("calendar", 1),
     ("elf", 1),
+    ("executable", 1),
     ("protocol", 1),
     ("unit", 1),
 ];

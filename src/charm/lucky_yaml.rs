@@ -202,7 +202,9 @@ fn key_line(text: &str, key: &str, value_line: u64) -> u64 {
 
 /// The mapping key written on line `line` (1-based), if any: `  - args: 5` → `args`.
 fn key_on_line(text: &str, line: u64) -> Option<&str> {
-    let l = text.lines().nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let l = text
+        .lines()
+        .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
     let l = l.trim_start();
     let l = l.strip_prefix("- ").unwrap_or(l).trim_start();
     let (key, _) = l.split_once(':')?;
@@ -216,7 +218,10 @@ fn expected_for(key: &str) -> Option<&'static str> {
     Some(match key {
         "use-docker" | "async" | "ignore-missing-container" => "`true` or `false`",
         "args" | "shell-command" => "a list of strings, e.g. [\"--verbose\", \"1\"]",
-        "host-script" | "container-script" | "inline-host-script" | "inline-container-script"
+        "host-script"
+        | "container-script"
+        | "inline-host-script"
+        | "inline-container-script"
         | "container-name" => "a string",
         "hooks" | "actions" | "cron-jobs" => "a mapping of names to lists of script entries",
         _ => return None,
@@ -479,11 +484,16 @@ mod tests {
                 "hooks:\n  install:\n    - host-script: a.sh\n      async: maybe\n",
                 "lucky.yaml:4: key `async`: expected `true` or `false`",
             ),
-            ("use-docker: 3\n", "lucky.yaml:1: key `use-docker`: expected `true` or `false`"),
+            (
+                "use-docker: 3\n",
+                "lucky.yaml:1: key `use-docker`: expected `true` or `false`",
+            ),
         ];
         for (text, expected) in cases {
             let e = parse_in(dir.path(), text).expect_err(text).to_string();
-            let shown = e.strip_prefix(&format!("{}/", dir.path().display())).unwrap_or(&e);
+            let shown = e
+                .strip_prefix(&format!("{}/", dir.path().display()))
+                .unwrap_or(&e);
             assert!(shown.starts_with(expected), "{text:?} gave {e}");
             assert_eq!(e.lines().count(), 1, "{e}");
         }

@@ -1,8 +1,6 @@
 //! Running one hook tool with the forwarded hook environment.
 
 use crate::script::HookContext;
-use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
 use std::process::Stdio;
 use tokio::process::Command;
 
@@ -31,7 +29,7 @@ pub async fn run_tool(ctx: &HookContext, tool: &str, args: &[&str]) -> Result<St
     // The tool is looked up on the hook's PATH (Juju's tools dir first), not the daemon's.
     let program = ctx
         .var("PATH")
-        .and_then(|path| find_in_path(tool, path))
+        .and_then(|path| crate::executable::find(tool, path.as_ref()))
         .ok_or_else(|| {
             fail("not found on the hook's PATH: is this running inside a Juju hook?".into())
         })?;
@@ -65,14 +63,4 @@ pub async fn run_tool(ctx: &HookContext, tool: &str, args: &[&str]) -> Result<St
     } else {
         message
     }))
-}
-
-fn find_in_path(tool: &str, path: &str) -> Option<PathBuf> {
-    std::env::split_paths(path)
-        .map(|dir| dir.join(tool))
-        .find(|p| {
-            std::fs::metadata(p)
-                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-                .unwrap_or(false)
-        })
 }

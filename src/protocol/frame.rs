@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Largest body accepted: generous for a hook's environment or a script's output line,
@@ -68,11 +68,6 @@ pub fn read_blocking<T: DeserializeOwned>(r: &mut impl Read) -> Result<T, FrameE
     let mut body = vec![0u8; checked_len(header)?];
     r.read_exact(&mut body)?;
     decode(&body)
-}
-
-pub fn write_blocking<T: Serialize>(w: &mut impl Write, msg: &T) -> Result<(), FrameError> {
-    w.write_all(&encode(msg)?)?;
-    Ok(())
 }
 
 /// Async read of one frame, reusing `buf` between frames.

@@ -57,7 +57,8 @@ impl Locked {
     pub fn save(&self, state: &ModelState) -> Result<()> {
         let mut text = serde_json::to_string_pretty(state).context("cannot encode model")?;
         text.push('\n');
-        write_atomic(&self.dir.join(MODEL_FILE), text.as_bytes())
+        crate::state::write_atomic(&self.dir.join(MODEL_FILE), text.as_bytes())
+            .map_err(anyhow::Error::from)
     }
 
     pub fn append_call(&self, call: &CallRecord) -> Result<()> {
@@ -76,31 +77,6 @@ pub fn load_unlocked(dir: &Path) -> Result<ModelState> {
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read simulated model {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is not a valid model", path.display()))
-}
-
-/// Temp file in the same directory, fsync, rename: readers see the old or the new file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        // Persist the rename itself; not all filesystems allow fsync on a directory.
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        anyhow::Error::new(e).context(format!("cannot write {}", path.display()))
-    })
 }
 
 fn append(path: &Path, text: &str) -> Result<()> {

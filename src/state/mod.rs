@@ -180,6 +180,22 @@ impl<T: Serialize + DeserializeOwned + Default + Clone> Document<T> {
         *current = next;
         Ok(result)
     }
+
+    /// Like `update`, but `f` may refuse: a refusal writes nothing and changes nothing.
+    pub fn try_update<R, E>(
+        &self,
+        f: impl FnOnce(&mut T) -> Result<R, E>,
+    ) -> Result<Result<R, E>, StateError> {
+        let mut current = self.value.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut next = current.clone();
+        let result = match f(&mut next) {
+            Ok(result) => result,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        self.store.save(self.name, &next)?;
+        *current = next;
+        Ok(Ok(result))
+    }
 }
 
 #[cfg(test)]
@@ -188,6 +204,25 @@ mod tests {
     use std::collections::BTreeMap;
 
     type Kv = BTreeMap<String, String>;
+
+    #[test]
+    fn a_refused_update_writes_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let (doc, _) = Document::<Kv>::open(&store, "kv");
+        let refused = doc
+            .try_update(|kv| {
+                kv.insert("k".into(), "v".into());
+                Err::<(), _>("no")
+            })
+            .expect("no write error");
+        assert_eq!(refused, Err("no"));
+        assert!(doc.read(BTreeMap::is_empty));
+        assert!(
+            !store.path("kv").exists(),
+            "a refused edit must not write its document"
+        );
+    }
 
     #[test]
     fn survives_reopen() {

@@ -29,13 +29,8 @@ pub fn edit(
     let effect = daemon
         .docker
         .specs
-        .update(|specs| {
-            // Work on a copy so a refused edit leaves the state exactly as it was.
-            let mut next = specs.clone();
-            let effect = spec::apply_edit(&mut next, &key, &edit)?;
-            *specs = next;
-            Ok::<_, spec::SpecError>(effect)
-        })
+        // A refused edit leaves the state as it was, on disk too.
+        .try_update(|specs| spec::apply_edit(specs, &key, &edit))
         .map_err(|e| {
             ErrorReply::new(
                 ErrorKind::Internal,

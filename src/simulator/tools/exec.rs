@@ -29,9 +29,7 @@ fn model_dir(arg0: &Path) -> Option<PathBuf> {
         return from_tools(arg0.parent()?);
     }
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .filter(|d| d.join(JUJU_EXEC).exists())
-        .find_map(|d| from_tools(&d))
+    crate::executable::on_path(JUJU_EXEC, &path).find_map(|tool| from_tools(tool.parent()?))
 }
 
 pub fn main(arg0: &Path, args: &[String]) -> ExitCode {
