@@ -40,43 +40,13 @@ pub async fn run_hook(
             "the lucky daemon is stopping and runs no new hook",
         ));
     }
-    let charm_dir = charm_dir(&env)?;
-    let yaml = lucky_yaml::load(&charm_dir)
-        .map_err(|e| ErrorReply::new(ErrorKind::Charm, e.to_string()))?;
-    let run = match (cron_job, env.get("JUJU_ACTION_NAME")) {
-        (Some(token), _) => Run::Cron(cron::schedule_for(daemon, &token).ok_or_else(|| {
-            ErrorReply::new(
-                ErrorKind::BadRequest,
-                format!("unknown cron run {token:?}: cron runs are started by the daemon"),
-            )
-        })?),
-        (None, Some(action)) if !action.is_empty() => Run::Action(action.clone()),
-        _ => Run::Hook,
-    };
-    let (label, entries) = match &run {
-        Run::Hook => (hook.to_string(), yaml.hooks.get(hook).cloned()),
-        Run::Action(action) => (
-            format!("action {action}"),
-            Some(yaml.actions.get(action).cloned().ok_or_else(|| {
-                ErrorReply::new(
-                    ErrorKind::Charm,
-                    format!("{}: no action \"{action}\" is defined", yaml.path.display()),
-                )
-            })?),
-        ),
-        Run::Cron(schedule) => (
-            format!("cron job \"{schedule}\""),
-            yaml.cron_jobs
-                .iter()
-                .find(|j| &j.schedule == schedule)
-                .map(|j| j.entries.clone()),
-        ),
-    };
-    // A cron run queued behind the `stop` hook does nothing.
-    let entries = match run {
-        Run::Cron(_) if cron::stopped(daemon) => Vec::new(),
-        _ => entries.unwrap_or_default(),
-    };
+    let HookPlan {
+        run,
+        label,
+        entries,
+        charm_dir,
+        use_docker,
+    } = plan(daemon, hook, &env, cron_job)?;
     if matches!(run, Run::Hook) {
         cron::note_hook(daemon, hook, &charm_dir, env.get("PATH"));
     }
@@ -103,7 +73,7 @@ pub async fn run_hook(
     let removing = matches!(run, Run::Hook) && hook == "stop";
     let outcome = match scripts {
         Ok(scripts_run) => {
-            let docker = yaml.use_docker && (had_containers || daemon.docker.has_desired_state());
+            let docker = use_docker && (had_containers || daemon.docker.has_desired_state());
             after_scripts(daemon, removing, docker, &charm_dir, out)
                 .await
                 .map(|()| scripts_run)
@@ -141,6 +111,70 @@ pub async fn run_hook(
     result.map(|scripts_run| HookSummary {
         hook: label,
         scripts_run,
+    })
+}
+
+/// What a run will do, decided before anything runs: which section of lucky.yaml, under
+/// which label, with which entries.
+struct HookPlan {
+    run: Run,
+    label: String,
+    entries: Vec<ScriptEntry>,
+    charm_dir: PathBuf,
+    use_docker: bool,
+}
+
+/// Reads lucky.yaml and picks the entries for `hook` (or for the action or cron job the
+/// environment names). Changes nothing.
+fn plan(
+    daemon: &Daemon,
+    hook: &str,
+    env: &BTreeMap<String, String>,
+    cron_job: Option<String>,
+) -> Result<HookPlan, ErrorReply> {
+    let charm_dir = charm_dir(&env)?;
+    let yaml = lucky_yaml::load(&charm_dir)
+        .map_err(|e| ErrorReply::new(ErrorKind::Charm, e.to_string()))?;
+    let run = match (cron_job, env.get("JUJU_ACTION_NAME")) {
+        (Some(token), _) => Run::Cron(cron::schedule_for(daemon, &token).ok_or_else(|| {
+            ErrorReply::new(
+                ErrorKind::BadRequest,
+                format!("unknown cron run {token:?}: cron runs are started by the daemon"),
+            )
+        })?),
+        (None, Some(action)) if !action.is_empty() => Run::Action(action.clone()),
+        _ => Run::Hook,
+    };
+    let (label, entries) = match &run {
+        Run::Hook => (hook.to_string(), yaml.hooks.get(hook).cloned()),
+        Run::Action(action) => (
+            format!("action {action}"),
+            Some(yaml.actions.get(action).cloned().ok_or_else(|| {
+                ErrorReply::new(
+                    ErrorKind::Charm,
+                    format!("{}: no action \"{action}\" is defined", yaml.path.display()),
+                )
+            })?),
+        ),
+        Run::Cron(schedule) => (
+            format!("cron job \"{schedule}\""),
+            yaml.cron_jobs
+                .iter()
+                .find(|j| &j.schedule == schedule)
+                .map(|j| j.entries.clone()),
+        ),
+    };
+    // A cron run queued behind the `stop` hook does nothing.
+    let entries = match run {
+        Run::Cron(_) if cron::stopped(daemon) => Vec::new(),
+        _ => entries.unwrap_or_default(),
+    };
+    Ok(HookPlan {
+        run,
+        label,
+        entries,
+        charm_dir,
+        use_docker: yaml.use_docker,
     })
 }
 
