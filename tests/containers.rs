@@ -57,9 +57,9 @@ lucky container image get
     // Reads are allowed from the container; changes and daemon stop are refused.
     assert!(out.contains(TEST_IMAGE), "{out}");
     assert!(
-        out.contains("volume add exit=1")
-            && out.contains("env set exit=1")
-            && out.contains("daemon stop exit=1"),
+        out.contains("volume add exit=6")
+            && out.contains("env set exit=6")
+            && out.contains("daemon stop exit=6"),
         "{out}"
     );
     assert!(

@@ -132,7 +132,7 @@ fn plan(
     env: &BTreeMap<String, String>,
     cron_job: Option<String>,
 ) -> Result<HookPlan, ErrorReply> {
-    let charm_dir = charm_dir(&env)?;
+    let charm_dir = charm_dir(env)?;
     let yaml = lucky_yaml::load(&charm_dir)
         .map_err(|e| ErrorReply::new(ErrorKind::Charm, e.to_string()))?;
     let run = match (cron_job, env.get("JUJU_ACTION_NAME")) {

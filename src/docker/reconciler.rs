@@ -97,64 +97,36 @@ pub async fn reconcile(
         Err(e) => return Err((report, e)),
     };
     let mut failures: Vec<String> = Vec::new();
-
-    // Containers we made that are no longer wanted (deleted, or image unset).
-    for (key, found) in &existing {
-        let wanted = specs.containers.get(key).is_some_and(|s| s.image.is_some());
-        if !wanted {
-            let name = docker_name(&host.unit, key);
-            remove_noting(docker, name, &found.id, &mut report, &mut failures).await;
-        }
-    }
-
-    for (key, spec) in &specs.containers {
-        let Some(image) = &spec.image else { continue };
-        let name = docker_name(&host.unit, key);
-        let hash = config_hash(key, spec, host);
-        let found = existing.get(key);
-        let result = async {
-            let mut calls = Calls {
-                report: &mut report,
-            };
-            match found {
-                Some(f) if f.hash == hash && f.running => Ok(Outcome::Unchanged),
-                Some(f) if f.hash == hash => {
-                    // Ours and current, but stopped (or never started: a port that was
-                    // in use): start it again.
-                    start(docker, &f.id, &mut calls).await?;
-                    Ok(Outcome::Started)
-                }
-                other => {
-                    if let Some(f) = other {
-                        remove(docker, &f.id, &mut calls).await?;
-                    }
-                    ensure_image(docker, image, spec.no_pull, &name, out, &mut calls).await?;
-                    prepare_volumes(spec, host)?;
-                    let body = create_body(key, spec, host, &hash);
-                    let options = CreateContainerOptionsBuilder::default().name(&name).build();
-                    calls.mutate();
-                    let created =
-                        docker
-                            .create_container(Some(options), body)
-                            .await
-                            .map_err(|e| {
-                                EngineError(format!(
-                                    "cannot create it from {image}: {}",
-                                    describe(&e)
-                                ))
-                            })?;
-                    start(docker, &created.id, &mut calls).await?;
-                    Ok(Outcome::Created)
+    for step in plan(specs, host, &existing) {
+        let name = docker_name(&host.unit, step.key());
+        match step {
+            Step::Remove { id, .. } => {
+                remove_noting(docker, name, id, &mut report, &mut failures).await;
+            }
+            Step::Keep { .. } => report.unchanged.push(name),
+            Step::Start { id, spec, .. } => {
+                let mut calls = Calls {
+                    report: &mut report,
+                };
+                match start(docker, id, &mut calls).await {
+                    Ok(()) => report.started.push(name),
+                    Err(EngineError(cause)) => failures.push(failure(&name, spec, &cause)),
                 }
             }
-        }
-        .await;
-        match result {
-            Ok(Outcome::Unchanged) => report.unchanged.push(name),
-            Ok(Outcome::Started) => report.started.push(name),
-            Ok(Outcome::Created) => report.created.push(name),
-            Err(EngineError(cause)) => {
-                failures.push(format!("container {name} (image {image}): {cause}"))
+            Step::Create {
+                key,
+                spec,
+                replaces,
+                hash,
+            } => {
+                let mut calls = Calls {
+                    report: &mut report,
+                };
+                let created = create(docker, key, spec, replaces, &hash, host, out, &mut calls);
+                match created.await {
+                    Ok(()) => report.created.push(name),
+                    Err(EngineError(cause)) => failures.push(failure(&name, spec, &cause)),
+                }
             }
         }
     }
@@ -198,10 +170,106 @@ pub async fn remove_all(docker: &Docker, unit: &str) -> Result<ReconcileReport, 
     }
 }
 
-enum Outcome {
-    Unchanged,
-    Started,
-    Created,
+/// One thing the reconciler will do to make the engine match the desired state.
+#[derive(Debug, PartialEq)]
+enum Step<'a> {
+    /// A container we made that is no longer wanted (deleted, or its image unset).
+    Remove { key: &'a str, id: &'a str },
+    /// Ours, current and running: nothing to do, and no Docker call that changes anything.
+    Keep { key: &'a str },
+    /// Ours and current, but stopped (or never started: a port that was in use).
+    Start {
+        key: &'a str,
+        id: &'a str,
+        spec: &'a ContainerSpec,
+    },
+    /// Missing, or made from another configuration (`replaces` is then removed first).
+    Create {
+        key: &'a str,
+        spec: &'a ContainerSpec,
+        replaces: Option<&'a str>,
+        hash: String,
+    },
+}
+
+impl Step<'_> {
+    fn key(&self) -> &str {
+        match self {
+            Step::Remove { key, .. }
+            | Step::Keep { key }
+            | Step::Start { key, .. }
+            | Step::Create { key, .. } => key,
+        }
+    }
+}
+
+/// What to change, computed from the desired state and what the engine has, apart from
+/// doing it: removals first, then each wanted container in name order.
+fn plan<'a>(
+    specs: &'a ContainerSpecs,
+    host: &HostMounts,
+    existing: &'a BTreeMap<String, Found>,
+) -> Vec<Step<'a>> {
+    let mut steps: Vec<Step<'a>> = existing
+        .iter()
+        .filter(|(key, _)| specs.containers.get(*key).is_none_or(|s| s.image.is_none()))
+        .map(|(key, found)| Step::Remove { key, id: &found.id })
+        .collect();
+    for (key, spec) in &specs.containers {
+        if spec.image.is_none() {
+            continue;
+        }
+        let hash = config_hash(key, spec, host);
+        steps.push(match existing.get(key) {
+            Some(f) if f.hash == hash && f.running => Step::Keep { key },
+            Some(f) if f.hash == hash => Step::Start {
+                key,
+                id: &f.id,
+                spec,
+            },
+            other => Step::Create {
+                key,
+                spec,
+                replaces: other.map(|f| f.id.as_str()),
+                hash,
+            },
+        });
+    }
+    steps
+}
+
+fn failure(name: &str, spec: &ContainerSpec, cause: &str) -> String {
+    let image = spec.image.as_deref().unwrap_or_default();
+    format!("container {name} (image {image}): {cause}")
+}
+
+/// Creates and starts `key`'s container, removing the one it replaces first.
+#[allow(clippy::too_many_arguments)]
+async fn create(
+    docker: &Docker,
+    key: &str,
+    spec: &ContainerSpec,
+    replaces: Option<&str>,
+    hash: &str,
+    host: &HostMounts,
+    out: &OutputSink,
+    calls: &mut Calls<'_>,
+) -> Result<(), EngineError> {
+    let name = docker_name(&host.unit, key);
+    let image = spec.image.as_deref().unwrap_or_default();
+    if let Some(id) = replaces {
+        remove(docker, id, calls).await?;
+    }
+    ensure_image(docker, image, spec.no_pull, &name, out, calls).await?;
+    prepare_volumes(spec, host)?;
+    let body = create_body(key, spec, host, hash);
+    let options = CreateContainerOptionsBuilder::default().name(&name).build();
+    calls.mutate();
+    let created = docker
+        .create_container(Some(options), body)
+        .await
+        .map_err(|e| EngineError(format!("cannot create it from {image}: {}", describe(&e))))?;
+    start(docker, &created.id, calls).await
 }
 
 struct Found {
@@ -470,6 +538,82 @@ mod tests {
             socket_dir: "/var/lib/lucky/app-0/container-run".into(),
             container_scripts: None,
         }
+    }
+
+    fn found(spec: &ContainerSpec, key: &str, running: bool) -> Found {
+        Found {
+            id: format!("id-{key}"),
+            hash: config_hash(key, spec, &host()),
+            running,
+        }
+    }
+
+    #[test]
+    fn the_plan_keeps_what_matches_and_changes_only_the_rest() {
+        let web = ContainerSpec {
+            image: Some("httpd".into()),
+            ..Default::default()
+        };
+        let mut db = ContainerSpec {
+            image: Some("postgres".into()),
+            ..Default::default()
+        };
+        let old_db = found(&db, "db", true);
+        db.env.insert("PGDATA".into(), "/data".into());
+        let specs = ContainerSpecs {
+            containers: [
+                ("web".to_string(), web.clone()),
+                ("db".to_string(), db.clone()),
+                ("cache".to_string(), ContainerSpec::default()),
+            ]
+            .into(),
+            ..Default::default()
+        };
+        let existing: BTreeMap<String, Found> = [
+            ("web".to_string(), found(&web, "web", true)),
+            ("db".to_string(), old_db),
+            ("gone".to_string(), found(&web, "gone", false)),
+        ]
+        .into();
+        let steps = plan(&specs, &host(), &existing);
+        assert_eq!(
+            steps,
+            vec![
+                Step::Remove {
+                    key: "gone",
+                    id: "id-gone"
+                },
+                Step::Create {
+                    key: "db",
+                    spec: &db,
+                    replaces: Some("id-db"),
+                    hash: config_hash("db", &db, &host()),
+                },
+                Step::Keep { key: "web" },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_stopped_current_container_is_started_not_recreated() {
+        let web = ContainerSpec {
+            image: Some("httpd".into()),
+            ..Default::default()
+        };
+        let specs = ContainerSpecs {
+            containers: [("web".to_string(), web.clone())].into(),
+            ..Default::default()
+        };
+        let existing: BTreeMap<String, Found> =
+            [("web".to_string(), found(&web, "web", false))].into();
+        assert_eq!(
+            plan(&specs, &host(), &existing),
+            vec![Step::Start {
+                key: "web",
+                id: "id-web",
+                spec: &web
+            }]
+        );
     }
 
     #[test]
