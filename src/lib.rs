@@ -9,6 +9,7 @@ pub mod cli;
 pub mod client;
 pub mod daemon;
 pub mod docker;
+pub mod elf;
 pub mod juju;
 pub mod protocol;
 pub mod simulator;
