@@ -12,6 +12,7 @@ pub mod docker;
 pub mod elf;
 pub mod juju;
 pub mod protocol;
+pub mod run;
 pub mod simulator;
 pub mod state;
 pub mod unit;
