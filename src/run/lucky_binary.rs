@@ -9,9 +9,14 @@
 use crate::elf::{self, Linkage};
 use std::path::{Path, PathBuf};
 
-/// The target triple of this machine's static build.
+/// The target triple of this machine's static build (as release/build.sh names them).
 pub(super) fn host_target() -> String {
-    format!("{}-unknown-linux-musl", std::env::consts::ARCH)
+    let arch = match std::env::consts::ARCH {
+        // Rust says powerpc64 for both byte orders; the release target is the little one.
+        "powerpc64" if cfg!(target_endian = "little") => "powerpc64le",
+        other => other,
+    };
+    format!("{arch}-unknown-linux-musl")
 }
 
 /// The lucky for the unit: `given`, or this binary; static when the charm uses Docker.
