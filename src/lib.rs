@@ -10,11 +10,11 @@
 //! | layer | modules | what |
 //! | --- | --- | --- |
 //! | 6 | [`cli`] | clap definitions, one file per command group; thin clients of the daemon |
-//! | 5 | [`daemon`], `run`, [`update`] | the per-unit daemon; the local runner (`charm run`); self-update |
+//! | 5 | [`daemon`], [`run`], [`update`] | the per-unit daemon; the local runner (`charm run`); self-update |
 //! | 4 | [`client`], [`charm`], [`simulator`] | the socket client; lucky.yaml and `charm build`; the Juju simulator |
 //! | 3 | [`docker`], [`juju`] | containers (desired state, reconciler, exec); Juju's hook tools |
 //! | 2 | [`script`], [`state`] | what a script run needs (context, output, entry, failure); durable state |
-//! | 1 | [`protocol`], [`unit`](mod@unit), [`calendar`], [`executable`] | the wire; a unit's names and paths; dates; PATH search |
+//! | 1 | [`protocol`], [`unit`](mod@unit), [`calendar`], [`executable`], [`elf`] | the wire; a unit's names and paths; dates; PATH search; static-binary check |
 //!
 //! Inside the daemon, `handlers/` (one file per request family) validate a request and
 //! call down into the hook runner, `docker`, `juju` and `state`; nothing calls a handler
@@ -26,9 +26,11 @@ pub mod cli;
 pub mod client;
 pub mod daemon;
 pub mod docker;
+pub mod elf;
 pub mod executable;
 pub mod juju;
 pub mod protocol;
+pub mod run;
 pub mod script;
 pub mod simulator;
 pub mod state;

@@ -302,3 +302,58 @@ fn failing_hook_fails_the_run_and_names_the_hook() {
     // Nothing after the failing hook ran.
     assert!(!t.contains("==> start"), "{t}");
 }
+
+#[test]
+fn a_dynamic_lucky_says_which_static_binary_to_pass_or_build() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let charm = tmp.path().join("hello");
+    ok(
+        &lucky(&[
+            "charm",
+            "create",
+            &charm.display().to_string(),
+            "--use-defaults",
+        ]),
+        "charm create",
+    );
+    // The test binary is the host's default (glibc) build: dynamically linked.
+    let out = lucky(&[
+        "charm",
+        "run",
+        &charm.display().to_string(),
+        "--model-dir",
+        &tmp.path().join("run").display().to_string(),
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.contains("is dynamically linked")
+            && stderr.contains("--lucky-binary")
+            && stderr.contains("cargo build --release --target x86_64-unknown-linux-musl"),
+        "{stderr}"
+    );
+    // Nothing was built or started.
+    assert!(!tmp.path().join("run/charm").exists());
+}
+
+#[test]
+fn a_malformed_option_is_one_line_naming_the_flag_and_value() {
+    for (flag, value) in [
+        ("--config", "port"),
+        ("--relate", "website"),
+        ("--relation-data", "db:host"),
+        ("--action-param", "label=ci"),
+    ] {
+        let out = lucky(&["charm", "run", flag, value]);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(
+            stderr.starts_with("lucky: invalid value")
+                && stderr.contains(flag)
+                && stderr.contains(&format!("'{value}'")),
+            "{stderr}"
+        );
+    }
+}

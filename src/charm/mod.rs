@@ -5,5 +5,4 @@ pub mod cron;
 pub mod example;
 pub mod lucky_yaml;
 pub mod metadata;
-pub mod run;
 pub mod template;

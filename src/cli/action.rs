@@ -13,9 +13,9 @@ pub enum ActionCommand {
         #[command(flatten)]
         format: FormatArg,
     },
-    /// Set action results
+    /// Set action results (`key=` sets an empty result; it deletes nothing)
     Set {
-        #[arg(required = true, value_parser = parse_result)]
+        #[arg(required = true, value_parser = output::key_value)]
         pairs: Vec<(String, String)>,
     },
     /// Mark the action failed, with a message
@@ -28,14 +28,6 @@ pub enum ActionCommand {
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         message: Vec<String>,
     },
-}
-
-/// Action results keep empty values (`key=` is a result, not a deletion).
-fn parse_result(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-        _ => Err(format!("expected KEY=VALUE, got {s:?}")),
-    }
 }
 
 pub fn run(cmd: ActionCommand) -> CliResult {

@@ -1,9 +1,10 @@
 //! `lucky charm create`, `build` and `run`: need no daemon (`run` starts a private one).
 
 use super::CliResult;
+use super::output::key_value;
 use crate::charm::build::{self, BuildOptions};
-use crate::charm::run::RunOptions;
 use crate::charm::template::{self, Values};
+use crate::run::{ActionParam, RelationData, RemoteApp, RunOptions, Setting};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -79,20 +80,20 @@ pub struct RunArgs {
     #[arg(long)]
     pub keep: bool,
     /// Initial config, as `juju deploy --config` (repeatable)
-    #[arg(long, value_name = "KEY=VALUE")]
-    pub config: Vec<String>,
+    #[arg(long, value_name = "KEY=VALUE", value_parser = setting)]
+    pub config: Vec<Setting>,
     /// Config changed after the actions, before stop (repeatable)
-    #[arg(long, value_name = "KEY=VALUE")]
-    pub then_config: Vec<String>,
+    #[arg(long, value_name = "KEY=VALUE", value_parser = setting)]
+    pub then_config: Vec<Setting>,
     /// Name the remote application of an endpoint (default: <endpoint>-remote)
-    #[arg(long, value_name = "ENDPOINT:REMOTE-APP")]
-    pub relate: Vec<String>,
+    #[arg(long, value_name = "ENDPOINT:REMOTE-APP", value_parser = remote_app)]
+    pub relate: Vec<RemoteApp>,
     /// Data the remote unit of an endpoint sends (repeatable)
-    #[arg(long, value_name = "ENDPOINT:KEY=VALUE")]
-    pub relation_data: Vec<String>,
+    #[arg(long, value_name = "ENDPOINT:KEY=VALUE", value_parser = relation_data)]
+    pub relation_data: Vec<RelationData>,
     /// An action parameter (repeatable)
-    #[arg(long, value_name = "ACTION:KEY=VALUE")]
-    pub action_param: Vec<String>,
+    #[arg(long, value_name = "ACTION:KEY=VALUE", value_parser = action_param)]
+    pub action_param: Vec<ActionParam>,
     /// Run just this hook on the kept model (e.g. config-changed, db-relation-changed)
     #[arg(long, value_name = "NAME", conflicts_with_all = ["relate", "relation_data", "then_config"])]
     pub hook: Option<String>,
@@ -104,7 +105,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_stop: bool,
     /// Static lucky to install on the unit and mount into containers (default: this
-    /// binary when static, else one built from Lucky's source)
+    /// binary when it is static; a charm with containers needs one:
+    /// `cargo build --release --target x86_64-unknown-linux-musl`)
     #[arg(long, value_name = "FILE")]
     pub lucky_binary: Option<PathBuf>,
 }
@@ -118,7 +120,7 @@ pub fn run(cmd: CharmCommand) -> CliResult {
 }
 
 fn run_charm(args: RunArgs) -> CliResult {
-    crate::charm::run::run(RunOptions {
+    crate::run::run(RunOptions {
         charm_dir: args.dir,
         model_dir: args.model_dir,
         unit: args.unit,
@@ -134,6 +136,49 @@ fn run_charm(args: RunArgs) -> CliResult {
         lucky_binary: args.lucky_binary,
     })?;
     Ok(())
+}
+
+/// `KEY=VALUE`, through the crate's one parser.
+fn setting(s: &str) -> Result<Setting, String> {
+    let (key, value) = key_value(s)?;
+    Ok(Setting { key, value })
+}
+
+/// `NAME:REST` with a non-empty name; `shape` is what the whole value should look like.
+fn named<'a>(s: &'a str, shape: &str) -> Result<(&'a str, &'a str), String> {
+    s.split_once(':')
+        .filter(|(name, _)| !name.is_empty())
+        .ok_or_else(|| format!("expected {shape}, got {s:?}"))
+}
+
+fn remote_app(s: &str) -> Result<RemoteApp, String> {
+    match named(s, "ENDPOINT:REMOTE-APP")? {
+        (_, "") => Err(format!(
+            "expected ENDPOINT:REMOTE-APP, got {s:?} (empty application)"
+        )),
+        (endpoint, app) => Ok(RemoteApp {
+            endpoint: endpoint.into(),
+            app: app.into(),
+        }),
+    }
+}
+
+fn relation_data(s: &str) -> Result<RelationData, String> {
+    let (endpoint, rest) = named(s, "ENDPOINT:KEY=VALUE")?;
+    let setting = setting(rest).map_err(|_| format!("expected ENDPOINT:KEY=VALUE, got {s:?}"))?;
+    Ok(RelationData {
+        endpoint: endpoint.into(),
+        setting,
+    })
+}
+
+fn action_param(s: &str) -> Result<ActionParam, String> {
+    let (action, rest) = named(s, "ACTION:KEY=VALUE")?;
+    let setting = setting(rest).map_err(|_| format!("expected ACTION:KEY=VALUE, got {s:?}"))?;
+    Ok(ActionParam {
+        action: action.into(),
+        setting,
+    })
 }
 
 fn create(args: CreateArgs) -> CliResult {
@@ -216,4 +261,99 @@ fn build(args: BuildArgs) -> CliResult {
         }
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Args;
+
+    /// `lucky charm run ARGS` parsed as the CLI parses it: the options, or the error's
+    /// first line (the one line `lucky` prints).
+    fn parse(args: &[&str]) -> Result<RunArgs, String> {
+        let cmd = RunArgs::augment_args(clap::Command::new("run"));
+        let argv = std::iter::once("run").chain(args.iter().copied());
+        let matches = cmd.try_get_matches_from(argv).map_err(|e| {
+            e.render()
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })?;
+        <RunArgs as clap::FromArgMatches>::from_arg_matches(&matches).map_err(|e| e.to_string())
+    }
+
+    fn setting(key: &str, value: &str) -> Setting {
+        Setting {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn run_options_arrive_typed() {
+        let args = parse(&[
+            "--config",
+            "port=8080",
+            "--then-config",
+            "page-text=a=b",
+            "--relate",
+            "website:proxy",
+            "--relation-data",
+            "db:host=10.0.0.1:5432",
+            "--action-param",
+            "backup:label=",
+        ])
+        .expect("valid options");
+        assert_eq!(args.config, vec![setting("port", "8080")]);
+        assert_eq!(args.then_config, vec![setting("page-text", "a=b")]);
+        assert_eq!(
+            args.relate,
+            vec![RemoteApp {
+                endpoint: "website".into(),
+                app: "proxy".into()
+            }]
+        );
+        assert_eq!(
+            args.relation_data,
+            vec![RelationData {
+                endpoint: "db".into(),
+                setting: setting("host", "10.0.0.1:5432"),
+            }]
+        );
+        assert_eq!(
+            args.action_param,
+            vec![ActionParam {
+                action: "backup".into(),
+                setting: setting("label", ""),
+            }]
+        );
+    }
+
+    #[test]
+    fn bad_run_options_are_one_line_naming_the_flag_and_value() {
+        for (flag, value, expected) in [
+            ("--config", "port", "expected KEY=VALUE"),
+            ("--config", "=8080", "(empty key)"),
+            ("--then-config", "page-text", "expected KEY=VALUE"),
+            ("--relate", "website", "expected ENDPOINT:REMOTE-APP"),
+            ("--relate", ":proxy", "expected ENDPOINT:REMOTE-APP"),
+            ("--relate", "website:", "(empty application)"),
+            ("--relation-data", "db=host", "expected ENDPOINT:KEY=VALUE"),
+            ("--relation-data", "db:host", "expected ENDPOINT:KEY=VALUE"),
+            ("--action-param", "backup:=x", "expected ACTION:KEY=VALUE"),
+            ("--action-param", "label=ci", "expected ACTION:KEY=VALUE"),
+        ] {
+            let Err(line) = parse(&[flag, value]) else {
+                panic!("{flag} {value} was accepted");
+            };
+            assert!(
+                line.contains(&format!("'{value}'"))
+                    && line.contains(flag)
+                    && line.contains(expected),
+                "{flag} {value}: {line}"
+            );
+        }
+    }
 }

@@ -135,15 +135,11 @@ pub fn run(args: ContainerArgs) -> CliResult {
         ContainerCommand::Env(EnvCommand::Set { pairs }) => {
             let mut parsed = Vec::with_capacity(pairs.len());
             for pair in pairs {
-                let Some((k, v)) = pair.split_once('=') else {
-                    return Err(Failure {
-                        message: format!(
-                            "invalid environment setting {pair:?}: use KEY=VALUE (KEY= deletes)"
-                        ),
-                        code: 2,
-                    });
-                };
-                parsed.push((k.to_string(), v.to_string()));
+                let setting = super::output::key_value(&pair).map_err(|e| Failure {
+                    message: format!("invalid environment setting: {e}; KEY= deletes"),
+                    code: 2,
+                })?;
+                parsed.push(setting);
             }
             edit(container, ContainerEdit::SetEnv(parsed))
         }

@@ -49,13 +49,20 @@ pub fn print(value: &Value, format: Format) {
     let _ = out.write_all(render(value, format).as_bytes());
 }
 
-/// Parses `KEY=VALUE`; an empty value (`KEY=`) means delete.
-pub fn parse_pair(s: &str) -> Result<(String, Option<String>), String> {
+/// The crate's one `KEY=VALUE` parser, for clap value parsers and split arguments alike:
+/// the first `=` splits (values may hold `=`), the key must not be empty, the value may.
+pub fn key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some(("", _)) => Err(format!("expected KEY=VALUE, got {s:?} (empty key)")),
-        Some((k, v)) => Ok((k.to_string(), (!v.is_empty()).then(|| v.to_string()))),
+        Some((k, v)) => Ok((k.to_string(), v.to_string())),
         None => Err(format!("expected KEY=VALUE, got {s:?}")),
     }
+}
+
+/// Parses `KEY=VALUE`; an empty value (`KEY=`) means delete.
+pub fn parse_pair(s: &str) -> Result<(String, Option<String>), String> {
+    let (k, v) = key_value(s)?;
+    Ok((k, (!v.is_empty()).then_some(v)))
 }
 
 #[cfg(test)]
@@ -81,6 +88,11 @@ mod tests {
         assert_eq!(parse_pair("a=b=c"), Ok(("a".into(), Some("b=c".into()))));
         assert_eq!(parse_pair("a="), Ok(("a".into(), None)));
         assert!(parse_pair("a").is_err());
+        assert_eq!(key_value("a="), Ok(("a".into(), String::new())));
+        assert_eq!(
+            key_value("=a"),
+            Err("expected KEY=VALUE, got \"=a\" (empty key)".into())
+        );
         assert!(parse_pair("=a").is_err());
     }
 }

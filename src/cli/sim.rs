@@ -59,13 +59,8 @@ pub enum SimCommand {
     Show { model_dir: PathBuf },
 }
 
-fn split_kv(s: &str) -> Result<(&str, &str), Failure> {
-    s.split_once('=')
-        .filter(|(k, _)| !k.is_empty())
-        .ok_or_else(|| Failure {
-            message: format!("expected key=value, got {s:?}"),
-            code: 2,
-        })
+fn split_kv(s: &str) -> Result<(String, String), Failure> {
+    super::output::key_value(s).map_err(|message| Failure { message, code: 2 })
 }
 
 /// Hooks get Juju's environment plus the Lucky and Docker settings of the caller.
@@ -107,7 +102,7 @@ pub fn run(cmd: SimCommand) -> CliResult {
             let model = Model::create(&model_dir, &charm, &unit, exe)?;
             for kv in &config {
                 let (k, v) = split_kv(kv)?;
-                model.set_config_str(k, v)?;
+                model.set_config_str(&k, &v)?;
             }
             model.set_leader(leader)?;
             println!("model for {unit} created in {}", model.dir().display());
@@ -171,8 +166,8 @@ pub fn run(cmd: SimCommand) -> CliResult {
             for kv in &params {
                 let (k, v) = split_kv(kv)?;
                 // Values read as YAML scalars, as `juju run` does (`n=3` is a number).
-                let value: Value = serde_saphyr::from_str(v).unwrap_or(Value::String(v.into()));
-                map.insert(k.to_string(), value);
+                let value: Value = serde_saphyr::from_str(&v).unwrap_or(Value::String(v));
+                map.insert(k, value);
             }
             let run = model.run_action(&name, map)?;
             let summary = json!({
@@ -204,11 +199,11 @@ pub fn run(cmd: SimCommand) -> CliResult {
                 .collect::<Result<Vec<_>, _>>()?;
             // All or nothing: check every key before changing any.
             let declared = model.state()?.config_options;
-            if let Some((k, _)) = pairs.iter().find(|(k, _)| !declared.contains_key(*k)) {
+            if let Some((k, _)) = pairs.iter().find(|(k, _)| !declared.contains_key(k)) {
                 return Err(format!("unknown config option {k:?} (not in config.yaml)").into());
             }
             for (k, v) in pairs {
-                model.set_config_str(k, v)?;
+                model.set_config_str(&k, &v)?;
             }
             Ok(())
         }

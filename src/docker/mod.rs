@@ -13,7 +13,11 @@ use spec::ContainerSpecs;
 use std::path::{Path, PathBuf};
 
 /// Where the engine listens when `DOCKER_HOST` says nothing.
-const DEFAULT_DOCKER_SOCKET: &str = "/var/run/docker.sock";
+pub const DEFAULT_ENGINE_SOCKET: &str = "/var/run/docker.sock";
+/// The private engine `tests/support/docker-engine.sh` (and `examples/run.sh`) start, so
+/// it does not disturb a system engine: used when `DOCKER_HOST` is unset and the default
+/// socket is absent.
+pub const PRIVATE_ENGINE_SOCKET: &str = "/run/lucky-test-docker.sock";
 
 /// Seconds any one engine request may take (a pull of a big image included).
 const DOCKER_TIMEOUT_SECS: u64 = 600;
@@ -84,16 +88,7 @@ impl DockerState {
         if let Some(docker) = cached.as_ref() {
             return Ok(docker.clone());
         }
-        let socket = docker_socket();
-        let unreachable = |e: &dyn std::fmt::Display| {
-            EngineError(format!("cannot reach the Docker engine at {socket}: {e}"))
-        };
-        let docker =
-            Docker::connect_with_unix(&socket, DOCKER_TIMEOUT_SECS, bollard::API_DEFAULT_VERSION)
-                .map_err(|e| unreachable(&e))?
-                .negotiate_version()
-                .await
-                .map_err(|e| unreachable(&e))?;
+        let docker = connect(&engine_socket()?, DOCKER_TIMEOUT_SECS).await?;
         *cached = Some(docker.clone());
         Ok(docker)
     }
@@ -104,12 +99,50 @@ impl DockerState {
     }
 }
 
-/// The engine's socket: `DOCKER_HOST` when it names a unix socket, else the default.
-pub fn docker_socket() -> String {
-    match std::env::var("DOCKER_HOST") {
-        Ok(host) if !host.is_empty() => host.strip_prefix("unix://").unwrap_or(&host).to_string(),
-        _ => DEFAULT_DOCKER_SOCKET.to_string(),
+/// The engine's socket, the one way the daemon and `lucky charm run` find it:
+/// `DOCKER_HOST` when set (`unix://PATH` or a bare path; the client speaks only over a
+/// Unix socket), else the default socket, else the private engine's when only it exists.
+pub fn engine_socket() -> Result<PathBuf, EngineError> {
+    let host = std::env::var("DOCKER_HOST").unwrap_or_default();
+    engine_socket_from(&host, |p| p.exists())
+}
+
+fn engine_socket_from(host: &str, exists: impl Fn(&Path) -> bool) -> Result<PathBuf, EngineError> {
+    if !host.is_empty() {
+        return match host.split_once("://") {
+            Some(("unix", path)) => Ok(PathBuf::from(path)),
+            None => Ok(PathBuf::from(host)),
+            Some(_) => Err(EngineError(format!(
+                "cannot use DOCKER_HOST={host}: Lucky reaches the Docker engine over a Unix socket only; set DOCKER_HOST=unix:///path/to/docker.sock"
+            ))),
+        };
     }
+    let default = Path::new(DEFAULT_ENGINE_SOCKET);
+    let private = Path::new(PRIVATE_ENGINE_SOCKET);
+    Ok(if !exists(default) && exists(private) {
+        private.to_path_buf()
+    } else {
+        default.to_path_buf()
+    })
+}
+
+/// Connects to the engine at `socket` (see [`engine_socket`]) and negotiates the API
+/// version (the engine may be older than bollard's default); an engine that does not
+/// answer is an error here, not at the first request.
+pub async fn connect(socket: &Path, timeout_secs: u64) -> Result<Docker, EngineError> {
+    let unreachable = |e: &bollard::errors::Error| {
+        EngineError(format!(
+            "cannot reach the Docker engine at {}: {}",
+            socket.display(),
+            describe(e)
+        ))
+    };
+    let path = socket.to_string_lossy();
+    Docker::connect_with_unix(&path, timeout_secs, bollard::API_DEFAULT_VERSION)
+        .map_err(|e| unreachable(&e))?
+        .negotiate_version()
+        .await
+        .map_err(|e| unreachable(&e))
 }
 
 /// `lucky-<unit>` for the default container, `lucky-<unit>-<name>` for the others.
@@ -149,5 +182,39 @@ pub fn describe(error: &bollard::errors::Error) -> String {
             format!("the Docker engine is not running (no socket at {path})")
         }
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_socket_from_docker_host_default_or_private() {
+        let none = |_: &Path| false;
+        let only_private = |p: &Path| p == Path::new(PRIVATE_ENGINE_SOCKET);
+        let both = |_: &Path| true;
+        let found = |host: &str, exists: &dyn Fn(&Path) -> bool| {
+            engine_socket_from(host, exists).map_err(|e| e.0)
+        };
+        assert_eq!(
+            found("unix:///tmp/d.sock", &both),
+            Ok(PathBuf::from("/tmp/d.sock"))
+        );
+        assert_eq!(
+            found("/tmp/d.sock", &both),
+            Ok(PathBuf::from("/tmp/d.sock"))
+        );
+        assert_eq!(found("", &both), Ok(PathBuf::from(DEFAULT_ENGINE_SOCKET)));
+        assert_eq!(found("", &none), Ok(PathBuf::from(DEFAULT_ENGINE_SOCKET)));
+        assert_eq!(
+            found("", &only_private),
+            Ok(PathBuf::from(PRIVATE_ENGINE_SOCKET))
+        );
+        let tcp = found("tcp://10.0.0.1:2375", &both).unwrap_err();
+        assert!(
+            tcp.starts_with("cannot use DOCKER_HOST=tcp://10.0.0.1:2375:") && !tcp.contains('\n'),
+            "{tcp}"
+        );
     }
 }

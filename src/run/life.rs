@@ -1,0 +1,261 @@
+//! The unit's life: a fresh (or kept) model, install … remove in Juju's order, and
+//! `--hook` / `--action` alone on the kept model.
+
+use super::Runner;
+use super::options::Setting;
+use crate::charm::{lucky_yaml::LuckyYaml, metadata::Metadata};
+use crate::simulator::{Model, RelationEvent};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+impl Runner {
+    pub(super) fn model(&self) -> Result<Model, String> {
+        Model::open(&self.paths.model).map_err(|e| format!("{e:#}"))
+    }
+
+    /// The whole life on a fresh (or, with --keep, the kept) model.
+    pub(super) fn life(
+        &mut self,
+        charm_dir: &Path,
+        meta: &Metadata,
+        lucky_yaml: &LuckyYaml,
+    ) -> Result<(), String> {
+        let reuse = self.opts.keep && self.paths.has_model();
+        if !reuse {
+            self.clear()?;
+        }
+        self.build(charm_dir)?;
+        self.prepare_engine()?;
+        let model = if reuse {
+            self.recreate_containers()?;
+            println!("Reusing the kept model in {}", self.paths.model.display());
+            self.model()?
+        } else {
+            self.create_model()?
+        };
+        let model = &model;
+        set_config(model, &self.opts.config, "--config")?;
+        let relations = self.relate(model, meta)?;
+
+        for hook in ["install", "leader-elected", "config-changed", "start"] {
+            self.hook(model, hook)?;
+        }
+        for (id, remote_unit) in &relations {
+            self.relation_hook(model, id, RelationEvent::Created, None)?;
+            self.relation_hook(model, id, RelationEvent::Joined, Some(remote_unit))?;
+            self.relation_hook(model, id, RelationEvent::Changed, Some(remote_unit))?;
+        }
+        self.hook(model, "update-status")?;
+        for action in lucky_yaml.actions.keys() {
+            self.action(model, action)?;
+        }
+        set_config(model, &self.opts.then_config, "--then-config")?;
+        self.hook(model, "config-changed")?;
+        if self.opts.no_stop {
+            println!("\n==> stop, remove: skipped (--no-stop)");
+        } else {
+            self.hook(model, "stop")?;
+            self.hook(model, "remove")?;
+        }
+        Ok(())
+    }
+
+    /// `--hook NAME` / `--action NAME` on the kept model.
+    pub(super) fn single(&mut self, charm_dir: &Path) -> Result<(), String> {
+        if !self.paths.has_model() {
+            return Err(format!(
+                "no kept model in {}: run `lucky charm run {} --keep` first",
+                self.paths.root.display(),
+                charm_dir.display()
+            ));
+        }
+        self.build(charm_dir)?;
+        self.prepare_engine()?;
+        self.recreate_containers()?;
+        let model = self.model()?;
+        set_config(&model, &self.opts.config, "--config")?;
+        if let Some(hook) = self.opts.hook.clone() {
+            match hook.split_once("-relation-") {
+                Some((endpoint, event)) => {
+                    self.one_relation_hook(&model, &hook, endpoint, event)?
+                }
+                None => self.hook(&model, &hook)?,
+            }
+        }
+        if let Some(action) = self.opts.action.clone() {
+            self.action(&model, &action)?;
+        }
+        Ok(())
+    }
+
+    /// `--hook <endpoint>-relation-<event>` on the kept relation of that endpoint.
+    fn one_relation_hook(
+        &mut self,
+        model: &Model,
+        hook: &str,
+        endpoint: &str,
+        event: &str,
+    ) -> Result<(), String> {
+        let event = RelationEvent::parse(event)
+            .ok_or_else(|| format!("--hook {hook}: unknown relation event"))?;
+        let state = model.state().map_err(|e| format!("{e:#}"))?;
+        let (id, rel) = state
+            .data
+            .relations
+            .iter()
+            .find(|(_, r)| r.endpoint == endpoint)
+            .ok_or_else(|| format!("--hook {hook}: the model has no {endpoint} relation"))?;
+        let remote = rel.remote_units.keys().next().cloned();
+        self.relation_hook(model, id, event, remote.as_deref())
+    }
+
+    /// Removes what an earlier run left: its daemon, its containers, its model.
+    fn clear(&self) -> Result<(), String> {
+        if self.paths.socket.exists() {
+            self.stop_daemon();
+        }
+        if let Some(engine) = &self.engine {
+            for name in engine.remove_containers(&self.unit)? {
+                println!("Removed container {name} left by an earlier run");
+            }
+        }
+        for dir in [&self.paths.model, &self.paths.data, &self.paths.bin] {
+            if dir.exists() {
+                std::fs::remove_dir_all(dir)
+                    .map_err(|e| format!("cannot clear {}: {e}", dir.display()))?;
+            }
+        }
+        let _ = std::fs::remove_file(&self.paths.socket);
+        Ok(())
+    }
+
+    fn prepare_engine(&self) -> Result<(), String> {
+        match &self.engine {
+            Some(engine) => engine.prepare(),
+            None => Ok(()),
+        }
+    }
+
+    /// The rebuild replaced the charm folder, so running containers mount a stale
+    /// `container_scripts/`: remove them, the next hook creates them afresh.
+    fn recreate_containers(&self) -> Result<(), String> {
+        let Some(engine) = &self.engine else {
+            return Ok(());
+        };
+        for name in engine.remove_containers(&self.unit)? {
+            println!("Removed container {name}: the next hook creates it with the rebuilt charm");
+        }
+        Ok(())
+    }
+
+    fn create_model(&self) -> Result<Model, String> {
+        let model = Model::create(
+            &self.paths.model,
+            &self.paths.charm,
+            &self.unit,
+            &self.lucky,
+        )
+        .map_err(|e| format!("{e:#}"))?;
+        let path = |p: &Path| p.to_string_lossy().into_owned();
+        let mut env: Vec<(&str, String)> = vec![
+            ("LUCKY_SOCKET", path(&self.paths.socket)),
+            ("LUCKY_DATA_DIR", path(&self.paths.data)),
+            ("LUCKY_INSTALL_DIR", path(&self.paths.bin)),
+            ("LUCKY_NO_SYSTEMD", "1".into()),
+            // The bundled lucky is the one just built, checked against the SHA256SUMS the
+            // build wrote; there is no release key to sign it with.
+            ("LUCKY_INSECURE_SKIP_SIGNATURE", "1".into()),
+        ];
+        if let Some(engine) = &self.engine {
+            env.push(("DOCKER_HOST", engine.docker_host()));
+        }
+        if let Ok(level) = std::env::var("LUCKY_LOG_LEVEL") {
+            env.push(("LUCKY_LOG_LEVEL", level));
+        }
+        for (k, v) in env {
+            model.pass_env(k, v).map_err(|e| format!("{e:#}"))?;
+        }
+        model.set_leader(true).map_err(|e| format!("{e:#}"))?;
+        println!(
+            "Model for unit {} in {} (daemon socket {})",
+            self.unit,
+            self.paths.model.display(),
+            self.paths.socket.display()
+        );
+        Ok(model)
+    }
+
+    /// One relation per metadata.yaml endpoint, each with one remote unit; returns
+    /// (relation id, remote unit).
+    fn relate(&self, model: &Model, meta: &Metadata) -> Result<Vec<(String, String)>, String> {
+        // `given` is the option as typed, for the error.
+        let known = |given: String, endpoint: &str| {
+            if meta.relations.contains_key(endpoint) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{given}: the charm has no relation endpoint \"{endpoint}\""
+                ))
+            }
+        };
+        let mut remote_apps = BTreeMap::new();
+        for r in &self.opts.relate {
+            known(format!("--relate {}:{}", r.endpoint, r.app), &r.endpoint)?;
+            remote_apps.insert(r.endpoint.as_str(), r.app.as_str());
+        }
+        let mut data: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+        for d in &self.opts.relation_data {
+            let Setting { key, value } = &d.setting;
+            known(
+                format!("--relation-data {}:{key}={value}", d.endpoint),
+                &d.endpoint,
+            )?;
+            data.entry(d.endpoint.as_str())
+                .or_default()
+                .push((key.as_str(), value.as_str()));
+        }
+        let state = model.state().map_err(|e| format!("{e:#}"))?;
+        let mut out = Vec::new();
+        for endpoint in meta.relations.keys() {
+            let existing = state
+                .data
+                .relations
+                .iter()
+                .find(|(_, r)| &r.endpoint == endpoint);
+            let id = match existing {
+                Some((id, _)) => id.clone(),
+                None => {
+                    let app = remote_apps
+                        .get(endpoint.as_str())
+                        .map(|a| a.to_string())
+                        .unwrap_or_else(|| format!("{endpoint}-remote"));
+                    model
+                        .add_relation(endpoint, &app, 1)
+                        .map_err(|e| format!("{e:#}"))?
+                }
+            };
+            let rel = model.relation(&id).map_err(|e| format!("{e:#}"))?;
+            let Some(remote_unit) = rel.remote_units.keys().next().cloned() else {
+                continue;
+            };
+            if let Some(pairs) = data.get(endpoint.as_str()) {
+                model
+                    .set_remote_unit_data(&id, &remote_unit, pairs)
+                    .map_err(|e| format!("{e:#}"))?;
+            }
+            println!("Related {endpoint} ({id}) to {remote_unit}");
+            out.push((id, remote_unit));
+        }
+        Ok(out)
+    }
+}
+
+/// `--config` / `--then-config` values into the model, typed by config.yaml.
+fn set_config(model: &Model, settings: &[Setting], flag: &str) -> Result<(), String> {
+    for Setting { key, value } in settings {
+        model
+            .set_config_str(key, value)
+            .map_err(|e| format!("{flag} {key}={value}: {e:#}"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! What `lucky charm run` was asked to do, already parsed: the CLI's value parsers turn
+//! `KEY=VALUE`, `endpoint:remote-app`, `endpoint:key=value` and `action:key=value` into
+//! these types, so nothing here splits a string again.
+
+use std::path::PathBuf;
+
+/// `KEY=VALUE`: a config value, a relation data item or an action parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    pub key: String,
+    pub value: String,
+}
+
+/// `--relate endpoint:remote-app`: the remote application of one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteApp {
+    pub endpoint: String,
+    pub app: String,
+}
+
+/// `--relation-data endpoint:key=value`: what the endpoint's remote unit sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelationData {
+    pub endpoint: String,
+    pub setting: Setting,
+}
+
+/// `--action-param action:key=value`: one parameter of one action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionParam {
+    pub action: String,
+    pub setting: Setting,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// None: the embedded example charm.
+    pub charm_dir: Option<PathBuf>,
+    pub model_dir: Option<PathBuf>,
+    pub unit: Option<String>,
+    pub keep: bool,
+    pub no_stop: bool,
+    pub config: Vec<Setting>,
+    /// Config changed after the actions, before stop.
+    pub then_config: Vec<Setting>,
+    pub relate: Vec<RemoteApp>,
+    pub relation_data: Vec<RelationData>,
+    pub action_params: Vec<ActionParam>,
+    /// Just this hook on the kept model.
+    pub hook: Option<String>,
+    /// Just this action on the kept model.
+    pub action: Option<String>,
+    pub lucky_binary: Option<PathBuf>,
+}
+
+impl RunOptions {
+    /// One hook or action on the kept model, rather than the whole life.
+    pub fn single(&self) -> bool {
+        self.hook.is_some() || self.action.is_some()
+    }
+}

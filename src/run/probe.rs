@@ -1,0 +1,111 @@
+//! Fetches the pages the unit's containers serve on loopback, to show them in the
+//! summary as a user would see them in a browser.
+//!
+//! reqwest (blocking) is already here for `lucky self-update`; using it rather than a
+//! hand-written client means HTTP framing (chunked bodies, keep-alive, odd servers) is
+//! someone's tested code, for the price of a background thread for a few requests.
+
+use std::time::{Duration, Instant};
+
+/// How long a server that just started may take to answer.
+const STARTUP_GRACE: Duration = Duration::from_secs(5);
+
+/// `GET http://127.0.0.1:<port>/`: (status, the page's text in one short line), retried
+/// while the server starts.
+pub(super) fn fetch_page(port: u16) -> Result<(String, String), String> {
+    fetch_within(port, STARTUP_GRACE)
+}
+
+fn fetch_within(port: u16, grace: Duration) -> Result<(String, String), String> {
+    // TLS is never used here, but the client builder wants a crypto provider installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::blocking::Client::builder()
+        // Loopback: a proxy from the environment must not stand in between.
+        .no_proxy()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
+    let url = format!("http://127.0.0.1:{port}/");
+    let deadline = Instant::now() + grace;
+    loop {
+        let answer = client.get(&url).send().and_then(|r| {
+            let status = r.status().to_string();
+            r.text().map(|body| (status, text_of(&body)))
+        });
+        match answer {
+            Ok(answer) => return Ok(answer),
+            Err(e) if Instant::now() >= deadline => return Err(plain_error(&e)),
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+/// The innermost cause ("Connection refused …"), not reqwest's wrapper text.
+fn plain_error(e: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
+}
+
+/// The text of an HTML page, tags dropped, in one short quoted line.
+fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    let body = html.split_once("<body>").map_or(html, |(_, b)| b);
+    for c in body.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    let short: String = words.chars().take(80).collect();
+    format!("\"{short}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    #[test]
+    fn page_text_drops_tags_and_keeps_one_line() {
+        assert_eq!(
+            text_of("<html><body><h1>Hi &amp; you</h1>\n</body></html>"),
+            "\"Hi &amp; you\""
+        );
+        assert_eq!(text_of(&"word ".repeat(40)).chars().count(), 82);
+    }
+
+    #[test]
+    fn fetches_a_page_served_on_loopback_and_names_a_refusal() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().expect("accept");
+            let mut request = [0u8; 1024];
+            let _ = conn.read(&mut request);
+            let body = "<html><body><h1>Served</h1></body></html>";
+            let _ = write!(
+                conn,
+                "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        });
+        assert_eq!(
+            fetch_page(port),
+            Ok(("200 OK".to_string(), "\"Served\"".to_string()))
+        );
+        server.join().expect("server");
+        // Nothing listens there any more: the error says why, after the grace period.
+        let err = fetch_within(port, Duration::from_millis(300)).unwrap_err();
+        assert!(err.to_lowercase().contains("refused"), "{err}");
+    }
+}
