@@ -128,7 +128,8 @@ pub async fn run_hook(
         }
         (Run::Action(_), Err(error)) => {
             tracing::warn!(hook = %label, %error, "action failed");
-            crate::juju::exec(&guard.context, "action-fail", &[&error.message])
+            let message = truncated(&error.message, crate::juju::args::MAX_TEXT);
+            crate::juju::exec(&guard.context, "action-fail", &["--", message])
                 .await
                 .map(|()| 0)
                 .map_err(handlers::juju_error)
@@ -276,7 +277,7 @@ async fn take_finished_failure(
 
 async fn run_one(
     daemon: &Daemon,
-    context: &HookContext,
+    context: &Arc<HookContext>,
     charm_dir: &std::path::Path,
     entry: &ScriptEntry,
     out: &OutputSink,
@@ -288,8 +289,17 @@ async fn run_one(
     };
     let result = match entry.kind {
         ScriptKind::Container { .. } | ScriptKind::InlineContainer { .. } => {
-            exec::run_container_script(&daemon.docker, &daemon.paths.unit, entry, context, out)
-                .await
+            // This exec's own token, revoked when it returns (see `contexts`).
+            let token = daemon.contexts.register_container_script(context);
+            exec::run_container_script(
+                &daemon.docker,
+                &daemon.paths.unit,
+                entry,
+                context,
+                &token.token,
+                out,
+            )
+            .await
         }
         ScriptKind::Host { .. } | ScriptKind::InlineHost { .. } => {
             scripts::run_host(entry, context, &env, out).await
@@ -302,4 +312,16 @@ async fn run_one(
         }
     }
     result
+}
+
+/// `text` cut to at most `max` bytes on a character boundary.
+pub fn truncated(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }

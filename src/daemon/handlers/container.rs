@@ -16,16 +16,8 @@ pub fn edit(
     container: Option<String>,
     edit: ContainerEdit,
 ) -> Result<Response, ErrorReply> {
-    if caller.origin == Origin::Container {
-        // A container that could add host bind mounts could take over the host.
-        return Err(ErrorReply::new(
-            ErrorKind::Denied,
-            format!(
-                "`lucky container {}` is not allowed from inside a container: container configuration can only be changed by host scripts",
-                edit.name()
-            ),
-        ));
-    }
+    // Never reached from a container: see `policy`.
+    debug_assert_eq!(caller.origin, Origin::Host);
     let key = spec::container_key(container.as_deref()).map_err(bad_request)?;
     let effect = daemon
         .docker
@@ -84,14 +76,8 @@ pub async fn apply_updates(
     caller: &Caller,
     out: &OutputSink,
 ) -> Result<Response, ErrorReply> {
-    if caller.origin == Origin::Container {
-        // Applying could recreate the very container the caller runs in, killing it
-        // mid-script; host scripts and the end of the hook apply instead.
-        return Err(ErrorReply::new(
-            ErrorKind::Denied,
-            "`lucky container apply-updates` is not allowed from inside a container: changes are applied when the hook ends",
-        ));
-    }
+    // Never reached from a container: see `policy`.
+    debug_assert_eq!(caller.origin, Origin::Host);
     let charm_dir = caller
         .context
         .as_ref()
