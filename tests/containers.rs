@@ -110,7 +110,7 @@ lucky container image get
         "{binds:?}"
     );
     assert!(
-        binds.contains(&format!("{}/container-run:/run/lucky", data.display())),
+        binds.contains(&format!("{}/container-run:/run/lucky:ro", data.display())),
         "{binds:?}"
     );
     assert!(

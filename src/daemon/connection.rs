@@ -7,6 +7,7 @@ use super::handlers::{self, Caller, Origin};
 use crate::protocol::frame::{self, FrameError};
 use crate::protocol::{ErrorKind, ErrorReply, Hello, PROTOCOL_VERSION, Reply, Request};
 use crate::script::OutputSink;
+use crate::script::context::TokenScope;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::BufReader;
@@ -18,6 +19,9 @@ use tokio::sync::mpsc;
 const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
 /// A client that sends nothing more after a request's answer is dropped after this long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// A client that does not read what it is sent is dropped after this long, so it cannot
+/// keep its slot and its encoded reply for ever.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn serve(daemon: Arc<Daemon>, stream: UnixStream, origin: Origin) {
     let (read, mut write) = stream.into_split();
@@ -61,10 +65,15 @@ pub async fn serve(daemon: Arc<Daemon>, stream: UnixStream, origin: Origin) {
     }
     let caller = Caller {
         token_given: hello.context.is_some(),
-        context: hello
-            .context
-            .as_deref()
-            .and_then(|t| daemon.contexts.lookup(t)),
+        // Each socket accepts only the tokens given out for it: a hook's token found
+        // somewhere in a container does not work on the container socket.
+        context: hello.context.as_deref().and_then(|t| {
+            let scope = match origin {
+                Origin::Host => TokenScope::Hook,
+                Origin::Container => TokenScope::ContainerScript,
+            };
+            daemon.contexts.lookup(t, scope)
+        }),
         origin,
     };
 
@@ -130,5 +139,11 @@ async fn refuse(write: &mut OwnedWriteHalf, error: &FrameError) {
 }
 
 async fn send(write: &mut OwnedWriteHalf, reply: &Reply) -> Result<(), FrameError> {
-    frame::write_async(write, reply).await
+    match tokio::time::timeout(WRITE_TIMEOUT, frame::write_async(write, reply)).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!("a client did not read its reply for {WRITE_TIMEOUT:?}: dropping it");
+            Err(FrameError::Io(std::io::ErrorKind::TimedOut.into()))
+        }
+    }
 }

@@ -92,7 +92,7 @@ pub async fn record_outcome(
             if let Err(e) = crate::juju::exec(
                 context,
                 "juju-log",
-                &["-l", LogLevel::Error.juju_name(), &message],
+                &["-l", LogLevel::Error.juju_name(), "--", &message],
             )
             .await
             {

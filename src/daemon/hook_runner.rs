@@ -5,6 +5,7 @@ use super::cron;
 use super::scripts::{self, ScriptEnv};
 use crate::charm::lucky_yaml;
 use crate::docker::exec;
+use crate::juju::args::truncated;
 use crate::protocol::{ErrorKind, ErrorReply, HookSummary};
 use crate::script::{HookContext, OutputSink, ScriptEntry, ScriptFailure, ScriptKind};
 use std::collections::BTreeMap;
@@ -94,7 +95,8 @@ pub async fn run_hook(
         }
         (Run::Action(_), Err(error)) => {
             tracing::warn!(hook = %label, %error, "action failed");
-            crate::juju::exec(&guard.context, "action-fail", &[&error.message])
+            let message = truncated(&error.message, crate::juju::args::MAX_TEXT);
+            crate::juju::exec(&guard.context, "action-fail", &["--", message])
                 .await
                 .map(|()| 0)
                 .map_err(ErrorReply::from)
@@ -313,7 +315,7 @@ async fn take_finished_failure(
 
 async fn run_one(
     daemon: &Daemon,
-    context: &HookContext,
+    context: &Arc<HookContext>,
     charm_dir: &std::path::Path,
     entry: &ScriptEntry,
     out: &OutputSink,
@@ -325,8 +327,17 @@ async fn run_one(
     };
     let result = match entry.kind {
         ScriptKind::Container { .. } | ScriptKind::InlineContainer { .. } => {
-            exec::run_container_script(&daemon.docker, &daemon.paths.unit, entry, context, out)
-                .await
+            // This exec's own token, revoked when it returns (see `script::context`).
+            let token = daemon.contexts.register_container_script(context);
+            exec::run_container_script(
+                &daemon.docker,
+                &daemon.paths.unit,
+                entry,
+                context,
+                &token.token,
+                out,
+            )
+            .await
         }
         ScriptKind::Host { .. } | ScriptKind::InlineHost { .. } => {
             scripts::run_host(entry, context, &env, out).await

@@ -98,6 +98,10 @@ fn prepare(paths: &UnitPaths, log_to_stderr: bool) -> Result<(File, PathBuf, Sto
         .mode(0o700)
         .create(&paths.data_dir)
         .with_context(|| format!("cannot create data dir {}", paths.data_dir.display()))?;
+    // A data dir made earlier (by hand, by an older lucky) may be open to other users:
+    // it holds the owner-only socket's folder, the state and the log, so tighten it.
+    fs::set_permissions(&paths.data_dir, fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot make {} owner-only", paths.data_dir.display()))?;
     let lock = take_unit_lock(paths)?;
     logging::init(&paths.data_dir, level, log_to_stderr)?;
     let bin_dir = link_own_binary(&paths.data_dir)?;
@@ -152,26 +156,46 @@ fn link_own_binary(data_dir: &Path) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// Binds the socket owner-only. We hold the unit lock, so a socket file already there
-/// belongs to a dead daemon: replace it. Binding under a temporary name and renaming
-/// means no client ever sees the socket before its mode is set.
+/// Binds the socket owner-only (`0600`).
 fn bind(socket: &Path) -> Result<UnixListener> {
+    bind_with_mode(socket, 0o600)
+}
+
+/// Binds `socket` so that it has `mode` from the moment it exists. We hold the unit lock,
+/// so a socket file already there belongs to a dead daemon: replace it.
+///
+/// The mode comes from the umask in force at `bind(2)`, never from a chmod by path after
+/// the fact: a path can be swapped for a symlink between bind and chmod by whoever can
+/// write the folder (root in a container, for the container socket), and chmod would
+/// then change the symlink's target. Binding under a temporary name and renaming means
+/// no client ever sees the socket half made.
+fn bind_with_mode(socket: &Path, mode: u32) -> Result<UnixListener> {
     if let Some(dir) = socket.parent() {
         fs::create_dir_all(dir)
             .with_context(|| format!("cannot create socket dir {}", dir.display()))?;
     }
     let tmp = socket.with_extension(format!("tmp{}", std::process::id()));
     let _ = fs::remove_file(&tmp);
-    let listener =
-        UnixListener::bind(&tmp).with_context(|| format!("cannot listen on {}", tmp.display()))?;
-    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o600))
-        .with_context(|| format!("cannot set the mode of {}", tmp.display()))?;
+    let listener = with_umask(!mode & 0o777, || UnixListener::bind(&tmp))
+        .with_context(|| format!("cannot listen on {}", tmp.display()))?;
     if socket.exists() {
         tracing::info!(socket = %socket.display(), "replacing the stale socket of a dead daemon");
     }
     fs::rename(&tmp, socket)
         .with_context(|| format!("cannot move the socket into place at {}", socket.display()))?;
     Ok(listener)
+}
+
+/// Runs `f` with the process umask set to `mask`, then restores it. Only called while
+/// the daemon starts, before any task or child process exists that could see the
+/// temporary umask (the runtime is single-threaded and nothing has been awaited yet).
+fn with_umask<R>(mask: u32, f: impl FnOnce() -> R) -> R {
+    // SAFETY: umask(2) cannot fail and touches no memory.
+    let old = unsafe { libc::umask(mask as libc::mode_t) };
+    let result = f();
+    // SAFETY: as above.
+    unsafe { libc::umask(old) };
+    result
 }
 
 async fn serve(daemon: &Arc<Daemon>, listener: UnixListener) -> Result<()> {
@@ -229,14 +253,10 @@ fn serve_containers(daemon: &Arc<Daemon>) {
         .mode(0o711)
         .create(&dir)
         .with_context(|| format!("cannot create {}", dir.display()))
-        .and_then(|()| bind(&socket))
         // Processes in the container may run as any user; the data dir (0700) already
-        // keeps other host users away from this socket.
-        .and_then(|l| {
-            fs::set_permissions(&socket, fs::Permissions::from_mode(0o666))
-                .with_context(|| format!("cannot set the mode of {}", socket.display()))?;
-            Ok(l)
-        });
+        // keeps other host users away from this socket. The folder is mounted read-only
+        // into containers, so nothing in one can replace what is in it.
+        .and_then(|()| bind_with_mode(&socket, 0o666));
     let listener = match listener {
         Ok(l) => l,
         Err(e) => {

@@ -21,6 +21,7 @@ pub async fn run_container_script(
     unit: &str,
     entry: &ScriptEntry,
     context: &HookContext,
+    token: &str,
     out: &OutputSink,
 ) -> Result<(), ScriptFailure> {
     let (cmd, target) = match &entry.kind {
@@ -65,7 +66,7 @@ pub async fn run_container_script(
     };
     let options = CreateExecOptions {
         cmd: Some(cmd),
-        env: Some(exec_env(entry, context, path)),
+        env: Some(exec_env(entry, context, token, path)),
         attach_stdout: Some(true),
         attach_stderr: Some(true),
         attach_stdin: Some(false),
@@ -175,22 +176,41 @@ async fn exit_code(docker: &bollard::Docker, exec_id: &str) -> Result<i64, Strin
     Err("the script's exec never finished according to the engine".into())
 }
 
-/// The hook's environment (without host-only paths) plus what `lucky` in the container
-/// needs to reach the daemon in the right context.
-fn exec_env(entry: &ScriptEntry, context: &HookContext, path: String) -> Vec<String> {
+/// Hook variables a container script sees: what the hook is about (unit, relation,
+/// remote unit, action). Everything else stays on the host: `JUJU_CONTEXT_ID` and the
+/// agent's socket address would let the workload talk to the unit agent as the hook,
+/// host paths mean nothing inside, and the rest is not the workload's business. See
+/// docs/container-policy.md.
+pub const CONTAINER_HOOK_VARS: &[&str] = &[
+    "JUJU_UNIT_NAME",
+    "JUJU_PRINCIPAL_UNIT",
+    "JUJU_MODEL_NAME",
+    "JUJU_MODEL_UUID",
+    "JUJU_VERSION",
+    "JUJU_AVAILABILITY_ZONE",
+    "JUJU_HOOK_NAME",
+    "JUJU_RELATION",
+    "JUJU_RELATION_ID",
+    "JUJU_REMOTE_UNIT",
+    "JUJU_REMOTE_APP",
+    "JUJU_DEPARTING_UNIT",
+    "JUJU_ACTION_NAME",
+    "JUJU_ACTION_UUID",
+];
+
+/// The allowed part of the hook's environment plus what `lucky` in the container needs
+/// to reach the daemon as this script: its own token, never the hook's.
+fn exec_env(entry: &ScriptEntry, context: &HookContext, token: &str, path: String) -> Vec<String> {
     let mut env: Vec<String> = context
         .env
         .iter()
-        .filter(|(k, _)| {
-            !matches!(k.as_str(), "PATH" | "HOME" | "PWD" | "SHELL" | "TMPDIR")
-                && !k.starts_with("LUCKY_")
-        })
+        .filter(|(k, _)| CONTAINER_HOOK_VARS.contains(&k.as_str()))
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     env.extend([
         format!("PATH={path}"),
         format!("LUCKY_SOCKET={CONTAINER_SOCKET}"),
-        format!("LUCKY_CONTEXT={}", context.token),
+        format!("LUCKY_CONTEXT={token}"),
         format!("LUCKY_HOOK={}", context.hook),
         format!("LUCKY_SCRIPT_ID={}", entry.id),
     ]);

@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Bumped when the way containers are created changes, so old ones are recreated.
-const CREATE_SCHEME: u32 = 1;
+const CREATE_SCHEME: u32 = 2;
 
 /// Host facts that go into every container besides its spec.
 #[derive(Debug, Clone, Serialize)]
@@ -466,7 +466,9 @@ fn create_body(
 ) -> ContainerCreateBody {
     let mut binds = vec![
         format!("{}:{CONTAINER_LUCKY_BIN}:ro", host.lucky_binary.display()),
-        format!("{}:{CONTAINER_SOCKET_DIR}", host.socket_dir.display()),
+        // Read-only: the container reaches the socket (connect needs no write access to
+        // the folder) but cannot replace it, or anything else the daemon creates there.
+        format!("{}:{CONTAINER_SOCKET_DIR}:ro", host.socket_dir.display()),
     ];
     if let Some(scripts) = &host.container_scripts {
         binds.push(format!("{}:{CONTAINER_SCRIPTS}:ro", scripts.display()));

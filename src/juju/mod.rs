@@ -1,10 +1,11 @@
 //! The hook-tool backend: run Juju's hook tools in a hook's context and parse what they
 //! print. Nothing here knows about sockets or scripts.
 
+pub mod args;
 pub mod status;
 mod tools;
 
-pub use tools::{JujuError, run_tool};
+pub use tools::{JujuError, run_tool, run_tool_with_input};
 
 use crate::script::HookContext;
 use serde_json::Value;

@@ -7,6 +7,10 @@ use crate::state::Document;
 use crate::state::status::{Statuses, unit_status};
 use std::sync::{Mutex, PoisonError};
 
+/// Longest aggregated message given to `status-set` (many owners' messages joined could
+/// be longer); it is cut, not refused, so the unit's status never freezes.
+const MAX_UNIT_MESSAGE: usize = 16 * 1024;
+
 /// Remembers the unit status last given to Juju, so it is only set again when it changes.
 #[derive(Default)]
 pub struct StatusReporter {
@@ -30,7 +34,8 @@ impl StatusReporter {
         if unchanged {
             return Ok(());
         }
-        super::exec(ctx, "status-set", &[wanted.0.as_str(), &wanted.1]).await?;
+        let message = super::args::truncated(&wanted.1, MAX_UNIT_MESSAGE);
+        super::exec(ctx, "status-set", &["--", wanted.0.as_str(), message]).await?;
         *self.pushed.lock().unwrap_or_else(PoisonError::into_inner) = Some(wanted);
         Ok(())
     }

@@ -22,6 +22,16 @@ impl From<JujuError> for crate::protocol::ErrorReply {
 ///
 /// Calls within one context are serialized: the unit agent takes one command at a time.
 pub async fn run_tool(ctx: &HookContext, tool: &str, args: &[&str]) -> Result<String, JujuError> {
+    run_tool_with_input(ctx, tool, args, None).await
+}
+
+/// Like [`run_tool`], with `input` on the tool's stdin (`relation-set --file -`).
+pub async fn run_tool_with_input(
+    ctx: &HookContext,
+    tool: &str,
+    args: &[&str],
+    input: Option<&[u8]>,
+) -> Result<String, JujuError> {
     let fail = |message: String| JujuError {
         tool: tool.to_string(),
         message,
@@ -37,15 +47,31 @@ pub async fn run_tool(ctx: &HookContext, tool: &str, args: &[&str]) -> Result<St
     cmd.args(args)
         .env_clear()
         .envs(&ctx.env)
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
     if let Some(dir) = ctx.var("JUJU_CHARM_DIR").or_else(|| ctx.var("CHARM_DIR")) {
         cmd.current_dir(dir);
     }
     let _one_at_a_time = ctx.tool_lock.lock().await;
-    let out = cmd
-        .output()
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| fail(format!("could not be run: {e}")))?;
+    if let (Some(bytes), Some(mut stdin)) = (input, child.stdin.take()) {
+        use tokio::io::AsyncWriteExt;
+        // Written before the output is read: the input is small (settings of one call)
+        // and tools read all of it before they print. A tool that exits without reading
+        // closes the pipe; its exit status then says what went wrong.
+        let _ = stdin.write_all(bytes).await;
+        drop(stdin);
+    }
+    let out = child
+        .wait_with_output()
         .await
         .map_err(|e| fail(format!("could not be run: {e}")))?;
     if out.status.success() {

@@ -1,11 +1,13 @@
 //! Length-prefixed MessagePack frames, with blocking (CLI) and async (daemon) readers.
 //!
 //! The length is checked before the body is read, so an oversized frame is refused
-//! without allocating for it.
+//! without allocating for it; and a body's buffer grows as its bytes arrive, never to
+//! the claimed length up front, so a client that claims 4 MiB and sends nothing costs
+//! the daemon almost nothing.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Largest body accepted: generous for a hook's environment or a script's output line,
@@ -59,14 +61,24 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, FrameError> {
 }
 
 /// Blocking read of one frame; `Closed` on a clean end of stream before a header.
+/// Blocking write of one frame (hand-written clients: the benchmarks, attack tests).
+pub fn write_blocking<T: Serialize>(w: &mut impl Write, msg: &T) -> Result<(), FrameError> {
+    w.write_all(&encode(msg)?)?;
+    Ok(())
+}
+
 pub fn read_blocking<T: DeserializeOwned>(r: &mut impl Read) -> Result<T, FrameError> {
     let mut header = [0u8; 4];
     match r.read_exact(&mut header) {
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(FrameError::Closed),
         other => other?,
     }
-    let mut body = vec![0u8; checked_len(header)?];
-    r.read_exact(&mut body)?;
+    let len = checked_len(header)?;
+    let mut body = Vec::new();
+    r.take(len as u64).read_to_end(&mut body)?;
+    if body.len() < len {
+        return Err(truncated());
+    }
     decode(&body)
 }
 
@@ -82,9 +94,25 @@ pub async fn read_async<T: DeserializeOwned>(
     };
     let len = checked_len(header)?;
     buf.clear();
-    buf.resize(len, 0);
-    r.read_exact(buf).await?;
+    if buf.capacity() > KEPT_CAPACITY {
+        // One big frame does not make the connection hold its size for the rest of its life.
+        *buf = Vec::new();
+    }
+    r.take(len as u64).read_to_end(buf).await?;
+    if buf.len() < len {
+        return Err(truncated());
+    }
     decode(buf)
+}
+
+/// Buffer capacity a connection keeps between frames.
+const KEPT_CAPACITY: usize = 64 * 1024;
+
+fn truncated() -> FrameError {
+    FrameError::Io(io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the connection closed in the middle of a frame",
+    ))
 }
 
 pub async fn write_async<T: Serialize>(
@@ -119,5 +147,23 @@ mod tests {
             read_blocking::<u32>(&mut &truncated[..]),
             Err(FrameError::Io(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_claimed_length_is_not_allocated_before_the_bytes_come() {
+        // A header claiming the maximum, then three bytes, then the end of the stream.
+        let mut bytes = MAX_FRAME_LEN.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&[1, 2, 3]);
+        let mut buf = Vec::new();
+        let err = read_async::<u32>(&mut &bytes[..], &mut buf)
+            .await
+            .expect_err("truncated");
+        assert!(matches!(err, FrameError::Io(_)), "{err}");
+        assert_eq!(buf.len(), 3);
+        assert!(
+            buf.capacity() < 64 * 1024,
+            "the buffer grew to {} bytes for 3 that arrived",
+            buf.capacity()
+        );
     }
 }

@@ -4,6 +4,11 @@
 //! script gets the token (`LUCKY_CONTEXT`) and every `lucky` call carries it back, so "a
 //! call from the running hook", "a call after its hook ended" and "a call from nowhere"
 //! are plain lookups.
+//!
+//! A container script gets a token of its own instead ([`TokenScope::ContainerScript`]),
+//! made for that one exec and revoked when it exits: the workload's other processes can
+//! read a container script's environment, so what they could find there must not
+//! outlive the script, nor be the hook's token, which the host socket would accept.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -48,9 +53,30 @@ impl HookContext {
     }
 }
 
+/// What a token was given to, so each socket accepts only its own kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenScope {
+    /// The hook's own token: host scripts, on the host socket.
+    Hook,
+    /// One container script's exec, on the container socket.
+    ContainerScript,
+}
+
 #[derive(Default)]
 pub struct Contexts {
-    live: Mutex<HashMap<String, Arc<HookContext>>>,
+    live: Mutex<HashMap<String, (Arc<HookContext>, TokenScope)>>,
+}
+
+/// Keeps one container script's token valid; dropping it revokes the token.
+pub struct ScriptToken<'a> {
+    contexts: &'a Contexts,
+    pub token: String,
+}
+
+impl Drop for ScriptToken<'_> {
+    fn drop(&mut self) {
+        self.contexts.lock().remove(&self.token);
+    }
 }
 
 /// Keeps a context registered; dropping it ends the context.
@@ -66,7 +92,7 @@ impl Drop for ContextGuard<'_> {
 }
 
 impl Contexts {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<HookContext>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Arc<HookContext>, TokenScope)>> {
         // The map stays consistent even if a holder panicked: every operation is one call.
         self.live.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -80,20 +106,42 @@ impl Contexts {
             config: tokio::sync::OnceCell::new(),
             pending_logs: Mutex::new(Vec::new()),
         });
-        self.lock()
-            .insert(context.token.clone(), Arc::clone(&context));
+        self.lock().insert(
+            context.token.clone(),
+            (Arc::clone(&context), TokenScope::Hook),
+        );
         ContextGuard {
             contexts: self,
             context,
         }
     }
 
-    pub fn lookup(&self, token: &str) -> Option<Arc<HookContext>> {
-        self.lock().get(token).cloned()
+    /// A fresh token for one container script of `context`, valid while the guard lives.
+    pub fn register_container_script(&self, context: &Arc<HookContext>) -> ScriptToken<'_> {
+        let token = new_token();
+        self.lock().insert(
+            token.clone(),
+            (Arc::clone(context), TokenScope::ContainerScript),
+        );
+        ScriptToken {
+            contexts: self,
+            token,
+        }
     }
 
+    /// The live context `token` names, if it was given out for `scope`.
+    pub fn lookup(&self, token: &str, scope: TokenScope) -> Option<Arc<HookContext>> {
+        self.lock()
+            .get(token)
+            .filter(|(_, s)| *s == scope)
+            .map(|(c, _)| Arc::clone(c))
+    }
+
+    /// True while the hook `token` names runs.
     pub fn is_live(&self, token: &str) -> bool {
-        self.lock().contains_key(token)
+        self.lock()
+            .get(token)
+            .is_some_and(|(_, s)| *s == TokenScope::Hook)
     }
 }
 
@@ -124,11 +172,36 @@ mod tests {
             let token = guard.context.token.clone();
             assert_eq!(token.len(), 32);
             assert_eq!(
-                contexts.lookup(&token).map(|c| c.hook.clone()),
+                contexts
+                    .lookup(&token, TokenScope::Hook)
+                    .map(|c| c.hook.clone()),
                 Some("install".into())
             );
+            // The hook's token is not a container script's.
+            assert!(
+                contexts
+                    .lookup(&token, TokenScope::ContainerScript)
+                    .is_none()
+            );
+            let script = contexts.register_container_script(&guard.context);
+            let script_token = script.token.clone();
+            assert_ne!(script_token, token);
+            assert!(
+                contexts
+                    .lookup(&script_token, TokenScope::ContainerScript)
+                    .is_some()
+            );
+            assert!(contexts.lookup(&script_token, TokenScope::Hook).is_none());
+            drop(script);
+            // Revoked when its script ends, while the hook goes on.
+            assert!(
+                contexts
+                    .lookup(&script_token, TokenScope::ContainerScript)
+                    .is_none()
+            );
+            assert!(contexts.is_live(&token));
             token
         };
-        assert!(contexts.lookup(&token).is_none());
+        assert!(contexts.lookup(&token, TokenScope::Hook).is_none());
     }
 }

@@ -58,6 +58,7 @@ impl Store {
     pub fn open(data_dir: &Path) -> Result<Self, StateError> {
         let dir = data_dir.join("state");
         fs::create_dir_all(&dir).map_err(io("create", &dir))?;
+        remove_leftover_temporaries(&dir);
         Ok(Self { dir })
     }
 
@@ -81,14 +82,10 @@ impl Store {
         match serde_json::from_slice(&bytes) {
             Ok(value) => (value, None),
             Err(e) => {
-                let stamp = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or_default();
-                let kept_as = self.dir.join(format!("{name}.json.corrupt-{stamp}"));
-                if let Err(e) = fs::rename(&path, &kept_as) {
-                    return (T::default(), Some(io("move aside", &path)(e)));
-                }
+                let kept_as = match self.keep_aside(name, &path) {
+                    Ok(kept_as) => kept_as,
+                    Err(e) => return (T::default(), Some(io("move aside", &path)(e))),
+                };
                 let error = StateError::Corrupt {
                     name: name.to_string(),
                     path,
@@ -100,6 +97,31 @@ impl Store {
         }
     }
 
+    /// Moves a corrupt file to a name no earlier backup has: `.corrupt-<secs>`, then
+    /// `-2`, `-3`… within the same second. A hard link claims the name atomically (it
+    /// fails if the name is taken), so an earlier backup is never overwritten.
+    fn keep_aside(&self, name: &str, path: &Path) -> std::io::Result<PathBuf> {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let mut n = 1u32;
+        loop {
+            let kept_as = match n {
+                1 => self.dir.join(format!("{name}.json.corrupt-{stamp}")),
+                n => self.dir.join(format!("{name}.json.corrupt-{stamp}-{n}")),
+            };
+            match fs::hard_link(path, &kept_as) {
+                Ok(()) => {
+                    fs::remove_file(path)?;
+                    return Ok(kept_as);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Replaces a document atomically and durably.
     pub fn save<T: Serialize>(&self, name: &str, value: &T) -> Result<(), StateError> {
         let bytes = serde_json::to_vec_pretty(value).map_err(|source| StateError::Encode {
@@ -107,6 +129,25 @@ impl Store {
             source,
         })?;
         write_atomic(&self.path(name), &bytes)
+    }
+}
+
+/// Deletes `.NAME.tmpPID` files a crashed daemon left halfway through a write. The
+/// caller holds the unit lock, so no other writer is using them.
+fn remove_leftover_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.contains(".json.tmp") {
+            if let Err(e) = fs::remove_file(entry.path()) {
+                tracing::warn!(file = %entry.path().display(), "cannot remove a leftover temporary file: {e}");
+            } else {
+                tracing::info!(file = %entry.path().display(), "removed a temporary file left by a crash");
+            }
+        }
     }
 }
 
@@ -139,6 +180,17 @@ pub struct Document<T> {
     store: Store,
     name: &'static str,
     value: Mutex<T>,
+    /// Held by a writer across its whole change, fsyncs included; `value` is only held
+    /// to copy or swap, so readers never wait for a disk.
+    writer: Mutex<()>,
+}
+
+/// Why [`Document::try_update`] changed nothing.
+#[derive(Debug)]
+pub enum UpdateError<E> {
+    /// The change itself refused (a quota, say).
+    Refused(E),
+    State(StateError),
 }
 
 impl<T: Serialize + DeserializeOwned + Default + Clone> Document<T> {
@@ -150,6 +202,7 @@ impl<T: Serialize + DeserializeOwned + Default + Clone> Document<T> {
                 store: store.clone(),
                 name,
                 value: Mutex::new(value),
+                writer: Mutex::new(()),
             },
             problem,
         )
@@ -161,40 +214,36 @@ impl<T: Serialize + DeserializeOwned + Default + Clone> Document<T> {
 
     /// Like `update`, but `f` says whether it changed anything; nothing is written if not.
     pub fn update_if(&self, f: impl FnOnce(&mut T) -> bool) -> Result<bool, StateError> {
-        let mut current = self.value.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut next = current.clone();
-        if !f(&mut next) {
-            return Ok(false);
-        }
-        self.store.save(self.name, &next)?;
-        *current = next;
-        Ok(true)
+        self.try_update(|next| if f(next) { Ok(()) } else { Err(()) })
+            .map(|()| true)
+            .or_else(|e| match e {
+                UpdateError::Refused(()) => Ok(false),
+                UpdateError::State(e) => Err(e),
+            })
     }
 
     /// Applies `f` to a copy, saves the copy, then makes it current.
     pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R, StateError> {
-        let mut current = self.value.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut next = current.clone();
-        let result = f(&mut next);
-        self.store.save(self.name, &next)?;
-        *current = next;
-        Ok(result)
+        self.try_update(|next| Ok::<_, std::convert::Infallible>(f(next)))
+            .map_err(|e| match e {
+                UpdateError::Refused(never) => match never {},
+                UpdateError::State(e) => e,
+            })
     }
 
-    /// Like `update`, but `f` may refuse: a refusal writes nothing and changes nothing.
+    /// Like `update`, but `f` may refuse the change (`Err`): then nothing is written.
     pub fn try_update<R, E>(
         &self,
         f: impl FnOnce(&mut T) -> Result<R, E>,
-    ) -> Result<Result<R, E>, StateError> {
-        let mut current = self.value.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut next = current.clone();
-        let result = match f(&mut next) {
-            Ok(result) => result,
-            Err(refused) => return Ok(Err(refused)),
-        };
-        self.store.save(self.name, &next)?;
-        *current = next;
-        Ok(Ok(result))
+    ) -> Result<R, UpdateError<E>> {
+        let _one_writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut next = self.read(Clone::clone);
+        let result = f(&mut next).map_err(UpdateError::Refused)?;
+        self.store
+            .save(self.name, &next)
+            .map_err(UpdateError::State)?;
+        *self.value.lock().unwrap_or_else(PoisonError::into_inner) = next;
+        Ok(result)
     }
 }
 
@@ -210,13 +259,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path()).expect("store");
         let (doc, _) = Document::<Kv>::open(&store, "kv");
-        let refused = doc
-            .try_update(|kv| {
-                kv.insert("k".into(), "v".into());
-                Err::<(), _>("no")
-            })
-            .expect("no write error");
-        assert_eq!(refused, Err("no"));
+        let refused = doc.try_update(|kv| {
+            kv.insert("k".into(), "v".into());
+            Err::<(), _>("no")
+        });
+        assert!(matches!(refused, Err(UpdateError::Refused("no"))));
         assert!(doc.read(BTreeMap::is_empty));
         assert!(
             !store.path("kv").exists(),
@@ -247,6 +294,41 @@ mod tests {
         };
         assert_eq!(fs::read(&kept_as).expect("kept"), b"{not json");
         assert!(doc.read(|kv| kv.is_empty()));
+    }
+
+    #[test]
+    fn two_corrupt_files_in_one_second_keep_two_backups() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let mut kept = Vec::new();
+        for body in [&b"{first"[..], b"{second"] {
+            fs::write(store.dir().join("kv.json"), body).expect("write");
+            let (_, problem) = Document::<Kv>::open(&store, "kv");
+            let Some(StateError::Corrupt { kept_as, .. }) = problem else {
+                panic!("expected a corrupt report, got {problem:?}");
+            };
+            kept.push(kept_as);
+        }
+        assert_ne!(kept[0], kept[1]);
+        assert_eq!(fs::read(&kept[0]).expect("first"), b"{first");
+        assert_eq!(fs::read(&kept[1]).expect("second"), b"{second");
+    }
+
+    #[test]
+    fn temporaries_left_by_a_crash_are_removed_at_open() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let (doc, _) = Document::<Kv>::open(&store, "kv");
+        doc.update(|kv| kv.insert("a".into(), "1".into()))
+            .expect("update");
+        // What a daemon killed between create and rename leaves behind.
+        let leftover = store.dir().join(".kv.json.tmp4242");
+        fs::write(&leftover, b"{half").expect("write");
+        let again = Store::open(dir.path()).expect("reopen");
+        assert!(!leftover.exists());
+        let (doc, problem) = Document::<Kv>::open(&again, "kv");
+        assert!(problem.is_none());
+        assert_eq!(doc.read(|kv| kv.get("a").cloned()), Some("1".into()));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `lucky action get|set|fail|log`: only inside an action.
 
-use super::{Caller, check_keys, juju_error};
+use super::{Caller, bad_arg, juju_error};
+use crate::juju::args;
 use crate::protocol::{ErrorKind, ErrorReply, Response};
 use crate::script::HookContext;
 use std::sync::Arc;
@@ -21,8 +22,11 @@ fn action_context<'a>(caller: &'a Caller, what: &str) -> Result<&'a Arc<HookCont
 
 pub async fn get(caller: &Caller, key: Option<String>) -> Result<Response, ErrorReply> {
     let ctx = action_context(caller, "action get")?;
-    let args: Vec<&str> = key.as_deref().into_iter().collect();
-    let value = crate::juju::json(ctx, "action-get", &args)
+    let mut argv = vec!["--"];
+    if let Some(key) = &key {
+        argv.push(args::action_key(key).map_err(bad_arg)?);
+    }
+    let value = crate::juju::json(ctx, "action-get", &argv)
         .await
         .map_err(juju_error)?;
     Ok(Response::Value(value))
@@ -30,10 +34,12 @@ pub async fn get(caller: &Caller, key: Option<String>) -> Result<Response, Error
 
 pub async fn set(caller: &Caller, pairs: Vec<(String, String)>) -> Result<Response, ErrorReply> {
     let ctx = action_context(caller, "action set")?;
-    check_keys(pairs.iter().map(|(k, _)| k.as_str()))?;
-    let args: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    crate::juju::exec(ctx, "action-set", &args)
+    let pairs: Vec<(String, Option<String>)> =
+        pairs.into_iter().map(|(k, v)| (k, Some(v))).collect();
+    let mut argv = vec!["--".to_string()];
+    argv.extend(args::pair_words(&pairs, args::action_key).map_err(bad_arg)?);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    crate::juju::exec(ctx, "action-set", &argv)
         .await
         .map_err(juju_error)?;
     Ok(Response::Ok)
@@ -41,12 +47,13 @@ pub async fn set(caller: &Caller, pairs: Vec<(String, String)>) -> Result<Respon
 
 pub async fn fail(caller: &Caller, message: &str) -> Result<Response, ErrorReply> {
     let ctx = action_context(caller, "action fail")?;
-    let args: Vec<&str> = if message.is_empty() {
+    let message = args::text("message", message).map_err(bad_arg)?;
+    let argv: Vec<&str> = if message.is_empty() {
         vec![]
     } else {
-        vec![message]
+        vec!["--", message]
     };
-    crate::juju::exec(ctx, "action-fail", &args)
+    crate::juju::exec(ctx, "action-fail", &argv)
         .await
         .map_err(juju_error)?;
     Ok(Response::Ok)
@@ -54,7 +61,8 @@ pub async fn fail(caller: &Caller, message: &str) -> Result<Response, ErrorReply
 
 pub async fn log(caller: &Caller, message: &str) -> Result<Response, ErrorReply> {
     let ctx = action_context(caller, "action log")?;
-    crate::juju::exec(ctx, "action-log", &[message])
+    let message = args::text("message", message).map_err(bad_arg)?;
+    crate::juju::exec(ctx, "action-log", &["--", message])
         .await
         .map_err(juju_error)?;
     Ok(Response::Ok)

@@ -1,6 +1,6 @@
 //! `lucky get-config`, `lucky get-resource`.
 
-use super::{Caller, juju_error};
+use super::{Caller, bad_arg, juju_error};
 use crate::daemon::Daemon;
 use crate::protocol::{ErrorReply, Response};
 use serde_json::Value;
@@ -44,7 +44,8 @@ pub async fn get(
 
 pub async fn resource(caller: &Caller, name: &str) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("get-resource")?;
-    let path = crate::juju::text(ctx, "resource-get", &[name])
+    let name = crate::juju::args::resource_name(name).map_err(bad_arg)?;
+    let path = crate::juju::text(ctx, "resource-get", &["--", name])
         .await
         .map_err(juju_error)?;
     Ok(Response::Value(Value::String(path)))

@@ -7,6 +7,7 @@ use crate::docker::volume_dir;
 use crate::protocol::container::{ContainerAnswer, ContainerEdit, ContainerQuery};
 use crate::protocol::{ErrorKind, ErrorReply, Response};
 use crate::script::OutputSink;
+use crate::state::UpdateError;
 use std::path::PathBuf;
 
 pub fn edit(
@@ -15,29 +16,21 @@ pub fn edit(
     container: Option<String>,
     edit: ContainerEdit,
 ) -> Result<Response, ErrorReply> {
-    if caller.origin == Origin::Container {
-        // A container that could add host bind mounts could take over the host.
-        return Err(ErrorReply::new(
-            ErrorKind::Denied,
-            format!(
-                "`lucky container {}` is not allowed from inside a container: container configuration can only be changed by host scripts",
-                edit.name()
-            ),
-        ));
-    }
+    // Never reached from a container: see `policy`.
+    debug_assert_eq!(caller.origin, Origin::Host);
     let key = spec::container_key(container.as_deref()).map_err(bad_request)?;
     let effect = daemon
         .docker
         .specs
         // A refused edit leaves the state as it was, on disk too.
         .try_update(|specs| spec::apply_edit(specs, &key, &edit))
-        .map_err(|e| {
-            ErrorReply::new(
+        .map_err(|e| match e {
+            UpdateError::Refused(e) => bad_request(e),
+            UpdateError::State(e) => ErrorReply::new(
                 ErrorKind::Internal,
                 format!("cannot save the container state: {e}"),
-            )
-        })?
-        .map_err(bad_request)?;
+            ),
+        })?;
     if let EditEffect::DeleteVolumeData(name) = effect {
         // Only after the state no longer names the volume: a crash here leaves a folder
         // behind, never a volume pointing at deleted data.
@@ -78,14 +71,8 @@ pub async fn apply_updates(
     caller: &Caller,
     out: &OutputSink,
 ) -> Result<Response, ErrorReply> {
-    if caller.origin == Origin::Container {
-        // Applying could recreate the very container the caller runs in, killing it
-        // mid-script; host scripts and the end of the hook apply instead.
-        return Err(ErrorReply::new(
-            ErrorKind::Denied,
-            "`lucky container apply-updates` is not allowed from inside a container: changes are applied when the hook ends",
-        ));
-    }
+    // Never reached from a container: see `policy`.
+    debug_assert_eq!(caller.origin, Origin::Host);
     let charm_dir = caller
         .context
         .as_ref()

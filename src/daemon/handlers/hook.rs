@@ -1,5 +1,6 @@
 //! `lucky hook <name>`.
 
+use super::Caller;
 use crate::daemon::Daemon;
 use crate::daemon::hook_runner;
 use crate::protocol::{ErrorKind, ErrorReply, Response};
@@ -9,6 +10,7 @@ use std::sync::Arc;
 
 pub async fn run(
     daemon: &Arc<Daemon>,
+    caller: &Caller,
     hook: String,
     env: BTreeMap<String, String>,
     cron_job: Option<String>,
@@ -19,6 +21,17 @@ pub async fn run(
             ErrorKind::BadRequest,
             format!(
                 "invalid hook name {hook:?}: use letters, digits and dashes, e.g. config-changed"
+            ),
+        ));
+    }
+    // A script of the running hook asking for a hook would wait for the lock its own
+    // hook holds, for ever: refuse at once.
+    if let Some(ctx) = &caller.context {
+        return Err(ErrorReply::new(
+            ErrorKind::BadRequest,
+            format!(
+                "cannot run hook {hook:?} from a script of the running {}: it would wait for that hook to end, which waits for the script; run the work in the script itself",
+                ctx.hook
             ),
         ));
     }

@@ -1,13 +1,18 @@
 //! `lucky leader get|set|is-leader`.
 
-use super::{Caller, check_keys, juju_error, pair_args};
+use super::{Caller, bad_arg, juju_error};
+use crate::juju::args;
 use crate::protocol::{ErrorReply, Response};
 use serde_json::Value;
 
 pub async fn get(caller: &Caller, key: Option<String>) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("leader get")?;
-    let key = key.unwrap_or_else(|| "-".into());
-    let value = crate::juju::json(ctx, "leader-get", &[&key])
+    let key = match &key {
+        Some(key) => args::setting_key(key).map_err(bad_arg)?,
+        // `-` is leader-get's "every key".
+        None => "-",
+    };
+    let value = crate::juju::json(ctx, "leader-get", &["--", key])
         .await
         .map_err(juju_error)?;
     Ok(Response::Value(value))
@@ -18,10 +23,11 @@ pub async fn set(
     pairs: Vec<(String, Option<String>)>,
 ) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("leader set")?;
-    check_keys(pairs.iter().map(|(k, _)| k.as_str()))?;
-    let args = pair_args(&pairs);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    crate::juju::exec(ctx, "leader-set", &args)
+    // leader-set takes no settings file: KEY=VALUE words after `--`, keys checked.
+    let mut argv = vec!["--".to_string()];
+    argv.extend(args::pair_words(&pairs, args::setting_key).map_err(bad_arg)?);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    crate::juju::exec(ctx, "leader-set", &argv)
         .await
         .map_err(juju_error)?;
     Ok(Response::Ok)

@@ -10,6 +10,7 @@ mod hook;
 mod kv;
 mod leader;
 mod log;
+pub mod policy;
 mod port;
 mod relation;
 mod status;
@@ -67,10 +68,9 @@ pub async fn handle(
     request: Request,
     out: OutputSink,
 ) -> Result<Response, ErrorReply> {
-    if caller.origin == Origin::Container
-        && let Some(why) = denied_from_container(&request)
-    {
-        return Err(ErrorReply::new(ErrorKind::Denied, why));
+    // The container socket's policy, in one place (docs/container-policy.md).
+    if caller.origin == Origin::Container {
+        policy::check_container(caller, &request)?;
     }
     match request {
         Request::DaemonStatus => Ok(daemon::status(daemon, caller)),
@@ -79,7 +79,7 @@ pub async fn handle(
             hook,
             env,
             cron_job,
-        } => hook::run(daemon, hook, env, cron_job, &out).await,
+        } => hook::run(daemon, caller, hook, env, cron_job, &out).await,
         Request::SetStatus {
             owner,
             status,
@@ -88,7 +88,7 @@ pub async fn handle(
         Request::GetConfig { key } => config::get(daemon, caller, key).await,
         Request::GetResource { name } => config::resource(caller, &name).await,
         Request::KvGet { key } => kv::get(daemon, key),
-        Request::KvSet { pairs } => kv::set(daemon, pairs),
+        Request::KvSet { pairs } => kv::set(daemon, pairs).await,
         Request::LeaderGet { key } => leader::get(caller, key).await,
         Request::LeaderSet { pairs } => leader::set(caller, pairs).await,
         Request::IsLeader => leader::is_leader(caller).await,
@@ -113,7 +113,7 @@ pub async fn handle(
         Request::PortClose { port } => port::close(caller, port).await,
         Request::PortsOpened => port::opened(caller).await,
         Request::Address { public } => address::get(daemon, caller, public).await,
-        Request::Log { level, message } => Ok(log::log(caller, level, message)),
+        Request::Log { level, message } => log::log(caller, level, message).await,
         Request::ActionGet { key } => action::get(caller, key).await,
         Request::ActionSet { pairs } => action::set(caller, pairs).await,
         Request::ActionFail { message } => action::fail(caller, &message).await,
@@ -126,63 +126,15 @@ pub async fn handle(
     }
 }
 
-/// What a client on the container socket may not ask, and why. Exhaustive on purpose:
-/// every new request must be classified here.
-fn denied_from_container(request: &Request) -> Option<&'static str> {
-    match request {
-        Request::DaemonStop => Some(
-            "`lucky daemon stop` is not allowed from inside a container: only the host may stop the daemon",
-        ),
-        Request::RunHook { .. } => Some(
-            "`lucky hook` is not allowed from inside a container: hooks are run by Juju on the host",
-        ),
-        // What a container script needs: status, config, relations, kv, leader, ports,
-        // logs, actions, reading its container's settings.
-        Request::DaemonStatus
-        | Request::ContainerGet { .. }
-        | Request::SetStatus { .. }
-        | Request::GetConfig { .. }
-        | Request::GetResource { .. }
-        | Request::KvGet { .. }
-        | Request::KvSet { .. }
-        | Request::LeaderGet { .. }
-        | Request::LeaderSet { .. }
-        | Request::IsLeader
-        | Request::RelationGet { .. }
-        | Request::RelationSet { .. }
-        | Request::RelationListUnits { .. }
-        | Request::RelationListIds { .. }
-        | Request::PortOpen { .. }
-        | Request::PortClose { .. }
-        | Request::PortsOpened
-        | Request::Address { .. }
-        | Request::Log { .. }
-        | Request::ActionGet { .. }
-        | Request::ActionSet { .. }
-        | Request::ActionFail { .. }
-        | Request::ActionLog { .. } => None,
-        // Checked in the handlers, which name the command in the message.
-        Request::ContainerEdit { .. } | Request::ContainerApply => None,
-    }
+/// A client string refused as a hook-tool argument.
+pub fn bad_arg(e: crate::juju::args::ArgError) -> ErrorReply {
+    ErrorReply::new(ErrorKind::BadRequest, e.to_string())
 }
 
-/// `k=v` arguments for a hook tool; `None` (delete) becomes `k=`.
-pub fn pair_args(pairs: &[(String, Option<String>)]) -> Vec<String> {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("")))
-        .collect()
-}
-
-/// Rejects keys a hook tool would misread (empty, or containing `=`).
+/// Rejects kv keys: the same rule as Juju's setting keys, so a key works everywhere.
 pub fn check_keys<'a>(keys: impl IntoIterator<Item = &'a str>) -> Result<(), ErrorReply> {
     for key in keys {
-        if key.is_empty() || key.contains('=') || key.chars().any(char::is_whitespace) {
-            return Err(ErrorReply::new(
-                ErrorKind::BadRequest,
-                format!("invalid key {key:?}: keys are non-empty and have no '=' or spaces"),
-            ));
-        }
+        crate::juju::args::setting_key(key).map_err(bad_arg)?;
     }
     Ok(())
 }

@@ -1,7 +1,17 @@
-//! `lucky relation get|set|list-units|list-ids`.
+//! `lucky relation get|set|list-units|list-ids`. Every client string is checked by
+//! `juju::args` before it becomes a hook-tool argument (see there for the rule).
 
-use super::{Caller, check_keys, juju_error, pair_args};
+use super::{Caller, bad_arg, juju_error};
+use crate::juju::args;
 use crate::protocol::{ErrorReply, Response};
+
+/// `-r ID` when given, checked.
+fn relation_flag(relation_id: Option<&str>) -> Result<Vec<String>, ErrorReply> {
+    Ok(match relation_id {
+        Some(id) => vec!["-r".into(), args::relation_id(id).map_err(bad_arg)?.into()],
+        None => Vec::new(),
+    })
+}
 
 pub async fn get(
     caller: &Caller,
@@ -11,17 +21,21 @@ pub async fn get(
     key: Option<String>,
 ) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("relation get")?;
-    let mut args: Vec<String> = Vec::new();
-    if let Some(id) = relation_id {
-        args.extend(["-r".into(), id]);
-    }
+    let mut argv = relation_flag(relation_id.as_deref())?;
     if app {
-        args.push("--app".into());
+        argv.push("--app".into());
     }
-    args.push(key.unwrap_or_else(|| "-".into()));
-    args.extend(remote);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let value = crate::juju::json(ctx, "relation-get", &args)
+    argv.push("--".into());
+    match key {
+        Some(key) => argv.push(args::setting_key(&key).map_err(bad_arg)?.into()),
+        // `-` is relation-get's "every key".
+        None => argv.push("-".into()),
+    }
+    if let Some(remote) = remote {
+        argv.push(args::unit_or_app(&remote).map_err(bad_arg)?.into());
+    }
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let value = crate::juju::json(ctx, "relation-get", &argv)
         .await
         .map_err(juju_error)?;
     Ok(Response::Value(value))
@@ -34,17 +48,15 @@ pub async fn set(
     pairs: Vec<(String, Option<String>)>,
 ) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("relation set")?;
-    check_keys(pairs.iter().map(|(k, _)| k.as_str()))?;
-    let mut args: Vec<String> = Vec::new();
-    if let Some(id) = relation_id {
-        args.extend(["-r".into(), id]);
-    }
+    let settings = args::settings_yaml(&pairs).map_err(bad_arg)?;
+    let mut argv = relation_flag(relation_id.as_deref())?;
     if app {
-        args.push("--app".into());
+        argv.push("--app".into());
     }
-    args.extend(pair_args(&pairs));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    crate::juju::exec(ctx, "relation-set", &args)
+    // The settings go on stdin: no value is ever a command-line word.
+    argv.extend(["--file".into(), "-".into()]);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    crate::juju::run_tool_with_input(ctx, "relation-set", &argv, Some(settings.as_bytes()))
         .await
         .map_err(juju_error)?;
     Ok(Response::Ok)
@@ -55,11 +67,9 @@ pub async fn list_units(
     relation_id: Option<String>,
 ) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("relation list-units")?;
-    let mut args: Vec<&str> = Vec::new();
-    if let Some(id) = &relation_id {
-        args.extend(["-r", id]);
-    }
-    let value = crate::juju::json(ctx, "relation-list", &args)
+    let argv = relation_flag(relation_id.as_deref())?;
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let value = crate::juju::json(ctx, "relation-list", &argv)
         .await
         .map_err(juju_error)?;
     Ok(Response::Value(value))
@@ -67,7 +77,8 @@ pub async fn list_units(
 
 pub async fn list_ids(caller: &Caller, relation_name: &str) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("relation list-ids")?;
-    let value = crate::juju::json(ctx, "relation-ids", &[relation_name])
+    let name = args::relation_name(relation_name).map_err(bad_arg)?;
+    let value = crate::juju::json(ctx, "relation-ids", &["--", name])
         .await
         .map_err(juju_error)?;
     Ok(Response::Value(value))

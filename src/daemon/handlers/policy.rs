@@ -1,0 +1,124 @@
+//! What a client on the container socket may ask: the one place that decides it. The
+//! table in docs/container-policy.md is this function, row for row.
+//!
+//! Anything a process in a container runs reaches that socket, so the rule is: a request
+//! needs the token of a container script that is running now (given to that one exec,
+//! revoked when it exits), except `daemon status`, which only reads the daemon's health;
+//! and what would let a container change the host or how Juju runs it is denied even to
+//! a container script.
+
+use super::Caller;
+use crate::protocol::{ErrorKind, ErrorReply, Request};
+
+/// One row of the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Allowed with no token (a health check).
+    Always,
+    /// Allowed with a live container script token, denied without one.
+    ScriptToken,
+    /// Never allowed from a container; the reason names the command.
+    Denied(String),
+}
+
+/// The row for `request`. Exhaustive on purpose: every new request must be classified.
+pub fn container_access(request: &Request) -> Access {
+    match request {
+        Request::DaemonStatus => Access::Always,
+        Request::DaemonStop => Access::Denied(
+            "`lucky daemon stop` is not allowed from inside a container: only the host may stop the daemon".into(),
+        ),
+        Request::RunHook { .. } => Access::Denied(
+            "`lucky hook` is not allowed from inside a container: hooks are run by Juju on the host".into(),
+        ),
+        // A container that could add host bind mounts could take over the host.
+        Request::ContainerEdit { edit, .. } => Access::Denied(format!(
+            "`lucky container {}` is not allowed from inside a container: container configuration can only be changed by host scripts",
+            edit.name()
+        )),
+        // Applying could recreate the very container the caller runs in, killing it
+        // mid-script; host scripts and the end of the hook apply instead.
+        Request::ContainerApply => Access::Denied(
+            "`lucky container apply-updates` is not allowed from inside a container: changes are applied when the hook ends".into(),
+        ),
+        // What a container script needs: status, config, relations, kv, leader, ports,
+        // logs, actions, reading the containers' settings (their env may hold secrets).
+        Request::ContainerGet { .. }
+        | Request::SetStatus { .. }
+        | Request::GetConfig { .. }
+        | Request::GetResource { .. }
+        | Request::KvGet { .. }
+        | Request::KvSet { .. }
+        | Request::LeaderGet { .. }
+        | Request::LeaderSet { .. }
+        | Request::IsLeader
+        | Request::RelationGet { .. }
+        | Request::RelationSet { .. }
+        | Request::RelationListUnits { .. }
+        | Request::RelationListIds { .. }
+        | Request::PortOpen { .. }
+        | Request::PortClose { .. }
+        | Request::PortsOpened
+        | Request::Address { .. }
+        | Request::Log { .. }
+        | Request::ActionGet { .. }
+        | Request::ActionSet { .. }
+        | Request::ActionFail { .. }
+        | Request::ActionLog { .. } => Access::ScriptToken,
+    }
+}
+
+/// Refuses a container client's request the policy does not allow it.
+pub fn check_container(caller: &Caller, request: &Request) -> Result<(), ErrorReply> {
+    match container_access(request) {
+        Access::Always => Ok(()),
+        Access::ScriptToken if caller.context.is_some() => Ok(()),
+        Access::ScriptToken => Err(ErrorReply::new(
+            ErrorKind::Denied,
+            format!(
+                "`lucky {}` is only allowed inside a container from a container script while it runs (its LUCKY_CONTEXT token){}",
+                command(request),
+                if caller.token_given {
+                    ", and the token given is not one, or its script has ended"
+                } else {
+                    ", and no token was given"
+                }
+            ),
+        )),
+        Access::Denied(why) => Err(ErrorReply::new(ErrorKind::Denied, why)),
+    }
+}
+
+/// The command a request comes from, for messages.
+fn command(request: &Request) -> &'static str {
+    match request {
+        Request::DaemonStatus => "daemon status",
+        Request::DaemonStop => "daemon stop",
+        Request::RunHook { .. } => "hook",
+        Request::SetStatus { .. } => "set-status",
+        Request::GetConfig { .. } => "get-config",
+        Request::GetResource { .. } => "get-resource",
+        Request::KvGet { .. } => "kv get",
+        Request::KvSet { .. } => "kv set",
+        Request::LeaderGet { .. } => "leader get",
+        Request::LeaderSet { .. } => "leader set",
+        Request::IsLeader => "leader is-leader",
+        Request::RelationGet { .. } => "relation get",
+        Request::RelationSet { .. } => "relation set",
+        Request::RelationListUnits { .. } => "relation list-units",
+        Request::RelationListIds { .. } => "relation list-ids",
+        Request::PortOpen { .. } => "port open",
+        Request::PortClose { .. } => "port close",
+        Request::PortsOpened => "port get-opened",
+        Request::Address { public: true } => "public-address",
+        Request::Address { public: false } => "private-address",
+        Request::Log { .. } => "log",
+        Request::ActionGet { .. } => "action get",
+        Request::ActionSet { .. } => "action set",
+        Request::ActionFail { .. } => "action fail",
+        Request::ActionLog { .. } => "action log",
+        Request::ContainerEdit { .. } => "container",
+        Request::ContainerGet { .. } => "container get",
+        Request::ContainerApply => "container apply-updates",
+    }
+}

@@ -1,0 +1,253 @@
+//! Client strings that become hook-tool arguments, checked for what Juju accepts there.
+//!
+//! Every string a client sends is data. A hook tool parses its command line with gnuflag,
+//! so a word starting with `-` would be read as a flag (`--output=FILE` makes the agent
+//! write a file as root, `--file=FILE` read one). The rule, for every tool call:
+//! - names (relation ids, units, applications, keys, resources) are checked here against
+//!   what Juju itself allows, which never starts with `-`;
+//! - positional words go after `--`, so even a valid word is never parsed as a flag;
+//! - free text (log lines, messages) goes after `--` too, with a size bound that keeps it
+//!   under the kernel's limit for one argument;
+//! - `relation-set` values go as YAML on stdin (`--file -`), never on the command line.
+
+/// Longest free text passed as one argument. Linux refuses a single argv word over
+/// 128 KiB (E2BIG), which would make the tool call fail for a reason nobody sees.
+pub const MAX_TEXT: usize = 32 * 1024;
+/// Longest name (key, relation, unit, resource).
+pub const MAX_NAME: usize = 256;
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("invalid {what} {value:?}: {expected}")]
+pub struct ArgError {
+    pub what: &'static str,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+fn check<'a>(
+    what: &'static str,
+    value: &'a str,
+    expected: &'static str,
+    ok: bool,
+) -> Result<&'a str, ArgError> {
+    if ok && !value.is_empty() && value.len() <= MAX_NAME {
+        Ok(value)
+    } else {
+        let mut shown = value.to_string();
+        if shown.len() > 64 {
+            let mut end = 64;
+            while !shown.is_char_boundary(end) {
+                end -= 1;
+            }
+            shown.truncate(end);
+            shown.push('…');
+        }
+        Err(ArgError {
+            what,
+            value: shown,
+            expected,
+        })
+    }
+}
+
+/// A charm relation or application name: lowercase letters, digits, `-` (and `_` in
+/// relation names), starting with a letter.
+fn is_name(value: &str, extra: char) -> bool {
+    value.starts_with(|c: char| c.is_ascii_lowercase())
+        && !value.ends_with('-')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == extra)
+}
+
+fn is_number(value: &str) -> bool {
+    !value.is_empty() && value.len() <= 10 && value.chars().all(|c| c.is_ascii_digit())
+}
+
+/// `-r`'s value: `NAME:ID` or a bare relation `ID`, as Juju takes it.
+pub fn relation_id(value: &str) -> Result<&str, ArgError> {
+    let ok = match value.split_once(':') {
+        Some((name, id)) => is_name(name, '_') && is_number(id),
+        None => is_number(value),
+    };
+    check(
+        "relation id",
+        value,
+        "use NAME:ID as Juju gives it in JUJU_RELATION_ID, e.g. db:3",
+        ok,
+    )
+}
+
+/// A relation name as in metadata.yaml (`relation-ids NAME`).
+pub fn relation_name(value: &str) -> Result<&str, ArgError> {
+    check(
+        "relation name",
+        value,
+        "use the name from metadata.yaml: lowercase letters, digits, '-' and '_', starting with a letter",
+        is_name(value, '_'),
+    )
+}
+
+/// A unit (`app/3`) or, for application data, an application name (`app`).
+pub fn unit_or_app(value: &str) -> Result<&str, ArgError> {
+    let ok = match value.split_once('/') {
+        Some((app, n)) => is_name(app, '-') && is_number(n),
+        None => is_name(value, '-'),
+    };
+    check(
+        "unit",
+        value,
+        "use a unit name like app/0 (or an application name with --app)",
+        ok,
+    )
+}
+
+/// A relation or leadership setting key: non-empty, no `=`, no spaces or control
+/// characters, not starting with `-`.
+pub fn setting_key(value: &str) -> Result<&str, ArgError> {
+    check(
+        "key",
+        value,
+        "keys are non-empty, do not start with '-', and have no '=', spaces or control characters",
+        !value.starts_with('-')
+            && !value
+                .chars()
+                .any(|c| c == '=' || c.is_whitespace() || c.is_control()),
+    )
+}
+
+/// An action parameter or result key: dot-separated parts of lowercase letters, digits
+/// and `-`, each starting and ending with a letter or digit (Juju's rule).
+pub fn action_key(value: &str) -> Result<&str, ArgError> {
+    let part_ok = |p: &str| {
+        let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+        p.starts_with(alnum) && p.ends_with(alnum) && p.chars().all(|c| alnum(c) || c == '-')
+    };
+    check(
+        "action key",
+        value,
+        "use lowercase letters, digits and '-', in parts separated by '.', e.g. result.url",
+        value.split('.').all(part_ok),
+    )
+}
+
+/// A resource name as in metadata.yaml.
+pub fn resource_name(value: &str) -> Result<&str, ArgError> {
+    check(
+        "resource name",
+        value,
+        "use the name from metadata.yaml: letters, digits, '-', '_' and '.', starting with a letter or digit",
+        value.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')),
+    )
+}
+
+/// Free text for one argument (it goes after `--`): bounded in size.
+pub fn text<'a>(what: &'static str, value: &'a str) -> Result<&'a str, ArgError> {
+    if value.len() <= MAX_TEXT && !value.contains('\0') {
+        Ok(value)
+    } else {
+        Err(ArgError {
+            what,
+            value: format!("{} bytes", value.len()),
+            expected: "at most 32 KiB, without NUL bytes",
+        })
+    }
+}
+
+/// `relation-set --file -` input: a YAML map (JSON is YAML) of the settings, with ""
+/// for a deleted key, so no value is ever a command-line word.
+pub fn settings_yaml(pairs: &[(String, Option<String>)]) -> Result<String, ArgError> {
+    let mut map = serde_json::Map::new();
+    for (k, v) in pairs {
+        setting_key(k)?;
+        map.insert(
+            k.clone(),
+            serde_json::Value::String(v.clone().unwrap_or_default()),
+        );
+    }
+    // A map of strings always encodes.
+    Ok(serde_json::Value::Object(map).to_string())
+}
+
+/// `KEY=VALUE` words for `leader-set` / `action-set`, which take no file. They go after
+/// `--`, and the key, checked, never starts with `-`; the value follows the `=`.
+pub fn pair_words(
+    pairs: &[(String, Option<String>)],
+    key_ok: fn(&str) -> Result<&str, ArgError>,
+) -> Result<Vec<String>, ArgError> {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            key_ok(k)?;
+            let v = v.as_deref().unwrap_or("");
+            text("value", v)?;
+            Ok(format!("{k}={v}"))
+        })
+        .collect()
+}
+
+/// `text` cut to at most `max` bytes on a character boundary.
+pub fn truncated(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_juju_accepts_and_flags_it_would_misread() {
+        for ok in ["db:3", "3", "my_rel-2:10"] {
+            assert!(relation_id(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "-r",
+            "--output=/etc/x",
+            "db:",
+            "db:x",
+            ":3",
+            "db:3 -x",
+            "Db:3",
+        ] {
+            assert!(relation_id(bad).is_err(), "{bad}");
+        }
+        for ok in ["app/0", "my-app/12", "app"] {
+            assert!(unit_or_app(ok).is_ok(), "{ok}");
+        }
+        for bad in ["-", "--file=/x", "app/", "app/-1", "/0", "App/0", "a/0/1"] {
+            assert!(unit_or_app(bad).is_err(), "{bad}");
+        }
+        for bad in ["-x", "--output=/x", "a=b", "a b", "", "a\nb"] {
+            assert!(setting_key(bad).is_err(), "{bad}");
+        }
+        assert!(setting_key("my.key_1").is_ok());
+        assert!(action_key("result.url").is_ok());
+        for bad in ["-x", "Result", "a..b", "a-", ".a"] {
+            assert!(action_key(bad).is_err(), "{bad}");
+        }
+        assert!(resource_name("image.tar").is_ok());
+        assert!(resource_name("--output=/x").is_err());
+        assert!(text("message", &"x".repeat(MAX_TEXT + 1)).is_err());
+    }
+
+    #[test]
+    fn settings_go_as_yaml() {
+        let yaml = settings_yaml(&[
+            ("url".into(), Some("--output=/etc/shadow".into())),
+            ("gone".into(), None),
+        ])
+        .expect("valid");
+        assert_eq!(yaml, r#"{"gone":"","url":"--output=/etc/shadow"}"#);
+    }
+}

@@ -1,0 +1,252 @@
+//! The container boundary, attacked from inside a real container (the engine
+//! `tests/support/docker-engine.sh start` runs): the socket folder cannot be changed from
+//! inside, the daemon is reached again after a restart, container scripts carry a token
+//! of their own that dies with them and none of the hook's secrets, and every row of the
+//! container socket policy (docs/container-policy.md) holds.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Output};
+use support::docker::{TEST_IMAGE, Unit, text};
+
+/// `lucky hook NAME` with what a real hook also has: the agent socket address and a
+/// context id, which must stay on the host.
+fn hook(unit: &Unit, name: &str) -> Output {
+    Command::new(&unit.lucky)
+        .args(["hook", name])
+        .env_clear()
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("JUJU_UNIT_NAME", &unit.name)
+        .env("JUJU_CHARM_DIR", unit.charm_dir())
+        .env("JUJU_CONTEXT_ID", "ctx-secret-42")
+        .env("JUJU_AGENT_SOCKET_ADDRESS", "@/var/lib/juju/agent.socket")
+        .env("JUJU_RELATION_ID", "db:7")
+        .env("LUCKY_SOCKET", unit.socket())
+        .env("LUCKY_DATA_DIR", unit.data_dir())
+        .env("DOCKER_HOST", &unit.docker_host)
+        .output()
+        .expect("run lucky hook")
+}
+
+fn hook_ok(unit: &Unit, name: &str) -> String {
+    let out = hook(unit, name);
+    let text = text(&out);
+    assert!(out.status.success(), "hook {name} failed:\n{text}");
+    text
+}
+
+/// Requests a container client may make with its script token, and the commands that
+/// send them (rows of docs/container-policy.md marked "script token").
+const TOKEN_ROWS: &[(&str, &str)] = &[
+    ("kv-set", "lucky kv set stolen=1"),
+    ("kv-get", "lucky kv get"),
+    (
+        "set-status",
+        "lucky set-status --name forged blocked forged",
+    ),
+    ("get-config", "lucky get-config"),
+    ("get-resource", "lucky get-resource img"),
+    ("leader-get", "lucky leader get"),
+    ("leader-set", "lucky leader set k=v"),
+    ("is-leader", "lucky leader is-leader"),
+    ("relation-get", "lucky relation get"),
+    ("relation-set", "lucky relation set k=v"),
+    ("relation-list-units", "lucky relation list-units"),
+    ("relation-list-ids", "lucky relation list-ids -n db"),
+    ("port-open", "lucky port open 80"),
+    ("port-close", "lucky port close 80"),
+    ("port-get-opened", "lucky port get-opened"),
+    ("private-address", "lucky private-address"),
+    ("public-address", "lucky public-address"),
+    ("log", "lucky log forged-line"),
+    ("action-get", "lucky action get"),
+    ("action-set", "lucky action set k=v"),
+    ("action-fail", "lucky action fail x"),
+    ("action-log", "lucky action log x"),
+    ("container-get", "lucky container env get"),
+];
+
+/// Rows denied from a container, even to a container script.
+const DENIED_ROWS: &[(&str, &str)] = &[
+    ("daemon-stop", "lucky daemon stop"),
+    ("hook", "lucky hook install"),
+    ("container-edit", "lucky container env set X=1"),
+    ("container-apply", "lucky container apply-updates"),
+];
+
+const DENIED_WITHOUT_TOKEN: &str =
+    "is only allowed inside a container from a container script while it runs";
+
+fn probe_script() -> String {
+    let mut probe = String::from(
+        r#"#!/bin/sh
+echo "token-differs=$([ "$LUCKY_CONTEXT" != "$(cat /data/hook-token)" ] && echo yes || echo no)"
+# The socket folder is read-only inside: no file, no symlink swap, no rename.
+touch /run/lucky/planted 2>/dev/null; echo "write exit=$?"
+ln -sf /data/victim /run/lucky/lucky.sock 2>/dev/null; echo "symlink exit=$?"
+rm -f /run/lucky/lucky.sock 2>/dev/null; echo "rm exit=$?"
+# What the script sees of the hook.
+echo "env-context-id=${JUJU_CONTEXT_ID:-none} agent=${JUJU_AGENT_SOCKET_ADDRESS:-none} charm-dir=${JUJU_CHARM_DIR:-none} unit=${JUJU_UNIT_NAME:-none} relation=${JUJU_RELATION_ID:-none}"
+echo "main-process-token=$(tr '\0' '\n' < /proc/1/environ | grep -c LUCKY_CONTEXT)"
+# The hook's own token, found in the container, is not accepted on the container socket.
+LUCKY_CONTEXT="$(cat /data/hook-token)" lucky kv set stolen-with-hook-token=1 2>&1; echo "hook-token exit=$?"
+"#,
+    );
+    for (row, cmd) in TOKEN_ROWS {
+        probe.push_str(&format!(
+            "{cmd} >/tmp/out 2>&1; echo \"with-token {row} exit=$? $(tr '\\n' ' ' </tmp/out)\"\n"
+        ));
+        probe.push_str(&format!(
+            "LUCKY_CONTEXT= {cmd} >/tmp/out 2>&1; echo \"no-token {row} exit=$? $(tr '\\n' ' ' </tmp/out)\"\n"
+        ));
+    }
+    for (row, cmd) in DENIED_ROWS {
+        probe.push_str(&format!(
+            "{cmd} >/tmp/out 2>&1; echo \"denied {row} exit=$? $(tr '\\n' ' ' </tmp/out)\"\n"
+        ));
+    }
+    probe.push_str(
+        r#"LUCKY_CONTEXT= lucky daemon status >/tmp/out 2>&1; echo "always daemon-status exit=$?"
+# A process the script leaves behind keeps the token, which dies with the script.
+token="$LUCKY_CONTEXT"
+(sleep 1; LUCKY_CONTEXT="$token" lucky kv set late=1 >/data/late.out 2>&1; touch /data/late.done) </dev/null >/dev/null 2>&1 &
+"#,
+    );
+    probe
+}
+
+fn line<'a>(out: &'a str, prefix: &str) -> &'a str {
+    out.lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starting {prefix:?} in:\n{out}"))
+}
+
+#[test]
+fn a_container_cannot_touch_the_socket_folder_steal_the_hook_or_pass_the_policy() {
+    let yaml = format!(
+        r#"
+hooks:
+  install:
+    - inline-host-script: |
+        set -e
+        lucky container image set {TEST_IMAGE} --no-pull
+        lucky container volume add data /data
+        lucky container set-command -- /bin/sh -c "exec sleep 100000"
+        lucky container apply-updates
+        echo "$LUCKY_CONTEXT" > "$LUCKY_DATA_DIR/volumes/data/hook-token"
+        echo secret > "$LUCKY_DATA_DIR/volumes/data/victim"
+        chmod 600 "$LUCKY_DATA_DIR/volumes/data/victim"
+      shell-command: ["/bin/sh", "-c"]
+    - container-script: probe.sh
+  config-changed:
+    - inline-host-script: lucky kv set from-host=yes
+      shell-command: ["/bin/sh", "-c"]
+    - container-script: after.sh
+"#
+    );
+    let after = r#"#!/bin/sh
+while [ ! -e /data/late.done ]; do sleep 0.1; done
+echo "late: $(cat /data/late.out)"
+echo "after-restart: $(lucky kv get from-host)"
+"#;
+    let unit = Unit::new(&yaml, &[("probe.sh", &probe_script()), ("after.sh", after)]);
+    let out = hook_ok(&unit, "install");
+
+    // Finding 1: the folder holding the container socket is read-only inside.
+    for attack in ["write", "symlink", "rm"] {
+        let l = line(&out, &format!("{attack} exit="));
+        assert_ne!(l, format!("{attack} exit=0"), "{out}");
+    }
+    let data = unit.data_dir();
+    assert!(!data.join("container-run/planted").exists());
+    let mode = |p: &std::path::Path| {
+        std::fs::symlink_metadata(p)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    };
+    assert_eq!(mode(&data.join("container-run/lucky.sock")), 0o666);
+    assert_eq!(mode(&unit.socket()), 0o600);
+
+    // Finding 3: the script's token is its own; the hook's secrets stay on the host.
+    assert!(out.contains("token-differs=yes"), "{out}");
+    assert!(
+        out.contains("env-context-id=none agent=none charm-dir=none unit="),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("unit={} relation=db:7", unit.name)),
+        "{out}"
+    );
+    assert!(out.contains("main-process-token=0"), "{out}");
+    assert!(out.contains("hook-token exit=6"), "{out}");
+    assert!(out.contains(DENIED_WITHOUT_TOKEN), "{out}");
+    assert_eq!(
+        text(&unit.lucky(&["kv", "get", "stolen-with-hook-token"])),
+        "\n"
+    );
+
+    // Finding 4: every row of the policy.
+    for (row, _) in TOKEN_ROWS {
+        let with = line(&out, &format!("with-token {row} exit="));
+        assert!(
+            !with.contains(DENIED_WITHOUT_TOKEN)
+                && !with.contains("not allowed")
+                && !with.contains("lucky --help"),
+            "{row} must be allowed to a container script: {with}"
+        );
+        // Past the policy: done, or at the Juju tool / action check behind it.
+        assert!(
+            with.starts_with(&format!("with-token {row} exit=0")) && !with.contains("lucky:")
+                || with.contains("not found on the hook's PATH")
+                || with.contains("only works in an action"),
+            "{row}: {with}"
+        );
+        let without = line(&out, &format!("no-token {row} exit="));
+        assert!(
+            without.starts_with(&format!("no-token {row} exit=6 "))
+                && without.contains(DENIED_WITHOUT_TOKEN),
+            "{row} must be denied without a token: {without}"
+        );
+    }
+    // Rows a Juju tool answers (none is on this hook's PATH) got as far as the tool,
+    // and the kv rows worked.
+    assert!(
+        line(&out, "with-token kv-set exit=").starts_with("with-token kv-set exit=0"),
+        "{out}"
+    );
+    assert_eq!(text(&unit.lucky(&["kv", "get", "stolen"])), "1\n");
+    for (row, _) in DENIED_ROWS {
+        let l = line(&out, &format!("denied {row} exit="));
+        assert!(
+            l.starts_with(&format!("denied {row} exit=6 ")) && l.contains("not allowed"),
+            "{row} must be denied from a container: {l}"
+        );
+    }
+    assert!(out.contains("always daemon-status exit=0"), "{out}");
+    // Nothing the refused calls asked for happened.
+    assert_eq!(text(&unit.lucky(&["container", "env", "get", "X"])), "\n");
+    let log = std::fs::read_to_string(data.join("lucky.log")).expect("log");
+    assert_eq!(
+        log.matches("charm: forged-line").count(),
+        1,
+        "only the call with a token is logged:\n{log}"
+    );
+
+    // Finding 1 again: a restarted daemon (boot, crash, self-update) is reached through
+    // the same read-only folder, and the host file the container aimed at is untouched.
+    let stop = unit.lucky(&["daemon", "stop"]);
+    assert!(stop.status.success(), "{}", text(&stop));
+    support::wait_for(
+        "the daemon to stop",
+        std::time::Duration::from_secs(20),
+        || !unit.socket().exists(),
+    );
+    let out = hook_ok(&unit, "config-changed");
+    assert!(out.contains("after-restart: yes"), "{out}");
+    assert_eq!(mode(&data.join("volumes/data/victim")), 0o600);
+    assert_eq!(mode(&data.join("container-run/lucky.sock")), 0o666);
+    // The token a background process kept died with its script.
+    assert!(out.contains(DENIED_WITHOUT_TOKEN), "{out}");
+    assert_eq!(text(&unit.lucky(&["kv", "get", "late"])), "\n");
+}
