@@ -2,6 +2,9 @@
 //! served over loopback, with fake `uname`, `status-set`, `resource-get` and fake `lucky`
 //! binaries (shell scripts), so no cross build, root path or Juju is needed.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;

@@ -4,6 +4,9 @@
 //! directory signed with a throwaway ed25519 key and served over loopback by
 //! `python3 -m http.server`.
 
+// Test code: an unwrap that fails is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::fs;
