@@ -127,13 +127,14 @@ pub fn parse(text: &str, path: &Path, charm_dir: &Path) -> Result<LuckyYaml, Luc
             let parser_says = one_line(&e.without_snippet().to_string());
             // The parser names the token, not the key: name the key written on that line
             // and what lucky.yaml's schema wants there.
-            let message = match line.and_then(|n| key_on_line(text, n)) {
-                Some(key) => match expected_for(key) {
-                    Some(expected) => {
-                        format!("key `{key}`: expected {expected} ({parser_says})")
-                    }
-                    None => format!("key `{key}`: {parser_says}"),
-                },
+            // (An unknown key's message already names it.)
+            let message = match line
+                .and_then(|n| key_on_line(text, n))
+                .and_then(|key| Some((key, expected_for(key)?)))
+            {
+                Some((key, expected)) => {
+                    format!("key `{key}`: expected {expected} ({parser_says})")
+                }
                 None => parser_says,
             };
             err(line, message)
