@@ -88,7 +88,8 @@ parse_args() {
 # Debian packages each target needs (":arch" ones come from a foreign architecture).
 apt_packages_for() {
     case "$1" in
-        x86_64-*) echo "musl-tools qemu-user-static" ;;
+        # x86_64 binaries run natively: no qemu.
+        x86_64-*) echo "musl-tools" ;;
         aarch64-*) echo "gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static" ;;
         powerpc64le-*) echo "musl-dev:ppc64el gcc-powerpc64le-linux-gnu g++-powerpc64le-linux-gnu qemu-user-static" ;;
         s390x-*) echo "musl-dev:s390x gcc-s390x-linux-gnu g++-s390x-linux-gnu qemu-user-static" ;;
@@ -227,6 +228,7 @@ build_target() {
             CARGO_INCREMENTAL=0 \
             LUCKY_RELEASE_PUBKEY="$RELEASE_PUBKEY" \
             LUCKY_VERSION_OVERRIDE="$VERSION" \
+            LUCKY_BUILD_COMMIT="$COMMIT" \
             SOURCE_DATE_EPOCH="$SOURCE_DATE_EPOCH" \
             TZ=UTC LC_ALL=C \
             RUSTFLAGS="$rustflags" \
@@ -278,6 +280,38 @@ smoke_test() {
     info "$t: charm create + charm build ran${qemu:+ under $qemu}"
 }
 
+# Refuses a binary that carries a path of this build machine: the checkout, the target
+# dir, $CARGO_HOME, rustup's toolchains, $HOME. Any of them makes the bytes depend on where
+# and by whom the build ran (an `env!("CARGO_MANIFEST_DIR")` did, and --remap-path-prefix
+# cannot rewrite an environment variable's value).
+path_guard() {
+    local bin="$1" p name hits found=()
+    local -A paths=(
+        [checkout]="$REPO"
+        [target-dir]="$TARGET_DIR"
+        [CARGO_HOME]="${CARGO_HOME:-$HOME/.cargo}"
+        [RUSTUP_HOME]="${RUSTUP_HOME:-$HOME/.rustup}"
+        [HOME]="$HOME"
+    )
+    for name in "${!paths[@]}"; do
+        p="${paths[$name]%/}"
+        [ "${#p}" -gt 1 ] || continue
+        # A short $HOME like /root is a word in ordinary text too: only as a folder there.
+        if [ "$name" = HOME ]; then
+            p="$p/"
+        fi
+        # Printable runs of the binary (what `strings` shows) that hold the path.
+        hits="$(LC_ALL=C grep -aoE '[[:print:]]{4,}' "$bin" | grep -F -- "$p" || true)"
+        if [ -n "$hits" ]; then
+            found+=("$name $p in $(printf '%s\n' "$hits" | wc -l) strings, e.g. '$(printf '%s\n' "$hits" | head -n 1 | cut -c1-120)';")
+        fi
+    done
+    if [ ${#found[@]} -gt 0 ]; then
+        die "$bin contains build-machine paths (not reproducible): ${found[*]}"
+    fi
+    info "$(basename "$bin"): no checkout, target-dir, CARGO_HOME, RUSTUP_HOME or HOME path inside"
+}
+
 main() {
     parse_args "$@"
     if [ "$DEPS" = 1 ]; then
@@ -287,6 +321,8 @@ main() {
     TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
     # Reproducible timestamps: the last commit's time, unless the caller set one.
     SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || echo 0)}"
+    # The commit `--version` names, from the caller when the checkout is a copy without .git.
+    COMMIT="${LUCKY_BUILD_COMMIT:-$(git -C "$REPO" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}"
     local rel="$OUT/$VERSION" t start secs bin asset summary=()
     mkdir -p "$rel"
     for t in "${TARGETS[@]}"; do
@@ -295,6 +331,7 @@ main() {
         secs=$((SECONDS - start))
         bin="$TARGET_DIR/$t/release/lucky"
         [ -f "$bin" ] || die "cargo finished but $bin is missing"
+        path_guard "$bin"
         smoke_test "$t" "$bin"
         asset="lucky-$VERSION-$t"
         cp "$bin" "$rel/$asset.tmp"
