@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod docker;
 pub mod juju;
 pub mod protocol;
+pub mod release;
 pub mod simulator;
 pub mod state;
 pub mod unit;
