@@ -109,3 +109,158 @@ impl Drop for HttpServer {
         let _ = self.child.wait();
     }
 }
+
+/// Serves a release folder (`<root>/latest`, `<root>/<version>/<asset>`) under GitHub
+/// Releases' URL scheme, redirects included, on loopback:
+///
+/// - `<url>/latest/download/<asset>` → 302 to `<url>/download/v<latest>/<asset>`
+/// - `<url>/download/v<version>/<asset>` → 302 to `<asset host>/assets/<version>/<asset>`
+/// - `/assets/<version>/<asset>` → the file (`latest` is the version itself, as the
+///   release workflow uploads it)
+///
+/// where `<url>` is `http://127.0.0.1:<port>/owner/lucky/releases` and the asset host is
+/// this server unless [`GithubServer::asset_host`] says otherwise (another server, or a
+/// plain-http host a client must refuse).
+pub struct GithubServer {
+    origin: String,
+    state: std::sync::Arc<std::sync::Mutex<GithubState>>,
+}
+
+struct GithubState {
+    asset_host: String,
+    /// Assets whose name contains this get an endless body, with no Content-Length.
+    endless: Option<String>,
+    log: Vec<String>,
+}
+
+impl GithubServer {
+    pub fn start(root: &Path) -> GithubServer {
+        GithubServer::start_on("127.0.0.1", root)
+    }
+
+    pub fn start_on(ip: &str, root: &Path) -> GithubServer {
+        use std::sync::{Arc, Mutex};
+        let listener = TcpListener::bind((ip, 0)).expect("bind loopback");
+        let port = listener.local_addr().expect("local addr").port();
+        let state = Arc::new(Mutex::new(GithubState {
+            asset_host: format!("http://{ip}:{port}"),
+            endless: None,
+            log: Vec::new(),
+        }));
+        let shared = state.clone();
+        let root = root.to_path_buf();
+        let base = format!("http://{ip}:{port}");
+        // The thread ends with the test process; it only serves this test's folder.
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let shared = shared.clone();
+                let root = root.clone();
+                let base = base.clone();
+                std::thread::spawn(move || serve_github(stream, &root, &base, &shared));
+            }
+        });
+        GithubServer {
+            origin: format!("http://{ip}:{port}"),
+            state,
+        }
+    }
+
+    /// `http://<ip>:<port>/owner/lucky/releases`: the release URL to configure.
+    pub fn url(&self) -> String {
+        format!("{}{GITHUB_PREFIX}", self.origin)
+    }
+
+    /// `http://<ip>:<port>`.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Where `…/download/<tag>/<asset>` redirects to (scheme, host and port).
+    pub fn asset_host(&self, origin: &str) {
+        self.state.lock().expect("state").asset_host = origin.to_string();
+    }
+
+    /// Assets whose name contains `needle` stream bytes forever.
+    pub fn endless(&self, needle: &str) {
+        self.state.lock().expect("state").endless = Some(needle.to_string());
+    }
+
+    /// Every request path served, in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.state.lock().expect("state").log.clone()
+    }
+}
+
+const GITHUB_PREFIX: &str = "/owner/lucky/releases";
+
+fn serve_github(stream: TcpStream, root: &Path, base: &str, state: &std::sync::Mutex<GithubState>) {
+    use std::io::{BufRead, BufReader, Write};
+    let Ok(read_half) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(read_half);
+    let mut request = String::new();
+    if reader.read_line(&mut request).is_err() {
+        return;
+    }
+    let mut line = String::new();
+    while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) && line != "\r\n" {
+        line.clear();
+    }
+    let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let (asset_host, endless) = {
+        let mut s = state.lock().expect("state");
+        s.log.push(path.clone());
+        (s.asset_host.clone(), s.endless.clone())
+    };
+    let mut out = stream;
+    let redirect = |out: &mut TcpStream, to: String| {
+        let _ = write!(
+            out,
+            "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+    };
+    let not_found = |out: &mut TcpStream| {
+        let _ = out
+            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    };
+    if let Some(asset) = path.strip_prefix(&format!("{GITHUB_PREFIX}/latest/download/")) {
+        let Ok(latest) = fs::read_to_string(root.join("latest")) else {
+            return not_found(&mut out);
+        };
+        let to = format!("{base}{GITHUB_PREFIX}/download/v{}/{asset}", latest.trim());
+        return redirect(&mut out, to);
+    }
+    if let Some(rest) = path.strip_prefix(&format!("{GITHUB_PREFIX}/download/v")) {
+        return redirect(&mut out, format!("{asset_host}/assets/{rest}"));
+    }
+    let Some((version, asset)) = path
+        .strip_prefix("/assets/")
+        .and_then(|rest| rest.split_once('/'))
+    else {
+        return not_found(&mut out);
+    };
+    if version.contains("..") || asset.contains('/') || asset.contains("..") {
+        return not_found(&mut out);
+    }
+    if endless.is_some_and(|n| asset.contains(&n)) {
+        let _ = out.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+        let chunk = vec![b'0'; 64 << 10];
+        while out.write_all(&chunk).is_ok() {}
+        return;
+    }
+    let body = if asset == "latest" {
+        Some(format!("{version}\n").into_bytes())
+    } else {
+        fs::read(root.join(version).join(asset)).ok()
+    };
+    let Some(body) = body else {
+        return not_found(&mut out);
+    };
+    let _ = write!(
+        out,
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = out.write_all(&body);
+}
