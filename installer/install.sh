@@ -589,8 +589,9 @@ main() {
         BASE_URL="$(head -n 1 "$CHARM/lucky/release-url" | tr -d ' \t\r')"
     fi
     BASE_URL="${BASE_URL%/}"
-    # Size caps: a release binary is a few MiB; the other files are a few lines.
-    MAX_BINARY=67108864
+    # Size caps: a release binary is about 5 MiB (the cap leaves room for debug builds);
+    # the other files are a few lines.
+    MAX_BINARY=268435456
     MAX_SMALL=1048576
 
     detect_target

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use support::release::{HttpServer, gen_key, sign};
+use support::release::{GithubServer, HttpServer, gen_key, sign};
 use support::{Unit, stderr, stdout, wait_for};
 
 const VERSION_B: &str = "0.2.0";
@@ -394,4 +394,88 @@ fn check_changes_nothing_and_downgrade_needs_the_flag() {
     assert!(out.contains(&format!("is now lucky {version_a}")), "{out}");
     assert_eq!(version_of(&s.exe).0, version_a);
     s.assert_no_leftovers();
+}
+
+#[test]
+fn updates_from_github_releases_through_the_redirect_to_the_asset_host() {
+    let b = binary_b();
+    let s = Setup::new(Path::new(support::LUCKY));
+    let (_, target) = version_of(&s.exe);
+    make_release(&s.release, VERSION_B, &target, &b, &s.key);
+    let github = GithubServer::start(&s.release);
+    let assets = GithubServer::start(&s.release);
+    github.asset_host(assets.origin());
+
+    let check = s.ok(&["self-update", "--check", "--release-url", &github.url()]);
+    assert!(
+        check.contains(&format!("available: {VERSION_B}")),
+        "{check}"
+    );
+    let out = s.ok(&["self-update", "--release-url", &github.url()]);
+    assert!(out.contains(&format!("is now lucky {VERSION_B}")), "{out}");
+    assert_eq!(fs::read(&s.exe).unwrap(), fs::read(&b).unwrap());
+    assert!(
+        github
+            .requests()
+            .contains(&"/owner/lucky/releases/latest/download/latest".to_string()),
+        "{:?}",
+        github.requests()
+    );
+    let asset = format!("/assets/{VERSION_B}/lucky-{VERSION_B}-{target}");
+    assert!(
+        assets.requests().contains(&asset),
+        "{:?}",
+        assets.requests()
+    );
+    s.assert_no_leftovers();
+}
+
+#[test]
+fn refuses_plain_http_redirects_look_alike_urls_and_endless_files() {
+    let b = binary_b();
+    let s = Setup::new(Path::new(support::LUCKY));
+    let (version_a, target) = version_of(&s.exe);
+    make_release(&s.release, VERSION_B, &target, &b, &s.key);
+    let original = fs::read(&s.exe).unwrap();
+    // Reachable and serving the real release, but on a loopback address the http
+    // exception does not cover.
+    let plain = GithubServer::start_on("127.0.0.2", &s.release);
+    let refused = |what: &str, url: &str, expected: &str| {
+        let out = s.lucky(&["self-update", "--release-url", url]);
+        assert!(!out.status.success(), "{what}: {}", stdout(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{what}: expected {expected:?} in {}",
+            stderr(&out)
+        );
+        assert_eq!(stderr(&out).trim().lines().count(), 1, "{what}: one line");
+        assert_eq!(fs::read(&s.exe).unwrap(), original, "{what}");
+        assert_eq!(version_of(&s.exe).0, version_a, "{what}");
+        s.assert_no_leftovers();
+    };
+
+    let github = GithubServer::start(&s.release);
+    github.asset_host(plain.origin());
+    refused(
+        "redirect to plain http",
+        &github.url(),
+        "redirected: refusing release URL",
+    );
+
+    let host = plain.url().trim_start_matches("http://").to_string();
+    for url in [
+        format!("http://127.0.0.1:x@{host}"),
+        format!("http://localhost:80@{host}"),
+    ] {
+        refused("look-alike loopback URL", &url, "it carries user info");
+    }
+    assert_eq!(plain.requests(), Vec::<String>::new());
+
+    let endless = GithubServer::start(&s.release);
+    endless.endless("SHA256SUMS");
+    refused(
+        "endless SHA256SUMS",
+        &endless.url(),
+        "is larger than 1048576 bytes",
+    );
 }
