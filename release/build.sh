@@ -7,10 +7,14 @@
 #   <out>/<version>/SHA256SUMS.sig      (raw ed25519 signature over SHA256SUMS)
 #   <out>/latest                        (the version just built)
 #
-# Usage: release/build.sh --key KEY.pem [--out DIR] [--version V] [--target TRIPLE]...
-#                         [--no-deps]
+# Usage: release/build.sh --key KEY.pem [--release-url URL] [--out DIR] [--version V]
+#                         [--target TRIPLE]... [--no-deps]
 #   --key      ed25519 private key (PEM) that signs SHA256SUMS; release/gen-test-key.sh
-#              makes a throwaway one for tests
+#              makes a throwaway one for tests. Its public half is built into the binaries.
+#   --release-url  where this release is published (https://github.com/<owner>/<repo>/releases
+#              or a static mirror's base URL), built into the binaries: `lucky self-update`
+#              looks there, and `lucky charm build` writes it (with the key and this
+#              release's signed SHA256SUMS) into every charm it builds
 #   --out      release directory (default: <repo>/dist)
 #   --version  defaults to the package version in Cargo.toml
 #   --target   build only these (repeatable); default: all four
@@ -43,6 +47,7 @@ usage() {
 }
 
 KEY=""
+RELEASE_URL=""
 OUT="$REPO/dist"
 VERSION=""
 TARGETS=()
@@ -52,6 +57,7 @@ parse_args() {
     while [ $# -gt 0 ]; do
         case "$1" in
             --key) KEY="${2:?--key needs a file}"; shift 2 ;;
+            --release-url) RELEASE_URL="${2:?--release-url needs a URL}"; shift 2 ;;
             --out) OUT="${2:?--out needs a directory}"; shift 2 ;;
             --version) VERSION="${2:?--version needs a value}"; shift 2 ;;
             --target) TARGETS+=("${2:?--target needs a triple}"); shift 2 ;;
@@ -66,6 +72,10 @@ parse_args() {
     # The public half is baked into the binaries: `lucky self-update` verifies with it.
     RELEASE_PUBKEY="$(openssl pkey -in "$KEY" -pubout)" ||
         die "cannot derive the public key from $KEY (needs an ed25519 key and OpenSSL 3)"
+    case "$RELEASE_URL" in
+        "" | https://?* | http://127.0.0.1[:/]* | http://localhost[:/]*) ;;
+        *) die "--release-url must be https:// (plain http only on loopback, for tests): $RELEASE_URL" ;;
+    esac
     if [ ${#TARGETS[@]} -eq 0 ]; then
         TARGETS=("${ALL_TARGETS[@]}")
     fi
@@ -229,6 +239,7 @@ build_target() {
             LUCKY_RELEASE_PUBKEY="$RELEASE_PUBKEY" \
             LUCKY_VERSION_OVERRIDE="$VERSION" \
             LUCKY_BUILD_COMMIT="$COMMIT" \
+            LUCKY_DEFAULT_RELEASE_URL="$RELEASE_URL" \
             SOURCE_DATE_EPOCH="$SOURCE_DATE_EPOCH" \
             TZ=UTC LC_ALL=C \
             RUSTFLAGS="$rustflags" \
@@ -266,12 +277,16 @@ smoke_test() {
             *) die "$bin --version printed '$out', which does not name version $VERSION" ;;
         esac
     fi
-    # One real command: lay out a charm from the embedded template and build it
-    # (YAML parsing, validation, SHA-256 and file writes on the target's own byte order).
+    # One real command: lay out a charm from the embedded template and build it, bundling
+    # the binary itself (YAML parsing, validation, SHA-256 and file writes on the target's
+    # own byte order; a default build would fetch this release's SHA256SUMS, not out yet).
     local work
     work="$(mktemp -d)"
+    mkdir "$work/bin"
+    cp "$bin" "$work/bin/lucky-$VERSION-$t"
     if ! out="$( { ${qemu:+"$qemu"} "$bin" charm create "$work/smoke" --use-defaults --name smoke \
-        && ${qemu:+"$qemu"} "$bin" charm build "$work/smoke" --build-dir "$work/build"; } 2>&1)"; then
+        && ${qemu:+"$qemu"} "$bin" charm build "$work/smoke" --build-dir "$work/build" \
+            --bundle-lucky "$t" --lucky-binaries "$work/bin"; } 2>&1)"; then
         rm -rf "$work"
         die "$bin charm create/build failed${qemu:+ under $qemu}: $out"
     fi

@@ -4,8 +4,10 @@
 # fresh target dir, and compares the bytes with the binary already built.
 #
 # Usage: release/reproduce.sh --key KEY.pem --dist DIR [--target TRIPLE] [--version V]
+#                             [--release-url URL]
 #   --dist    the release directory release/build.sh wrote (<dist>/<version>/lucky-*)
 #   --target  default x86_64-unknown-linux-musl
+#   --key, --release-url   as given to release/build.sh for the first build
 #
 # The copy holds the tracked files as they are in the work tree (uncommitted edits
 # included) and no .git, so the commit and SOURCE_DATE_EPOCH of this checkout are passed on.
@@ -16,6 +18,7 @@ KEY=""
 DIST=""
 TARGET=x86_64-unknown-linux-musl
 VERSION=""
+URL_ARGS=()
 
 die() {
     printf '[ERROR] %s\n' "$*" >&2
@@ -28,6 +31,7 @@ while [ $# -gt 0 ]; do
         --dist) DIST="${2:?--dist needs a directory}"; shift 2 ;;
         --target) TARGET="${2:?--target needs a triple}"; shift 2 ;;
         --version) VERSION="${2:?--version needs a value}"; shift 2 ;;
+        --release-url) URL_ARGS=(--release-url "${2:?--release-url needs a URL}"); shift 2 ;;
         -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument: $1 (see --help)" ;;
     esac
@@ -55,7 +59,7 @@ mkdir -p "$copy"
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git -C "$REPO" log -1 --format=%ct)}"
 export LUCKY_BUILD_COMMIT="${LUCKY_BUILD_COMMIT:-$(git -C "$REPO" rev-parse --short=12 HEAD)}"
 CARGO_TARGET_DIR="$copy/target" "$copy/release/build.sh" --no-deps --key "$KEY" \
-    --version "$VERSION" --target "$TARGET" --out "$work/dist"
+    --version "$VERSION" --target "$TARGET" --out "$work/dist" "${URL_ARGS[@]+"${URL_ARGS[@]}"}"
 second="$work/dist/$VERSION/lucky-$VERSION-$TARGET"
 a="$(sha256sum <"$first" | cut -d' ' -f1)"
 b="$(sha256sum <"$second" | cut -d' ' -f1)"
