@@ -16,7 +16,10 @@ use tempfile::TempDir;
 
 mod support;
 
-use support::release::{GithubServer, HttpServer, free_port, gen_key, sign};
+use support::release::{
+    GithubServer, HttpServer, IDENTITY_VERSION, IdentityBuild, free_port, gen_key, identity_build,
+    run_ok, sign,
+};
 
 const VERSION: &str = "0.1.0";
 const UNIT: &str = "myapp/0";
@@ -193,13 +196,18 @@ impl Fixture {
 
     /// Runs the installer in a clean environment (only what a hook would have that matters).
     fn install(&self, arch: &str, env: &[(&str, &str)]) -> Output {
+        self.install_script(&installer(), arch, env)
+    }
+
+    /// Runs `script` (the repo's installer, or a built charm's copy) the same way.
+    fn install_script(&self, script: &Path, arch: &str, env: &[(&str, &str)]) -> Output {
         let path = format!(
             "{}:{}",
             self.path("bin").display(),
             std::env::var("PATH").unwrap()
         );
         let mut cmd = Command::new("sh");
-        cmd.arg(installer())
+        cmd.arg(script)
             .env_clear()
             .env("PATH", path)
             .env("HOME", self.dir.path())
@@ -904,4 +912,197 @@ fn a_planted_symlink_cannot_redirect_the_staging_file() {
         fs::remove_file(link).unwrap();
     }
     fx.assert_installed(&out, "x86_64-unknown-linux-musl");
+}
+
+/// What a hook's environment holds, plus the sandbox (install dir, no systemd, quick
+/// retries): no LUCKY_RELEASE_URL, LUCKY_RELEASE_PUBKEY, LUCKY_VERSION or
+/// LUCKY_INSECURE_SKIP_SIGNATURE.
+fn hook_env(charm: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("CHARM_DIR", charm.display().to_string()),
+        // Fixture::install trusts the fixture's key by default: not here.
+        ("LUCKY_RELEASE_PUBKEY", String::new()),
+    ]
+}
+
+fn as_env<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// The installed lucky is `want`, alone in the install dir, and the unit is not blocked.
+fn assert_installed_file(fx: &Fixture, out: &Output, want: &Path, from: &str) {
+    assert!(out.status.success(), "install failed:\n{}", stderr(out));
+    assert_eq!(fs::read(fx.installed()).unwrap(), fs::read(want).unwrap());
+    let files: Vec<_> = fs::read_dir(fx.path("install"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(files, ["lucky"]);
+    assert!(stderr(out).contains(from), "{}", stderr(out));
+    assert_eq!(fx.status_log(), "");
+}
+
+#[test]
+fn a_default_charm_build_by_a_release_lucky_installs_through_each_source() {
+    let _port = IdentityBuild::port_lock();
+    let id = identity_build();
+    let fx = Fixture::new();
+    // The release the build names: a lucky per target, signed with the release key.
+    let root = fx.path("published");
+    make_release(&root, IDENTITY_VERSION, &id.key);
+    let release = root.join(IDENTITY_VERSION);
+    let asset = |target: &str| release.join(format!("lucky-{IDENTITY_VERSION}-{target}"));
+    let charm = fx.path("mycharm");
+    run_ok(
+        Command::new(&id.exe)
+            .args(["charm", "create", "--use-defaults"])
+            .arg(&charm),
+    );
+    let server = IdentityBuild::serve(&root);
+    let out = Command::new(&id.exe)
+        .args(["charm", "build"])
+        .arg(&charm)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let built = charm.join("build/mycharm");
+    let lucky = built.join("lucky");
+    assert_eq!(
+        fs::read_to_string(lucky.join("release-url")).unwrap(),
+        format!("{}\n", IdentityBuild::url())
+    );
+    assert_eq!(
+        fs::read_to_string(lucky.join("release.pub")).unwrap(),
+        fs::read_to_string(&id.public).unwrap()
+    );
+    assert_eq!(
+        fs::read_to_string(lucky.join("version")).unwrap(),
+        format!("{IDENTITY_VERSION}\n")
+    );
+    for signed in ["SHA256SUMS", "SHA256SUMS.sig"] {
+        assert_eq!(
+            fs::read(lucky.join(signed)).unwrap(),
+            fs::read(release.join(signed)).unwrap()
+        );
+    }
+    let env = hook_env(&built);
+    let installer = lucky.join("install.sh");
+
+    // 1. Download, from the release URL the charm names.
+    let out = fx.install_script(&installer, "x86_64", &as_env(&env));
+    assert_installed_file(
+        &fx,
+        &out,
+        &asset("x86_64-unknown-linux-musl"),
+        &format!(
+            "from {}/download/v{IDENTITY_VERSION}/lucky-{IDENTITY_VERSION}-x86_64-unknown-linux-musl",
+            IdentityBuild::url()
+        ),
+    );
+
+    // 2. The lucky-binary resource, on a unit that cannot reach the release host.
+    drop(server);
+    reset(&fx);
+    let resource = fx.path("resource-lucky");
+    fs::copy(asset("aarch64-unknown-linux-musl"), &resource).unwrap();
+    write_exe(
+        &fx.path("bin/resource-get"),
+        &format!("#!/bin/sh\necho {}\n", resource.display()),
+    );
+    let out = fx.install_script(&installer, "aarch64", &as_env(&env));
+    assert_installed_file(
+        &fx,
+        &out,
+        &asset("aarch64-unknown-linux-musl"),
+        "from the lucky-binary resource",
+    );
+    // ... and a resource that is not the release's binary is refused.
+    reset(&fx);
+    fs::write(&resource, "#!/bin/sh\necho evil\n").unwrap();
+    let out = fx.install_script(&installer, "aarch64", &as_env(&env));
+    fx.assert_refused(
+        &out,
+        &format!("checksum mismatch for lucky-{IDENTITY_VERSION}-aarch64-unknown-linux-musl from the lucky-binary resource"),
+    );
+    fs::remove_file(fx.path("bin/resource-get")).unwrap();
+
+    // 3. Bundled from the release folder (which has no release.pub: the build adds it).
+    let bundled = fx.path("bundled");
+    let out = Command::new(&id.exe)
+        .args([
+            "charm",
+            "build",
+            "--bundle-lucky",
+            "s390x",
+            "--lucky-binaries",
+        ])
+        .arg(&release)
+        .arg("--build-dir")
+        .arg(&bundled)
+        .arg(&charm)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    reset(&fx);
+    let out = fx.install_script(
+        &bundled.join("lucky/install.sh"),
+        "s390x",
+        &as_env(&hook_env(&bundled)),
+    );
+    assert_installed_file(
+        &fx,
+        &out,
+        &asset("s390x-unknown-linux-musl"),
+        "from the charm",
+    );
+}
+
+#[test]
+fn a_release_lucky_refuses_to_build_a_charm_that_could_not_install() {
+    let _port = IdentityBuild::port_lock();
+    let id = identity_build();
+    let fx = Fixture::new();
+    let root = fx.path("published");
+    make_release(&root, IDENTITY_VERSION, &id.key);
+    let charm = fx.path("mycharm");
+    run_ok(
+        Command::new(&id.exe)
+            .args(["charm", "create", "--use-defaults"])
+            .arg(&charm),
+    );
+    let build = || {
+        Command::new(&id.exe)
+            .args(["charm", "build"])
+            .arg(&charm)
+            .output()
+            .unwrap()
+    };
+    let refused = |out: Output, starts: &str| {
+        assert!(!out.status.success());
+        let text = stderr(&out);
+        assert_eq!(text.trim().lines().count(), 1, "{text}");
+        assert!(text.starts_with(&format!("lucky: {starts}")), "{text}");
+        eprintln!("refused: {text}");
+        assert!(
+            !charm.join("build/mycharm").exists(),
+            "a refused build wrote"
+        );
+    };
+    // The release host does not answer.
+    refused(
+        build(),
+        &format!("cannot build the charm: cannot fetch lucky {IDENTITY_VERSION}'s SHA256SUMS"),
+    );
+    // It answers with checksums signed by another key.
+    let (other, _) = gen_key(fx.dir.path(), "other");
+    sign(&root.join(IDENTITY_VERSION), &other);
+    let server = IdentityBuild::serve(&root);
+    refused(
+        build(),
+        &format!(
+            "cannot build the charm: {}/download/v{IDENTITY_VERSION}/SHA256SUMS.sig: bad signature",
+            IdentityBuild::url()
+        ),
+    );
+    drop(server);
 }

@@ -11,37 +11,17 @@ use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use support::release::{GithubServer, HttpServer, gen_key, sign};
 use support::{Unit, stderr, stdout, wait_for};
 
-const VERSION_B: &str = "0.2.0";
+const VERSION_B: &str = support::release::IDENTITY_VERSION;
 
-/// Binary B: built once per target dir, then reused by every later run.
+/// Binary B: built once per target dir, then reused by every later run. It is also the
+/// installer tests' release build (its own key and release URL built in, which these tests
+/// override with LUCKY_RELEASE_PUBKEY_FILE and --release-url).
 fn binary_b() -> PathBuf {
-    static B: OnceLock<PathBuf> = OnceLock::new();
-    B.get_or_init(|| {
-        let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("self-update-b");
-        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "--quiet", "--bin", "lucky", "--target-dir"])
-            .arg(&target_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("LUCKY_VERSION_OVERRIDE", VERSION_B)
-            // No debug info: a fraction of the size to serve and hash.
-            .env("CARGO_PROFILE_DEV_DEBUG", "0")
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("LUCKY_RELEASE_PUBKEY")
-            .output()
-            .expect("run cargo build for binary B");
-        assert!(
-            out.status.success(),
-            "building binary B failed: {}",
-            stderr(&out)
-        );
-        target_dir.join("debug/lucky")
-    })
-    .clone()
+    support::release::identity_build().exe.clone()
 }
 
 /// (version, target) that `exe --version` reports.

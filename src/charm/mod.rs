@@ -5,5 +5,6 @@ pub mod cron;
 pub mod example;
 pub mod lucky_yaml;
 pub mod metadata;
+pub mod release_identity;
 pub mod run;
 pub mod template;

@@ -124,6 +124,15 @@ impl Drop for HttpServer {
 pub struct GithubServer {
     origin: String,
     state: std::sync::Arc<std::sync::Mutex<GithubState>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for GithubServer {
+    /// Frees the port: the accept loop sees the flag at the next connection, made here.
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = TcpStream::connect(self.origin.trim_start_matches("http://"));
+    }
 }
 
 struct GithubState {
@@ -139,8 +148,12 @@ impl GithubServer {
     }
 
     pub fn start_on(ip: &str, root: &Path) -> GithubServer {
-        use std::sync::{Arc, Mutex};
         let listener = TcpListener::bind((ip, 0)).expect("bind loopback");
+        GithubServer::serve(listener, ip, root)
+    }
+
+    pub fn serve(listener: TcpListener, ip: &str, root: &Path) -> GithubServer {
+        use std::sync::{Arc, Mutex};
         let port = listener.local_addr().expect("local addr").port();
         let state = Arc::new(Mutex::new(GithubState {
             asset_host: format!("http://{ip}:{port}"),
@@ -150,9 +163,14 @@ impl GithubServer {
         let shared = state.clone();
         let root = root.to_path_buf();
         let base = format!("http://{ip}:{port}");
-        // The thread ends with the test process; it only serves this test's folder.
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        // The thread ends with the test process, or when the server is dropped.
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
+                if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
                 let shared = shared.clone();
                 let root = root.clone();
                 let base = base.clone();
@@ -162,6 +180,7 @@ impl GithubServer {
         GithubServer {
             origin: format!("http://{ip}:{port}"),
             state,
+            stop,
         }
     }
 
@@ -263,4 +282,74 @@ fn serve_github(stream: TcpStream, root: &Path, base: &str, state: &std::sync::M
         body.len()
     );
     let _ = out.write_all(&body);
+}
+
+/// The port the identity build's release URL names (a release URL is fixed at build time).
+pub const IDENTITY_PORT: u16 = 39517;
+pub const IDENTITY_VERSION: &str = "0.2.0";
+
+/// A lucky built as release/build.sh builds one, with its release identity built in: the
+/// public key of a test key pair (kept beside the build, so later runs reuse both) and the
+/// release URL `http://127.0.0.1:<IDENTITY_PORT>/owner/lucky/releases`, as version
+/// [`IDENTITY_VERSION`]. A debug build (no musl, no LTO): what is tested is the identity.
+pub struct IdentityBuild {
+    pub exe: PathBuf,
+    pub key: PathBuf,
+    pub public: PathBuf,
+}
+
+impl IdentityBuild {
+    /// Held for a whole test that serves (or must find nothing at) the identity port:
+    /// tests of one binary run in parallel, and there is one such port.
+    pub fn port_lock() -> std::sync::MutexGuard<'static, ()> {
+        static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn url() -> String {
+        format!("http://127.0.0.1:{IDENTITY_PORT}{GITHUB_PREFIX}")
+    }
+
+    /// Serves `root` (a release folder) at [`IdentityBuild::url`].
+    pub fn serve(root: &Path) -> GithubServer {
+        let listener = TcpListener::bind(("127.0.0.1", IDENTITY_PORT)).unwrap_or_else(|e| {
+            panic!("port {IDENTITY_PORT}, which the identity build's release URL names: {e}")
+        });
+        GithubServer::serve(listener, "127.0.0.1", root)
+    }
+}
+
+pub fn identity_build() -> &'static IdentityBuild {
+    static BUILD: std::sync::OnceLock<IdentityBuild> = std::sync::OnceLock::new();
+    BUILD.get_or_init(|| {
+        let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("self-update-b");
+        let keys = target_dir.join("release-keys");
+        fs::create_dir_all(&keys).expect("key dir");
+        let (key, public) = (keys.join("release.key"), keys.join("release.pub"));
+        if !public.is_file() {
+            gen_key(&keys, "release");
+        }
+        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "--quiet", "--bin", "lucky", "--target-dir"])
+            .arg(&target_dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("LUCKY_VERSION_OVERRIDE", IDENTITY_VERSION)
+            .env("LUCKY_RELEASE_PUBKEY", &public)
+            .env("LUCKY_DEFAULT_RELEASE_URL", IdentityBuild::url())
+            // No debug info: a fraction of the size to serve and hash.
+            .env("CARGO_PROFILE_DEV_DEBUG", "0")
+            .env_remove("CARGO_TARGET_DIR")
+            .output()
+            .expect("run cargo build for the identity build");
+        assert!(
+            out.status.success(),
+            "building lucky with a release identity failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        IdentityBuild {
+            exe: target_dir.join("debug/lucky"),
+            key,
+            public,
+        }
+    })
 }
