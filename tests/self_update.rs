@@ -459,3 +459,21 @@ fn refuses_plain_http_redirects_look_alike_urls_and_endless_files() {
         "is larger than 1048576 bytes",
     );
 }
+
+#[test]
+fn version_verbose_names_version_target_commit_rustc_and_build_date() {
+    let out = Command::new(support::LUCKY)
+        .args(["--version", "--verbose"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let (version, target) = version_of(Path::new(support::LUCKY));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], format!("lucky {version}"), "{text}");
+    assert_eq!(lines[1], format!("target: {target}"), "{text}");
+    assert!(lines[2].starts_with("commit: "), "{text}");
+    assert!(lines[3].starts_with("rustc: rustc 1."), "{text}");
+    assert!(lines[4].starts_with("build date: "), "{text}");
+    assert_eq!(lines.len(), 5, "{text}");
+}
