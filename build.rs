@@ -69,6 +69,19 @@ fn main() {
         .map(utc_date)
         .unwrap_or_else(|| "unknown (SOURCE_DATE_EPOCH not set)".into());
     println!("cargo:rustc-env=LUCKY_BUILD_DATE={date}");
+    // The dependency list release/build.sh made (release/deps.py audit), for the binary's
+    // `.dep-v0` section (src/release/mod.rs). Other builds carry none.
+    println!("cargo:rustc-check-cfg=cfg(lucky_audit)");
+    println!("cargo:rerun-if-env-changed=LUCKY_AUDIT_DATA");
+    if let Ok(path) = std::env::var("LUCKY_AUDIT_DATA")
+        && !path.is_empty()
+    {
+        println!("cargo:rerun-if-changed={path}");
+        let out =
+            std::path::Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("dep-v0.bin");
+        std::fs::copy(&path, out).expect("copy LUCKY_AUDIT_DATA");
+        println!("cargo:rustc-cfg=lucky_audit");
+    }
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the epoch (days to civil date: Howard

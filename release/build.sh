@@ -3,7 +3,8 @@
 # smoke-test each under qemu-user-static, and lay out a signed release directory:
 #
 #   <out>/<version>/lucky-<version>-<target>
-#   <out>/<version>/SHA256SUMS          (sha256sum -c compatible, every binary in the folder)
+#   <out>/<version>/lucky-<version>-<target>.cdx.json   (CycloneDX SBOM of that binary)
+#   <out>/<version>/SHA256SUMS          (sha256sum -c compatible: every binary and SBOM)
 #   <out>/<version>/SHA256SUMS.sig      (raw ed25519 signature over SHA256SUMS)
 #   <out>/latest                        (the version just built)
 #
@@ -152,6 +153,8 @@ check_tools() {
     done
     command -v openssl >/dev/null || die "need openssl (3.x) to sign SHA256SUMS"
     command -v readelf >/dev/null || die "need readelf (binutils) to check the binaries are static"
+    command -v objcopy >/dev/null || die "need objcopy (binutils) to check the embedded dependency list"
+    command -v python3 >/dev/null || die "need python3 for release/deps.py (dependency list, SBOM)"
 }
 
 NIGHTLY_SRC=""
@@ -230,6 +233,14 @@ build_target() {
             ;;
     esac
     envs+=("CFLAGS_${tu,,}=$cflags")
+    # What the binary is made of: cargo's resolved graph for this target, as the
+    # cargo-auditable list build.rs embeds and, after the build, the SBOM.
+    mkdir -p "$TARGET_DIR/deps"
+    (cd "$REPO" && cargo metadata --format-version 1 --locked --filter-platform "$t") \
+        >"$TARGET_DIR/deps/$t.metadata.json" || die "cargo metadata failed for $t"
+    python3 "$REPO/release/deps.py" audit "$TARGET_DIR/deps/$t.dep-v0" \
+        <"$TARGET_DIR/deps/$t.metadata.json" || die "release/deps.py audit failed for $t"
+    envs+=("LUCKY_AUDIT_DATA=$TARGET_DIR/deps/$t.dep-v0")
     info "building $t"
     (
         cd "$REPO"
@@ -265,6 +276,18 @@ smoke_test() {
     if readelf -dW "$bin" 2>/dev/null | grep -q '(NEEDED)'; then
         die "$bin is not static (it needs shared libraries)"
     fi
+    # The dependency list is where scanners look, and is the one made for this build.
+    local section
+    section="$(mktemp)"
+    objcopy -O binary --only-section=.dep-v0 "$bin" "$section" 2>/dev/null || true
+    if ! cmp -s "$section" "$TARGET_DIR/deps/$t.dep-v0"; then
+        rm -f "$section"
+        die "$bin has no .dep-v0 section holding the dependency list release/deps.py made"
+    fi
+    python3 -c 'import json, sys, zlib; d = json.loads(zlib.decompress(open(sys.argv[1], "rb").read())); assert any(p.get("root") and p["name"] == "lucky" for p in d["packages"])' "$section" ||
+        { rm -f "$section"; die "$bin: the .dep-v0 section is not a cargo-auditable dependency list"; }
+    info "$t: dependency list embedded (.dep-v0, $(stat -c %s "$section") bytes)"
+    rm -f "$section"
     qemu="$(qemu_for "$t")"
     if ! out="$(${qemu:+"$qemu"} "$bin" --version 2>&1)"; then
         die "$bin --version failed${qemu:+ under $qemu}: $out"
@@ -352,10 +375,15 @@ main() {
         cp "$bin" "$rel/$asset.tmp"
         chmod 0755 "$rel/$asset.tmp"
         mv -f "$rel/$asset.tmp" "$rel/$asset"
+        python3 "$REPO/release/deps.py" sbom "$rel/$asset.cdx.json.tmp" "$rel/$asset" "$t" \
+            "$SOURCE_DATE_EPOCH" <"$TARGET_DIR/deps/$t.metadata.json" ||
+            die "release/deps.py sbom failed for $t"
+        mv -f "$rel/$asset.cdx.json.tmp" "$rel/$asset.cdx.json"
         summary+=("$(printf '%-32s %5ss %10s bytes  %s' "$t" "$secs" "$(stat -c %s "$rel/$asset")" \
             "$(sha256sum "$rel/$asset" | cut -c1-16)")")
     done
-    # SHA256SUMS lists every binary of this version in the folder, also ones built earlier.
+    # SHA256SUMS lists every binary and SBOM of this version in the folder, also ones built
+    # earlier: the signature covers the SBOMs too.
     (cd "$rel" && LC_ALL=C sha256sum -- lucky-"$VERSION"-* >SHA256SUMS.tmp && mv -f SHA256SUMS.tmp SHA256SUMS)
     openssl pkeyutl -sign -inkey "$KEY" -rawin -in "$rel/SHA256SUMS" -out "$rel/SHA256SUMS.sig.tmp" ||
         die "signing SHA256SUMS with $KEY failed (needs an ed25519 key and OpenSSL 3)"

@@ -475,5 +475,10 @@ fn version_verbose_names_version_target_commit_rustc_and_build_date() {
     assert!(lines[2].starts_with("commit: "), "{text}");
     assert!(lines[3].starts_with("rustc: rustc 1."), "{text}");
     assert!(lines[4].starts_with("build date: "), "{text}");
-    assert_eq!(lines.len(), 5, "{text}");
+    // A cargo build has none; release/build.sh embeds it (checked on the binary there).
+    assert_eq!(
+        lines[5], "dependency list: not embedded (release/build.sh embeds it)",
+        "{text}"
+    );
+    assert_eq!(lines.len(), 6, "{text}");
 }

@@ -2,8 +2,12 @@
 
 /// The lines `--version --verbose` prints.
 pub fn verbose() -> String {
+    let deps = match crate::release::dependency_list_len() {
+        Some(n) => format!("embedded (.dep-v0, cargo auditable format, {n} bytes)"),
+        None => "not embedded (release/build.sh embeds it)".into(),
+    };
     format!(
-        "lucky {}\ntarget: {}\ncommit: {}\nrustc: {}\nbuild date: {}\n",
+        "lucky {}\ntarget: {}\ncommit: {}\nrustc: {}\nbuild date: {}\ndependency list: {deps}\n",
         env!("LUCKY_BUILD_VERSION"),
         env!("LUCKY_BUILD_TARGET"),
         env!("LUCKY_BUILD_COMMIT"),

@@ -19,6 +19,24 @@ pub mod verify;
 
 use anyhow::{Result, bail};
 
+/// The binary's dependency list in the format `cargo auditable` writes (zlib-compressed
+/// JSON in a `.dep-v0` section), so vulnerability scanners can audit a unit's lucky as it
+/// sits on the machine. release/build.sh makes it (release/deps.py) for each target.
+#[cfg(lucky_audit)]
+#[used]
+#[unsafe(link_section = ".dep-v0")]
+static DEPENDENCY_LIST: [u8; include_bytes!(concat!(env!("OUT_DIR"), "/dep-v0.bin")).len()] =
+    *include_bytes!(concat!(env!("OUT_DIR"), "/dep-v0.bin"));
+
+/// The size of the embedded dependency list, if this build has one. Reading it also keeps
+/// the linker from dropping a section nothing else refers to.
+pub fn dependency_list_len() -> Option<usize> {
+    #[cfg(lucky_audit)]
+    return Some(std::hint::black_box(&DEPENDENCY_LIST).len());
+    #[cfg(not(lucky_audit))]
+    None
+}
+
 /// The release URL built into this binary (`LUCKY_DEFAULT_RELEASE_URL` at build time).
 pub const BUILT_IN_URL: Option<&str> = option_env!("LUCKY_DEFAULT_RELEASE_URL");
 
