@@ -68,4 +68,7 @@ printf '[INFO] %s from %s: %s\n' "$TARGET" "$copy" "$b" >&2
 if [ "$a" != "$b" ]; then
     die "not reproducible: $TARGET differs between the two checkouts ($(cmp -l "$first" "$second" | wc -l) bytes differ, sizes $(stat -c %s "$first") and $(stat -c %s "$second"))"
 fi
-printf '[INFO] %s is reproducible: identical bytes from both checkouts\n' "$TARGET" >&2
+if ! cmp -s "$first.cdx.json" "$second.cdx.json"; then
+    die "not reproducible: the SBOM of $TARGET differs between the two checkouts"
+fi
+printf '[INFO] %s is reproducible: identical binary and SBOM from both checkouts\n' "$TARGET" >&2
