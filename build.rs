@@ -1,5 +1,6 @@
-//! Records the version, target triple and commit for `lucky --version`, and the release
-//! public key `lucky self-update` trusts.
+//! Records the version, target triple and commit for `lucky --version` (and the rustc and
+//! build date for `--version --verbose`), and the release public key `lucky self-update`
+//! trusts.
 use std::process::Command;
 
 fn main() {
@@ -8,6 +9,7 @@ fn main() {
     println!("cargo:rerun-if-env-changed=LUCKY_VERSION_OVERRIDE");
     println!("cargo:rerun-if-env-changed=LUCKY_RELEASE_PUBKEY");
     println!("cargo:rerun-if-env-changed=LUCKY_DEFAULT_RELEASE_URL");
+    println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=.git/refs/heads");
     let target = std::env::var("TARGET").unwrap_or_else(|_| "unknown".into());
@@ -50,4 +52,55 @@ fn main() {
         println!("cargo:rustc-env=LUCKY_BUILD_RELEASE_PUBKEY={line}");
     }
     println!("cargo:rustc-env=LUCKY_BUILD_COMMIT={commit}");
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let rustc_version = Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=LUCKY_BUILD_RUSTC={rustc_version}");
+    // The build date is the source's (SOURCE_DATE_EPOCH, as release/build.sh sets it),
+    // never the clock's: two builds of one commit must be the same bytes.
+    let date = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .map(utc_date)
+        .unwrap_or_else(|| "unknown (SOURCE_DATE_EPOCH not set)".into());
+    println!("cargo:rustc-env=LUCKY_BUILD_DATE={date}");
+    // The dependency list release/build.sh made (release/deps.py audit), for the binary's
+    // `.dep-v0` section (src/release/mod.rs). Other builds carry none.
+    println!("cargo:rustc-check-cfg=cfg(lucky_audit)");
+    println!("cargo:rerun-if-env-changed=LUCKY_AUDIT_DATA");
+    if let Ok(path) = std::env::var("LUCKY_AUDIT_DATA")
+        && !path.is_empty()
+    {
+        println!("cargo:rerun-if-changed={path}");
+        let out =
+            std::path::Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("dep-v0.bin");
+        std::fs::copy(&path, out).expect("copy LUCKY_AUDIT_DATA");
+        println!("cargo:rustc-cfg=lucky_audit");
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the epoch (days to civil date: Howard
+/// Hinnant's algorithm).
+fn utc_date(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }

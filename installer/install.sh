@@ -10,8 +10,12 @@
 #   2. Juju resource:  `resource-get lucky-binary` (when the tool exists and gives a
 #                      non-empty file), checked against the charm's SHA256SUMS or, when the
 #                      charm has none, the release's
-#   3. a release:      $LUCKY_RELEASE_URL/<version>/lucky-<version>-<target>, with
-#                      SHA256SUMS and SHA256SUMS.sig beside it
+#   3. a release:      lucky-<version>-<target> with SHA256SUMS and SHA256SUMS.sig from
+#                      the release URL ($LUCKY_RELEASE_URL, else the charm's
+#                      lucky/release-url), laid out as GitHub Releases when the URL ends in
+#                      /releases (<url>/download/v<version>/<asset>, the newest version from
+#                      <url>/latest/download/latest), else as a static mirror
+#                      (<url>/<version>/<asset>, <url>/latest)
 # A source that is present but fails verification is a refusal, never a reason to try the
 # next one: a tampered binary must stop the install, not be quietly worked around.
 #
@@ -24,10 +28,13 @@
 # Environment:
 #   LUCKY_ARCH             machine name to use instead of `uname -m`
 #   LUCKY_VERSION          version to install (default: $CHARM_DIR/lucky/version, else the
-#                          release's `latest` file)
-#   LUCKY_RELEASE_URL      base URL of a release layout. https:// only; plain http:// is
-#                          accepted for 127.0.0.1/localhost/[::1] alone, because loopback
-#                          traffic never leaves the machine (and tests serve releases there)
+#                          release's `latest` file, which is unsigned and so never moves an
+#                          installed lucky back to an older version)
+#   LUCKY_RELEASE_URL      base URL of a release (default: $CHARM_DIR/lucky/release-url).
+#                          https:// only; plain http:// is accepted for 127.0.0.1, localhost
+#                          and [::1] alone, because loopback traffic never leaves the machine
+#                          (and tests serve releases there). The same rule holds for every
+#                          redirect, which the installer follows itself (at most 5)
 #   LUCKY_RELEASE_PUBKEY   PEM ed25519 public key file that signs SHA256SUMS (default:
 #                          $CHARM_DIR/lucky/release.pub, else release.pub beside this script)
 #   LUCKY_INSECURE_SKIP_SIGNATURE=1  accept an unsigned SHA256SUMS when no key is configured
@@ -193,35 +200,123 @@ check_binary() {
     fi
 }
 
-check_url() {
+# url_allowed <url>: https://, or http:// to loopback. The host is parsed out of the
+# authority, and an authority with user info is refused: in http://127.0.0.1:x@evil/ the
+# host is evil.
+url_allowed() {
     case "$1" in
-        https://*) ;;
-        http://127.0.0.1 | http://127.0.0.1[:/]* | http://localhost | http://localhost[:/]* | http://\[::1\]*) ;;
-        *) die "refusing LUCKY_RELEASE_URL that is not https:// (or http:// on loopback): $1" ;;
+        https://*) _rest="${1#https://}" ;;
+        http://*) _rest="${1#http://}" ;;
+        *) return 1 ;;
+    esac
+    _auth="${_rest%%[/?#]*}"
+    case "$_auth" in
+        "" | *@* | *[!A-Za-z0-9.:\[\]-]*) return 1 ;;
+    esac
+    case "$1" in https://*) return 0 ;; esac
+    case "$_auth" in
+        \[*\]:*) _host="${_auth%%]:*}]"; _port="${_auth##*]:}" ;;
+        \[*\]) _host="$_auth"; _port="" ;;
+        *:*) _host="${_auth%%:*}"; _port="${_auth#*:}" ;;
+        *) _host="$_auth"; _port="" ;;
+    esac
+    case "$_port" in *[!0-9]*) return 1 ;; esac
+    case "$_host" in
+        127.0.0.1 | localhost | \[::1\]) return 0 ;;
+    esac
+    return 1
+}
+
+check_url() {
+    url_allowed "$1" ||
+        die "refusing LUCKY_RELEASE_URL that is not https:// (or http:// on loopback): $1"
+}
+
+# Release file URLs: GitHub Releases when the base URL ends in /releases, else a mirror.
+latest_url() {
+    case "$BASE_URL" in
+        */releases) printf '%s/latest/download/latest' "$BASE_URL" ;;
+        *) printf '%s/latest' "$BASE_URL" ;;
     esac
 }
 
-# download_once <url> <file>
-download_once() {
-    [ -n "$DOWNLOADER" ] || die "need curl or wget to download $1"
-    if [ "$DOWNLOADER" = curl ]; then
-        # --proto-redir keeps a redirect from downgrading to plain http; a transfer that
-        # stalls below 1 KiB/s for 30 s counts as failed (and is retried).
-        curl --fail --silent --show-error --location --proto-redir =https \
-            --connect-timeout 10 --speed-limit 1024 --speed-time 30 --output "$2" "$1"
-    else
-        wget --quiet --timeout=30 --tries=1 --output-document="$2" "$1"
-    fi
+# asset_url <name>: the URL of file <name> of release $VERSION.
+asset_url() {
+    case "$BASE_URL" in
+        */releases) printf '%s/download/v%s/%s' "$BASE_URL" "$VERSION" "$1" ;;
+        *) printf '%s/%s/%s' "$BASE_URL" "$VERSION" "$1" ;;
+    esac
 }
 
-# download <url> <file>: tries LUCKY_RETRIES times with doubling delays; returns non-zero
-# when every attempt failed (the caller says what that means).
+# get_once <url> <file> <limit>: one request, no redirect followed. The body goes through
+# `head -c` so that no more than <limit>+1 bytes are ever written. Sets STATUS (the HTTP
+# status), LOCATION and _rc (the tool's exit code). Returns non-zero when no response came.
+get_once() {
+    rm -f "$TMP_DIR/headers" "$TMP_DIR/rc"
+    if [ "$DOWNLOADER" = curl ]; then
+        # A transfer that stalls below 1 KiB/s for 30 s counts as failed (and is retried).
+        { curl --silent --show-error --max-redirs 0 --proto =https,http \
+            --connect-timeout 10 --speed-limit 1024 --speed-time 30 \
+            --dump-header "$TMP_DIR/headers" --output - "$1"; echo "$?" >"$TMP_DIR/rc"; } |
+            head -c "$(($3 + 1))" >"$2"
+    else
+        # wget exits 8 on any HTTP error status, redirects included: the status is read
+        # from the headers it prints (-S) instead.
+        { wget --quiet --server-response --max-redirect=0 --timeout=30 --tries=1 \
+            --output-document=- "$1" 2>"$TMP_DIR/headers"; echo "$?" >"$TMP_DIR/rc"; } |
+            head -c "$(($3 + 1))" >"$2"
+    fi
+    _rc="$(head -n 1 "$TMP_DIR/rc" 2>/dev/null)"
+    _status="$(awk '$1 ~ /^HTTP\// { s = $2 } END { print s }' "$TMP_DIR/headers" 2>/dev/null)"
+    LOCATION="$(awk 'tolower($1) == "location:" { l = $2 } END { print l }' "$TMP_DIR/headers" 2>/dev/null | tr -d '\r')"
+    STATUS="$_status"
+    [ -n "$STATUS" ]
+}
+
+# download_once <url> <file> <limit>: GET following redirects itself, each one checked
+# like the release URL (a redirect to plain http, or to another host's http, is refused,
+# not retried). Returns non-zero for a failure worth retrying.
+download_once() {
+    [ -n "$DOWNLOADER" ] || die "need curl or wget to download $1"
+    _url="$1"
+    _hops=0
+    while :; do
+        get_once "$_url" "$2" "$3" || return 1
+        case "$STATUS" in
+            301 | 302 | 303 | 307 | 308)
+                [ -n "$LOCATION" ] || return 1
+                case "$LOCATION" in
+                    /*) LOCATION="$(printf '%s' "$_url" | awk -F/ '{ print $1 "//" $3 }')$LOCATION" ;;
+                esac
+                url_allowed "$LOCATION" ||
+                    die "refusing redirect from $_url to $LOCATION: not https:// (or http:// on loopback)"
+                _hops=$((_hops + 1))
+                [ "$_hops" -le 5 ] || die "more than 5 redirects fetching $1"
+                _url="$LOCATION"
+                ;;
+            2??)
+                # At most limit+1 bytes were written: equal to its first <limit> is small enough.
+                if ! head -c "$3" "$2" | cmp -s - "$2"; then
+                    die "refusing $1: larger than $3 bytes, not a lucky release file"
+                fi
+                # curl's own verdict: a body cut short is a failure, even after a 200.
+                [ "$_rc" = 0 ] || return 1
+                return 0
+                ;;
+            *) return 1 ;;
+        esac
+    done
+}
+
+# download <url> <file> [limit]: tries LUCKY_RETRIES times with doubling delays; returns
+# non-zero when every attempt failed (the caller says what that means). The limit defaults
+# to the one for small files (latest, SHA256SUMS, its signature).
 download() {
     _try=1
     _delay="$RETRY_DELAY"
     while :; do
         rm -f "$2"
-        if download_once "$1" "$2"; then
+        if download_once "$1" "$2" "${3:-$MAX_SMALL}"; then
             return 0
         fi
         if [ "$_try" -ge "$RETRIES" ]; then
@@ -250,10 +345,39 @@ local_version() {
 resolve_version() {
     local_version
     [ -n "$VERSION" ] && return 0
-    download "$BASE_URL/latest" "$TMP_DIR/latest" ||
-        die "could not download $BASE_URL/latest after $RETRIES attempts"
+    _latest="$(latest_url)"
+    download "$_latest" "$TMP_DIR/latest" ||
+        die "could not download $_latest after $RETRIES attempts"
     VERSION="$(head -n 1 "$TMP_DIR/latest" | tr -d ' \t\r')"
-    valid_version "$VERSION" || die "bad version in $BASE_URL/latest: '$VERSION'"
+    valid_version "$VERSION" || die "bad version in $_latest: '$VERSION'"
+    # `latest` is not signed: whoever serves it could name an older (signed, so otherwise
+    # acceptable) release with known holes. It never moves an installed lucky back.
+    _have="$(installed_version)"
+    if [ -n "$_have" ] && [ "$_have" != "$VERSION" ] && older_than "$VERSION" "$_have"; then
+        info "$_latest names $VERSION, older than the installed $_have: keeping $_have (set LUCKY_VERSION to choose a version)"
+        VERSION="$_have"
+    fi
+}
+
+# The version `$DEST --version` reports, or nothing.
+installed_version() {
+    [ -x "$DEST" ] || return 0
+    _v="$("$DEST" --version 2>/dev/null | awk 'NR == 1 && $1 == "lucky" { print $2 }')"
+    valid_version "$_v" && printf '%s' "$_v"
+    return 0
+}
+
+# older_than <a> <b>: version a comes before b, comparing the dot-separated numbers of
+# the release part (a pre-release suffix counts as its release: never "older").
+older_than() {
+    awk -v a="${1%%[-+]*}" -v b="${2%%[-+]*}" 'BEGIN {
+        n = split(a, x, "."); m = split(b, y, ".")
+        for (i = 1; i <= (n > m ? n : m); i++) {
+            if (x[i] + 0 < y[i] + 0) exit 0
+            if (x[i] + 0 > y[i] + 0) exit 1
+        }
+        exit 1
+    }'
 }
 
 # Sets SUMS (and verifies it) from the charm when it ships one, else from the release.
@@ -269,16 +393,16 @@ load_sums() {
 }
 
 fetch_release_sums() {
-    _rel="$BASE_URL/$VERSION"
+    _sums_url="$(asset_url SHA256SUMS)"
     SUMS="$TMP_DIR/SHA256SUMS"
-    SUMS_FROM="$_rel"
-    download "$_rel/SHA256SUMS" "$SUMS" ||
-        die "could not download $_rel/SHA256SUMS after $RETRIES attempts"
+    SUMS_FROM="${_sums_url%/SHA256SUMS}"
+    download "$_sums_url" "$SUMS" ||
+        die "could not download $_sums_url after $RETRIES attempts"
     _sig=""
     if [ -n "$PUBKEY" ]; then
         _sig="$TMP_DIR/SHA256SUMS.sig"
-        download "$_rel/SHA256SUMS.sig" "$_sig" ||
-            die "could not download $_rel/SHA256SUMS.sig after $RETRIES attempts (a release public key is configured)"
+        download "$_sums_url.sig" "$_sig" ||
+            die "could not download $_sums_url.sig after $RETRIES attempts (a release public key is configured)"
     fi
     verify_sums "$SUMS" "$_sig" "$SUMS_FROM"
 }
@@ -325,11 +449,11 @@ try_release() {
     resolve_version
     fetch_release_sums
     expect_sum "$SUMS" "$SUMS_FROM"
-    SOURCE_NAME="$BASE_URL/$VERSION/$ASSET"
+    SOURCE_NAME="$(asset_url "$ASSET")"
     SOURCE_FILE="$TMP_DIR/$ASSET"
     # Only the small SHA256SUMS is fetched when the right binary is already in place.
     already_installed && return 0
-    download "$SOURCE_NAME" "$SOURCE_FILE" ||
+    download "$SOURCE_NAME" "$SOURCE_FILE" "$MAX_BINARY" ||
         die "could not download $SOURCE_NAME after $RETRIES attempts"
     check_binary "$SOURCE_FILE" "$SOURCE_NAME"
 }
@@ -343,7 +467,9 @@ install_binary() {
         return 0
     fi
     mkdir -p "$INSTALL_DIR" || die "cannot create $INSTALL_DIR"
-    STAGE="$INSTALL_DIR/.lucky.new.$$"
+    # mktemp creates the file itself (O_EXCL, a random name): nothing planted under a
+    # predictable name can make cp and chmod write through a symlink.
+    STAGE="$(mktemp "$INSTALL_DIR/.lucky.new.XXXXXXXX")" || die "cannot create a staging file in $INSTALL_DIR"
     cp "$SOURCE_FILE" "$STAGE" || die "cannot write $STAGE"
     chmod 0755 "$STAGE" || die "cannot chmod $STAGE"
     check_binary "$STAGE" "$SOURCE_NAME (copied to $STAGE)"
@@ -459,7 +585,14 @@ main() {
     case "$RETRIES" in "" | *[!0-9]* | 0) die "LUCKY_RETRIES must be a positive integer, got '$RETRIES'" ;; esac
     case "$RETRY_DELAY" in "" | *[!0-9]*) die "LUCKY_RETRY_DELAY must be a whole number of seconds, got '$RETRY_DELAY'" ;; esac
     BASE_URL="${LUCKY_RELEASE_URL:-}"
+    if [ -z "$BASE_URL" ] && [ -n "$CHARM" ] && [ -f "$CHARM/lucky/release-url" ]; then
+        BASE_URL="$(head -n 1 "$CHARM/lucky/release-url" | tr -d ' \t\r')"
+    fi
     BASE_URL="${BASE_URL%/}"
+    # Size caps: a release binary is about 5 MiB (the cap leaves room for debug builds);
+    # the other files are a few lines.
+    MAX_BINARY=268435456
+    MAX_SMALL=1048576
 
     detect_target
     detect_sha_tool
@@ -480,7 +613,7 @@ main() {
         :
     else
         try_release ||
-            die "no lucky binary for $TARGET: none in the charm, no lucky-binary resource, and LUCKY_RELEASE_URL is not set"
+            die "no lucky binary for $TARGET: none in the charm, no lucky-binary resource, and no release URL (LUCKY_RELEASE_URL or lucky/release-url in the charm)"
     fi
 
     install_binary

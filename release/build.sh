@@ -3,14 +3,19 @@
 # smoke-test each under qemu-user-static, and lay out a signed release directory:
 #
 #   <out>/<version>/lucky-<version>-<target>
-#   <out>/<version>/SHA256SUMS          (sha256sum -c compatible, every binary in the folder)
+#   <out>/<version>/lucky-<version>-<target>.cdx.json   (CycloneDX SBOM of that binary)
+#   <out>/<version>/SHA256SUMS          (sha256sum -c compatible: every binary and SBOM)
 #   <out>/<version>/SHA256SUMS.sig      (raw ed25519 signature over SHA256SUMS)
 #   <out>/latest                        (the version just built)
 #
-# Usage: release/build.sh --key KEY.pem [--out DIR] [--version V] [--target TRIPLE]...
-#                         [--no-deps]
+# Usage: release/build.sh --key KEY.pem [--release-url URL] [--out DIR] [--version V]
+#                         [--target TRIPLE]... [--no-deps]
 #   --key      ed25519 private key (PEM) that signs SHA256SUMS; release/gen-test-key.sh
-#              makes a throwaway one for tests
+#              makes a throwaway one for tests. Its public half is built into the binaries.
+#   --release-url  where this release is published (https://github.com/<owner>/<repo>/releases
+#              or a static mirror's base URL), built into the binaries: `lucky self-update`
+#              looks there, and `lucky charm build` writes it (with the key and this
+#              release's signed SHA256SUMS) into every charm it builds
 #   --out      release directory (default: <repo>/dist)
 #   --version  defaults to the package version in Cargo.toml
 #   --target   build only these (repeatable); default: all four
@@ -43,6 +48,7 @@ usage() {
 }
 
 KEY=""
+RELEASE_URL=""
 OUT="$REPO/dist"
 VERSION=""
 TARGETS=()
@@ -52,6 +58,7 @@ parse_args() {
     while [ $# -gt 0 ]; do
         case "$1" in
             --key) KEY="${2:?--key needs a file}"; shift 2 ;;
+            --release-url) RELEASE_URL="${2:?--release-url needs a URL}"; shift 2 ;;
             --out) OUT="${2:?--out needs a directory}"; shift 2 ;;
             --version) VERSION="${2:?--version needs a value}"; shift 2 ;;
             --target) TARGETS+=("${2:?--target needs a triple}"); shift 2 ;;
@@ -66,6 +73,10 @@ parse_args() {
     # The public half is baked into the binaries: `lucky self-update` verifies with it.
     RELEASE_PUBKEY="$(openssl pkey -in "$KEY" -pubout)" ||
         die "cannot derive the public key from $KEY (needs an ed25519 key and OpenSSL 3)"
+    case "$RELEASE_URL" in
+        "" | https://?* | http://127.0.0.1[:/]* | http://localhost[:/]*) ;;
+        *) die "--release-url must be https:// (plain http only on loopback, for tests): $RELEASE_URL" ;;
+    esac
     if [ ${#TARGETS[@]} -eq 0 ]; then
         TARGETS=("${ALL_TARGETS[@]}")
     fi
@@ -88,7 +99,8 @@ parse_args() {
 # Debian packages each target needs (":arch" ones come from a foreign architecture).
 apt_packages_for() {
     case "$1" in
-        x86_64-*) echo "musl-tools qemu-user-static" ;;
+        # x86_64 binaries run natively: no qemu.
+        x86_64-*) echo "musl-tools" ;;
         aarch64-*) echo "gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static" ;;
         powerpc64le-*) echo "musl-dev:ppc64el gcc-powerpc64le-linux-gnu g++-powerpc64le-linux-gnu qemu-user-static" ;;
         s390x-*) echo "musl-dev:s390x gcc-s390x-linux-gnu g++-s390x-linux-gnu qemu-user-static" ;;
@@ -141,6 +153,8 @@ check_tools() {
     done
     command -v openssl >/dev/null || die "need openssl (3.x) to sign SHA256SUMS"
     command -v readelf >/dev/null || die "need readelf (binutils) to check the binaries are static"
+    command -v objcopy >/dev/null || die "need objcopy (binutils) to check the embedded dependency list"
+    command -v python3 >/dev/null || die "need python3 for release/deps.py (dependency list, SBOM)"
 }
 
 NIGHTLY_SRC=""
@@ -219,6 +233,14 @@ build_target() {
             ;;
     esac
     envs+=("CFLAGS_${tu,,}=$cflags")
+    # What the binary is made of: cargo's resolved graph for this target, as the
+    # cargo-auditable list build.rs embeds and, after the build, the SBOM.
+    mkdir -p "$TARGET_DIR/deps"
+    (cd "$REPO" && cargo metadata --format-version 1 --locked --filter-platform "$t") \
+        >"$TARGET_DIR/deps/$t.metadata.json" || die "cargo metadata failed for $t"
+    python3 "$REPO/release/deps.py" audit "$TARGET_DIR/deps/$t.dep-v0" \
+        <"$TARGET_DIR/deps/$t.metadata.json" || die "release/deps.py audit failed for $t"
+    envs+=("LUCKY_AUDIT_DATA=$TARGET_DIR/deps/$t.dep-v0")
     info "building $t"
     (
         cd "$REPO"
@@ -227,6 +249,8 @@ build_target() {
             CARGO_INCREMENTAL=0 \
             LUCKY_RELEASE_PUBKEY="$RELEASE_PUBKEY" \
             LUCKY_VERSION_OVERRIDE="$VERSION" \
+            LUCKY_BUILD_COMMIT="$COMMIT" \
+            LUCKY_DEFAULT_RELEASE_URL="$RELEASE_URL" \
             SOURCE_DATE_EPOCH="$SOURCE_DATE_EPOCH" \
             TZ=UTC LC_ALL=C \
             RUSTFLAGS="$rustflags" \
@@ -252,6 +276,18 @@ smoke_test() {
     if readelf -dW "$bin" 2>/dev/null | grep -q '(NEEDED)'; then
         die "$bin is not static (it needs shared libraries)"
     fi
+    # The dependency list is where scanners look, and is the one made for this build.
+    local section
+    section="$(mktemp)"
+    objcopy -O binary --only-section=.dep-v0 "$bin" "$section" 2>/dev/null || true
+    if ! cmp -s "$section" "$TARGET_DIR/deps/$t.dep-v0"; then
+        rm -f "$section"
+        die "$bin has no .dep-v0 section holding the dependency list release/deps.py made"
+    fi
+    python3 -c 'import json, sys, zlib; d = json.loads(zlib.decompress(open(sys.argv[1], "rb").read())); assert any(p.get("root") and p["name"] == "lucky" for p in d["packages"])' "$section" ||
+        { rm -f "$section"; die "$bin: the .dep-v0 section is not a cargo-auditable dependency list"; }
+    info "$t: dependency list embedded (.dep-v0, $(stat -c %s "$section") bytes)"
+    rm -f "$section"
     qemu="$(qemu_for "$t")"
     if ! out="$(${qemu:+"$qemu"} "$bin" --version 2>&1)"; then
         die "$bin --version failed${qemu:+ under $qemu}: $out"
@@ -264,18 +300,54 @@ smoke_test() {
             *) die "$bin --version printed '$out', which does not name version $VERSION" ;;
         esac
     fi
-    # One real command: lay out a charm from the embedded template and build it
-    # (YAML parsing, validation, SHA-256 and file writes on the target's own byte order).
+    # One real command: lay out a charm from the embedded template and build it, bundling
+    # the binary itself (YAML parsing, validation, SHA-256 and file writes on the target's
+    # own byte order; a default build would fetch this release's SHA256SUMS, not out yet).
     local work
     work="$(mktemp -d)"
+    mkdir "$work/bin"
+    cp "$bin" "$work/bin/lucky-$VERSION-$t"
     if ! out="$( { ${qemu:+"$qemu"} "$bin" charm create "$work/smoke" --use-defaults --name smoke \
-        && ${qemu:+"$qemu"} "$bin" charm build "$work/smoke" --build-dir "$work/build"; } 2>&1)"; then
+        && ${qemu:+"$qemu"} "$bin" charm build "$work/smoke" --build-dir "$work/build" \
+            --bundle-lucky "$t" --lucky-binaries "$work/bin"; } 2>&1)"; then
         rm -rf "$work"
         die "$bin charm create/build failed${qemu:+ under $qemu}: $out"
     fi
     [ -x "$work/build/dispatch" ] || { rm -rf "$work"; die "$bin charm build left no dispatch in $work/build"; }
     rm -rf "$work"
     info "$t: charm create + charm build ran${qemu:+ under $qemu}"
+}
+
+# Refuses a binary that carries a path of this build machine: the checkout, the target
+# dir, $CARGO_HOME, rustup's toolchains, $HOME. Any of them makes the bytes depend on where
+# and by whom the build ran (an `env!("CARGO_MANIFEST_DIR")` did, and --remap-path-prefix
+# cannot rewrite an environment variable's value).
+path_guard() {
+    local bin="$1" p name hits found=()
+    local -A paths=(
+        [checkout]="$REPO"
+        [target-dir]="$TARGET_DIR"
+        [CARGO_HOME]="${CARGO_HOME:-$HOME/.cargo}"
+        [RUSTUP_HOME]="${RUSTUP_HOME:-$HOME/.rustup}"
+        [HOME]="$HOME"
+    )
+    for name in "${!paths[@]}"; do
+        p="${paths[$name]%/}"
+        [ "${#p}" -gt 1 ] || continue
+        # A short $HOME like /root is a word in ordinary text too: only as a folder there.
+        if [ "$name" = HOME ]; then
+            p="$p/"
+        fi
+        # Printable runs of the binary (what `strings` shows) that hold the path.
+        hits="$(LC_ALL=C grep -aoE '[[:print:]]{4,}' "$bin" | grep -F -- "$p" || true)"
+        if [ -n "$hits" ]; then
+            found+=("$name $p in $(printf '%s\n' "$hits" | wc -l) strings, e.g. '$(printf '%s\n' "$hits" | head -n 1 | cut -c1-120)';")
+        fi
+    done
+    if [ ${#found[@]} -gt 0 ]; then
+        die "$bin contains build-machine paths (not reproducible): ${found[*]}"
+    fi
+    info "$(basename "$bin"): no checkout, target-dir, CARGO_HOME, RUSTUP_HOME or HOME path inside"
 }
 
 main() {
@@ -287,6 +359,8 @@ main() {
     TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
     # Reproducible timestamps: the last commit's time, unless the caller set one.
     SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || echo 0)}"
+    # The commit `--version` names, from the caller when the checkout is a copy without .git.
+    COMMIT="${LUCKY_BUILD_COMMIT:-$(git -C "$REPO" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}"
     local rel="$OUT/$VERSION" t start secs bin asset summary=()
     mkdir -p "$rel"
     for t in "${TARGETS[@]}"; do
@@ -295,15 +369,21 @@ main() {
         secs=$((SECONDS - start))
         bin="$TARGET_DIR/$t/release/lucky"
         [ -f "$bin" ] || die "cargo finished but $bin is missing"
+        path_guard "$bin"
         smoke_test "$t" "$bin"
         asset="lucky-$VERSION-$t"
         cp "$bin" "$rel/$asset.tmp"
         chmod 0755 "$rel/$asset.tmp"
         mv -f "$rel/$asset.tmp" "$rel/$asset"
+        python3 "$REPO/release/deps.py" sbom "$rel/$asset.cdx.json.tmp" "$rel/$asset" "$t" \
+            "$SOURCE_DATE_EPOCH" <"$TARGET_DIR/deps/$t.metadata.json" ||
+            die "release/deps.py sbom failed for $t"
+        mv -f "$rel/$asset.cdx.json.tmp" "$rel/$asset.cdx.json"
         summary+=("$(printf '%-32s %5ss %10s bytes  %s' "$t" "$secs" "$(stat -c %s "$rel/$asset")" \
             "$(sha256sum "$rel/$asset" | cut -c1-16)")")
     done
-    # SHA256SUMS lists every binary of this version in the folder, also ones built earlier.
+    # SHA256SUMS lists every binary and SBOM of this version in the folder, also ones built
+    # earlier: the signature covers the SBOMs too.
     (cd "$rel" && LC_ALL=C sha256sum -- lucky-"$VERSION"-* >SHA256SUMS.tmp && mv -f SHA256SUMS.tmp SHA256SUMS)
     openssl pkeyutl -sign -inkey "$KEY" -rawin -in "$rel/SHA256SUMS" -out "$rel/SHA256SUMS.sig.tmp" ||
         die "signing SHA256SUMS with $KEY failed (needs an ed25519 key and OpenSSL 3)"

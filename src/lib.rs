@@ -12,7 +12,7 @@
 //! | 6 | [`cli`] | clap definitions, one file per command group; thin clients of the daemon |
 //! | 5 | [`daemon`], [`run`], [`update`] | the per-unit daemon; the local runner (`charm run`); self-update |
 //! | 4 | [`client`], [`charm`], [`simulator`] | the socket client; lucky.yaml and `charm build`; the Juju simulator |
-//! | 3 | [`docker`], [`juju`] | containers (desired state, reconciler, exec); Juju's hook tools |
+//! | 3 | [`docker`], [`juju`], [`release`] | containers (desired state, reconciler, exec); Juju's hook tools; where releases live, fetched and verified |
 //! | 2 | [`script`], [`state`] | what a script run needs (context, output, entry, failure); durable state |
 //! | 1 | [`protocol`], [`unit`](mod@unit), [`calendar`], [`executable`], [`elf`] | the wire; a unit's names and paths; dates; PATH search; static-binary check |
 //!
@@ -30,6 +30,7 @@ pub mod elf;
 pub mod executable;
 pub mod juju;
 pub mod protocol;
+pub mod release;
 pub mod run;
 pub mod script;
 pub mod simulator;

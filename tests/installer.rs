@@ -19,7 +19,10 @@ use tempfile::TempDir;
 
 mod support;
 
-use support::release::{HttpServer, free_port, gen_key, sign};
+use support::release::{
+    GithubServer, HttpServer, IDENTITY_VERSION, IdentityBuild, free_port, gen_key, identity_build,
+    run_ok, sign,
+};
 
 const VERSION: &str = "0.1.0";
 const UNIT: &str = "myapp/0";
@@ -196,13 +199,18 @@ impl Fixture {
 
     /// Runs the installer in a clean environment (only what a hook would have that matters).
     fn install(&self, arch: &str, env: &[(&str, &str)]) -> Output {
+        self.install_script(&installer(), arch, env)
+    }
+
+    /// Runs `script` (the repo's installer, or a built charm's copy) the same way.
+    fn install_script(&self, script: &Path, arch: &str, env: &[(&str, &str)]) -> Output {
         let path = format!(
             "{}:{}",
             self.path("bin").display(),
             std::env::var("PATH").unwrap()
         );
         let mut cmd = Command::new("sh");
-        cmd.arg(installer())
+        cmd.arg(script)
             .env_clear()
             .env("PATH", path)
             .env("HOME", self.dir.path())
@@ -671,37 +679,44 @@ fn which(name: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("{name} not on PATH"))
 }
 
+/// A PATH with the fake tools and only what the installer declares it needs: wget, no curl.
+fn wget_only_path(fx: &Fixture) -> String {
+    let tools = fx.path("tools");
+    if !tools.exists() {
+        fs::create_dir_all(&tools).unwrap();
+        for tool in [
+            "sh",
+            "awk",
+            "sha256sum",
+            "openssl",
+            "wget",
+            "mktemp",
+            "cp",
+            "mv",
+            "chmod",
+            "head",
+            "tr",
+            "rm",
+            "mkdir",
+            "dirname",
+            "sleep",
+            "cmp",
+            "cut",
+            "sed",
+            "touch",
+        ] {
+            std::os::unix::fs::symlink(which(tool), tools.join(tool)).unwrap();
+        }
+    }
+    format!("{}:{}", fx.path("bin").display(), tools.display())
+}
+
 #[test]
 fn works_with_wget_and_only_the_tools_it_declares() {
     let fx = Fixture::new();
     let server = fx.serve();
     // No curl here: the installer must fall back to wget, and needs nothing unlisted.
-    let tools = fx.path("tools");
-    fs::create_dir_all(&tools).unwrap();
-    for tool in [
-        "sh",
-        "awk",
-        "sha256sum",
-        "openssl",
-        "wget",
-        "mktemp",
-        "cp",
-        "mv",
-        "chmod",
-        "head",
-        "tr",
-        "rm",
-        "mkdir",
-        "dirname",
-        "sleep",
-        "cmp",
-        "cut",
-        "sed",
-        "touch",
-    ] {
-        std::os::unix::fs::symlink(which(tool), tools.join(tool)).unwrap();
-    }
-    let path = format!("{}:{}", fx.path("bin").display(), tools.display());
+    let path = wget_only_path(&fx);
     let out = fx.install(
         "ppc64le",
         &[("LUCKY_RELEASE_URL", &server.url()), ("PATH", &path)],
@@ -711,4 +726,386 @@ fn works_with_wget_and_only_the_tools_it_declares() {
         server.gets(&format!("/lucky-{VERSION}-powerpc64le-unknown-linux-musl")),
         1
     );
+}
+
+/// The installer run with curl (the default) and with wget alone.
+fn with_each_downloader(fx: &Fixture, mut check: impl FnMut(&str, &[(&str, &str)])) {
+    check("curl", &[]);
+    let path = wget_only_path(fx);
+    check("wget", &[("PATH", &path)]);
+}
+
+fn reset(fx: &Fixture) {
+    for f in [
+        "install/lucky",
+        "state/running",
+        "state/calls",
+        "status.log",
+    ] {
+        fs::remove_file(fx.path(f)).ok();
+    }
+}
+
+#[test]
+fn installs_from_github_releases_following_the_redirect_to_the_asset_host() {
+    let fx = Fixture::new();
+    // Two servers, as on GitHub: the release URLs on one, the asset host on the other.
+    let github = GithubServer::start(&fx.path("release"));
+    let assets = GithubServer::start(&fx.path("release"));
+    github.asset_host(assets.origin());
+    with_each_downloader(&fx, |tool, env| {
+        reset(&fx);
+        let mut env = env.to_vec();
+        let url = github.url();
+        env.push(("LUCKY_RELEASE_URL", &url));
+        let out = fx.install("x86_64", &env);
+        fx.assert_installed(&out, "x86_64-unknown-linux-musl");
+        let asset = format!("lucky-{VERSION}-x86_64-unknown-linux-musl");
+        assert!(
+            stderr(&out).contains(&format!(
+                "from {url}/download/v{VERSION}/{asset} to {}",
+                fx.installed().display()
+            )),
+            "{tool}: {}",
+            stderr(&out)
+        );
+        let served = assets.requests();
+        for want in ["SHA256SUMS", "SHA256SUMS.sig", asset.as_str()] {
+            let path = format!("/assets/{VERSION}/{want}");
+            assert!(served.contains(&path), "{tool}: {path} not in {served:?}");
+        }
+    });
+    let asked = github.requests();
+    assert!(
+        asked.contains(&"/owner/lucky/releases/latest/download/latest".to_string()),
+        "{asked:?}"
+    );
+}
+
+/// A second loopback address: reachable, serving the real release, but not one the
+/// installer's http exception covers.
+fn elsewhere(fx: &Fixture) -> GithubServer {
+    GithubServer::start_on("127.0.0.2", &fx.path("release"))
+}
+
+#[test]
+fn refuses_a_redirect_to_plain_http() {
+    let fx = Fixture::new();
+    let github = GithubServer::start(&fx.path("release"));
+    let plain = elsewhere(&fx);
+    github.asset_host(plain.origin());
+    with_each_downloader(&fx, |tool, env| {
+        reset(&fx);
+        let mut env = env.to_vec();
+        let url = github.url();
+        env.push(("LUCKY_RELEASE_URL", &url));
+        let out = fx.install("x86_64", &env);
+        fx.assert_refused(
+            &out,
+            &format!(
+                "refusing redirect from {url}/download/v{VERSION}/latest to {}/assets/{VERSION}/latest: not https://",
+                plain.origin()
+            ),
+        );
+        assert_eq!(plain.requests(), Vec::<String>::new(), "{tool} followed it");
+    });
+}
+
+#[test]
+fn refuses_a_url_that_only_starts_like_loopback() {
+    let fx = Fixture::new();
+    let target = elsewhere(&fx);
+    let host = target.url().trim_start_matches("http://").to_string();
+    for url in [
+        format!("http://127.0.0.1:x@{host}"),
+        format!("http://127.0.0.1@{host}"),
+        format!("http://localhost:80@{host}"),
+    ] {
+        reset(&fx);
+        let out = fx.install("x86_64", &[("LUCKY_RELEASE_URL", &url)]);
+        fx.assert_refused(&out, "refusing LUCKY_RELEASE_URL that is not https://");
+    }
+    assert_eq!(target.requests(), Vec::<String>::new());
+}
+
+#[test]
+fn refuses_an_endless_download() {
+    let fx = Fixture::new();
+    let github = GithubServer::start(&fx.path("release"));
+    github.endless("SHA256SUMS");
+    with_each_downloader(&fx, |_tool, env| {
+        reset(&fx);
+        let mut env = env.to_vec();
+        let url = github.url();
+        env.push(("LUCKY_RELEASE_URL", &url));
+        let out = fx.install("x86_64", &env);
+        fx.assert_refused(
+            &out,
+            &format!("refusing {url}/download/v{VERSION}/SHA256SUMS: larger than 1048576 bytes"),
+        );
+        // What was written stopped at the cap (a byte past it, to tell it was exceeded).
+        assert!(!fx.path("install/lucky").exists());
+    });
+}
+
+#[test]
+fn an_older_latest_does_not_roll_the_install_back() {
+    let fx = Fixture::new();
+    make_release(&fx.path("release"), "0.2.0", &fx.key);
+    let server = fx.serve();
+    let url = server.url();
+    let first = fx.install("x86_64", &[("LUCKY_RELEASE_URL", &url)]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let installed = fs::read(fx.installed()).unwrap();
+    assert!(String::from_utf8_lossy(&installed).contains("fake lucky 0.2.0"));
+
+    // Whoever serves `latest` (unsigned) points it back at the older, signed 0.1.0.
+    fs::write(fx.path("release/latest"), format!("{VERSION}\n")).unwrap();
+    let again = fx.install("x86_64", &[("LUCKY_RELEASE_URL", &url)]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains(&format!(
+            "names {VERSION}, older than the installed 0.2.0: keeping 0.2.0"
+        )),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(fs::read(fx.installed()).unwrap(), installed);
+    assert_eq!(server.gets(&format!("/lucky-{VERSION}-")), 0);
+
+    // Asked for by name, the older version is installed.
+    let pinned = fx.install(
+        "x86_64",
+        &[("LUCKY_RELEASE_URL", &url), ("LUCKY_VERSION", VERSION)],
+    );
+    fx.assert_installed(&pinned, "x86_64-unknown-linux-musl");
+}
+
+#[test]
+fn a_planted_symlink_cannot_redirect_the_staging_file() {
+    let fx = Fixture::new();
+    let server = fx.serve();
+    let victim = fx.path("victim");
+    fs::write(&victim, "precious\n").unwrap();
+    fs::set_permissions(&victim, fs::Permissions::from_mode(0o600)).unwrap();
+    // The old staging name was .lucky.new.<pid>: plant one for every pid the installer's
+    // shell can get next.
+    let last: u32 = fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let planted: Vec<PathBuf> = (last + 1..last + 3000)
+        .map(|pid| fx.path(&format!("install/.lucky.new.{pid}")))
+        .collect();
+    for link in &planted {
+        std::os::unix::fs::symlink(&victim, link).unwrap();
+    }
+    let out = fx.install("x86_64", &[("LUCKY_RELEASE_URL", &server.url())]);
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert_eq!(
+        fs::metadata(&victim).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(
+        !fx.installed().is_symlink(),
+        "the installed lucky is a symlink"
+    );
+    for link in &planted {
+        fs::remove_file(link).unwrap();
+    }
+    fx.assert_installed(&out, "x86_64-unknown-linux-musl");
+}
+
+/// What a hook's environment holds, plus the sandbox (install dir, no systemd, quick
+/// retries): no LUCKY_RELEASE_URL, LUCKY_RELEASE_PUBKEY, LUCKY_VERSION or
+/// LUCKY_INSECURE_SKIP_SIGNATURE.
+fn hook_env(charm: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("CHARM_DIR", charm.display().to_string()),
+        // Fixture::install trusts the fixture's key by default: not here.
+        ("LUCKY_RELEASE_PUBKEY", String::new()),
+    ]
+}
+
+fn as_env<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// The installed lucky is `want`, alone in the install dir, and the unit is not blocked.
+fn assert_installed_file(fx: &Fixture, out: &Output, want: &Path, from: &str) {
+    assert!(out.status.success(), "install failed:\n{}", stderr(out));
+    assert_eq!(fs::read(fx.installed()).unwrap(), fs::read(want).unwrap());
+    let files: Vec<_> = fs::read_dir(fx.path("install"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(files, ["lucky"]);
+    assert!(stderr(out).contains(from), "{}", stderr(out));
+    assert_eq!(fx.status_log(), "");
+}
+
+#[test]
+fn a_default_charm_build_by_a_release_lucky_installs_through_each_source() {
+    let _port = IdentityBuild::port_lock();
+    let id = identity_build();
+    let fx = Fixture::new();
+    // The release the build names: a lucky per target, signed with the release key.
+    let root = fx.path("published");
+    make_release(&root, IDENTITY_VERSION, &id.key);
+    let release = root.join(IDENTITY_VERSION);
+    let asset = |target: &str| release.join(format!("lucky-{IDENTITY_VERSION}-{target}"));
+    let charm = fx.path("mycharm");
+    run_ok(
+        Command::new(&id.exe)
+            .args(["charm", "create", "--use-defaults"])
+            .arg(&charm),
+    );
+    let server = IdentityBuild::serve(&root);
+    let out = Command::new(&id.exe)
+        .args(["charm", "build"])
+        .arg(&charm)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let built = charm.join("build/mycharm");
+    let lucky = built.join("lucky");
+    assert_eq!(
+        fs::read_to_string(lucky.join("release-url")).unwrap(),
+        format!("{}\n", IdentityBuild::url())
+    );
+    assert_eq!(
+        fs::read_to_string(lucky.join("release.pub")).unwrap(),
+        fs::read_to_string(&id.public).unwrap()
+    );
+    assert_eq!(
+        fs::read_to_string(lucky.join("version")).unwrap(),
+        format!("{IDENTITY_VERSION}\n")
+    );
+    for signed in ["SHA256SUMS", "SHA256SUMS.sig"] {
+        assert_eq!(
+            fs::read(lucky.join(signed)).unwrap(),
+            fs::read(release.join(signed)).unwrap()
+        );
+    }
+    let env = hook_env(&built);
+    let installer = lucky.join("install.sh");
+
+    // 1. Download, from the release URL the charm names.
+    let out = fx.install_script(&installer, "x86_64", &as_env(&env));
+    assert_installed_file(
+        &fx,
+        &out,
+        &asset("x86_64-unknown-linux-musl"),
+        &format!(
+            "from {}/download/v{IDENTITY_VERSION}/lucky-{IDENTITY_VERSION}-x86_64-unknown-linux-musl",
+            IdentityBuild::url()
+        ),
+    );
+
+    // 2. The lucky-binary resource, on a unit that cannot reach the release host.
+    drop(server);
+    reset(&fx);
+    let resource = fx.path("resource-lucky");
+    fs::copy(asset("aarch64-unknown-linux-musl"), &resource).unwrap();
+    write_exe(
+        &fx.path("bin/resource-get"),
+        &format!("#!/bin/sh\necho {}\n", resource.display()),
+    );
+    let out = fx.install_script(&installer, "aarch64", &as_env(&env));
+    assert_installed_file(
+        &fx,
+        &out,
+        &asset("aarch64-unknown-linux-musl"),
+        "from the lucky-binary resource",
+    );
+    // ... and a resource that is not the release's binary is refused.
+    reset(&fx);
+    fs::write(&resource, "#!/bin/sh\necho evil\n").unwrap();
+    let out = fx.install_script(&installer, "aarch64", &as_env(&env));
+    fx.assert_refused(
+        &out,
+        &format!("checksum mismatch for lucky-{IDENTITY_VERSION}-aarch64-unknown-linux-musl from the lucky-binary resource"),
+    );
+    fs::remove_file(fx.path("bin/resource-get")).unwrap();
+
+    // 3. Bundled from the release folder (which has no release.pub: the build adds it).
+    let bundled = fx.path("bundled");
+    let out = Command::new(&id.exe)
+        .args([
+            "charm",
+            "build",
+            "--bundle-lucky",
+            "s390x",
+            "--lucky-binaries",
+        ])
+        .arg(&release)
+        .arg("--build-dir")
+        .arg(&bundled)
+        .arg(&charm)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    reset(&fx);
+    let out = fx.install_script(
+        &bundled.join("lucky/install.sh"),
+        "s390x",
+        &as_env(&hook_env(&bundled)),
+    );
+    assert_installed_file(
+        &fx,
+        &out,
+        &asset("s390x-unknown-linux-musl"),
+        "from the charm",
+    );
+}
+
+#[test]
+fn a_release_lucky_refuses_to_build_a_charm_that_could_not_install() {
+    let _port = IdentityBuild::port_lock();
+    let id = identity_build();
+    let fx = Fixture::new();
+    let root = fx.path("published");
+    make_release(&root, IDENTITY_VERSION, &id.key);
+    let charm = fx.path("mycharm");
+    run_ok(
+        Command::new(&id.exe)
+            .args(["charm", "create", "--use-defaults"])
+            .arg(&charm),
+    );
+    let build = || {
+        Command::new(&id.exe)
+            .args(["charm", "build"])
+            .arg(&charm)
+            .output()
+            .unwrap()
+    };
+    let refused = |out: Output, starts: &str| {
+        assert!(!out.status.success());
+        let text = stderr(&out);
+        assert_eq!(text.trim().lines().count(), 1, "{text}");
+        assert!(text.starts_with(&format!("lucky: {starts}")), "{text}");
+        eprintln!("refused: {text}");
+        assert!(
+            !charm.join("build/mycharm").exists(),
+            "a refused build wrote"
+        );
+    };
+    // The release host does not answer.
+    refused(
+        build(),
+        &format!("cannot build the charm: cannot fetch lucky {IDENTITY_VERSION}'s SHA256SUMS"),
+    );
+    // It answers with checksums signed by another key.
+    let (other, _) = gen_key(fx.dir.path(), "other");
+    sign(&root.join(IDENTITY_VERSION), &other);
+    let server = IdentityBuild::serve(&root);
+    refused(
+        build(),
+        &format!(
+            "cannot build the charm: {}/download/v{IDENTITY_VERSION}/SHA256SUMS.sig: bad signature",
+            IdentityBuild::url()
+        ),
+    );
+    drop(server);
 }

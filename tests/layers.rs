@@ -15,6 +15,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("simulator", 4),
     ("docker", 3),
     ("juju", 3),
+    ("release", 3),
     ("script", 2),
     ("state", 2),
     ("calendar", 1),

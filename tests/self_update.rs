@@ -14,37 +14,17 @@ use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use support::release::{HttpServer, gen_key, sign};
+use support::release::{GithubServer, HttpServer, gen_key, sign};
 use support::{Unit, stderr, stdout, wait_for};
 
-const VERSION_B: &str = "0.2.0";
+const VERSION_B: &str = support::release::IDENTITY_VERSION;
 
-/// Binary B: built once per target dir, then reused by every later run.
+/// Binary B: built once per target dir, then reused by every later run. It is also the
+/// installer tests' release build (its own key and release URL built in, which these tests
+/// override with LUCKY_RELEASE_PUBKEY_FILE and --release-url).
 fn binary_b() -> PathBuf {
-    static B: OnceLock<PathBuf> = OnceLock::new();
-    B.get_or_init(|| {
-        let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("self-update-b");
-        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "--quiet", "--bin", "lucky", "--target-dir"])
-            .arg(&target_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("LUCKY_VERSION_OVERRIDE", VERSION_B)
-            // No debug info: a fraction of the size to serve and hash.
-            .env("CARGO_PROFILE_DEV_DEBUG", "0")
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("LUCKY_RELEASE_PUBKEY")
-            .output()
-            .expect("run cargo build for binary B");
-        assert!(
-            out.status.success(),
-            "building binary B failed: {}",
-            stderr(&out)
-        );
-        target_dir.join("debug/lucky")
-    })
-    .clone()
+    support::release::identity_build().exe.clone()
 }
 
 /// (version, target) that `exe --version` reports.
@@ -397,4 +377,111 @@ fn check_changes_nothing_and_downgrade_needs_the_flag() {
     assert!(out.contains(&format!("is now lucky {version_a}")), "{out}");
     assert_eq!(version_of(&s.exe).0, version_a);
     s.assert_no_leftovers();
+}
+
+#[test]
+fn updates_from_github_releases_through_the_redirect_to_the_asset_host() {
+    let b = binary_b();
+    let s = Setup::new(Path::new(support::LUCKY));
+    let (_, target) = version_of(&s.exe);
+    make_release(&s.release, VERSION_B, &target, &b, &s.key);
+    let github = GithubServer::start(&s.release);
+    let assets = GithubServer::start(&s.release);
+    github.asset_host(assets.origin());
+
+    let check = s.ok(&["self-update", "--check", "--release-url", &github.url()]);
+    assert!(
+        check.contains(&format!("available: {VERSION_B}")),
+        "{check}"
+    );
+    let out = s.ok(&["self-update", "--release-url", &github.url()]);
+    assert!(out.contains(&format!("is now lucky {VERSION_B}")), "{out}");
+    assert_eq!(fs::read(&s.exe).unwrap(), fs::read(&b).unwrap());
+    assert!(
+        github
+            .requests()
+            .contains(&"/owner/lucky/releases/latest/download/latest".to_string()),
+        "{:?}",
+        github.requests()
+    );
+    let asset = format!("/assets/{VERSION_B}/lucky-{VERSION_B}-{target}");
+    assert!(
+        assets.requests().contains(&asset),
+        "{:?}",
+        assets.requests()
+    );
+    s.assert_no_leftovers();
+}
+
+#[test]
+fn refuses_plain_http_redirects_look_alike_urls_and_endless_files() {
+    let b = binary_b();
+    let s = Setup::new(Path::new(support::LUCKY));
+    let (version_a, target) = version_of(&s.exe);
+    make_release(&s.release, VERSION_B, &target, &b, &s.key);
+    let original = fs::read(&s.exe).unwrap();
+    // Reachable and serving the real release, but on a loopback address the http
+    // exception does not cover.
+    let plain = GithubServer::start_on("127.0.0.2", &s.release);
+    let refused = |what: &str, url: &str, expected: &str| {
+        let out = s.lucky(&["self-update", "--release-url", url]);
+        assert!(!out.status.success(), "{what}: {}", stdout(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{what}: expected {expected:?} in {}",
+            stderr(&out)
+        );
+        assert_eq!(stderr(&out).trim().lines().count(), 1, "{what}: one line");
+        assert_eq!(fs::read(&s.exe).unwrap(), original, "{what}");
+        assert_eq!(version_of(&s.exe).0, version_a, "{what}");
+        s.assert_no_leftovers();
+    };
+
+    let github = GithubServer::start(&s.release);
+    github.asset_host(plain.origin());
+    refused(
+        "redirect to plain http",
+        &github.url(),
+        "redirected: refusing release URL",
+    );
+
+    let host = plain.url().trim_start_matches("http://").to_string();
+    for url in [
+        format!("http://127.0.0.1:x@{host}"),
+        format!("http://localhost:80@{host}"),
+    ] {
+        refused("look-alike loopback URL", &url, "it carries user info");
+    }
+    assert_eq!(plain.requests(), Vec::<String>::new());
+
+    let endless = GithubServer::start(&s.release);
+    endless.endless("SHA256SUMS");
+    refused(
+        "endless SHA256SUMS",
+        &endless.url(),
+        "is larger than 1048576 bytes",
+    );
+}
+
+#[test]
+fn version_verbose_names_version_target_commit_rustc_and_build_date() {
+    let out = Command::new(support::LUCKY)
+        .args(["--version", "--verbose"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let (version, target) = version_of(Path::new(support::LUCKY));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], format!("lucky {version}"), "{text}");
+    assert_eq!(lines[1], format!("target: {target}"), "{text}");
+    assert!(lines[2].starts_with("commit: "), "{text}");
+    assert!(lines[3].starts_with("rustc: rustc 1."), "{text}");
+    assert!(lines[4].starts_with("build date: "), "{text}");
+    // A cargo build has none; release/build.sh embeds it (checked on the binary there).
+    assert_eq!(
+        lines[5], "dependency list: not embedded (release/build.sh embeds it)",
+        "{text}"
+    );
+    assert_eq!(lines.len(), 6, "{text}");
 }

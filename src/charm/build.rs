@@ -143,6 +143,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, String> {
         }
         write_generated(&staging, &report, &actions_yaml, &metadata_yaml, opts)?;
         report.bundled = write_bundle(&staging, &bundle, opts)?;
+        let identity =
+            super::release_identity::write(&staging, &opts.lucky_version, &report.bundled)?;
+        report.notes.extend(identity);
         if !report.bundled.is_empty() && !staging.join("lucky/SHA256SUMS.sig").is_file() {
             report.notes.push(
                 "lucky/SHA256SUMS is not signed: the installer accepts it only with LUCKY_INSECURE_SKIP_SIGNATURE=1 or a release key in lucky/release.pub (bundle from a signed release folder instead)".into(),

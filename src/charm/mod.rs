@@ -5,4 +5,5 @@ pub mod cron;
 pub mod example;
 pub mod lucky_yaml;
 pub mod metadata;
+pub mod release_identity;
 pub mod template;

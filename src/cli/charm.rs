@@ -54,8 +54,8 @@ pub struct BuildArgs {
     /// Folder holding the lucky-<version>-<target> files to bundle (a release folder)
     #[arg(long, value_name = "DIR", requires = "bundle_lucky")]
     pub lucky_binaries: Option<PathBuf>,
-    /// Version of lucky the charm installs
-    #[arg(long, value_name = "VERSION", default_value = env!("CARGO_PKG_VERSION"))]
+    /// Version of lucky the charm installs (default: this lucky's)
+    #[arg(long, value_name = "VERSION", default_value = env!("LUCKY_BUILD_VERSION"))]
     pub lucky_version: String,
 }
 

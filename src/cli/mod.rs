@@ -19,6 +19,7 @@ mod relation;
 mod self_update;
 mod sim;
 mod status;
+mod version;
 
 use crate::client;
 use crate::protocol::{Request, Response};
@@ -143,6 +144,10 @@ pub fn request_value(req: Request) -> Result<serde_json::Value, Failure> {
 
 pub fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if version::is_verbose_version(&args) {
+        print!("{}", version::verbose());
+        return ExitCode::SUCCESS;
+    }
     let command = match parse_one_group(&args) {
         Some(command) => command,
         None => match Cli::try_parse_from(&args) {

@@ -9,6 +9,14 @@ use sha2::{Digest, Sha256};
 /// base64), which build.rs passes on as one base64 line.
 const BAKED_KEY: Option<&str> = option_env!("LUCKY_BUILD_RELEASE_PUBKEY");
 
+/// The release key built into this binary, if any.
+pub fn built_in_key() -> Option<Result<[u8; 32]>> {
+    BAKED_KEY.filter(|t| !t.trim().is_empty()).map(|text| {
+        parse_public_key(text)
+            .context("the release key built into this lucky is not an ed25519 public key")
+    })
+}
+
 /// DER prefix of an ed25519 SubjectPublicKeyInfo (RFC 8410): SEQUENCE { SEQUENCE { OID
 /// 1.3.101.112 }, BIT STRING (0 unused bits) }, then the 32 key bytes.
 const ED25519_SPKI_PREFIX: [u8; 12] = [
@@ -44,10 +52,8 @@ pub fn trusted_key() -> Result<Trust> {
             format!("the key in {}", std::path::Path::new(&file).display()),
         ));
     }
-    if let Some(text) = BAKED_KEY.filter(|t| !t.trim().is_empty()) {
-        let key = parse_public_key(text)
-            .context("the release key built into this lucky is not an ed25519 public key")?;
-        return Ok(Trust::Key(key, "the built-in release key".into()));
+    if let Some(key) = built_in_key() {
+        return Ok(Trust::Key(key?, "the built-in release key".into()));
     }
     if std::env::var("LUCKY_INSECURE_SKIP_SIGNATURE").as_deref() == Ok("1") {
         return Ok(Trust::Insecure);
@@ -91,6 +97,35 @@ pub fn parse_public_key(text: &str) -> Result<[u8; 32]> {
             der.len()
         ),
     }
+}
+
+/// The key as `openssl pkey -pubout` writes it: what the installer's openssl reads.
+pub fn public_key_pem(key: &[u8; 32]) -> String {
+    let mut der = ED25519_SPKI_PREFIX.to_vec();
+    der.extend_from_slice(key);
+    format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        base64_encode(&der)
+    )
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 fn base64_decode(text: &str) -> Result<Vec<u8>> {
@@ -172,6 +207,12 @@ mod tests {
                 .is_err()
         );
         assert!(parse_public_key("AAAA").is_err());
+    }
+
+    #[test]
+    fn writes_the_pem_openssl_writes() {
+        let pem = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n";
+        assert_eq!(public_key_pem(&parse_public_key(pem).unwrap()), pem);
     }
 
     #[test]
