@@ -100,10 +100,27 @@ pub async fn run_hook(
     // A script may delete the last container (`lucky container delete`): that container
     // must still be removed after the scripts, so look at the state from before them too.
     let had_containers = container::has_desired_state(daemon);
-    let scripts = run_entries(daemon, &guard.context, &charm_dir, &entries, out)
-        .await
-        .map_err(|failure| ErrorReply::new(ErrorKind::ScriptFailed, failure.to_string()));
-    let removing = matches!(run, Run::Hook) && hook == "stop";
+    // The install hook of a deployed charm that uses containers first makes sure an engine
+    // answers. Deployed = built by `lucky charm build`; a bare charm folder run by hand
+    // (`charm run`, tests) brings its own engine and never gets packages installed.
+    let engine = match &run {
+        Run::Hook
+            if hook == "install"
+                && yaml.use_docker
+                && crate::charm::build::is_built(&charm_dir) =>
+        {
+            ensure_docker_engine(daemon, &guard.context, out).await
+        }
+        _ => Ok(()),
+    };
+    let scripts = match engine {
+        Err(e) => Err(e),
+        Ok(()) => run_entries(daemon, &guard.context, &charm_dir, &entries, out)
+            .await
+            .map_err(|failure| ErrorReply::new(ErrorKind::ScriptFailed, failure.to_string())),
+    };
+    // `remove` too: it may come without `stop` having removed them (a failed stop).
+    let removing = matches!(run, Run::Hook) && (hook == "stop" || hook == "remove");
     let outcome = match scripts {
         Ok(scripts_run) => {
             let docker =
@@ -302,4 +319,85 @@ async fn run_one(
         }
     }
     result
+}
+
+/// The status owner of the engine provisioning.
+const ENGINE_STATUS: &str = "docker-engine";
+
+/// Uses the engine that answers, or installs and starts one (see `docker::provision`);
+/// progress is a maintenance status and log lines, failure a blocked status.
+async fn ensure_docker_engine(
+    daemon: &Daemon,
+    context: &HookContext,
+    out: &OutputSink,
+) -> Result<(), ErrorReply> {
+    use crate::docker::provision::{self, Plan, Proxy};
+    use crate::juju::status::OwnedStatus;
+    use crate::protocol::{Stream, WorkloadStatus};
+    let answers = || async {
+        daemon.docker.reset_client().await;
+        match daemon.docker.client().await {
+            Ok(docker) => docker.ping().await.is_ok(),
+            Err(_) => false,
+        }
+    };
+    let set = |status: Option<(WorkloadStatus, String)>| {
+        let token = context.token.clone();
+        let stored = daemon.state.statuses.update(|all| match status {
+            Some((status, message)) => {
+                let context = (status == WorkloadStatus::Maintenance).then_some(token);
+                all.insert(
+                    ENGINE_STATUS.into(),
+                    OwnedStatus {
+                        status,
+                        message,
+                        context,
+                    },
+                );
+            }
+            None => {
+                all.remove(ENGINE_STATUS);
+            }
+        });
+        if let Err(e) = stored {
+            tracing::warn!("cannot store the engine status: {e}");
+        }
+    };
+    if answers().await {
+        set(None);
+        return Ok(());
+    }
+    let message = "no Docker engine answers: installing and starting one";
+    out.line(Stream::Stderr, format!("lucky: {message}")).await;
+    set(Some((WorkloadStatus::Maintenance, message.into())));
+    let _ = handlers::push_unit_status(daemon, context).await;
+    let env_secs = |k: &str, default: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let plan = Plan {
+        path: context.env.get("PATH").cloned().unwrap_or_default(),
+        proxy: Proxy::from_hook_env(&context.env),
+        unit_dir: std::env::var_os("LUCKY_SYSTEMD_UNIT_DIR")
+            .map_or_else(|| PathBuf::from("/etc/systemd/system"), PathBuf::from),
+        attempts: 3,
+        retry_delay: std::time::Duration::from_secs(env_secs("LUCKY_APT_RETRY_DELAY", 5)),
+        wait: std::time::Duration::from_secs(env_secs("LUCKY_DOCKER_WAIT_SECS", 120)),
+    };
+    let log = |line: String| tracing::info!(hook = "install", "{line}");
+    match provision::install_and_start(&plan, &log, answers).await {
+        Ok(()) => {
+            set(None);
+            Ok(())
+        }
+        Err(e) => {
+            set(Some((
+                WorkloadStatus::Blocked,
+                format!("Docker engine: {}: {e}", e.cause()),
+            )));
+            Err(ErrorReply::new(ErrorKind::Docker, e.to_string()))
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 pub mod exec;
 pub mod image;
+pub mod provision;
 pub mod reconciler;
 pub mod spec;
 
