@@ -758,10 +758,17 @@ fi
 CHARM_DIR="$charm_dir"
 export CHARM_DIR
 
-if [ "$kind" = hooks ] && [ "$name" = install ]; then
+if [ "$kind" = hooks ] && { [ "$name" = install ] || [ "$name" = upgrade-charm ]; }; then
     # Install lucky (bundled in lucky/, a Juju resource or a download; always verified)
-    # and start its daemon before the first `lucky hook`.
+    # and start its daemon before the first `lucky hook`. After `juju refresh` the charm
+    # may carry another lucky: the installer puts it in place and restarts the daemon on
+    # it (state is on disk, containers keep running) before upgrade-charm's scripts.
     sh "$charm_dir/lucky/install.sh"
+fi
+if [ "$kind" = hooks ] && [ "$name" = remove ]; then
+    # The unit's last hook: its scripts, then Lucky takes away everything of the unit.
+    lucky hook remove
+    exec sh "$charm_dir/lucky/install.sh" --remove
 fi
 
 # Actions take the same path: the daemon sees JUJU_ACTION_NAME and runs the action's
