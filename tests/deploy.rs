@@ -209,7 +209,7 @@ fn metadata_names_cannot_write_outside_the_build_folder() {
     let target = escape.display().to_string();
     for (metadata, needle) in [
         (
-            format!("name: c\nprovides:\n  ../../../escaped/x:\n    interface: http\n"),
+            "name: c\nprovides:\n  ../../../escaped/x:\n    interface: http\n".to_string(),
             "relation under `provides` name",
         ),
         (
@@ -217,15 +217,15 @@ fn metadata_names_cannot_write_outside_the_build_folder() {
             "relation under `requires` name",
         ),
         (
-            format!("name: c\npeers:\n  -rf:\n    interface: p\n"),
+            "name: c\npeers:\n  -rf:\n    interface: p\n".to_string(),
             "relation under `peers` name",
         ),
         (
-            format!("name: c\nstorage:\n  ../../escaped:\n    type: filesystem\n"),
+            "name: c\nstorage:\n  ../../escaped:\n    type: filesystem\n".to_string(),
             "storage name",
         ),
         (
-            format!("name: c\nresources:\n  ../escaped:\n    type: file\n    filename: x\n"),
+            "name: c\nresources:\n  ../escaped:\n    type: file\n    filename: x\n".to_string(),
             "resource name",
         ),
         (
