@@ -523,6 +523,15 @@ fn release_folder(dir: &Path, version: &str, binary: &[u8], key: &Path, public: 
     std::fs::copy(public, dir.join("release.pub")).expect("pub");
 }
 
+/// Removes the unit's containers however the test ends.
+struct ContainersOf(String);
+
+impl Drop for ContainersOf {
+    fn drop(&mut self) {
+        support::docker::remove_unit_containers(&self.0);
+    }
+}
+
 fn daemon_pid(data: &Path) -> Option<i32> {
     let lock = data.join("daemon.lock");
     let held = std::fs::File::open(&lock).is_ok_and(|f| f.try_lock_shared().is_err());
@@ -552,7 +561,7 @@ fn a_unit_from_the_packed_charm_installs_upgrades_and_leaves_nothing_on_remove()
     );
     write(
         &charm.join("lucky.yaml"),
-        "use-docker: false\nhooks:\n  install:\n    - inline-host-script: lucky kv set installed=yes\n      shell-command: [sh, -c]\n  upgrade-charm:\n    - inline-host-script: lucky kv set upgraded=\"$(lucky kv get installed)\"\n      shell-command: [sh, -c]\n  remove:\n    - inline-host-script: echo remove-script >> \"$LUCKY_TEST_DIR/calls\"\n      shell-command: [sh, -c]\n",
+        "hooks:\n  install:\n    - inline-host-script: lucky kv set installed=yes && lucky container image set lucky-test-base:latest --no-pull && lucky container set-command -- /bin/sh -c 'exec sleep 100000'\n      shell-command: [sh, -c]\n  upgrade-charm:\n    - inline-host-script: lucky kv set upgraded=\"$(lucky kv get installed)\"\n      shell-command: [sh, -c]\n  remove:\n    - inline-host-script: echo remove-script >> \"$LUCKY_TEST_DIR/calls\"\n      shell-command: [sh, -c]\n",
     );
     let build = |release: &str, version: &str| {
         ok(&run(Command::new(LUCKY)
@@ -576,7 +585,10 @@ fn a_unit_from_the_packed_charm_installs_upgrades_and_leaves_nothing_on_remove()
     };
     unzip(&unit_charm);
 
-    let model = lucky::simulator::Model::create(root.join("model"), &unit_charm, "life/0", LUCKY)
+    support::docker::ensure_test_image();
+    let unit_name = format!("life{}/0", std::process::id());
+    let _cleanup = ContainersOf(unit_name.clone());
+    let model = lucky::simulator::Model::create(root.join("model"), &unit_charm, &unit_name, LUCKY)
         .expect("model");
     let data = root.join("data");
     let socket = root.join("lucky.sock");
@@ -588,6 +600,7 @@ fn a_unit_from_the_packed_charm_installs_upgrades_and_leaves_nothing_on_remove()
         ("LUCKY_INSTALL_DIR", bin.display().to_string()),
         ("LUCKY_NO_SYSTEMD", "1".into()),
         ("LUCKY_ARCH", "x86_64".into()),
+        ("DOCKER_HOST", support::docker::docker_host()),
     ] {
         model.pass_env(k, v).expect("pass env");
     }
@@ -598,6 +611,30 @@ fn a_unit_from_the_packed_charm_installs_upgrades_and_leaves_nothing_on_remove()
     let pid1 = daemon_pid(&data).expect("a daemon runs");
     assert_eq!(std::fs::read(format!("/proc/{pid1}/exe")).expect("exe"), v1);
     assert!(model.run_hook("start").expect("start").success());
+    let rt = support::docker::runtime();
+    let docker = support::docker::docker(&rt);
+    let containers = |rt: &tokio::runtime::Runtime| {
+        rt.block_on(async {
+            let mut out = Vec::new();
+            for c in lucky::docker::unit_containers(&docker, &unit_name)
+                .await
+                .expect("list")
+            {
+                let id = c.id.unwrap_or_default();
+                let info = docker.inspect_container(&id, None).await.expect("inspect");
+                let state = info.state.unwrap_or_default();
+                out.push((
+                    id,
+                    state.started_at.unwrap_or_default(),
+                    state.running.unwrap_or(false),
+                ));
+            }
+            out
+        })
+    };
+    let before = containers(&rt);
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert!(before[0].2, "the workload runs: {before:?}");
 
     // `juju refresh` to a charm carrying another lucky: installed, verified, and the
     // daemon restarted on it before upgrade-charm's scripts, which still see the kv.
@@ -610,9 +647,11 @@ fn a_unit_from_the_packed_charm_installs_upgrades_and_leaves_nothing_on_remove()
     assert_ne!(pid1, pid2);
     assert!(!process_alive(pid1));
     assert_eq!(std::fs::read(format!("/proc/{pid2}/exe")).expect("exe"), v2);
+    // The container's configuration did not change: the same container, never restarted.
+    assert_eq!(containers(&rt), before);
     let kv = run(Command::new(LUCKY)
         .args(["kv", "get"])
-        .env("JUJU_UNIT_NAME", "life/0")
+        .env("JUJU_UNIT_NAME", &unit_name)
         .env("LUCKY_SOCKET", &socket)
         .env("LUCKY_DATA_DIR", &data));
     ok(&kv);
@@ -648,9 +687,83 @@ fn a_unit_from_the_packed_charm_installs_upgrades_and_leaves_nothing_on_remove()
         || !process_alive(pid2),
     );
     assert!(!socket.exists(), "socket left");
+    assert_eq!(containers(&rt), Vec::new(), "containers left");
     assert!(
         !data.exists(),
         "state left: {:?}",
         std::fs::read_dir(&data).map(|d| d.count())
+    );
+}
+
+/// `install.sh --remove` under systemd: the unit disabled and stopped, its file gone, the
+/// daemon's socket and state gone, named volumes' data kept aside; a re-run is a no-op.
+#[test]
+fn remove_under_systemd_disables_the_unit_and_keeps_only_volume_data() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    let (socket, data, units) = (root.join("s.sock"), root.join("data"), root.join("units"));
+    let daemon_env = |cmd: &mut Command| {
+        cmd.env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("JUJU_UNIT_NAME", "rm/0")
+            .env("LUCKY_SOCKET", &socket)
+            .env("LUCKY_DATA_DIR", &data);
+    };
+    let mut start = Command::new(LUCKY);
+    start.args(["daemon", "start"]);
+    daemon_env(&mut start);
+    ok(&run(&mut start));
+    let pid = daemon_pid(&data).expect("daemon runs");
+    write(&data.join("volumes/web/index.html"), "keep me\n");
+    write(&units.join("lucky-rm-0.service"), "[Service]\n");
+    let bin = root.join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    std::os::unix::fs::symlink(LUCKY, bin.join("lucky")).expect("link");
+    let log = root.join("systemctl.log");
+    // Stopping the unit stops the daemon, as systemd would.
+    write_exec(
+        &bin.join("systemctl"),
+        &format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\n[ \"$1 $2\" = \"disable --now\" ] && '{}' daemon stop >/dev/null\nexit 0\n",
+            log.display(),
+            bin.join("lucky").display()
+        ),
+    );
+    let remove = || {
+        let mut cmd = Command::new("sh");
+        cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("installer/install.sh"))
+            .arg("--remove");
+        daemon_env(&mut cmd);
+        cmd.env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .env("LUCKY_INSTALL_DIR", &bin)
+            .env("LUCKY_SYSTEMD_UNIT_DIR", &units);
+        run(&mut cmd)
+    };
+    let out = remove();
+    ok(&out);
+    assert_eq!(
+        std::fs::read_to_string(&log).expect("log"),
+        "disable --now lucky-rm-0.service\ndaemon-reload\n"
+    );
+    assert!(!units.join("lucky-rm-0.service").exists());
+    assert!(!process_alive(pid));
+    assert!(!socket.exists() && !data.exists());
+    let kept: Vec<PathBuf> = std::fs::read_dir(root)
+        .expect("ls")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.to_string_lossy().contains("data.removed-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(
+        std::fs::read_to_string(kept[0].join("volumes/web/index.html")).expect("kept"),
+        "keep me\n"
+    );
+
+    // Juju may run the hook again: nothing left to do, nothing fails.
+    let again = remove();
+    ok(&again);
+    assert_eq!(
+        std::fs::read_to_string(&log).expect("log").lines().count(),
+        2
     );
 }
