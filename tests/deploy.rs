@@ -425,6 +425,22 @@ fn a_missing_engine_is_installed_through_apt_with_the_proxy_and_started() {
         assert!(drop_in.contains(line), "{line} in {drop_in}");
     }
     assert_ne!(unit.status().0, "blocked");
+    // The unit showed what it was doing while it did it.
+    let shown: Vec<Vec<String>> = unit
+        .model
+        .calls()
+        .expect("calls")
+        .into_iter()
+        .filter(|c| c.tool == "status-set")
+        .map(|c| c.args)
+        .collect();
+    assert!(
+        shown
+            .iter()
+            .any(|a| a.first().map(String::as_str) == Some("maintenance")
+                && a.iter().any(|m| m.contains("installing and starting"))),
+        "{shown:?}"
+    );
     assert!(
         unit.model
             .debug_log()
