@@ -783,3 +783,25 @@ fn remove_under_systemd_disables_the_unit_and_keeps_only_volume_data() {
         2
     );
 }
+
+/// A build folder beside the charm's own files puts the `.charm` there too: the next
+/// build must not pack the previous one into itself.
+#[test]
+fn a_packed_charm_is_never_packed_into_the_next_one() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = created_and_built(tmp.path(), &[]);
+    for _ in 0..2 {
+        ok(&run(Command::new(LUCKY)
+            .args(["charm", "build"])
+            .arg(&dir)
+            .arg("--build-dir")
+            .arg(dir.join("out"))));
+    }
+    let packed = dir.join("app.charm");
+    let listing = run(Command::new("unzip").arg("-Z1").arg(&packed));
+    ok(&listing);
+    let listing = String::from_utf8_lossy(&listing.stdout).into_owned();
+    assert!(listing.lines().any(|l| l == "dispatch"), "{listing}");
+    assert!(!listing.contains(".charm"), "{listing}");
+    assert!(!dir.join("out/app.charm").exists());
+}

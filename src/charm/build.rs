@@ -149,8 +149,13 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, String> {
             .ok()
             .and_then(|rel| rel.components().next())
             .map(|first| charm_dir.join(first));
-        // Nor is `build/`, where builds (and `charm run`'s work dir) go by default.
-        let skip: Vec<PathBuf> = skip.into_iter().chain([charm_dir.join("build")]).collect();
+        // Nor is `build/`, where builds (and `charm run`'s work dir) go by default, nor,
+        // when `--build-dir` sits among the charm's files, this build's staging folder
+        // (copying it into itself never ends) and an earlier packed charm.
+        let skip: Vec<PathBuf> = skip
+            .into_iter()
+            .chain([charm_dir.join("build"), staging.clone(), charm_file.clone()])
+            .collect();
         copy_tree(&charm_dir, &staging, &skip)?;
         for generated in ["dispatch", "hooks", "actions", "manifest.yaml"] {
             let path = staging.join(generated);
