@@ -322,7 +322,7 @@ async fn run_one(
 }
 
 /// The status owner of the engine provisioning.
-const ENGINE_STATUS: &str = "docker-engine";
+const ENGINE_STATUS: &str = "lucky-docker-engine";
 
 /// Uses the engine that answers, or installs and starts one (see `docker::provision`);
 /// progress is a maintenance status and log lines, failure a blocked status.
@@ -334,12 +334,18 @@ async fn ensure_docker_engine(
     use crate::docker::provision::{self, Plan, Proxy};
     use crate::juju::status::OwnedStatus;
     use crate::protocol::{Stream, WorkloadStatus};
+    // Bounded: a socket whose engine hangs must not hold the hook past the wait bound.
     let answers = || async {
         daemon.docker.reset_client().await;
-        match daemon.docker.client().await {
-            Ok(docker) => docker.ping().await.is_ok(),
-            Err(_) => false,
-        }
+        let ping = async {
+            match daemon.docker.client().await {
+                Ok(docker) => docker.ping().await.is_ok(),
+                Err(_) => false,
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(5), ping)
+            .await
+            .unwrap_or(false)
     };
     let set = |status: Option<(WorkloadStatus, String)>| {
         let token = context.token.clone();
