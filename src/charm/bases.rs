@@ -54,21 +54,40 @@ struct RawBaseEntry {
     build_on: Option<IgnoredAny>,
 }
 
-/// `channel: 22.04` is a float to YAML; accept it as the text it was meant to be.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum ChannelText {
-    Text(String),
-    Number(f64),
+/// `channel: 22.04` is a float to YAML; accept it as the text it was meant to be. A
+/// hand-written visitor rather than `#[serde(untagged)]`, whose buffering machinery
+/// would be the only user of it in the binary.
+struct ChannelText(String);
+
+impl<'de> Deserialize<'de> for ChannelText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = ChannelText;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a channel such as \"22.04\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ChannelText, E> {
+                Ok(ChannelText(v.to_string()))
+            }
+            // 22.04 → "22.04", 24.10 → "24.10": two decimals is how Ubuntu numbers them.
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ChannelText, E> {
+                Ok(ChannelText(format!("{v:.2}")))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ChannelText, E> {
+                Ok(ChannelText(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ChannelText, E> {
+                Ok(ChannelText(v.to_string()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 impl ChannelText {
     fn into_text(self) -> String {
-        match self {
-            ChannelText::Text(t) => t,
-            // 22.04 → "22.04", 24.10 → "24.1": two decimals is how Ubuntu numbers them.
-            ChannelText::Number(n) => format!("{n:.2}"),
-        }
+        self.0
     }
 }
 
@@ -243,6 +262,8 @@ mod tests {
         let short = p("type: charm\nbases:\n  - name: ubuntu\n    channel: 22.04\n    architectures: [amd64]\n").unwrap();
         assert_eq!(short[0].channel, "22.04");
         assert_eq!(short[0].architectures, ["amd64"]);
+        let october = p("bases:\n  - name: ubuntu\n    channel: 24.10\n").unwrap();
+        assert_eq!(october[0].channel, "24.10");
         let long = p("bases:\n  - build-on:\n      - name: ubuntu\n        channel: \"20.04\"\n    run-on:\n      - name: ubuntu\n        channel: \"22.04\"\n      - name: ubuntu\n        channel: \"24.04\"\n").unwrap();
         assert_eq!(
             long.iter().map(|b| b.channel.as_str()).collect::<Vec<_>>(),
