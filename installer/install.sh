@@ -48,6 +48,8 @@
 #   LUCKY_DATA_DIR, LUCKY_SOCKET   passed on to the daemon (and into its systemd unit)
 #   CHARM_DIR (or JUJU_CHARM_DIR), JUJU_UNIT_NAME   set by Juju
 #
+# `install.sh --remove` undoes it for the unit (run by the charm's remove hook).
+#
 # On failure it prints `[ERROR] <why>`, exits non-zero and, where `status-set` exists,
 # leaves the unit blocked with "lucky install failed: <why>".
 
@@ -550,11 +552,66 @@ start_daemon() {
     fi
 }
 
+# The unit name, checked as start_daemon checks it (it becomes file names).
+check_unit_name() {
+    case "${JUJU_UNIT_NAME:-}" in
+        */*) ;;
+        *) die "malformed or missing JUJU_UNIT_NAME: '${JUJU_UNIT_NAME:-}'" ;;
+    esac
+    case "$JUJU_UNIT_NAME" in
+        *[!a-z0-9/-]*) die "malformed JUJU_UNIT_NAME: '$JUJU_UNIT_NAME'" ;;
+    esac
+}
+
+# `install.sh --remove`, run by dispatch after the remove hook's scripts (the daemon has
+# removed the unit's containers by then): the unit's daemon stopped and disabled, its
+# systemd unit, socket and state deleted, so nothing of the unit runs or starts at boot
+# and no later unit of the same name inherits its kv or container specs. The data of
+# named volumes is moved aside, not deleted (docs/deploy.md says why). The lucky binary
+# stays: other units on the machine may run it, and it runs nothing by itself.
+remove_unit() {
+    check_unit_name
+    _safe="$(printf '%s' "$JUJU_UNIT_NAME" | tr '/' '-')"
+    _unit="lucky-$_safe.service"
+    _dir="${LUCKY_SYSTEMD_UNIT_DIR:-/etc/systemd/system}"
+    if [ -f "$_dir/$_unit" ]; then
+        need_cmd systemctl
+        systemctl disable --now "$_unit" >/dev/null 2>&1 || die "systemctl disable --now $_unit failed"
+        rm -f "$_dir/$_unit" || die "cannot remove $_dir/$_unit"
+        systemctl daemon-reload || warn "systemctl daemon-reload failed"
+        info "stopped, disabled and removed $_unit"
+    fi
+    # A detached daemon (no systemd); a no-op when systemd has stopped it.
+    _lucky="${LUCKY_INSTALL_DIR:-/usr/local/bin}/lucky"
+    [ -x "$_lucky" ] || _lucky="$(command -v lucky 2>/dev/null || true)"
+    if [ -n "$_lucky" ]; then
+        "$_lucky" daemon stop >/dev/null 2>&1 || die "lucky daemon stop failed for $JUJU_UNIT_NAME"
+    fi
+    rm -f "${LUCKY_SOCKET:-/run/lucky/$_safe.sock}"
+    _data="${LUCKY_DATA_DIR:-/var/lib/lucky/$_safe}"
+    if [ -f "$_data/daemon.lock" ]; then
+        if [ -d "$_data/volumes" ] && [ -n "$(ls -A "$_data/volumes")" ]; then
+            _kept="$_data.removed-$(date -u +%Y%m%dT%H%M%SZ)-$$"
+            { mkdir -p "$_kept" && mv "$_data/volumes" "$_kept/volumes"; } ||
+                die "cannot move the unit's volumes to $_kept"
+            info "kept the data of the unit's named volumes in $_kept/volumes"
+        fi
+        rm -rf "$_data" || die "cannot remove $_data"
+    elif [ -e "$_data" ]; then
+        warn "$_data has no daemon.lock: not a lucky data folder, left alone"
+    fi
+    info "removed lucky's daemon, socket and state for $JUJU_UNIT_NAME"
+}
+
 main() {
     if [ "$#" -gt 0 ]; then
         case "$1" in
             -h | --help)
                 sed -n '2,/^$/p' "$0" | sed 's/^# \{0,1\}//'
+                return 0
+                ;;
+            --remove)
+                remove_unit
                 return 0
                 ;;
             *) die "unexpected argument: $1 (configuration is by LUCKY_* environment variables)" ;;

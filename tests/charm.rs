@@ -203,9 +203,16 @@ fn dispatch_and_every_hook_run_lucky_hook_with_their_name() {
     hooks.sort();
     assert!(hooks.len() >= 20, "{hooks:?}");
     for hook in &hooks {
-        let expected = if hook == "install" {
+        // install and upgrade-charm install lucky first (a refreshed charm may carry
+        // another version); remove takes lucky's part of the unit away after its scripts.
+        let expected = if hook == "install" || hook == "upgrade-charm" {
             format!(
-                "install.sh CHARM_DIR={}\nlucky hook install\n",
+                "install.sh CHARM_DIR={}\nlucky hook {hook}\n",
+                built.display()
+            )
+        } else if hook == "remove" {
+            format!(
+                "lucky hook remove\ninstall.sh CHARM_DIR={}\n",
                 built.display()
             )
         } else {

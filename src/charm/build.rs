@@ -7,8 +7,15 @@
 //! `lucky/` with the installer, the pinned version and optionally bundled binaries.
 //! It is written beside its final place and renamed into it, so a failed build leaves the
 //! previous one untouched.
+//!
+//! Both forms Juju deploys come out of one build: the folder (`juju deploy ./build/<name>`,
+//! Juju 3.6) with `manifest.yaml` naming its bases, and `<name>.charm` beside it, the same
+//! tree packed as charmcraft packs it (the only form Juju 4 deploys). A charm that uses
+//! Docker also gets an `lxd-profile.yaml` (see `lxd_profile`) unless it ships one.
 
+use super::bases;
 use super::lucky_yaml::{self, LuckyYaml};
+use super::lxd_profile;
 use super::metadata::{self, Metadata};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -68,6 +75,9 @@ pub struct BuildOptions {
 #[derive(Debug)]
 pub struct BuildReport {
     pub build_dir: PathBuf,
+    /// The packed charm, `<name>.charm` beside the build folder, and its size in bytes.
+    pub charm_file: PathBuf,
+    pub charm_size: u64,
     pub hooks: Vec<String>,
     pub actions: Vec<String>,
     pub bundled: Vec<String>,
@@ -91,6 +101,13 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, String> {
     let actions_yaml = actions_yaml(&charm_dir, &lucky)?;
     let metadata_yaml = metadata_yaml(&meta)?;
     let bundle = bundle_plan(opts)?;
+    let (charm_bases, default_bases) = bases::load(&charm_dir)?;
+    let own_profile = charm_dir.join(lxd_profile::FILE);
+    if own_profile.is_file() {
+        let text = std::fs::read_to_string(&own_profile)
+            .map_err(|e| format!("{}: cannot read: {e}", own_profile.display()))?;
+        lxd_profile::check(&text, &own_profile)?;
+    }
 
     let build_dir = match &opts.build_dir {
         Some(d) => absolute(d)?,
@@ -115,8 +132,11 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, String> {
     let staging = parent.join(format!(".{leaf}.lucky-build-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
 
+    let charm_file = parent.join(format!("{}.charm", meta.name));
     let mut report = BuildReport {
         build_dir: build_dir.clone(),
+        charm_file: charm_file.clone(),
+        charm_size: 0,
         hooks: hook_names(&meta, has_metrics),
         actions: lucky.actions.keys().cloned().collect(),
         bundled: Vec::new(),
@@ -129,10 +149,15 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, String> {
             .ok()
             .and_then(|rel| rel.components().next())
             .map(|first| charm_dir.join(first));
-        // Nor is `build/`, where builds (and `charm run`'s work dir) go by default.
-        let skip: Vec<PathBuf> = skip.into_iter().chain([charm_dir.join("build")]).collect();
+        // Nor is `build/`, where builds (and `charm run`'s work dir) go by default, nor,
+        // when `--build-dir` sits among the charm's files, this build's staging folder
+        // (copying it into itself never ends) and an earlier packed charm.
+        let skip: Vec<PathBuf> = skip
+            .into_iter()
+            .chain([charm_dir.join("build"), staging.clone(), charm_file.clone()])
+            .collect();
         copy_tree(&charm_dir, &staging, &skip)?;
-        for generated in ["dispatch", "hooks", "actions"] {
+        for generated in ["dispatch", "hooks", "actions", "manifest.yaml"] {
             let path = staging.join(generated);
             if path.symlink_metadata().is_ok() {
                 report.notes.push(format!(
@@ -142,6 +167,19 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, String> {
             }
         }
         write_generated(&staging, &report, &actions_yaml, &metadata_yaml, opts)?;
+        write_deploy_files(
+            &staging,
+            &charm_bases,
+            lucky.use_docker,
+            own_profile.is_file(),
+        )?;
+        if default_bases {
+            report.notes.push(format!(
+                "no charmcraft.yaml: the charm declares the bases ubuntu {} on {} (add a charmcraft.yaml with `bases:` to choose)",
+                bases::DEFAULT_CHANNELS.join(", "),
+                bases::ARCHITECTURES.join(", ")
+            ));
+        }
         report.bundled = write_bundle(&staging, &bundle, opts)?;
         let identity =
             super::release_identity::write(&staging, &opts.lucky_version, &report.bundled)?;
@@ -158,7 +196,31 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, String> {
         return Err(e);
     }
     swap_into_place(&staging, &build_dir)?;
+    report.charm_size = super::pack::pack(&build_dir, &charm_file)?;
     Ok(report)
+}
+
+/// `manifest.yaml` (the bases) and, for a charm that uses Docker and ships no profile of
+/// its own, Lucky's `lxd-profile.yaml`.
+fn write_deploy_files(
+    staging: &Path,
+    charm_bases: &[bases::Base],
+    use_docker: bool,
+    has_own_profile: bool,
+) -> Result<(), String> {
+    write_file(
+        &staging.join("manifest.yaml"),
+        bases::manifest_yaml(charm_bases).as_bytes(),
+        0o644,
+    )?;
+    if use_docker && !has_own_profile {
+        write_file(
+            &staging.join(lxd_profile::FILE),
+            lxd_profile::DOCKER_PROFILE.as_bytes(),
+            0o644,
+        )?;
+    }
+    Ok(())
 }
 
 fn absolute(p: &Path) -> Result<PathBuf, String> {
@@ -534,6 +596,11 @@ fn write_bundle(
     Ok(hashes.into_keys().collect())
 }
 
+/// True for a folder `charm build` wrote (what Juju deploys): it holds `lucky/version`.
+pub fn is_built(dir: &Path) -> bool {
+    dir.join("lucky").join("version").is_file()
+}
+
 /// The build must never delete a folder that is not one of its own earlier outputs.
 fn check_replaceable(build_dir: &Path) -> Result<(), String> {
     let Ok(mut entries) = std::fs::read_dir(build_dir) else {
@@ -545,7 +612,7 @@ fn check_replaceable(build_dir: &Path) -> Result<(), String> {
         }
         return Ok(());
     };
-    if entries.next().is_none() || build_dir.join("lucky").join("version").is_file() {
+    if entries.next().is_none() || is_built(build_dir) {
         return Ok(());
     }
     Err(format!(
@@ -699,10 +766,17 @@ fi
 CHARM_DIR="$charm_dir"
 export CHARM_DIR
 
-if [ "$kind" = hooks ] && [ "$name" = install ]; then
+if [ "$kind" = hooks ] && { [ "$name" = install ] || [ "$name" = upgrade-charm ]; }; then
     # Install lucky (bundled in lucky/, a Juju resource or a download; always verified)
-    # and start its daemon before the first `lucky hook`.
+    # and start its daemon before the first `lucky hook`. After `juju refresh` the charm
+    # may carry another lucky: the installer puts it in place and restarts the daemon on
+    # it (state is on disk, containers keep running) before upgrade-charm's scripts.
     sh "$charm_dir/lucky/install.sh"
+fi
+if [ "$kind" = hooks ] && [ "$name" = remove ]; then
+    # The unit's last hook: its scripts, then Lucky takes away everything of the unit.
+    lucky hook remove
+    exec sh "$charm_dir/lucky/install.sh" --remove
 fi
 
 # Actions take the same path: the daemon sees JUJU_ACTION_NAME and runs the action's

@@ -19,6 +19,7 @@ pub const NAME: &str = "webapp";
 pub const FILES: &[TemplateFile] = example_files![
     "README.md",
     "actions.yaml",
+    "charmcraft.yaml",
     "config.yaml",
     "lucky.yaml",
     "metadata.yaml",

@@ -29,7 +29,16 @@ struct RawMetadata {
     #[serde(default)]
     storage: Option<BTreeMap<String, IgnoredAny>>,
     #[serde(default)]
-    resources: Option<BTreeMap<String, IgnoredAny>>,
+    resources: Option<BTreeMap<String, RawResource>>,
+    /// Gone in Juju 4 (bases only): refused with a pointer to charmcraft.yaml.
+    #[serde(default)]
+    series: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct RawResource {
+    #[serde(default)]
+    filename: Option<String>,
 }
 
 /// Reads `<charm>/metadata.yaml`; errors are one line naming the file (and line).
@@ -46,6 +55,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Metadata, String> {
         .name
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| format!("{}: no `name`: Juju needs the charm's name", path.display()))?;
+    if raw.series.is_some() {
+        let line = top_level_key_line(text, "series").unwrap_or(1);
+        return Err(format!(
+            "{}:{line}: `series` is gone in Juju 4: remove it and declare the bases the charm runs on in charmcraft.yaml (e.g. `bases: [{{name: ubuntu, channel: \"22.04\"}}]`)",
+            path.display()
+        ));
+    }
     let mut relations = BTreeMap::new();
     for (kind, map) in [
         ("provides", raw.provides),
@@ -53,6 +69,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Metadata, String> {
         ("peers", raw.peers),
     ] {
         for endpoint in map.unwrap_or_default().into_keys() {
+            check_juju_name(&endpoint, &format!("relation under `{kind}`"), path, text)?;
             if let Some(other) = relations.insert(endpoint.clone(), kind) {
                 return Err(format!(
                     "{}: relation \"{endpoint}\" is declared under both `{other}` and `{kind}`",
@@ -61,13 +78,68 @@ pub fn parse(text: &str, path: &Path) -> Result<Metadata, String> {
             }
         }
     }
+    let storage: Vec<String> = raw.storage.unwrap_or_default().into_keys().collect();
+    for name in &storage {
+        check_juju_name(name, "storage", path, text)?;
+    }
+    let resources = raw.resources.unwrap_or_default();
+    for (name, resource) in &resources {
+        check_juju_name(name, "resource", path, text)?;
+        if let Some(file) = &resource.filename {
+            check_file_name(file).map_err(|why| {
+                format!(
+                    "{}: resource \"{name}\": filename {file:?} {why}: Juju stores the resource under that name in the unit's resource folder",
+                    path.display()
+                )
+            })?;
+        }
+    }
     Ok(Metadata {
         path: path.to_path_buf(),
         name,
         relations,
-        storage: raw.storage.unwrap_or_default().into_keys().collect(),
-        resources: raw.resources.unwrap_or_default().into_keys().collect(),
+        storage,
+        resources: resources.into_keys().collect(),
     })
+}
+
+/// A relation, storage or resource name becomes a file name (`hooks/<name>-relation-joined`,
+/// `hooks/<name>-storage-attached`) and a hook-tool argument, so it must be a plain word:
+/// lowercase letters, digits, `-` and `_`, starting with a letter and ending with a letter
+/// or digit — the shape Juju's own names take. That rules out `/`, `..`, a leading `-`
+/// and anything a shell or a path would read specially.
+pub fn is_juju_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+fn check_juju_name(name: &str, what: &str, path: &Path, text: &str) -> Result<(), String> {
+    if is_juju_name(name) {
+        return Ok(());
+    }
+    let line = text
+        .lines()
+        .position(|l| {
+            let t = l.trim_start().trim_start_matches(['"', '\'']);
+            t.starts_with(name) && l.starts_with(' ')
+        })
+        .map(|i| format!(":{}", i + 1))
+        .unwrap_or_default();
+    Err(format!(
+        "{}{line}: {what} name {name:?} is not valid: use lowercase letters, digits, '-' and '_', starting with a letter (Juju makes hook file names from it)",
+        path.display()
+    ))
+}
+
+/// A single file name: not empty, no `/`, not `.` or `..`, no NUL.
+fn check_file_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
+        return Err("must be a plain file name (no '/', not '.' or '..')");
+    }
+    Ok(())
 }
 
 /// `<file>:<line>: <message>` for a YAML parse error, on one line.

@@ -30,6 +30,7 @@ macro_rules! template_files {
 pub const FILES: &[TemplateFile] = template_files![
     "README.md",
     "actions.yaml",
+    "charmcraft.yaml",
     "config.yaml",
     "icon.svg",
     "lucky.yaml",

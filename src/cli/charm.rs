@@ -260,6 +260,11 @@ fn build(args: BuildArgs) -> CliResult {
             format!(", bundled {}", report.bundled.join(", "))
         }
     );
+    println!(
+        "Packed {} ({} bytes)",
+        report.charm_file.display(),
+        report.charm_size
+    );
     Ok(())
 }
 

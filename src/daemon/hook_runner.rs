@@ -68,10 +68,25 @@ pub async fn run_hook(
     // A script may delete the last container (`lucky container delete`): that container
     // must still be removed after the scripts, so look at the state from before them too.
     let had_containers = daemon.docker.has_desired_state();
-    let scripts = run_entries(daemon, &guard.context, &charm_dir, &entries, out)
-        .await
-        .map_err(|failure| ErrorReply::new(ErrorKind::ScriptFailed, failure.to_string()));
-    let removing = matches!(run, Run::Hook) && hook == "stop";
+    // The install hook of a deployed charm that uses containers first makes sure an engine
+    // answers. Deployed = built by `lucky charm build`; a bare charm folder run by hand
+    // (`charm run`, tests) brings its own engine and never gets packages installed.
+    let engine = match &run {
+        Run::Hook
+            if hook == "install" && use_docker && crate::charm::build::is_built(&charm_dir) =>
+        {
+            super::engine::ensure(daemon, &guard.context, out).await
+        }
+        _ => Ok(()),
+    };
+    let scripts = match engine {
+        Err(e) => Err(e),
+        Ok(()) => run_entries(daemon, &guard.context, &charm_dir, &entries, out)
+            .await
+            .map_err(|failure| ErrorReply::new(ErrorKind::ScriptFailed, failure.to_string())),
+    };
+    // `remove` too: it may come without `stop` having removed them (a failed stop).
+    let removing = matches!(run, Run::Hook) && (hook == "stop" || hook == "remove");
     let outcome = match scripts {
         Ok(scripts_run) => {
             let docker = use_docker && (had_containers || daemon.docker.has_desired_state());

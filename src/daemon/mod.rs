@@ -2,6 +2,7 @@
 
 pub mod connection;
 pub mod cron;
+mod engine;
 pub mod handlers;
 pub mod hook_runner;
 pub mod logging;

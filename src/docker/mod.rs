@@ -4,6 +4,7 @@
 pub mod exec;
 pub mod image;
 mod manager;
+pub mod provision;
 pub mod reconciler;
 pub mod spec;
 
