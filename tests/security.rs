@@ -562,3 +562,24 @@ fn juju_log_calls_queue_boundedly_behind_a_slow_agent() {
         .count();
     assert_eq!(logged, answered + 1);
 }
+
+#[test]
+fn a_data_dir_open_to_others_is_made_owner_only() {
+    let unit = Unit::new();
+    unit.lucky_yaml("hooks: {}\n");
+    std::fs::create_dir_all(unit.data_dir()).expect("mkdir");
+    std::fs::set_permissions(unit.data_dir(), std::fs::Permissions::from_mode(0o777))
+        .expect("chmod");
+    let out = unit.hook("install");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mode = std::fs::metadata(unit.data_dir())
+        .expect("data dir")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700);
+    let socket_mode = std::fs::metadata(unit.socket())
+        .expect("socket")
+        .permissions()
+        .mode();
+    assert_eq!(socket_mode & 0o777, 0o600);
+}

@@ -40,14 +40,22 @@ pub async fn serve(daemon: Arc<Daemon>, stream: UnixStream, origin: Origin) {
     };
     let mut read = BufReader::new(read);
     let mut buf = Vec::new();
+    let max_frame = match origin {
+        Origin::Host => frame::MAX_FRAME_LEN,
+        Origin::Container => frame::MAX_CONTAINER_FRAME_LEN,
+    };
 
-    let hello: Hello =
-        match tokio::time::timeout(HELLO_TIMEOUT, frame::read_async(&mut read, &mut buf)).await {
-            Ok(Ok(hello)) => hello,
-            Ok(Err(FrameError::Closed)) => return,
-            Ok(Err(e)) => return refuse(&mut write, &e).await,
-            Err(_) => return,
-        };
+    let hello: Hello = match tokio::time::timeout(
+        HELLO_TIMEOUT,
+        frame::read_async_limited(&mut read, &mut buf, max_frame),
+    )
+    .await
+    {
+        Ok(Ok(hello)) => hello,
+        Ok(Err(FrameError::Closed)) => return,
+        Ok(Err(e)) => return refuse(&mut write, &e).await,
+        Err(_) => return,
+    };
     if hello.protocol != PROTOCOL_VERSION {
         let message = format!(
             "version mismatch: this lucky CLI ({}) speaks protocol {} but the daemon (lucky {}) speaks protocol {}; restart the daemon with the same binary (`lucky daemon stop`, then `lucky daemon start`)",
@@ -79,7 +87,10 @@ pub async fn serve(daemon: Arc<Daemon>, stream: UnixStream, origin: Origin) {
 
     loop {
         // An idle connection holds a file descriptor: clients send requests at once.
-        let next = tokio::time::timeout(IDLE_TIMEOUT, frame::read_async(&mut read, &mut buf));
+        let next = tokio::time::timeout(
+            IDLE_TIMEOUT,
+            frame::read_async_limited(&mut read, &mut buf, max_frame),
+        );
         let request: Request = match next.await {
             Ok(Ok(r)) => r,
             Ok(Err(FrameError::Closed)) | Err(_) => return,

@@ -13,13 +13,17 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 /// Largest body accepted: generous for a hook's environment or a script's output line,
 /// small enough that a hostile client cannot make the daemon allocate much.
 pub const MAX_FRAME_LEN: u32 = 4 * 1024 * 1024;
+/// Largest body a client on the container socket may send: room for a full kv store
+/// (1 MiB) in one call, while 128 connections each holding a frame short of its last
+/// byte cost 128 MiB rather than 512.
+pub const MAX_CONTAINER_FRAME_LEN: u32 = 1024 * 1024 + 64 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
     #[error("connection closed")]
     Closed,
-    #[error("frame of {0} bytes exceeds the {MAX_FRAME_LEN}-byte limit")]
-    TooLarge(u32),
+    #[error("frame of {0} bytes exceeds the {1}-byte limit")]
+    TooLarge(u32, u32),
     #[error("undecodable frame: {0}")]
     Decode(#[from] rmp_serde::decode::Error),
     #[error("cannot encode frame: {0}")]
@@ -36,7 +40,10 @@ pub fn encode_into<T: Serialize>(out: &mut Vec<u8>, msg: &T) -> Result<(), Frame
     let len = out.len() - start - 4;
     if len > MAX_FRAME_LEN as usize {
         out.truncate(start);
-        return Err(FrameError::TooLarge(u32::try_from(len).unwrap_or(u32::MAX)));
+        return Err(FrameError::TooLarge(
+            u32::try_from(len).unwrap_or(u32::MAX),
+            MAX_FRAME_LEN,
+        ));
     }
     out[start..start + 4].copy_from_slice(&(len as u32).to_be_bytes());
     Ok(())
@@ -48,10 +55,10 @@ pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, FrameError> {
     Ok(out)
 }
 
-fn checked_len(header: [u8; 4]) -> Result<usize, FrameError> {
+fn checked_len(header: [u8; 4], max: u32) -> Result<usize, FrameError> {
     let len = u32::from_be_bytes(header);
-    if len > MAX_FRAME_LEN {
-        return Err(FrameError::TooLarge(len));
+    if len > max {
+        return Err(FrameError::TooLarge(len, max));
     }
     Ok(len as usize)
 }
@@ -73,7 +80,7 @@ pub fn read_blocking<T: DeserializeOwned>(r: &mut impl Read) -> Result<T, FrameE
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(FrameError::Closed),
         other => other?,
     }
-    let len = checked_len(header)?;
+    let len = checked_len(header, MAX_FRAME_LEN)?;
     let mut body = Vec::new();
     r.take(len as u64).read_to_end(&mut body)?;
     if body.len() < len {
@@ -87,12 +94,21 @@ pub async fn read_async<T: DeserializeOwned>(
     r: &mut (impl AsyncRead + Unpin),
     buf: &mut Vec<u8>,
 ) -> Result<T, FrameError> {
+    read_async_limited(r, buf, MAX_FRAME_LEN).await
+}
+
+/// Like [`read_async`], refusing bodies over `max` bytes.
+pub async fn read_async_limited<T: DeserializeOwned>(
+    r: &mut (impl AsyncRead + Unpin),
+    buf: &mut Vec<u8>,
+    max: u32,
+) -> Result<T, FrameError> {
     let mut header = [0u8; 4];
     match r.read_exact(&mut header).await {
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(FrameError::Closed),
         other => other?,
     };
-    let len = checked_len(header)?;
+    let len = checked_len(header, max)?;
     buf.clear();
     if buf.capacity() > KEPT_CAPACITY {
         // One big frame does not make the connection hold its size for the rest of its life.
@@ -135,7 +151,7 @@ mod tests {
 
         let huge = (MAX_FRAME_LEN + 1).to_be_bytes();
         let err = read_blocking::<u32>(&mut &huge[..]).expect_err("oversized");
-        assert!(matches!(err, FrameError::TooLarge(n) if n == MAX_FRAME_LEN + 1));
+        assert!(matches!(err, FrameError::TooLarge(n, _) if n == MAX_FRAME_LEN + 1));
 
         let empty: &[u8] = &[];
         assert!(matches!(

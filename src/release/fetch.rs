@@ -23,7 +23,8 @@ pub fn get(url: &str, what: &str, limit: u64) -> Result<Vec<u8>> {
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(60))
         .redirect(reqwest::redirect::Policy::custom(|attempt| {
-            if attempt.previous().len() >= MAX_REDIRECTS {
+            // `previous` holds the first URL too: n URLs behind means n - 1 redirects.
+            if attempt.previous().len() > MAX_REDIRECTS {
                 return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
             }
             match check_url(attempt.url().as_str()) {
