@@ -7,9 +7,6 @@
 //!   `run-on` entries are what the unit runs (charmcraft 2);
 //! - `base: ubuntu@22.04` with `platforms:` keyed by architecture (charmcraft 3).
 
-use serde::Deserialize;
-use serde::de::IgnoredAny;
-use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The architectures Lucky ships binaries for, as Juju names them.
@@ -26,68 +23,20 @@ pub struct Base {
     pub architectures: Vec<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "kebab-case")]
-struct RawCharmcraft {
-    #[serde(default)]
-    bases: Option<Vec<RawBaseEntry>>,
-    #[serde(default)]
-    base: Option<String>,
-    #[serde(default)]
-    platforms: Option<BTreeMap<String, IgnoredAny>>,
-    #[serde(default)]
-    series: Option<IgnoredAny>,
-}
+/// charmcraft.yaml is read as a plain value tree, not into derived structs: every type
+/// serde-saphyr parses into gets its own copy of the parser in the binary (tens of KiB
+/// each, and the release binary has a 5 MiB budget), while `serde_json::Value` already
+/// has one.
+type Tree = serde_json::Value;
 
-#[derive(Deserialize)]
-#[serde(rename_all = "kebab-case")]
-struct RawBaseEntry {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    channel: Option<ChannelText>,
-    #[serde(default)]
-    architectures: Option<Vec<String>>,
-    #[serde(default)]
-    run_on: Option<Vec<RawBaseEntry>>,
-    #[serde(default)]
-    build_on: Option<IgnoredAny>,
-}
-
-/// `channel: 22.04` is a float to YAML; accept it as the text it was meant to be. A
-/// hand-written visitor rather than `#[serde(untagged)]`, whose buffering machinery
-/// would be the only user of it in the binary.
-struct ChannelText(String);
-
-impl<'de> Deserialize<'de> for ChannelText {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = ChannelText;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a channel such as \"22.04\"")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ChannelText, E> {
-                Ok(ChannelText(v.to_string()))
-            }
-            // 22.04 → "22.04", 24.10 → "24.10": two decimals is how Ubuntu numbers them.
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ChannelText, E> {
-                Ok(ChannelText(format!("{v:.2}")))
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ChannelText, E> {
-                Ok(ChannelText(v.to_string()))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ChannelText, E> {
-                Ok(ChannelText(v.to_string()))
-            }
-        }
-        d.deserialize_any(Visitor)
-    }
-}
-
-impl ChannelText {
-    fn into_text(self) -> String {
-        self.0
+/// A channel as text: `channel: 22.04` is a number to YAML, meant as "22.04".
+fn channel_text(v: &Tree) -> Option<String> {
+    match v {
+        Tree::String(s) => Some(s.clone()),
+        // Two decimals is how Ubuntu numbers its releases (24.10, not 24.1).
+        Tree::Number(n) if n.is_f64() => n.as_f64().map(|f| format!("{f:.2}")),
+        Tree::Number(n) => Some(n.to_string()),
+        _ => None,
     }
 }
 
@@ -115,48 +64,59 @@ fn defaults() -> Vec<Base> {
 }
 
 pub fn parse(text: &str, path: &Path) -> Result<Vec<Base>, String> {
-    let raw: Option<RawCharmcraft> =
-        serde_saphyr::from_str(text).map_err(|e| super::metadata::yaml_error(path, &e))?;
-    let Some(raw) = raw else {
-        return Ok(defaults());
-    };
     let file = path.display();
-    if raw.series.is_some() {
+    let raw: Tree =
+        serde_saphyr::from_str(text).map_err(|e| super::metadata::yaml_error(path, &e))?;
+    let raw = match raw {
+        Tree::Null => return Ok(defaults()),
+        Tree::Object(map) => map,
+        _ => return Err(format!("{file}: not a mapping of keys")),
+    };
+    if raw.contains_key("series") {
         return Err(format!(
             "{file}: `series` is gone in Juju 4: declare `bases:` instead (e.g. `bases: [{{name: ubuntu, channel: \"22.04\"}}]`)"
         ));
     }
-    let bases = match (raw.bases, raw.base) {
+    let bases = match (raw.get("bases"), raw.get("base")) {
         (Some(_), Some(_)) => {
             return Err(format!(
                 "{file}: both `bases` and `base` are set: keep one (charmcraft accepts only one)"
             ));
         }
         (Some(entries), None) => {
+            let entries = entries
+                .as_array()
+                .ok_or_else(|| format!("{file}: `bases` is not a list"))?;
             let mut out = Vec::new();
             for entry in entries {
-                match entry.run_on {
-                    Some(run_on) => {
+                match (entry.get("run-on"), entry.get("build-on")) {
+                    (Some(run_on), _) => {
+                        let run_on = run_on
+                            .as_array()
+                            .ok_or_else(|| format!("{file}: `run-on` is not a list"))?;
                         for r in run_on {
                             out.push(base_of(r, path)?);
                         }
                     }
-                    None if entry.build_on.is_some() => {
+                    (None, Some(_)) => {
                         return Err(format!(
                             "{file}: a `bases` entry with `build-on` needs `run-on`: the bases the unit runs"
                         ));
                     }
-                    None => out.push(base_of(entry, path)?),
+                    (None, None) => out.push(base_of(entry, path)?),
                 }
             }
             out
         }
         (None, Some(base)) => {
+            let base = base
+                .as_str()
+                .ok_or_else(|| format!("{file}: `base` is not text such as ubuntu@22.04"))?;
             let (name, channel) = base.split_once('@').ok_or_else(|| {
                 format!("{file}: base {base:?} is not <name>@<channel> (e.g. ubuntu@22.04)")
             })?;
-            let architectures = match raw.platforms {
-                Some(p) if !p.is_empty() => p.into_keys().collect(),
+            let architectures = match raw.get("platforms").and_then(Tree::as_object) {
+                Some(p) if !p.is_empty() => p.keys().cloned().collect(),
                 _ => ARCHITECTURES.iter().map(|a| a.to_string()).collect(),
             };
             vec![checked(name.into(), channel.into(), architectures, path)?]
@@ -171,18 +131,28 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Base>, String> {
     Ok(bases)
 }
 
-fn base_of(entry: RawBaseEntry, path: &Path) -> Result<Base, String> {
+fn base_of(entry: &Tree, path: &Path) -> Result<Base, String> {
     let file = path.display();
     let name = entry
-        .name
-        .ok_or_else(|| format!("{file}: a base has no `name` (e.g. ubuntu)"))?;
+        .get("name")
+        .and_then(Tree::as_str)
+        .ok_or_else(|| format!("{file}: a base has no `name` (e.g. ubuntu)"))?
+        .to_string();
     let channel = entry
-        .channel
-        .map(ChannelText::into_text)
+        .get("channel")
+        .and_then(channel_text)
         .ok_or_else(|| format!("{file}: base {name:?} has no `channel` (e.g. \"22.04\")"))?;
-    let architectures = entry
-        .architectures
-        .unwrap_or_else(|| ARCHITECTURES.iter().map(|a| a.to_string()).collect());
+    let architectures = match entry.get("architectures") {
+        None => ARCHITECTURES.iter().map(|a| a.to_string()).collect(),
+        Some(list) => list
+            .as_array()
+            .map(|l| {
+                l.iter()
+                    .map(|a| a.as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .ok_or_else(|| format!("{file}: base {name:?}: `architectures` is not a list"))?,
+    };
     checked(name, channel, architectures, path)
 }
 

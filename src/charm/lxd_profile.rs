@@ -8,8 +8,6 @@
 //! An author's own profile is kept as it is, after the same check Juju makes at deploy,
 //! so a bad one fails at build time.
 
-use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::path::Path;
 
 pub const FILE: &str = "lxd-profile.yaml";
@@ -29,39 +27,32 @@ devices: {}
 const REFUSED_CONFIG_PREFIXES: &[&str] = &["boot", "limits", "migration"];
 const ALLOWED_DEVICE_TYPES: &[&str] = &["unix-char", "unix-block", "gpu", "usb"];
 
-#[derive(Deserialize)]
-struct RawProfile {
-    #[serde(default)]
-    config: Option<BTreeMap<String, String>>,
-    #[serde(default)]
-    devices: Option<BTreeMap<String, BTreeMap<String, String>>>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    description: Option<String>,
-}
-
-/// Checks a profile text the way Juju does when the charm is deployed.
+/// Checks a profile text the way Juju does when the charm is deployed. Read as a plain
+/// value tree (see `bases` for why not derived structs).
 pub fn check(text: &str, path: &Path) -> Result<(), String> {
-    let raw: Option<RawProfile> =
+    let raw: serde_json::Value =
         serde_saphyr::from_str(text).map_err(|e| super::metadata::yaml_error(path, &e))?;
-    let Some(raw) = raw else { return Ok(()) };
-    for key in raw.config.unwrap_or_default().keys() {
-        if REFUSED_CONFIG_PREFIXES.iter().any(|p| key.starts_with(p)) {
-            return Err(format!(
-                "{}: config key {key:?}: Juju refuses boot.*, limits.* and migration.* keys in a charm's LXD profile",
-                path.display()
-            ));
+    if let Some(config) = raw.get("config").and_then(|c| c.as_object()) {
+        for key in config.keys() {
+            if REFUSED_CONFIG_PREFIXES.iter().any(|p| key.starts_with(p)) {
+                return Err(format!(
+                    "{}: config key {key:?}: Juju refuses boot.*, limits.* and migration.* keys in a charm's LXD profile",
+                    path.display()
+                ));
+            }
         }
     }
-    for (name, device) in raw.devices.unwrap_or_default() {
-        if let Some(kind) = device.get("type")
-            && !ALLOWED_DEVICE_TYPES.contains(&kind.as_str())
-        {
-            return Err(format!(
-                "{}: device {name:?} has type {kind:?}: Juju allows only {} in a charm's LXD profile",
-                path.display(),
-                ALLOWED_DEVICE_TYPES.join(", ")
-            ));
+    if let Some(devices) = raw.get("devices").and_then(|d| d.as_object()) {
+        for (name, device) in devices {
+            if let Some(kind) = device.get("type").and_then(|t| t.as_str())
+                && !ALLOWED_DEVICE_TYPES.contains(&kind)
+            {
+                return Err(format!(
+                    "{}: device {name:?} has type {kind:?}: Juju allows only {} in a charm's LXD profile",
+                    path.display(),
+                    ALLOWED_DEVICE_TYPES.join(", ")
+                ));
+            }
         }
     }
     Ok(())
