@@ -3,6 +3,11 @@
 //! trusts.
 use std::process::Command;
 
+// The crate's calendar, shared: it needs nothing but core arithmetic.
+#[path = "src/calendar.rs"]
+#[allow(dead_code)]
+mod calendar;
+
 fn main() {
     println!("cargo:rerun-if-env-changed=LUCKY_BUILD_COMMIT");
     // Tests build a second binary with another version to self-update to.
@@ -84,19 +89,10 @@ fn main() {
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the epoch (days to civil date: Howard
-/// Hinnant's algorithm).
+/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the epoch, with the crate's one calendar.
 fn utc_date(secs: i64) -> String {
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = calendar::civil_from_days(days);
     format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
         rem / 3600,
