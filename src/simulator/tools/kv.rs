@@ -33,9 +33,29 @@ pub fn state_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     if let Some(path) = p.value("file") {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ToolError::fail(format!("cannot read {path}: {e}")))?;
-        let map: std::collections::BTreeMap<String, String> = serde_saphyr::from_str(&text)
+        // Parsed as the one YAML value type the binary already carries (each type parsed
+        // from YAML adds a copy of the parser to the binary).
+        let value: serde_json::Value = serde_saphyr::from_str(&text)
             .map_err(|e| ToolError::usage(format!("invalid state in {path}: {e}")))?;
-        settings.extend(map);
+        let not_a_map = || {
+            ToolError::usage(format!(
+                "invalid state in {path}: expected a map of strings"
+            ))
+        };
+        let map = match value {
+            serde_json::Value::Object(map) => map,
+            serde_json::Value::Null => serde_json::Map::new(),
+            _ => return Err(not_a_map()),
+        };
+        for (k, v) in map {
+            let v = match v {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                _ => return Err(not_a_map()),
+            };
+            settings.push((k, v));
+        }
     }
     settings.extend(args::key_values(&p.args)?);
     let data = &mut ctx.data().unit_state;

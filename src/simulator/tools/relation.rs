@@ -171,11 +171,15 @@ fn read_settings_file(path: &str) -> Result<Vec<(String, String)>, ToolError> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let map: serde_json::Map<String, Value> = serde_saphyr::from_str(&text).map_err(|e| {
+    // One YAML value type for the whole binary (each type parsed adds a parser copy).
+    let expected_map = |e: &dyn std::fmt::Display| {
         ToolError::usage(format!(
             "invalid settings in {path}: expected a YAML map: {e}"
         ))
-    })?;
+    };
+    let Value::Object(map) = serde_saphyr::from_str(&text).map_err(|e| expected_map(&e))? else {
+        return Err(expected_map(&"not a map"));
+    };
     map.into_iter()
         .map(|(k, v)| {
             let v = match v {
