@@ -98,6 +98,8 @@ pub enum Command {
     /// Update this lucky binary to the newest (or a given) release and restart the daemon
     #[command(disable_version_flag = true)]
     SelfUpdate(self_update::SelfUpdateArgs),
+    /// Print a shell completion script: `source <(lucky completions bash)`
+    Completions(doc::CompletionsArgs),
     /// Generate documentation from the CLI definitions
     #[command(subcommand, hide = true)]
     Doc(doc::DocCommand),
@@ -173,6 +175,7 @@ pub fn main() -> ExitCode {
         Command::Charm(cmd) => charm::run(cmd),
         Command::History(args) => history::run(args),
         Command::SelfUpdate(args) => self_update::run(args),
+        Command::Completions(args) => doc::completions(args),
         Command::Doc(cmd) => doc::run(cmd),
     };
     match result {
