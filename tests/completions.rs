@@ -1,13 +1,16 @@
-//! `lucky completions bash|zsh|fish` and `lucky doc man`: rendered from the clap
+//! `lucky-doc completions bash|zsh|fish` and `lucky-doc man`: rendered from lucky's clap
 //! definitions, loaded by the real shells and by man, covering every visible command.
 
 use clap::CommandFactory;
 use std::process::{Command, Output};
 
-const LUCKY: &str = env!("CARGO_BIN_EXE_lucky");
+const LUCKY_DOC: &str = env!("CARGO_BIN_EXE_lucky-doc");
 
-fn lucky(args: &[&str]) -> Output {
-    Command::new(LUCKY).args(args).output().expect("run lucky")
+fn lucky_doc(args: &[&str]) -> Output {
+    Command::new(LUCKY_DOC)
+        .args(args)
+        .output()
+        .expect("run lucky-doc")
 }
 
 fn ok(out: &Output) -> String {
@@ -67,7 +70,11 @@ printf '%s\n' "${{COMPREPLY[@]}}""#
 #[test]
 fn bash_completes_commands_and_their_flags() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let script = write_temp(&dir, "lucky.bash", &ok(&lucky(&["completions", "bash"])));
+    let script = write_temp(
+        &dir,
+        "lucky.bash",
+        &ok(&lucky_doc(&["completions", "bash"])),
+    );
     let registered = shell(
         "bash",
         &["-c", &format!("source {script}; complete -p lucky")],
@@ -80,19 +87,17 @@ fn bash_completes_commands_and_their_flags() {
     assert_eq!(bash_complete(&script, "lucky hist"), ["history"]);
     let flags = bash_complete(&script, "lucky history --f");
     assert_eq!(flags, ["--failed", "--format"]);
-    let shells = bash_complete(&script, "lucky completions ''");
+    let kv = bash_complete(&script, "lucky kv ''");
     assert!(
-        ["bash", "zsh", "fish"]
-            .iter()
-            .all(|s| shells.contains(&s.to_string())),
-        "{shells:?}"
+        ["get", "set"].iter().all(|c| kv.contains(&c.to_string())),
+        "{kv:?}"
     );
 }
 
 #[test]
 fn zsh_and_fish_load_their_completions() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let zsh = ok(&lucky(&["completions", "zsh"]));
+    let zsh = ok(&lucky_doc(&["completions", "zsh"]));
     assert!(
         zsh.starts_with("#compdef lucky\n"),
         "{}",
@@ -100,7 +105,7 @@ fn zsh_and_fish_load_their_completions() {
     );
     let zsh_file = write_temp(&dir, "_lucky", &zsh);
     shell("zsh", &["-n", &zsh_file]);
-    let fish = ok(&lucky(&["completions", "fish"]));
+    let fish = ok(&lucky_doc(&["completions", "fish"]));
     let fish_file = write_temp(&dir, "lucky.fish", &fish);
     shell("fish", &["--no-execute", &fish_file]);
     // fish can say what it would complete, which shows the script is the CLI's.
@@ -127,7 +132,7 @@ fn zsh_and_fish_load_their_completions() {
 #[test]
 fn the_man_page_renders_and_lists_every_command() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let page = ok(&lucky(&["doc", "man"]));
+    let page = ok(&lucky_doc(&["man"]));
     assert!(
         page.contains(".TH lucky 1"),
         "{}",
@@ -153,7 +158,7 @@ fn the_man_page_renders_and_lists_every_command() {
     // One page per command, for packagers.
     let pages = dir.path().join("pages");
     std::fs::create_dir(&pages).expect("mkdir");
-    ok(&lucky(&["doc", "man", "--dir", &pages.to_string_lossy()]));
+    ok(&lucky_doc(&["man", "--dir", &pages.to_string_lossy()]));
     let show = std::fs::read_to_string(pages.join("lucky-history-show.1")).expect("a page");
     assert!(show.contains("The run\\*(Aqs id"), "{show}");
     assert!(pages.join("lucky-hook.1").exists() && pages.join("lucky.1").exists());
@@ -161,15 +166,15 @@ fn the_man_page_renders_and_lists_every_command() {
 
 #[test]
 fn an_unknown_shell_or_a_missing_folder_is_refused_in_one_line() {
-    let out = lucky(&["completions", "tcsh"]);
+    let out = lucky_doc(&["completions", "tcsh"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("'tcsh'") && err.contains("bash"), "{err}");
-    let out = lucky(&["doc", "man", "--dir", "/nonexistent/lucky-man"]);
+    let out = lucky_doc(&["man", "--dir", "/nonexistent/lucky-man"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.starts_with("lucky: cannot write the man pages into /nonexistent/lucky-man: ")
+        err.starts_with("lucky-doc: cannot write the man pages into /nonexistent/lucky-man: ")
             && err.lines().count() == 1,
         "{err}"
     );

@@ -1,88 +1,21 @@
-//! `lucky doc commands|man` (hidden) and `lucky completions`: the command reference in
-//! docs/commands.md, the man pages and the shell completions, all rendered from the clap
-//! definitions so none can drift from `--help`.
+//! `lucky doc commands` (hidden): the command reference in docs/commands.md, rendered from
+//! the clap definitions so it cannot drift from `--help`. The man pages and completions,
+//! from the same definitions, are `lucky-doc`'s (see `cli::docgen`).
 
 use super::{Cli, CliResult};
 use clap::CommandFactory;
-use std::io::Write;
-use std::path::PathBuf;
 
 #[derive(clap::Subcommand)]
 pub enum DocCommand {
     /// Print the command reference as Markdown
     Commands,
-    /// Print the lucky(1) man page (roff), or write a page per command into --dir
-    Man {
-        /// Write lucky.1 and one lucky-<command>.1 per command into this folder
-        #[arg(long, value_name = "DIR")]
-        dir: Option<PathBuf>,
-    },
-}
-
-/// The shells `lucky completions` knows.
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum Shell {
-    Bash,
-    Zsh,
-    Fish,
-}
-
-#[derive(clap::Args)]
-pub struct CompletionsArgs {
-    /// The shell to complete for
-    #[arg(value_enum)]
-    shell: Shell,
 }
 
 pub fn run(cmd: DocCommand) -> CliResult {
     match cmd {
         DocCommand::Commands => print!("{}", commands_markdown()),
-        DocCommand::Man { dir: None } => {
-            let page = man_page()?;
-            std::io::stdout()
-                .write_all(&page)
-                .map_err(|e| format!("cannot write the man page: {e}"))?;
-        }
-        DocCommand::Man { dir: Some(dir) } => {
-            clap_mangen::generate_to(Cli::command(), &dir).map_err(|e| {
-                format!(
-                    "cannot write the man pages into {}: {e} (is it an existing, writable folder?)",
-                    dir.display()
-                )
-            })?;
-        }
     }
     Ok(())
-}
-
-/// `lucky completions SHELL`: the completion script, on stdout.
-pub fn completions(args: CompletionsArgs) -> CliResult {
-    let mut cmd = Cli::command();
-    let mut out = Vec::new();
-    match args.shell {
-        Shell::Bash => {
-            clap_complete::generate(clap_complete::Shell::Bash, &mut cmd, "lucky", &mut out)
-        }
-        Shell::Zsh => {
-            clap_complete::generate(clap_complete::Shell::Zsh, &mut cmd, "lucky", &mut out)
-        }
-        Shell::Fish => {
-            clap_complete::generate(clap_complete::Shell::Fish, &mut cmd, "lucky", &mut out)
-        }
-    }
-    std::io::stdout()
-        .write_all(&out)
-        .map_err(|e| format!("cannot write the completions: {e}"))?;
-    Ok(())
-}
-
-/// lucky(1): the top command, its options and the list of its commands.
-pub fn man_page() -> Result<Vec<u8>, super::Failure> {
-    let mut page = Vec::new();
-    clap_mangen::Man::new(Cli::command())
-        .render(&mut page)
-        .map_err(|e| format!("cannot render the man page: {e}"))?;
-    Ok(page)
 }
 
 /// Every visible command's `--help`, depth first, under a heading with its full name.

@@ -8,6 +8,7 @@ mod config;
 mod container;
 mod daemon;
 mod doc;
+pub mod docgen;
 mod history;
 mod hook;
 mod kv;
@@ -98,8 +99,6 @@ pub enum Command {
     /// Update this lucky binary to the newest (or a given) release and restart the daemon
     #[command(disable_version_flag = true)]
     SelfUpdate(self_update::SelfUpdateArgs),
-    /// Print a shell completion script: `source <(lucky completions bash)`
-    Completions(doc::CompletionsArgs),
     /// Generate documentation from the CLI definitions
     #[command(subcommand, hide = true)]
     Doc(doc::DocCommand),
@@ -175,7 +174,6 @@ pub fn main() -> ExitCode {
         Command::Charm(cmd) => charm::run(cmd),
         Command::History(args) => history::run(args),
         Command::SelfUpdate(args) => self_update::run(args),
-        Command::Completions(args) => doc::completions(args),
         Command::Doc(cmd) => doc::run(cmd),
     };
     match result {
