@@ -73,6 +73,8 @@ const DENIED_ROWS: &[(&str, &str)] = &[
     ("hook", "lucky hook install"),
     ("container-edit", "lucky container env set X=1"),
     ("container-apply", "lucky container apply-updates"),
+    ("history", "lucky history"),
+    ("history-show", "lucky history show 1"),
 ];
 
 const DENIED_WITHOUT_TOKEN: &str =

@@ -13,6 +13,10 @@ command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
 command -v curl >/dev/null 2>&1 || need_packages+=(curl)
 command -v wget >/dev/null 2>&1 || need_packages+=(wget)
 command -v python3 >/dev/null 2>&1 || need_packages+=(python3)
+# tests/completions.rs loads the completions in each shell and renders the man page.
+command -v zsh >/dev/null 2>&1 || need_packages+=(zsh)
+command -v fish >/dev/null 2>&1 || need_packages+=(fish)
+command -v man >/dev/null 2>&1 || need_packages+=(man-db)
 if [ "${#need_packages[@]}" -gt 0 ]; then
   echo "[tests] installing ${need_packages[*]}"
   apt-get update -qq

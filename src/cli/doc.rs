@@ -1,5 +1,6 @@
 //! `lucky doc commands` (hidden): the command reference in docs/commands.md, rendered from
-//! the clap definitions so it cannot drift from `--help`.
+//! the clap definitions so it cannot drift from `--help`. The man pages and completions,
+//! from the same definitions, are `lucky-doc`'s (see `cli::docgen`).
 
 use super::{Cli, CliResult};
 use clap::CommandFactory;

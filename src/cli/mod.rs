@@ -8,6 +8,8 @@ mod config;
 mod container;
 mod daemon;
 mod doc;
+pub mod docgen;
+mod history;
 mod hook;
 mod kv;
 mod leader;
@@ -93,6 +95,8 @@ pub enum Command {
     /// Create and build charms
     #[command(subcommand)]
     Charm(charm::CharmCommand),
+    /// What ran in this unit: each hook, action and cron run, how it went
+    History(history::HistoryArgs),
     /// Update this lucky binary to the newest (or a given) release and restart the daemon
     #[command(disable_version_flag = true)]
     SelfUpdate(self_update::SelfUpdateArgs),
@@ -173,6 +177,7 @@ pub fn main() -> ExitCode {
         Command::Sim(cmd) => sim::run(cmd),
         Command::Container(args) => container::run(args),
         Command::Charm(cmd) => charm::run(cmd),
+        Command::History(args) => history::run(args),
         Command::SelfUpdate(args) => self_update::run(args),
         Command::Doc(cmd) => doc::run(cmd),
     };

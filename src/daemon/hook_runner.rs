@@ -6,8 +6,10 @@ use super::scripts::{self, ScriptEnv};
 use crate::charm::lucky_yaml;
 use crate::docker::exec;
 use crate::juju::args::truncated;
+use crate::protocol::container::ReconcileReport;
 use crate::protocol::{ErrorKind, ErrorReply, HookSummary};
 use crate::script::{HookContext, OutputSink, ScriptEntry, ScriptFailure, ScriptKind};
+use crate::state::history::RunKind;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -58,7 +60,11 @@ pub async fn run_hook(
         Run::Action(action) => action.as_str(),
         Run::Cron(_) => "cron",
     };
+    let trigger = trigger(&run, &env);
     let guard = daemon.contexts.register(name, env);
+    let recorder = daemon
+        .history
+        .begin(&guard.context, run.kind(), trigger, unit_status(daemon));
     *daemon.running_hook_name() = Some(label.clone());
     if entries.is_empty() {
         tracing::info!(hook = %label, "no scripts in lucky.yaml");
@@ -92,10 +98,14 @@ pub async fn run_hook(
             let docker = use_docker && (had_containers || daemon.docker.has_desired_state());
             after_scripts(daemon, removing, docker, &charm_dir, out)
                 .await
-                .map(|()| scripts_run)
+                .map(|report| {
+                    recorder.containers(report);
+                    scripts_run
+                })
         }
         Err(e) => Err(e),
     };
+    let error = outcome.as_ref().err().cloned();
     let result = match (&run, outcome) {
         (_, Ok(scripts_run)) => {
             if let Run::Cron(schedule) = &run {
@@ -123,12 +133,44 @@ pub async fn run_hook(
         }
     };
     finish_context(daemon, &guard.context).await;
+    daemon
+        .history
+        .finish(recorder, error.as_ref(), unit_status(daemon));
     *daemon.running_hook_name() = None;
     drop(guard);
     result.map(|scripts_run| HookSummary {
         hook: label,
         scripts_run,
     })
+}
+
+impl Run {
+    fn kind(&self) -> RunKind {
+        match self {
+            Run::Hook => RunKind::Hook,
+            Run::Action(_) => RunKind::Action,
+            Run::Cron(_) => RunKind::Cron,
+        }
+    }
+}
+
+/// What started a run, for its history record.
+fn trigger(run: &Run, env: &BTreeMap<String, String>) -> String {
+    match run {
+        Run::Hook => "juju".into(),
+        Run::Action(_) => match env.get("JUJU_ACTION_UUID") {
+            Some(id) => format!("juju action {id}"),
+            None => "juju action".into(),
+        },
+        Run::Cron(schedule) => format!("cron schedule \"{schedule}\""),
+    }
+}
+
+fn unit_status(daemon: &Daemon) -> (crate::protocol::WorkloadStatus, String) {
+    daemon
+        .state
+        .statuses
+        .read(crate::state::status::unit_status)
 }
 
 /// What a run will do, decided before anything runs: which section of lucky.yaml, under
@@ -225,9 +267,9 @@ async fn after_scripts(
     docker: bool,
     charm_dir: &std::path::Path,
     out: &OutputSink,
-) -> Result<(), ErrorReply> {
+) -> Result<Option<ReconcileReport>, ErrorReply> {
     if !docker {
-        return Ok(());
+        return Ok(None);
     }
     let result = if removing {
         daemon.docker.remove_all(&daemon.paths.unit).await
@@ -237,7 +279,7 @@ async fn after_scripts(
             .apply(&daemon.paths, Some(charm_dir), out)
             .await
     };
-    result.map(drop).map_err(|e| {
+    result.map(Some).map_err(|e| {
         ErrorReply::new(
             ErrorKind::Docker,
             format!("the containers could not be updated: {e}"),
@@ -298,6 +340,7 @@ pub async fn run_entries(
                 script: "async script".into(),
                 line: 0,
                 cause: format!("task failed: {e}"),
+                exit_status: None,
             })
         });
         if let (Err(failed), None) = (joined, &first_failure) {
@@ -335,6 +378,8 @@ async fn run_one(
     entry: &ScriptEntry,
     out: &OutputSink,
 ) -> Result<(), ScriptFailure> {
+    let recorded = daemon.history.entry(context, entry, out);
+    let out = &recorded.out;
     let env = ScriptEnv {
         socket: &daemon.paths.socket,
         lucky_bin_dir: &daemon.lucky_bin_dir,
@@ -364,5 +409,6 @@ async fn run_one(
             tracing::warn!(hook = %context.hook, script = %entry.id, failure = %f, "script failed")
         }
     }
+    recorded.finish(&result);
     result
 }

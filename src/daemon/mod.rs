@@ -4,6 +4,7 @@ pub mod connection;
 pub mod cron;
 mod engine;
 pub mod handlers;
+pub mod history;
 pub mod hook_runner;
 pub mod logging;
 pub mod scripts;
@@ -47,6 +48,8 @@ pub struct Daemon {
     pub container_slots: Arc<tokio::sync::Semaphore>,
     /// Desired container state and the Docker engine connection.
     pub docker: crate::docker::DockerState,
+    /// `lucky history`: the kept record of each run, and the runs being recorded.
+    pub history: history::Recording,
     running_hook: Mutex<Option<String>>,
     shutting_down: AtomicBool,
     shutdown: Notify,
@@ -54,7 +57,10 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn new(paths: UnitPaths, lucky_bin_dir: PathBuf, store: Store) -> Self {
-        let (state, problems) = UnitState::open(&store);
+        let (state, mut problems) = UnitState::open(&store);
+        let (kept_runs, problem) =
+            crate::state::history::History::open(store.dir(), Default::default());
+        problems.extend(problem);
         let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
         for problem in &problems {
             tracing::error!("{problem}");
@@ -73,6 +79,7 @@ impl Daemon {
             hooks_run: AtomicU64::new(0),
             lucky_bin_dir,
             docker: crate::docker::DockerState::open(&store),
+            history: history::Recording::new(kept_runs),
             store,
             running_hook: Mutex::new(None),
             shutting_down: AtomicBool::new(false),

@@ -107,7 +107,11 @@ fn check_status(entry: &ScriptEntry, status: ExitStatus) -> Result<(), ScriptFai
         (None, Some(signal)) => format!("was killed by signal {signal}"),
         (None, None) => format!("ended abnormally ({status})"),
     };
-    Err(ScriptFailure::new(entry, cause))
+    let failure = ScriptFailure::new(entry, cause);
+    Err(match status.code() {
+        Some(code) => failure.with_exit_status(code.into()),
+        None => failure,
+    })
 }
 
 /// The forwarded hook environment, plus what a script needs to reach the daemon.

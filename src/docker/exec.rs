@@ -115,6 +115,7 @@ pub async fn run_container_script(
             format!("exited with status {code}"),
         )),
     }
+    .map_err(|f| f.with_exit_status(code))
 }
 
 /// The container's PATH when it runs. Missing or stopped: an error, unless the entry

@@ -109,6 +109,16 @@ pub enum Request {
     },
     /// `lucky container apply-updates`: reconcile now.
     ContainerApply,
+    /// `lucky history`: the newest runs (at most `limit`), of `name` only, failed only.
+    History {
+        limit: u32,
+        name: Option<String>,
+        failed_only: bool,
+    },
+    /// `lucky history show ID`: one run, whole.
+    HistoryShow {
+        id: u64,
+    },
 }
 
 /// A workload status a charm may set, least severe first.
@@ -216,6 +226,8 @@ impl Request {
             Request::ContainerEdit { .. } => "container-edit",
             Request::ContainerGet { .. } => "container-get",
             Request::ContainerApply => "container-apply",
+            Request::History { .. } => "history",
+            Request::HistoryShow { .. } => "history-show",
         }
     }
 }

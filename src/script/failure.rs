@@ -8,6 +8,8 @@ pub struct ScriptFailure {
     pub script: String,
     pub line: u64,
     pub cause: String,
+    /// The script's exit status, when it exited by itself with one (for the history).
+    pub exit_status: Option<i64>,
 }
 
 impl ScriptFailure {
@@ -16,6 +18,14 @@ impl ScriptFailure {
             script: entry.kind.describe(),
             line: entry.line,
             cause: cause.into(),
+            exit_status: None,
+        }
+    }
+
+    pub fn with_exit_status(self, code: i64) -> Self {
+        Self {
+            exit_status: Some(code),
+            ..self
         }
     }
 }

@@ -15,4 +15,4 @@ pub use entry::{
     CONTAINER_SCRIPTS_DIR, ContainerTarget, HOST_SCRIPTS_DIR, ScriptEntry, ScriptKind,
 };
 pub use failure::ScriptFailure;
-pub use output::OutputSink;
+pub use output::{OUTPUT_TAIL, OutputSink, OutputTail};

@@ -1,8 +1,13 @@
 //! Where a request's streamed output goes: the connection forwards it to the client.
 
 use crate::protocol::{Reply, Stream};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::mpsc;
+
+/// Bytes of a script's output kept for its history record (the end of it).
+pub const OUTPUT_TAIL: usize = 4096;
 
 /// Longest chunk sent as one frame when a script writes a very long line (or none).
 const MAX_CHUNK: usize = 64 * 1024;
@@ -10,15 +15,30 @@ const MAX_CHUNK: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct OutputSink {
     tx: mpsc::Sender<Reply>,
+    /// Also keeps the end of what passes, for the hook history.
+    tap: Option<Arc<Mutex<OutputTail>>>,
 }
 
 impl OutputSink {
     pub fn new(tx: mpsc::Sender<Reply>) -> Self {
-        Self { tx }
+        Self { tx, tap: None }
+    }
+
+    /// The same sink, also keeping the end of what is sent through it in `tail`.
+    pub fn tapped(&self, tail: Arc<Mutex<OutputTail>>) -> Self {
+        Self {
+            tx: self.tx.clone(),
+            tap: Some(tail),
+        }
     }
 
     /// Sends one chunk. A client that went away does not stop the work: output is dropped.
     pub async fn send(&self, stream: Stream, data: Vec<u8>) {
+        if let Some(tap) = &self.tap {
+            tap.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(&data);
+        }
         let _ = self.tx.send(Reply::Output { stream, data }).await;
     }
 
@@ -53,5 +73,61 @@ impl OutputSink {
         if !pending.is_empty() {
             self.send(stream, pending).await;
         }
+    }
+}
+
+/// The end of a script's output, at most [`OUTPUT_TAIL`] bytes.
+#[derive(Debug, Default)]
+pub struct OutputTail {
+    bytes: VecDeque<u8>,
+    truncated: bool,
+}
+
+impl OutputTail {
+    pub fn push(&mut self, data: &[u8]) {
+        let data = if data.len() > OUTPUT_TAIL {
+            self.truncated = true;
+            self.bytes.clear();
+            &data[data.len() - OUTPUT_TAIL..]
+        } else {
+            data
+        };
+        let over = (self.bytes.len() + data.len()).saturating_sub(OUTPUT_TAIL);
+        if over > 0 {
+            self.truncated = true;
+            self.bytes.drain(..over);
+        }
+        self.bytes.extend(data);
+    }
+
+    /// The tail as text (invalid UTF-8, a cut character included, shown as U+FFFD) and
+    /// whether anything before it was dropped.
+    pub fn take(&mut self) -> (String, bool) {
+        let bytes: Vec<u8> = std::mem::take(&mut self.bytes).into();
+        (String::from_utf8_lossy(&bytes).into_owned(), self.truncated)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tail_keeps_the_last_bytes() {
+        let mut tail = OutputTail::default();
+        tail.push(b"hello\n");
+        assert_eq!(tail.take(), ("hello\n".into(), false));
+        let mut tail = OutputTail::default();
+        for i in 0..2000 {
+            tail.push(format!("line {i}\n").as_bytes());
+        }
+        let (text, truncated) = tail.take();
+        assert!(truncated);
+        assert!(text.len() <= OUTPUT_TAIL);
+        assert!(text.ends_with("line 1999\n"));
+        let mut tail = OutputTail::default();
+        tail.push(&vec![b'y'; OUTPUT_TAIL * 3]);
+        let (text, truncated) = tail.take();
+        assert!(truncated && text.len() == OUTPUT_TAIL);
     }
 }

@@ -6,6 +6,7 @@
 //! folder), so a crash at any point leaves either the old or the new file, never half of
 //! one. A file that cannot be parsed is moved aside, never silently emptied.
 
+pub mod history;
 pub mod status;
 pub mod unit;
 

@@ -6,6 +6,7 @@ mod address;
 mod config;
 pub mod container;
 mod daemon;
+mod history;
 mod hook;
 mod kv;
 mod leader;
@@ -123,6 +124,12 @@ pub async fn handle(
         }
         Request::ContainerGet { container, query } => container::get(daemon, container, query),
         Request::ContainerApply => container::apply_updates(daemon, caller, &out).await,
+        Request::History {
+            limit,
+            name,
+            failed_only,
+        } => history::list(daemon, limit, name, failed_only).await,
+        Request::HistoryShow { id } => history::show(daemon, id),
     }
 }
 

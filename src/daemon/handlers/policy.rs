@@ -41,6 +41,10 @@ pub fn container_access(request: &Request) -> Access {
         Request::ContainerApply => Access::Denied(
             "`lucky container apply-updates` is not allowed from inside a container: changes are applied when the hook ends".into(),
         ),
+        // Every script's output tail and the hook environment's failures: for operators.
+        Request::History { .. } | Request::HistoryShow { .. } => Access::Denied(
+            "`lucky history` is not allowed from inside a container: the hook history is for operators on the host".into(),
+        ),
         // What a container script needs: status, config, relations, kv, leader, ports,
         // logs, actions, reading the containers' settings (their env may hold secrets).
         Request::ContainerGet { .. }
@@ -120,5 +124,7 @@ fn command(request: &Request) -> &'static str {
         Request::ContainerEdit { .. } => "container",
         Request::ContainerGet { .. } => "container get",
         Request::ContainerApply => "container apply-updates",
+        Request::History { .. } => "history",
+        Request::HistoryShow { .. } => "history show",
     }
 }
