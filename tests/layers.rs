@@ -80,7 +80,8 @@ fn sources() -> BTreeMap<PathBuf, String> {
 fn top_module(relative: &Path) -> Option<String> {
     let first = relative.components().next()?.as_os_str().to_str()?;
     let name = first.strip_suffix(".rs").unwrap_or(first);
-    (name != "lib" && name != "main").then(|| name.to_string())
+    // The binaries (main.rs, bin/) sit above every layer.
+    (name != "lib" && name != "main" && name != "bin").then(|| name.to_string())
 }
 
 #[test]

@@ -98,7 +98,7 @@ pub struct EntryRecord {
     pub exit_status: Option<i64>,
     #[serde(default)]
     pub failure: Option<String>,
-    /// The last [`OUTPUT_TAIL`](crate::script::OUTPUT_TAIL) bytes of its stdout and stderr, in the order
+    /// The last bytes (at most `script::OUTPUT_TAIL`) of its stdout and stderr, in the order
     /// they reached the daemon.
     pub output_tail: String,
     /// True when output before the tail was dropped.
@@ -274,7 +274,8 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::script::OUTPUT_TAIL;
+    /// `script::OUTPUT_TAIL`, which this layer may not import.
+    const OUTPUT_TAIL: usize = 4096;
 
     fn record(name: &str, failed: bool, output: &str) -> HookRecord {
         HookRecord {
@@ -458,7 +459,7 @@ mod tests {
             "history: 1000 runs of 3 scripts: {on_disk} bytes of records ({} per run), {allocated} bytes allocated on this file system",
             on_disk / 1000
         );
-        let mut worst = record("install", true, &"x".repeat(crate::script::OUTPUT_TAIL));
+        let mut worst = record("install", true, &"x".repeat(OUTPUT_TAIL));
         worst.entries = vec![worst.entries[0].clone(); 3];
         let one = serde_json::to_vec(&worst).expect("encode").len();
         println!("history: a run of 3 scripts with full output tails takes {one} bytes");
