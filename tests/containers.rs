@@ -384,3 +384,58 @@ hooks:
         "--delete-data removes the named volume's folder"
     );
 }
+
+/// The 2020 Lucky applied container changes after every script; ours applies what is
+/// pending before each container script (and once after the scripts), so a host script
+/// that sets the image is followed by a container script that finds the container.
+#[test]
+fn a_container_script_finds_the_container_its_hook_configured_so_far() {
+    let yaml = format!(
+        r#"
+hooks:
+  install:
+    - inline-host-script: |
+        set -e
+        lucky container image set {TEST_IMAGE} --no-pull
+        lucky container set-command -- sleep 100000
+        lucky container env set STAGE=one
+      shell-command: ["/bin/sh", "-c"]
+    - inline-container-script: echo "first sees stage=$STAGE"
+    - inline-host-script: lucky container env set STAGE=two
+      shell-command: ["/bin/sh", "-c"]
+    - container-script: show.sh
+  config-changed:
+    - inline-host-script: lucky container env set STAGE=two
+      shell-command: ["/bin/sh", "-c"]
+    - container-script: show.sh
+"#
+    );
+    let show = "#!/bin/sh\necho \"show sees stage=$STAGE\"\n";
+    let unit = Unit::new(&yaml, &[("show.sh", show)]);
+    let rt = runtime();
+    let docker = docker(&rt);
+    let out = unit.hook_ok("install");
+    assert!(out.contains("first sees stage=one"), "{out}");
+    assert!(out.contains("show sees stage=two"), "{out}");
+    let installed = unit.containers(&rt, &docker);
+    assert_eq!(installed.len(), 1, "{installed:?}");
+
+    // Nothing changed: the container script's pre-apply skips the engine, the final
+    // apply writes nothing, and the container is the same one.
+    let log = unit.data_dir().join("lucky.log");
+    let reconciles = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("containers reconciled"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let before = reconciles();
+    let out = unit.hook_ok("config-changed");
+    assert!(out.contains("show sees stage=two"), "{out}");
+    let during = reconciles()[before.len()..].to_vec();
+    assert_eq!(during.len(), 1, "one apply, at the end: {during:?}");
+    assert!(during[0].contains("mutating_calls=0"), "{during:?}");
+    assert_eq!(unit.containers(&rt, &docker), installed);
+}
