@@ -1,6 +1,8 @@
 //! Charms written for the 2020 Lucky (0.1): the differences issue 13 asked us to accept,
 //! each through the real binary. Engine-backed lifecycles are in `tests/compat_charms.rs`.
 
+mod support;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -101,5 +103,74 @@ fn build_makes_declared_scripts_executable_and_says_so() {
         !text(&again).contains("made executable"),
         "{}",
         text(&again)
+    );
+}
+
+/// A simulated model of `unit`'s charm (with a `dispatch` that runs `lucky hook`).
+fn model(unit: &support::Unit, metadata: &str) -> lucky::simulator::Model {
+    write(&unit.charm().join("metadata.yaml"), metadata, 0o644);
+    write(
+        &unit.charm().join("dispatch"),
+        "#!/bin/sh\nexec lucky hook \"$(basename \"${JUJU_DISPATCH_PATH:-$0}\")\"\n",
+        0o755,
+    );
+    unit.model()
+}
+
+fn run_hook(model: &lucky::simulator::Model, hook: &str) {
+    let run = model.run_hook(hook).expect("run hook");
+    assert!(
+        run.success(),
+        "{hook} failed ({}):\n{}\n{}",
+        run.exit_code,
+        run.stdout,
+        run.stderr
+    );
+}
+
+#[test]
+fn a_named_maintenance_status_stays_after_its_hook_and_names_take_any_case() {
+    let unit = support::Unit::new();
+    unit.lucky_yaml(
+        "hooks:\n  install:\n    - host-script: install.sh\n  config-changed:\n    - host-script: configure.sh\n  start:\n    - host-script: start.sh\n",
+    );
+    unit.host_script(
+        "install.sh",
+        r#"set -e
+lucky set-status Maintenance "Installing"
+lucky set-status --name db MAINTENANCE "Waiting on the database""#,
+    );
+    unit.host_script("start.sh", "lucky set-status active Ready");
+    unit.host_script("configure.sh", "lucky set-status --name db --clear");
+    let model = model(&unit, "name: c\nsummary: s\ndescription: d\n");
+
+    run_hook(&model, "install");
+    let status = model.unit_status().expect("status");
+    assert_eq!(
+        (status.status.as_str(), status.message.as_str()),
+        ("maintenance", "Waiting on the database"),
+        "the script's own maintenance status ended with install; the named one stays"
+    );
+    run_hook(&model, "start");
+    let status = model.unit_status().expect("status");
+    assert_eq!(
+        (status.status.as_str(), status.message.as_str()),
+        ("maintenance", "Waiting on the database"),
+        "a later hook does not end it either"
+    );
+    run_hook(&model, "config-changed");
+    let status = model.unit_status().expect("status");
+    assert_eq!(
+        (status.status.as_str(), status.message.as_str()),
+        ("active", "Ready"),
+        "cleared, the unit shows what is left"
+    );
+
+    let bad = unit.lucky(&["set-status", "--name", "x", "Broken"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(
+        text(&bad).contains("unknown status \"Broken\""),
+        "{}",
+        text(&bad)
     );
 }
