@@ -174,3 +174,203 @@ lucky set-status --name db MAINTENANCE "Waiting on the database""#,
         text(&bad)
     );
 }
+
+#[test]
+fn removing_what_is_absent_succeeds_with_a_note() {
+    let unit = started_unit();
+    for args in [
+        &["container", "delete", "-c", "never"][..],
+        &["container", "port", "remove", "8080:80"],
+        &["container", "volume", "remove", "/data"],
+    ] {
+        let out = unit.lucky(args);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        assert!(
+            support::stderr(&out).starts_with("lucky: note: container ")
+                && support::stderr(&out).contains("nothing to"),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+    // Removing from a container that exists but lacks the thing: a note too.
+    assert!(
+        unit.lucky(&["container", "env", "set", "A=1"])
+            .status
+            .success()
+    );
+    let out = unit.lucky(&["container", "port", "remove", "9090:90"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("has no port binding 9090:90/tcp: nothing to remove"),
+        "{}",
+        text(&out)
+    );
+    // Bad input is still refused.
+    let bad = unit.lucky(&["container", "port", "remove", "nope"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    // The removals made no container: the one set up is all there is.
+    assert_eq!(
+        support::stdout(&unit.lucky(&["container", "env", "get", "-c", "never"])),
+        ""
+    );
+}
+
+#[test]
+fn set_command_takes_its_arguments_without_a_double_dash() {
+    let unit = started_unit();
+    let out = unit.lucky(&["container", "set-command", "/bin/sh", "-c", "echo -n hi"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = unit.lucky(&["container", "set-command", "--", "sleep", "1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = unit.lucky(&["container", "set-command"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+#[test]
+fn the_daemon_socket_is_found_through_lucky_daemon_socket_too() {
+    let unit = started_unit();
+    assert!(unit.lucky(&["kv", "set", "a=1"]).status.success());
+    let out = unit
+        .command(&["kv", "get", "a"])
+        .env_remove("LUCKY_SOCKET")
+        .env_remove("JUJU_UNIT_NAME")
+        .env("LUCKY_DAEMON_SOCKET", unit.socket())
+        .output()
+        .expect("run");
+    assert_eq!(support::stdout(&out), "1\n", "{}", text(&out));
+}
+
+#[test]
+fn random_available_port_in_a_range_and_an_inclusive_integer_range() {
+    let held = std::net::TcpListener::bind(("0.0.0.0", 0)).expect("bind");
+    let busy = held.local_addr().expect("addr").port();
+    let (low, high) = (busy.saturating_sub(1).max(1), busy.saturating_add(1));
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..40 {
+        let out = lucky()
+            .args(["random", "-p", "-r", &low.to_string(), &high.to_string()])
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{}", text(&out));
+        let port: u16 = support::stdout(&out).trim().parse().expect("a port");
+        assert!((low..=high).contains(&port) && port != busy, "{port}");
+        seen.insert(port);
+    }
+    assert!(seen.len() >= 2 || low == 1, "{seen:?}");
+    // Only the busy port: none free.
+    let out = lucky()
+        .args(["random", "-p", "-r", &busy.to_string(), &busy.to_string()])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("cannot find a free port"),
+        "{}",
+        text(&out)
+    );
+
+    // Integers: both ends come up (the 2020 docs said "0 and 10 inclusive").
+    let mut ends = std::collections::BTreeSet::new();
+    for _ in 0..60 {
+        let out = lucky()
+            .args(["random", "-r", "0", "2"])
+            .output()
+            .expect("run");
+        ends.insert(support::stdout(&out).trim().to_string());
+    }
+    assert_eq!(
+        ends.into_iter().collect::<Vec<_>>(),
+        vec!["0", "1", "2"],
+        "0..=2"
+    );
+}
+
+#[test]
+fn every_command_shows_its_page_with_dash_capital_h() {
+    for (args, heading) in [
+        (&["-H"][..], "## `lucky`"),
+        (&["random", "-H"], "## `lucky random`"),
+        (
+            &["container", "set-command", "--doc"],
+            "## `lucky container set-command`",
+        ),
+        (&["set-status", "-H"], "## `lucky set-status`"),
+        (&["charm", "build", "-H"], "## `lucky charm build`"),
+    ] {
+        let out = lucky().args(args).output().expect("run");
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        let page = support::stdout(&out);
+        assert!(page.starts_with(heading), "{args:?}: {page}");
+        assert!(page.contains("Usage: "), "{args:?}: {page}");
+    }
+    // A page is what docs/commands.md holds for that command.
+    let reference =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/commands.md"))
+            .expect("docs/commands.md");
+    let out = lucky().args(["kv", "get", "-H"]).output().expect("run");
+    assert!(
+        reference.contains(support::stdout(&out).trim()),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn the_2020_short_flags_of_charm_create_and_build() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("made");
+    let out = lucky()
+        .args([
+            "charm",
+            "create",
+            "-D",
+            "-n",
+            "shorty",
+            "-d",
+            "Shorty",
+            "-s",
+            "A short one",
+        ])
+        .args(["-m", "Jane Doe <jane@example.com>"])
+        .arg(&dir)
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", text(&out));
+    let metadata = std::fs::read_to_string(dir.join("metadata.yaml")).expect("metadata");
+    assert!(
+        metadata.contains("name: shorty")
+            && metadata.contains("A short one")
+            && metadata.contains("Jane Doe <jane@example.com>"),
+        "{metadata}"
+    );
+    let built = tmp.path().join("out");
+    let out = lucky()
+        .args(["charm", "build", "-b"])
+        .arg(&built)
+        .arg(&dir)
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(built.join("dispatch").is_file());
+    for flags in [&["-l"][..], &["-L", "trace"]] {
+        let out = lucky()
+            .args(["charm", "build"])
+            .args(flags)
+            .arg(&dir)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {}", text(&out));
+        let err = support::stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("Lucky 0.1"), "{err}");
+    }
+}
+
+/// A unit with an empty charm whose daemon a first hook has started.
+fn started_unit() -> support::Unit {
+    let unit = support::Unit::new();
+    unit.lucky_yaml("");
+    let out = unit.hook("install");
+    assert!(out.status.success(), "{}", text(&out));
+    unit
+}

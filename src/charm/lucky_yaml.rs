@@ -430,12 +430,11 @@ impl Validator<'_> {
                 inline_id(),
                 ScriptKind::InlineContainer {
                     script,
-                    // The host's bash says nothing about the image: every image Lucky
-                    // supports has /bin/sh (busybox-only ones included).
+                    // The host's bash says nothing about the image: pick in the image.
                     shell: raw
                         .shell_command
                         .clone()
-                        .unwrap_or_else(|| vec!["/bin/sh".into(), "-c".into()]),
+                        .unwrap_or_else(default_container_shell),
                     target,
                 },
             )
@@ -495,6 +494,17 @@ pub fn default_shell() -> Vec<String> {
         "/bin/sh"
     };
     vec![shell.to_string(), "-c".to_string()]
+}
+
+/// Bash where the image has it (as for host scripts, and as the 2020 Lucky ran inline
+/// container scripts), else sh: every image Lucky supports has /bin/sh, busybox-only ones
+/// included. The exec appends the script, its id and its args, so this small sh program
+/// gets the script as `$1` and hands the rest on as `$0 $1…`.
+pub fn default_container_shell() -> Vec<String> {
+    const PICK: &str = r#"s=$1; shift; if command -v bash >/dev/null 2>&1; then exec bash -c "$s" "$@"; fi; exec /bin/sh -c "$s" "$@""#;
+    ["/bin/sh", "-c", PICK, "lucky-inline-script"]
+        .map(String::from)
+        .to_vec()
 }
 
 #[cfg(test)]

@@ -46,9 +46,13 @@ pub enum ContainerCommand {
         #[arg(short = 'u', long, conflicts_with = "entrypoint")]
         unset: bool,
     },
-    /// Set the container's command: `set-command -- ARG...`
+    /// Set the container's command: `set-command [--] ARG...`
     SetCommand {
-        #[arg(last = true, required_unless_present = "unset")]
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            required_unless_present = "unset"
+        )]
         command: Vec<String>,
         /// Use the image's command
         #[arg(short = 'u', long, conflicts_with = "command")]
@@ -213,6 +217,7 @@ pub fn run(args: ContainerArgs) -> CliResult {
                 let _ = writeln!(out, "{line}");
             }
         }
+        Response::Container(ContainerAnswer::Note(note)) => eprintln!("lucky: note: {note}"),
         // One line a script or benchmark can read: what changed and what it cost.
         Response::Container(ContainerAnswer::Applied(r)) => {
             let _ = writeln!(

@@ -143,6 +143,10 @@ pub fn request_value(req: Request) -> Result<serde_json::Value, Failure> {
 
 pub fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(page) = doc::page_for_args(&args) {
+        print!("{page}");
+        return ExitCode::SUCCESS;
+    }
     let command = match parse_one_group(&args) {
         Some(command) => command,
         None => match Cli::try_parse_from(&args) {

@@ -75,6 +75,9 @@ pub enum EditEffect {
     Nothing,
     /// The named volume's folder should be deleted (`volume remove --delete-data`).
     DeleteVolumeData(String),
+    /// Nothing to do, and the caller should hear why: removing what is absent succeeds
+    /// (as in the 2020 Lucky), with this note.
+    Absent(String),
 }
 
 /// Applies `edit` to the container `key` of `specs`. Validates before changing anything.
@@ -84,10 +87,25 @@ pub fn apply_edit(
     edit: &ContainerEdit,
 ) -> Result<EditEffect, SpecError> {
     if let ContainerEdit::Delete = edit {
-        return match specs.containers.remove(key) {
-            Some(_) => Ok(EditEffect::Nothing),
-            None => Err(bad(format!("container {key} does not exist"))),
-        };
+        return Ok(match specs.containers.remove(key) {
+            Some(_) => EditEffect::Nothing,
+            None => {
+                EditEffect::Absent(format!("container {key} does not exist: nothing to delete"))
+            }
+        });
+    }
+    let removal = matches!(
+        edit,
+        ContainerEdit::RemoveVolume { .. } | ContainerEdit::RemovePort(_)
+    );
+    if removal && !specs.containers.contains_key(key) {
+        // Validate what was given, but never make a container just to remove from it.
+        if let ContainerEdit::RemovePort(binding) = edit {
+            parse_port(binding)?;
+        }
+        return Ok(EditEffect::Absent(format!(
+            "container {key} does not exist: nothing to remove"
+        )));
     }
     let spec = specs.containers.entry(key.to_string()).or_default();
     match edit {
@@ -120,7 +138,9 @@ pub fn apply_edit(
             delete_data,
         } => {
             let Some(source) = spec.volumes.remove(target) else {
-                return Err(bad(format!("container {key} has no volume at {target}")));
+                return Ok(EditEffect::Absent(format!(
+                    "container {key} has no volume at {target}: nothing to remove"
+                )));
             };
             if *delete_data {
                 if source.starts_with('/') {
@@ -138,7 +158,9 @@ pub fn apply_edit(
         ContainerEdit::RemovePort(binding) => {
             let normal = parse_port(binding)?;
             if !spec.ports.remove(&normal) {
-                return Err(bad(format!("container {key} has no port binding {normal}")));
+                return Ok(EditEffect::Absent(format!(
+                    "container {key} has no port binding {normal}: nothing to remove"
+                )));
             }
         }
         ContainerEdit::RemoveAllPorts => spec.ports.clear(),

@@ -60,6 +60,8 @@ pub enum ContainerAnswer {
     /// Lines to print, each without its newline.
     Lines(Vec<String>),
     Applied(ReconcileReport),
+    /// Done, with something the caller should know (printed as a note on stderr).
+    Note(String),
 }
 
 /// What one reconcile did. `mutating_calls` counts Docker API calls that change the
