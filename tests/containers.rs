@@ -26,6 +26,7 @@ hooks:
         lucky container port add {port}:8080
         lucky container volume add data /data
         lucky container set-command -- /bin/sh -c "echo up > /data/up; exec sleep 100000"
+        lucky container set-init
         lucky container apply-updates
       shell-command: ["/bin/sh", "-c"]
     - container-script: probe.sh

@@ -66,6 +66,13 @@ pub enum ContainerCommand {
         #[arg(short = 'u', long, conflicts_with = "network")]
         unset: bool,
     },
+    /// Run an init as the container's PID 1 (off by default: images such as s6-overlay
+    /// ones must be PID 1 themselves); an init reaps zombies and makes stops quick
+    SetInit {
+        /// Run no init (the default)
+        #[arg(short = 'u', long)]
+        unset: bool,
+    },
     /// Make the containers match their configuration now
     ApplyUpdates,
     /// Remove the container from the configuration (it is removed at the next apply)
@@ -197,6 +204,7 @@ pub fn run(args: ContainerArgs) -> CliResult {
             container,
             ContainerEdit::SetNetwork(network.filter(|_| !unset)),
         ),
+        ContainerCommand::SetInit { unset } => edit(container, ContainerEdit::SetInit(!unset)),
         ContainerCommand::ApplyUpdates => Request::ContainerApply,
         ContainerCommand::Delete => edit(container, ContainerEdit::Delete),
     };

@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Bumped when the way containers are created changes, so old ones are recreated.
-const CREATE_SCHEME: u32 = 2;
+const CREATE_SCHEME: u32 = 3;
 
 /// Host facts that go into every container besides its spec.
 #[derive(Debug, Clone, Serialize)]
@@ -330,7 +330,7 @@ async fn remove_noting(
 }
 
 async fn remove(docker: &Docker, id: &str, calls: &mut Calls<'_>) -> Result<(), EngineError> {
-    // force: stop and remove in one call; the init makes the stop quick.
+    // force: kill and remove in one call, init or not.
     let options = RemoveContainerOptionsBuilder::default().force(true).build();
     calls.mutate();
     match docker.remove_container(id, Some(options)).await {
@@ -514,7 +514,7 @@ fn create_body(
         labels: Some(labels),
         exposed_ports: (!exposed.is_empty()).then_some(exposed),
         host_config: Some(HostConfig {
-            init: Some(true),
+            init: Some(spec.init),
             restart_policy: Some(RestartPolicy {
                 name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
                 maximum_retry_count: None,
@@ -645,6 +645,7 @@ mod tests {
     fn create_body_has_the_mounts() {
         let mut spec = ContainerSpec {
             image: Some("busybox".into()),
+            init: true,
             ..Default::default()
         };
         spec.volumes.insert("/data".into(), "data".into());

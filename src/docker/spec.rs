@@ -36,6 +36,8 @@ pub struct ContainerSpec {
     pub entrypoint: Option<String>,
     pub command: Option<Vec<String>>,
     pub network: Option<String>,
+    /// Docker's `--init`: off unless a script turns it on (`container set-init`).
+    pub init: bool,
 }
 
 /// Why an edit or query was refused: one line naming what was wrong.
@@ -186,6 +188,7 @@ pub fn apply_edit(
             }
             spec.network = network.clone();
         }
+        ContainerEdit::SetInit(init) => spec.init = *init,
         ContainerEdit::Delete => {}
     }
     Ok(EditEffect::Nothing)

@@ -25,6 +25,8 @@ pub enum ContainerEdit {
     SetEntrypoint(Option<String>),
     SetCommand(Option<Vec<String>>),
     SetNetwork(Option<String>),
+    /// Run an init (tini) as PID 1, or not (the default, as Docker's and the 2020 Lucky's).
+    SetInit(bool),
     /// Forget the container; the next apply removes it.
     Delete,
 }
@@ -41,6 +43,7 @@ impl ContainerEdit {
             ContainerEdit::SetEntrypoint(_) => "set-entrypoint",
             ContainerEdit::SetCommand(_) => "set-command",
             ContainerEdit::SetNetwork(_) => "set-network",
+            ContainerEdit::SetInit(_) => "set-init",
             ContainerEdit::Delete => "delete",
         }
     }
