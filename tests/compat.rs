@@ -374,3 +374,21 @@ fn started_unit() -> support::Unit {
     assert!(out.status.success(), "{}", text(&out));
     unit
 }
+
+#[test]
+fn port_add_refuses_a_host_port_another_container_binds() {
+    let unit = started_unit();
+    let add = |args: &[&str]| unit.lucky(&[&["container", "port", "add"][..], args].concat());
+    assert!(add(&["8080:80"]).status.success());
+    let clash = add(&["8080:80", "-c", "worker"]);
+    assert_eq!(clash.status.code(), Some(2), "{}", text(&clash));
+    let err = support::stderr(&clash);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("cannot bind host port 8080/tcp for container worker: container default already binds it"),
+        "{err}"
+    );
+    let listed = unit.lucky(&["container", "port", "list", "-c", "worker"]);
+    assert!(listed.status.success(), "{}", text(&listed));
+    assert_eq!(support::stdout(&listed), "", "the refused binding was not stored");
+}
