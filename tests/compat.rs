@@ -390,5 +390,9 @@ fn port_add_refuses_a_host_port_another_container_binds() {
     );
     let listed = unit.lucky(&["container", "port", "list", "-c", "worker"]);
     assert!(listed.status.success(), "{}", text(&listed));
-    assert_eq!(support::stdout(&listed), "", "the refused binding was not stored");
+    assert_eq!(
+        support::stdout(&listed),
+        "",
+        "the refused binding was not stored"
+    );
 }

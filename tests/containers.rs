@@ -440,3 +440,36 @@ hooks:
     assert!(during[0].contains("mutating_calls=0"), "{during:?}");
     assert_eq!(unit.containers(&rt, &docker), installed);
 }
+
+/// A dynamically linked lucky is mounted into the container, where it cannot run: the
+/// daemon says so when it creates the container, not the first container script.
+#[test]
+fn a_dynamic_lucky_is_named_when_containers_are_created() {
+    let yaml = format!(
+        r#"
+hooks:
+  install:
+    - inline-host-script: |
+        lucky container image set {TEST_IMAGE} --no-pull
+        lucky container set-command sleep 100000
+      shell-command: ["/bin/sh", "-c"]
+"#
+    );
+    let mut unit = Unit::new(&yaml, &[]);
+    unit.lucky = env!("CARGO_BIN_EXE_lucky").into();
+    assert!(
+        matches!(
+            lucky::elf::linkage(&unit.lucky),
+            Ok(lucky::elf::Linkage::Dynamic)
+        ),
+        "the test binary is the dynamic (glibc) build"
+    );
+    let out = unit.hook_ok("install");
+    assert!(
+        out.contains("is dynamically linked: `lucky` inside the containers (container scripts) needs the static build"),
+        "{out}"
+    );
+    // Nothing created: no note.
+    let again = unit.hook_ok("install");
+    assert!(!again.contains("dynamically linked"), "{again}");
+}

@@ -9,6 +9,20 @@ use crate::script::OutputSink;
 use crate::unit::UnitPaths;
 use std::path::Path;
 
+/// A dynamically linked lucky, mounted at /usr/bin/lucky, cannot run in most images
+/// ("lucky: not found"): say so when containers are created, before a container script
+/// finds out.
+async fn note_dynamic_lucky(lucky: &Path, out: &OutputSink) {
+    if matches!(crate::elf::linkage(lucky), Ok(crate::elf::Linkage::Dynamic)) {
+        let note = format!(
+            "lucky: note: {} is dynamically linked: `lucky` inside the containers (container scripts) needs the static build (a lucky-<version>-<target>-musl release binary)",
+            lucky.display()
+        );
+        tracing::warn!("{note}");
+        out.line(crate::protocol::Stream::Stderr, note).await;
+    }
+}
+
 impl DockerState {
     /// Reconciles the unit's containers with the desired state. `charm_dir`, when given,
     /// is remembered as the folder container scripts are mounted from.
@@ -32,6 +46,9 @@ impl DockerState {
         match reconciler::reconcile(&docker, &specs, &host, out).await {
             Ok(report) => {
                 *self.applied_lock() = Some(specs);
+                if !report.created.is_empty() {
+                    note_dynamic_lucky(&host.lucky_binary, out).await;
+                }
                 Ok(report)
             }
             Err((report, error)) => {
