@@ -473,3 +473,36 @@ hooks:
     let again = unit.hook_ok("install");
     assert!(!again.contains("dynamically linked"), "{again}");
 }
+
+/// `image set --pull always` pulls on every (re)create even when the engine has the
+/// image (the 2020 behaviour, so a moving tag is followed); here no registry answers,
+/// so the pull is seen failing. `--pull never` is `--no-pull`.
+#[test]
+fn pull_always_pulls_even_a_present_image_and_never_does_not() {
+    let yaml = format!(
+        r#"
+hooks:
+  install:
+    - inline-host-script: |
+        lucky container image set {TEST_IMAGE} --pull always
+        lucky container set-command sleep 100000
+      shell-command: ["/bin/sh", "-c"]
+  config-changed:
+    - inline-host-script: lucky container image set {TEST_IMAGE} --pull never
+      shell-command: ["/bin/sh", "-c"]
+"#
+    );
+    let unit = Unit::new(&yaml, &[]);
+    let out = unit.lucky(&["hook", "install"]);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(
+        t.contains(&format!("lucky: pulling {TEST_IMAGE} for container"))
+            && t.contains(&format!("cannot pull image {TEST_IMAGE}")),
+        "{t}"
+    );
+    let out = unit.hook_ok("config-changed");
+    assert!(!out.contains("pulling"), "{out}");
+    let rt = runtime();
+    assert_eq!(unit.containers(&rt, &docker(&rt)).len(), 1);
+}

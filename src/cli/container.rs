@@ -83,9 +83,13 @@ pub enum ContainerCommand {
 pub enum ImageCommand {
     Set {
         image: String,
-        /// Never pull: the image must already be present
-        #[arg(long)]
+        /// Never pull: the image must already be present (`--pull never`)
+        #[arg(long, conflicts_with = "pull")]
         no_pull: bool,
+        /// When to pull: `missing` (the default), `always` (on every (re)create, so a
+        /// tag like :latest moves) or `never`
+        #[arg(long, value_parser = ["always", "missing", "never"])]
+        pull: Option<String>,
     },
     Get,
 }
@@ -139,8 +143,20 @@ pub enum PortCommand {
 pub fn run(args: ContainerArgs) -> CliResult {
     let container = args.which.container;
     let request = match args.command {
-        ContainerCommand::Image(ImageCommand::Set { image, no_pull }) => {
-            edit(container, ContainerEdit::SetImage { image, no_pull })
+        ContainerCommand::Image(ImageCommand::Set {
+            image,
+            no_pull,
+            pull,
+        }) => {
+            let pull = pull.as_deref();
+            edit(
+                container,
+                ContainerEdit::SetImage {
+                    image,
+                    no_pull: no_pull || pull == Some("never"),
+                    always_pull: pull == Some("always"),
+                },
+            )
         }
         ContainerCommand::Image(ImageCommand::Get) => get(container, ContainerQuery::Image),
         ContainerCommand::Env(EnvCommand::Set { pairs }) => {

@@ -260,7 +260,11 @@ async fn create(
     if let Some(id) = replaces {
         remove(docker, id, calls).await?;
     }
-    ensure_image(docker, image, spec.no_pull, &name, out, calls).await?;
+    if spec.always_pull {
+        pull(docker, image, &name, out, calls).await?;
+    } else {
+        ensure_image(docker, image, spec.no_pull, &name, out, calls).await?;
+    }
     prepare_volumes(spec, host)?;
     let body = create_body(key, spec, host, hash);
     let options = CreateContainerOptionsBuilder::default().name(&name).build();
@@ -379,6 +383,17 @@ async fn ensure_image(
             "image {image} is not present and --no-pull is set"
         )));
     }
+    pull(docker, image, name, out, calls).await
+}
+
+/// Pulls `image` from its registry, showing progress.
+async fn pull(
+    docker: &Docker,
+    image: &str,
+    name: &str,
+    out: &OutputSink,
+    calls: &mut Calls<'_>,
+) -> Result<(), EngineError> {
     out.line(
         Stream::Stdout,
         format!("lucky: pulling {image} for container {name}"),

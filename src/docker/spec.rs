@@ -28,6 +28,8 @@ pub struct ContainerSpec {
     /// else set on it is kept for when it gets an image.
     pub image: Option<String>,
     pub no_pull: bool,
+    /// Pull on every (re)create (`image set --pull always`).
+    pub always_pull: bool,
     pub env: BTreeMap<String, String>,
     /// Container path → source (a volume name, or an absolute host path).
     pub volumes: BTreeMap<String, String>,
@@ -113,10 +115,15 @@ pub fn apply_edit(
     check_conflicts(specs, key, edit)?;
     let spec = specs.containers.entry(key.to_string()).or_default();
     match edit {
-        ContainerEdit::SetImage { image, no_pull } => {
+        ContainerEdit::SetImage {
+            image,
+            no_pull,
+            always_pull,
+        } => {
             check_image(image)?;
             spec.image = Some(image.clone());
             spec.no_pull = *no_pull;
+            spec.always_pull = *always_pull && !*no_pull;
         }
         ContainerEdit::SetEnv(pairs) => {
             for (k, _) in pairs {

@@ -8,6 +8,10 @@ pub enum ContainerEdit {
     SetImage {
         image: String,
         no_pull: bool,
+        /// Pull afresh whenever the container is (re)created, as the 2020 Lucky did, so
+        /// a moving tag such as `:latest` is followed.
+        #[serde(default)]
+        always_pull: bool,
     },
     /// `K=V` sets, `K=` deletes.
     SetEnv(Vec<(String, String)>),
