@@ -33,7 +33,11 @@ impl UnitPaths {
             std::env::var("JUJU_UNIT_NAME")
                 .ok()
                 .filter(|s| !s.is_empty()),
-            std::env::var_os("LUCKY_SOCKET").map(PathBuf::from),
+            // LUCKY_DAEMON_SOCKET is the 2020 Lucky's name for it.
+            ["LUCKY_SOCKET", "LUCKY_DAEMON_SOCKET"]
+                .into_iter()
+                .find_map(|name| std::env::var_os(name).filter(|v| !v.is_empty()))
+                .map(PathBuf::from),
             std::env::var_os("LUCKY_DATA_DIR").map(PathBuf::from),
         )
     }

@@ -26,6 +26,7 @@ hooks:
         lucky container port add {port}:8080
         lucky container volume add data /data
         lucky container set-command -- /bin/sh -c "echo up > /data/up; exec sleep 100000"
+        lucky container set-init
         lucky container apply-updates
       shell-command: ["/bin/sh", "-c"]
     - container-script: probe.sh
@@ -383,4 +384,125 @@ hooks:
         !store.exists(),
         "--delete-data removes the named volume's folder"
     );
+}
+
+/// The 2020 Lucky applied container changes after every script; ours applies what is
+/// pending before each container script (and once after the scripts), so a host script
+/// that sets the image is followed by a container script that finds the container.
+#[test]
+fn a_container_script_finds_the_container_its_hook_configured_so_far() {
+    let yaml = format!(
+        r#"
+hooks:
+  install:
+    - inline-host-script: |
+        set -e
+        lucky container image set {TEST_IMAGE} --no-pull
+        lucky container set-command -- sleep 100000
+        lucky container env set STAGE=one
+      shell-command: ["/bin/sh", "-c"]
+    - inline-container-script: echo "first sees stage=$STAGE"
+    - inline-host-script: lucky container env set STAGE=two
+      shell-command: ["/bin/sh", "-c"]
+    - container-script: show.sh
+  config-changed:
+    - inline-host-script: lucky container env set STAGE=two
+      shell-command: ["/bin/sh", "-c"]
+    - container-script: show.sh
+"#
+    );
+    let show = "#!/bin/sh\necho \"show sees stage=$STAGE\"\n";
+    let unit = Unit::new(&yaml, &[("show.sh", show)]);
+    let rt = runtime();
+    let docker = docker(&rt);
+    let out = unit.hook_ok("install");
+    assert!(out.contains("first sees stage=one"), "{out}");
+    assert!(out.contains("show sees stage=two"), "{out}");
+    let installed = unit.containers(&rt, &docker);
+    assert_eq!(installed.len(), 1, "{installed:?}");
+
+    // Nothing changed: the container script's pre-apply skips the engine, the final
+    // apply writes nothing, and the container is the same one.
+    let log = unit.data_dir().join("lucky.log");
+    let reconciles = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("containers reconciled"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let before = reconciles();
+    let out = unit.hook_ok("config-changed");
+    assert!(out.contains("show sees stage=two"), "{out}");
+    let during = reconciles()[before.len()..].to_vec();
+    assert_eq!(during.len(), 1, "one apply, at the end: {during:?}");
+    assert!(during[0].contains("mutating_calls=0"), "{during:?}");
+    assert_eq!(unit.containers(&rt, &docker), installed);
+}
+
+/// A dynamically linked lucky is mounted into the container, where it cannot run: the
+/// daemon says so when it creates the container, not the first container script.
+#[test]
+fn a_dynamic_lucky_is_named_when_containers_are_created() {
+    let yaml = format!(
+        r#"
+hooks:
+  install:
+    - inline-host-script: |
+        lucky container image set {TEST_IMAGE} --no-pull
+        lucky container set-command sleep 100000
+      shell-command: ["/bin/sh", "-c"]
+"#
+    );
+    let mut unit = Unit::new(&yaml, &[]);
+    unit.lucky = env!("CARGO_BIN_EXE_lucky").into();
+    assert!(
+        matches!(
+            lucky::elf::linkage(&unit.lucky),
+            Ok(lucky::elf::Linkage::Dynamic)
+        ),
+        "the test binary is the dynamic (glibc) build"
+    );
+    let out = unit.hook_ok("install");
+    assert!(
+        out.contains("is dynamically linked: `lucky` inside the containers (container scripts) needs the static build"),
+        "{out}"
+    );
+    // Nothing created: no note.
+    let again = unit.hook_ok("install");
+    assert!(!again.contains("dynamically linked"), "{again}");
+}
+
+/// `image set --pull always` pulls on every (re)create even when the engine has the
+/// image (the 2020 behaviour, so a moving tag is followed); here no registry answers,
+/// so the pull is seen failing. `--pull never` is `--no-pull`.
+#[test]
+fn pull_always_pulls_even_a_present_image_and_never_does_not() {
+    let yaml = format!(
+        r#"
+hooks:
+  install:
+    - inline-host-script: |
+        lucky container image set {TEST_IMAGE} --pull always
+        lucky container set-command sleep 100000
+      shell-command: ["/bin/sh", "-c"]
+  config-changed:
+    - inline-host-script: lucky container image set {TEST_IMAGE} --pull never
+      shell-command: ["/bin/sh", "-c"]
+"#
+    );
+    let unit = Unit::new(&yaml, &[]);
+    let out = unit.lucky(&["hook", "install"]);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(
+        t.contains(&format!("lucky: pulling {TEST_IMAGE} for container"))
+            && t.contains(&format!("cannot pull image {TEST_IMAGE}")),
+        "{t}"
+    );
+    let out = unit.hook_ok("config-changed");
+    assert!(!out.contains("pulling"), "{out}");
+    let rt = runtime();
+    assert_eq!(unit.containers(&rt, &docker(&rt)).len(), 1);
 }

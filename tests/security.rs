@@ -277,6 +277,7 @@ fn client_strings_never_reach_a_hook_tool_as_flags() {
             owner: "x".into(),
             status: Some(WorkloadStatus::Blocked),
             message: flag.clone(),
+            named: true,
         },
         Request::GetResource {
             name: "image".into(),
@@ -496,6 +497,7 @@ fn kv_and_status_quotas_refuse_clearly_and_keep_what_is_stored() {
                 owner: "huge".into(),
                 status: Some(WorkloadStatus::Blocked),
                 message: "m".repeat(200 * 1024),
+                named: true,
             },
         ),
         "status message",

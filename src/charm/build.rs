@@ -94,7 +94,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, String> {
     }
     let meta = metadata::load(&charm_dir)?;
     super::template::check_name(&meta.name).map_err(|e| format!("{}: {e}", meta.path.display()))?;
-    let lucky = lucky_yaml::load(&charm_dir).map_err(|e| e.to_string())?;
+    let lucky = lucky_yaml::load_source(&charm_dir).map_err(|e| e.to_string())?;
     let has_metrics = charm_dir.join("metrics.yaml").is_file();
     check_hooks(&lucky, &meta, has_metrics)?;
     check_actions(&lucky)?;
@@ -157,6 +157,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, String> {
             .chain([charm_dir.join("build"), staging.clone(), charm_file.clone()])
             .collect();
         copy_tree(&charm_dir, &staging, &skip)?;
+        make_scripts_executable(&staging, &lucky, &mut report.notes)?;
         for generated in ["dispatch", "hooks", "actions", "manifest.yaml"] {
             let path = staging.join(generated);
             if path.symlink_metadata().is_ok() {
@@ -675,6 +676,33 @@ fn copy_tree(from: &Path, to: &Path, skip: &[PathBuf]) -> Result<(), String> {
             std::fs::copy(&src, &dest)
                 .map_err(|e| format!("cannot copy {} to {}: {e}", src.display(), dest.display()))?;
         }
+    }
+    Ok(())
+}
+
+/// Sets the executable bits on every script lucky.yaml declares that lacks them, in the
+/// built copy only (the source is left as committed), and notes which.
+fn make_scripts_executable(
+    staging: &Path,
+    lucky: &LuckyYaml,
+    notes: &mut Vec<String>,
+) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut made = Vec::new();
+    for rel in lucky.script_files() {
+        let path = staging.join(&rel);
+        let mode = std::fs::metadata(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o111 != 0o111 {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode | 0o755))
+                .map_err(|e| format!("cannot make {} executable: {e}", path.display()))?;
+            made.push(rel.display().to_string());
+        }
+    }
+    if !made.is_empty() {
+        notes.push(format!("made executable: {}", made.join(", ")));
     }
     Ok(())
 }

@@ -28,6 +28,32 @@ pub struct LuckyYaml {
     pub action_lines: BTreeMap<String, u64>,
 }
 
+impl LuckyYaml {
+    /// Every script file the charm declares (hooks, actions, cron jobs), as paths
+    /// relative to the charm folder, once each, in order.
+    pub fn script_files(&self) -> Vec<PathBuf> {
+        let entries = self
+            .hooks
+            .values()
+            .chain(self.actions.values())
+            .flatten()
+            .chain(self.cron_jobs.iter().flat_map(|j| &j.entries));
+        let mut files = std::collections::BTreeSet::new();
+        for entry in entries {
+            match &entry.kind {
+                ScriptKind::Host { name, .. } => {
+                    files.insert(Path::new(HOST_SCRIPTS_DIR).join(name))
+                }
+                ScriptKind::Container { name, .. } => {
+                    files.insert(Path::new(CONTAINER_SCRIPTS_DIR).join(name))
+                }
+                ScriptKind::InlineHost { .. } | ScriptKind::InlineContainer { .. } => false,
+            };
+        }
+        files.into_iter().collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CronJob {
     /// Seconds-first cron expression, as written.
@@ -91,6 +117,17 @@ pub fn find(charm_dir: &Path) -> Option<PathBuf> {
 
 /// Reads and validates the charm's lucky.yaml.
 pub fn load(charm_dir: &Path) -> Result<LuckyYaml, LuckyYamlError> {
+    load_with(charm_dir, true)
+}
+
+/// As [`load`], for a charm's source folder that `charm build` packs: its declared
+/// scripts need not be executable yet, because the build makes them so (the 2020 Lucky
+/// did too, and charms were committed without the bit).
+pub fn load_source(charm_dir: &Path) -> Result<LuckyYaml, LuckyYamlError> {
+    load_with(charm_dir, false)
+}
+
+fn load_with(charm_dir: &Path, need_executable: bool) -> Result<LuckyYaml, LuckyYamlError> {
     let Some(path) = find(charm_dir) else {
         return Err(LuckyYamlError {
             path: charm_dir.join("lucky.yaml"),
@@ -103,11 +140,20 @@ pub fn load(charm_dir: &Path) -> Result<LuckyYaml, LuckyYamlError> {
         line: None,
         message: format!("cannot read: {e}"),
     })?;
-    parse(&text, &path, charm_dir)
+    parse_with(&text, &path, charm_dir, need_executable)
 }
 
 /// Parses lucky.yaml text; `path` is only used in messages, `charm_dir` to find scripts.
 pub fn parse(text: &str, path: &Path, charm_dir: &Path) -> Result<LuckyYaml, LuckyYamlError> {
+    parse_with(text, path, charm_dir, true)
+}
+
+fn parse_with(
+    text: &str,
+    path: &Path,
+    charm_dir: &Path,
+    need_executable: bool,
+) -> Result<LuckyYaml, LuckyYamlError> {
     let err = |line: Option<u64>, message: String| LuckyYamlError {
         path: path.to_path_buf(),
         line,
@@ -143,6 +189,7 @@ pub fn parse(text: &str, path: &Path, charm_dir: &Path) -> Result<LuckyYaml, Luc
     let mut check = Validator {
         path,
         charm_dir,
+        need_executable,
         errors: Vec::new(),
     };
     let (hooks, hook_lines) = check.section(text, "hooks", raw.hooks);
@@ -242,6 +289,8 @@ fn one_line(message: &str) -> String {
 struct Validator<'a> {
     path: &'a Path,
     charm_dir: &'a Path,
+    /// False for a source folder `charm build` packs (it sets the bit).
+    need_executable: bool,
     errors: Vec<LuckyYamlError>,
 }
 
@@ -382,12 +431,11 @@ impl Validator<'_> {
                 inline_id(),
                 ScriptKind::InlineContainer {
                     script,
-                    // The host's bash says nothing about the image: every image Lucky
-                    // supports has /bin/sh (busybox-only ones included).
+                    // The host's bash says nothing about the image: pick in the image.
                     shell: raw
                         .shell_command
                         .clone()
-                        .unwrap_or_else(|| vec!["/bin/sh".into(), "-c".into()]),
+                        .unwrap_or_else(default_container_shell),
                     target,
                 },
             )
@@ -421,7 +469,7 @@ impl Validator<'_> {
         if !meta.is_file() {
             return Err(format!("key `{key}`: {dir}/{name} is not a file"));
         }
-        if meta.permissions().mode() & 0o111 == 0 {
+        if self.need_executable && meta.permissions().mode() & 0o111 == 0 {
             return Err(format!(
                 "key `{key}`: {dir}/{name} is not executable (chmod +x it)"
             ));
@@ -447,6 +495,17 @@ pub fn default_shell() -> Vec<String> {
         "/bin/sh"
     };
     vec![shell.to_string(), "-c".to_string()]
+}
+
+/// Bash where the image has it (as for host scripts, and as the 2020 Lucky ran inline
+/// container scripts), else sh: every image Lucky supports has /bin/sh, busybox-only ones
+/// included. The exec appends the script, its id and its args, so this small sh program
+/// gets the script as `$1` and hands the rest on as `$0 $1…`.
+pub fn default_container_shell() -> Vec<String> {
+    const PICK: &str = r#"s=$1; shift; if command -v bash >/dev/null 2>&1; then exec bash -c "$s" "$@"; fi; exec /bin/sh -c "$s" "$@""#;
+    ["/bin/sh", "-c", PICK, "lucky-inline-script"]
+        .map(String::from)
+        .to_vec()
 }
 
 #[cfg(test)]

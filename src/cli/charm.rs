@@ -1,7 +1,7 @@
 //! `lucky charm create`, `build` and `run`: need no daemon (`run` starts a private one).
 
-use super::CliResult;
 use super::output::key_value;
+use super::{CliResult, Failure};
 use crate::charm::build::{self, BuildOptions};
 use crate::charm::template::{self, Values};
 use crate::run::{ActionParam, RelationData, RemoteApp, RunOptions, Setting};
@@ -23,19 +23,19 @@ pub struct CreateArgs {
     /// Folder to create the charm in (must be absent or empty)
     pub dir: PathBuf,
     /// Charm name (default: from the folder's name)
-    #[arg(long)]
+    #[arg(short = 'n', long)]
     pub name: Option<String>,
     /// Name shown to people (default: from the charm name)
-    #[arg(long)]
+    #[arg(short = 'd', long)]
     pub display_name: Option<String>,
     /// One-line summary
-    #[arg(long)]
+    #[arg(short = 's', long)]
     pub summary: Option<String>,
     /// Maintainer, e.g. "Jane Doe <jane@example.com>"
-    #[arg(long)]
+    #[arg(short = 'm', long)]
     pub maintainer: Option<String>,
     /// Do not ask: use defaults for what is not given (asking happens only on a terminal)
-    #[arg(short = 'y', long)]
+    #[arg(short = 'y', short_alias = 'D', long)]
     pub use_defaults: bool,
 }
 
@@ -57,6 +57,21 @@ pub struct BuildArgs {
     /// Version of lucky the charm installs (default: this lucky's)
     #[arg(long, value_name = "VERSION", default_value = env!("LUCKY_BUILD_VERSION"))]
     pub lucky_version: String,
+    /// The 2020 Lucky's `-l` and `-L`, refused with what to use instead
+    #[command(flatten)]
+    pub lucky0: Lucky0BuildFlags,
+}
+
+/// `charm build -l` and `-L` of the 2020 Lucky: taken so an old script gets a one-line
+/// answer naming today's way, not clap's "unexpected argument".
+#[derive(clap::Args)]
+pub struct Lucky0BuildFlags {
+    /// (Lucky 0.1) bundle this lucky: use --bundle-lucky TARGETS --lucky-binaries DIR
+    #[arg(short = 'l', long, hide = true)]
+    pub use_local_lucky: bool,
+    /// (Lucky 0.1) the daemon's log level: set it at run time with LUCKY_LOG_LEVEL
+    #[arg(short = 'L', long, hide = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
 }
 
 /// Plays install, leader-elected, config-changed, start, a relation joined/changed per
@@ -239,6 +254,7 @@ fn prompt(question: &str, default: &str) -> Result<String, String> {
 }
 
 fn build(args: BuildArgs) -> CliResult {
+    lucky0_build_flags(&args.lucky0)?;
     let report = build::build(&BuildOptions {
         charm_dir: args.dir,
         build_dir: args.build_dir,
@@ -265,6 +281,21 @@ fn build(args: BuildArgs) -> CliResult {
         report.charm_file.display(),
         report.charm_size
     );
+    Ok(())
+}
+
+fn lucky0_build_flags(flags: &Lucky0BuildFlags) -> CliResult {
+    let usage = |message: String| Failure { message, code: 2 };
+    if flags.use_local_lucky {
+        return Err(usage(
+            "cannot use --use-local-lucky (-l, Lucky 0.1): bundle binaries with --bundle-lucky TARGETS --lucky-binaries DIR (a release folder)".into(),
+        ));
+    }
+    if let Some(level) = &flags.log_level {
+        return Err(usage(format!(
+            "cannot build in --log-level {level} (-L, Lucky 0.1): the level is the daemon's, set at run time (LUCKY_LOG_LEVEL={level})"
+        )));
+    }
     Ok(())
 }
 

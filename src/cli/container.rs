@@ -46,9 +46,13 @@ pub enum ContainerCommand {
         #[arg(short = 'u', long, conflicts_with = "entrypoint")]
         unset: bool,
     },
-    /// Set the container's command: `set-command -- ARG...`
+    /// Set the container's command: `set-command [--] ARG...`
     SetCommand {
-        #[arg(last = true, required_unless_present = "unset")]
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            required_unless_present = "unset"
+        )]
         command: Vec<String>,
         /// Use the image's command
         #[arg(short = 'u', long, conflicts_with = "command")]
@@ -62,6 +66,13 @@ pub enum ContainerCommand {
         #[arg(short = 'u', long, conflicts_with = "network")]
         unset: bool,
     },
+    /// Run an init as the container's PID 1 (off by default: images such as s6-overlay
+    /// ones must be PID 1 themselves); an init reaps zombies and makes stops quick
+    SetInit {
+        /// Run no init (the default)
+        #[arg(short = 'u', long)]
+        unset: bool,
+    },
     /// Make the containers match their configuration now
     ApplyUpdates,
     /// Remove the container from the configuration (it is removed at the next apply)
@@ -72,9 +83,13 @@ pub enum ContainerCommand {
 pub enum ImageCommand {
     Set {
         image: String,
-        /// Never pull: the image must already be present
-        #[arg(long)]
+        /// Never pull: the image must already be present (`--pull never`)
+        #[arg(long, conflicts_with = "pull")]
         no_pull: bool,
+        /// When to pull: `missing` (the default), `always` (on every (re)create, so a
+        /// tag like :latest moves) or `never`
+        #[arg(long, value_parser = ["always", "missing", "never"])]
+        pull: Option<String>,
     },
     Get,
 }
@@ -128,8 +143,20 @@ pub enum PortCommand {
 pub fn run(args: ContainerArgs) -> CliResult {
     let container = args.which.container;
     let request = match args.command {
-        ContainerCommand::Image(ImageCommand::Set { image, no_pull }) => {
-            edit(container, ContainerEdit::SetImage { image, no_pull })
+        ContainerCommand::Image(ImageCommand::Set {
+            image,
+            no_pull,
+            pull,
+        }) => {
+            let pull = pull.as_deref();
+            edit(
+                container,
+                ContainerEdit::SetImage {
+                    image,
+                    no_pull: no_pull || pull == Some("never"),
+                    always_pull: pull == Some("always"),
+                },
+            )
         }
         ContainerCommand::Image(ImageCommand::Get) => get(container, ContainerQuery::Image),
         ContainerCommand::Env(EnvCommand::Set { pairs }) => {
@@ -193,6 +220,7 @@ pub fn run(args: ContainerArgs) -> CliResult {
             container,
             ContainerEdit::SetNetwork(network.filter(|_| !unset)),
         ),
+        ContainerCommand::SetInit { unset } => edit(container, ContainerEdit::SetInit(!unset)),
         ContainerCommand::ApplyUpdates => Request::ContainerApply,
         ContainerCommand::Delete => edit(container, ContainerEdit::Delete),
     };
@@ -213,6 +241,7 @@ pub fn run(args: ContainerArgs) -> CliResult {
                 let _ = writeln!(out, "{line}");
             }
         }
+        Response::Container(ContainerAnswer::Note(note)) => eprintln!("lucky: note: {note}"),
         // One line a script or benchmark can read: what changed and what it cost.
         Response::Container(ContainerAnswer::Applied(r)) => {
             let _ = writeln!(

@@ -65,3 +65,36 @@ fn render(cmd: &clap::Command, path: &str, out: &mut String) {
         render(sub, &format!("{path} {}", sub.get_name()), out);
     }
 }
+
+/// `lucky <command…> -H` (or `--doc`), as the 2020 CLI took on every command: that
+/// command's page of the reference (its help and its subcommands'), or `None` when the
+/// arguments ask for no page. The flag counts only right after the command's name and
+/// its other flags, so `set-command grep -H x` stays a command to set.
+pub fn page_for_args(args: &[std::ffi::OsString]) -> Option<String> {
+    // Building the whole definition costs more than a script call: only when asked.
+    if !args.iter().any(|a| a == "-H" || a == "--doc") {
+        return None;
+    }
+    let mut root = Cli::command();
+    root.build();
+    let mut cmd = &root;
+    let mut path = String::from("lucky");
+    let mut rest = args.iter().skip(1).map(|a| a.to_str());
+    for arg in rest.by_ref() {
+        let arg = arg?;
+        if arg == "-H" || arg == "--doc" {
+            let mut out = String::new();
+            render(cmd, &path, &mut out);
+            return Some(out.trim_start().to_string());
+        }
+        match cmd.find_subcommand(arg) {
+            Some(sub) => {
+                path = format!("{path} {}", sub.get_name());
+                cmd = sub;
+            }
+            None if arg.starts_with('-') && arg != "--" => {}
+            None => return None,
+        }
+    }
+    None
+}

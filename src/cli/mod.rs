@@ -152,6 +152,10 @@ pub fn main() -> ExitCode {
         print!("{}", version::verbose());
         return ExitCode::SUCCESS;
     }
+    if let Some(page) = doc::page_for_args(&args) {
+        print!("{page}");
+        return ExitCode::SUCCESS;
+    }
     let command = match parse_one_group(&args) {
         Some(command) => command,
         None => match Cli::try_parse_from(&args) {

@@ -12,8 +12,8 @@ pub struct RandomArgs {
     pub range: Option<Vec<f64>>,
     #[arg(short, long, requires = "range")]
     pub float: bool,
-    /// A TCP port that is free on this machine now
-    #[arg(short = 'p', long, conflicts_with_all = ["length", "range"])]
+    /// A TCP port that is free on this machine now (with --range, one in LOW..=HIGH)
+    #[arg(short = 'p', long, conflicts_with_all = ["length", "float"])]
     pub available_port: bool,
 }
 
@@ -25,7 +25,35 @@ fn random_u64() -> Result<u64, Failure> {
     Ok(u64::from_le_bytes(bytes))
 }
 
+/// A free TCP port in `low..=high`: tried from a random one onwards, wrapping around.
+fn free_port_in(low: f64, high: f64) -> Result<u16, Failure> {
+    let port = |v: f64| (v.fract() == 0.0 && (1.0..=65535.0).contains(&v)).then_some(v as u16);
+    let (Some(low), Some(high)) = (port(low), port(high)) else {
+        return Err(
+            format!("invalid port range {low} {high}: give two ports from 1 to 65535").into(),
+        );
+    };
+    if low > high {
+        return Err(format!("invalid port range {low} {high}: LOW must not exceed HIGH").into());
+    }
+    let span = u64::from(high - low) + 1;
+    let start = random_u64()? % span;
+    for i in 0..span {
+        let candidate = low + ((start + i) % span) as u16;
+        if std::net::TcpListener::bind(("0.0.0.0", candidate)).is_ok() {
+            return Ok(candidate);
+        }
+    }
+    Err(format!("cannot find a free port in {low}..={high}: every one is in use").into())
+}
+
 pub fn run(args: RandomArgs) -> CliResult {
+    if args.available_port
+        && let Some(range) = &args.range
+    {
+        println!("{}", free_port_in(range[0], range[1])?);
+        return Ok(());
+    }
     if args.available_port {
         let listener = std::net::TcpListener::bind(("0.0.0.0", 0))
             .map_err(|e| format!("cannot find a free port: {e}"))?;

@@ -25,6 +25,7 @@ fn parse_status(s: &str) -> Result<WorkloadStatus, String> {
 }
 
 pub fn run(args: SetStatusArgs) -> CliResult {
+    let named = args.name.is_some();
     let owner = match args.name {
         Some(name) => name,
         None => std::env::var("LUCKY_SCRIPT_ID").map_err(|_| Failure {
@@ -36,6 +37,7 @@ pub fn run(args: SetStatusArgs) -> CliResult {
         owner,
         status: if args.clear { None } else { args.status },
         message: args.message.join(" "),
+        named,
     })?;
     Ok(())
 }

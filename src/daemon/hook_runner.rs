@@ -387,6 +387,15 @@ async fn run_one(
     };
     let result = match entry.kind {
         ScriptKind::Container { .. } | ScriptKind::InlineContainer { .. } => {
+            // The container as this hook has configured it so far (2020 Lucky applied
+            // after every script); nothing pending means no engine call.
+            daemon
+                .docker
+                .apply_pending(&daemon.paths, Some(charm_dir), out)
+                .await
+                .map_err(|e| {
+                    ScriptFailure::new(entry, format!("the containers could not be updated: {e}"))
+                })?;
             // This exec's own token, revoked when it returns (see `script::context`).
             let token = daemon.contexts.register_container_script(context);
             exec::run_container_script(

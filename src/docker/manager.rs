@@ -9,6 +9,20 @@ use crate::script::OutputSink;
 use crate::unit::UnitPaths;
 use std::path::Path;
 
+/// A dynamically linked lucky, mounted at /usr/bin/lucky, cannot run in most images
+/// ("lucky: not found"): say so when containers are created, before a container script
+/// finds out.
+async fn note_dynamic_lucky(lucky: &Path, out: &OutputSink) {
+    if matches!(crate::elf::linkage(lucky), Ok(crate::elf::Linkage::Dynamic)) {
+        let note = format!(
+            "lucky: note: {} is dynamically linked: `lucky` inside the containers (container scripts) needs the static build (a lucky-<version>-<target>-musl release binary)",
+            lucky.display()
+        );
+        tracing::warn!("{note}");
+        out.line(crate::protocol::Stream::Stderr, note).await;
+    }
+}
+
 impl DockerState {
     /// Reconciles the unit's containers with the desired state. `charm_dir`, when given,
     /// is remembered as the folder container scripts are mounted from.
@@ -30,8 +44,16 @@ impl DockerState {
         let host = HostMounts::new(&paths.unit, &paths.data_dir, specs.charm_dir.as_deref())?;
         let docker = self.client().await?;
         match reconciler::reconcile(&docker, &specs, &host, out).await {
-            Ok(report) => Ok(report),
+            Ok(report) => {
+                *self.applied_lock() = Some(specs);
+                if !report.created.is_empty() {
+                    note_dynamic_lucky(&host.lucky_binary, out).await;
+                }
+                Ok(report)
+            }
             Err((report, error)) => {
+                // The engine may now match neither state: the next pre-apply looks again.
+                *self.applied_lock() = None;
                 // Nothing listed means the engine did not answer: connect afresh next time.
                 if report.api_calls <= 1 {
                     self.reset_client().await;
@@ -41,11 +63,44 @@ impl DockerState {
         }
     }
 
+    /// Applies the desired state only when it differs from what the last apply made
+    /// the engine match (what a container script needs: the container as its hook has
+    /// configured it so far). `None` when nothing was pending: no engine call at all.
+    pub async fn apply_pending(
+        &self,
+        paths: &UnitPaths,
+        charm_dir: Option<&Path>,
+        out: &OutputSink,
+    ) -> Result<Option<ReconcileReport>, EngineError> {
+        let pending = self.specs.read(|specs| {
+            let mut wanted = specs.clone();
+            if let Some(dir) = charm_dir {
+                wanted.charm_dir = Some(dir.to_path_buf());
+            }
+            match self.applied_lock().as_ref() {
+                Some(applied) => *applied != wanted,
+                // Nothing applied yet in this daemon: only containers wanted need a look.
+                None => !wanted.containers.is_empty(),
+            }
+        });
+        if !pending {
+            return Ok(None);
+        }
+        self.apply(paths, charm_dir, out).await.map(Some)
+    }
+
+    fn applied_lock(&self) -> std::sync::MutexGuard<'_, Option<super::spec::ContainerSpecs>> {
+        // A poisoned lock only means a panic elsewhere; the snapshot itself is whole.
+        self.applied.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The `stop` hook: stop and remove the unit's containers (desired state is kept).
     pub async fn remove_all(&self, unit: &str) -> Result<ReconcileReport, EngineError> {
         let _one_at_a_time = self.reconcile_lock.lock().await;
         let docker = self.client().await?;
         let result = reconciler::remove_all(&docker, unit).await;
+        // The containers are gone, so the desired state is pending again.
+        *self.applied_lock() = None;
         if result.is_err() {
             self.reset_client().await;
         }

@@ -62,6 +62,10 @@ pub struct DockerState {
     /// The negotiated client, kept between calls; dropped after a connection error so
     /// an engine that came back is found again.
     client: tokio::sync::Mutex<Option<Docker>>,
+    /// The desired state the last successful apply made the engine match (`None` until
+    /// one has run in this daemon), so a container script's pre-apply can skip the
+    /// engine entirely when its hook has changed nothing.
+    applied: std::sync::Mutex<Option<ContainerSpecs>>,
 }
 
 /// An engine problem, phrased for one line.
@@ -79,6 +83,7 @@ impl DockerState {
             specs,
             reconcile_lock: tokio::sync::Mutex::new(()),
             client: tokio::sync::Mutex::new(None),
+            applied: std::sync::Mutex::new(None),
         }
     }
 

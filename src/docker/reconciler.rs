@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Bumped when the way containers are created changes, so old ones are recreated.
-const CREATE_SCHEME: u32 = 2;
+const CREATE_SCHEME: u32 = 3;
 
 /// Host facts that go into every container besides its spec.
 #[derive(Debug, Clone, Serialize)]
@@ -260,7 +260,11 @@ async fn create(
     if let Some(id) = replaces {
         remove(docker, id, calls).await?;
     }
-    ensure_image(docker, image, spec.no_pull, &name, out, calls).await?;
+    if spec.always_pull {
+        pull(docker, image, &name, out, calls).await?;
+    } else {
+        ensure_image(docker, image, spec.no_pull, &name, out, calls).await?;
+    }
     prepare_volumes(spec, host)?;
     let body = create_body(key, spec, host, hash);
     let options = CreateContainerOptionsBuilder::default().name(&name).build();
@@ -330,7 +334,7 @@ async fn remove_noting(
 }
 
 async fn remove(docker: &Docker, id: &str, calls: &mut Calls<'_>) -> Result<(), EngineError> {
-    // force: stop and remove in one call; the init makes the stop quick.
+    // force: kill and remove in one call, init or not.
     let options = RemoveContainerOptionsBuilder::default().force(true).build();
     calls.mutate();
     match docker.remove_container(id, Some(options)).await {
@@ -379,6 +383,17 @@ async fn ensure_image(
             "image {image} is not present and --no-pull is set"
         )));
     }
+    pull(docker, image, name, out, calls).await
+}
+
+/// Pulls `image` from its registry, showing progress.
+async fn pull(
+    docker: &Docker,
+    image: &str,
+    name: &str,
+    out: &OutputSink,
+    calls: &mut Calls<'_>,
+) -> Result<(), EngineError> {
     out.line(
         Stream::Stdout,
         format!("lucky: pulling {image} for container {name}"),
@@ -514,7 +529,7 @@ fn create_body(
         labels: Some(labels),
         exposed_ports: (!exposed.is_empty()).then_some(exposed),
         host_config: Some(HostConfig {
-            init: Some(true),
+            init: Some(spec.init),
             restart_policy: Some(RestartPolicy {
                 name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
                 maximum_retry_count: None,
@@ -645,6 +660,7 @@ mod tests {
     fn create_body_has_the_mounts() {
         let mut spec = ContainerSpec {
             image: Some("busybox".into()),
+            init: true,
             ..Default::default()
         };
         spec.volumes.insert("/data".into(), "data".into());

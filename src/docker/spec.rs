@@ -28,6 +28,8 @@ pub struct ContainerSpec {
     /// else set on it is kept for when it gets an image.
     pub image: Option<String>,
     pub no_pull: bool,
+    /// Pull on every (re)create (`image set --pull always`).
+    pub always_pull: bool,
     pub env: BTreeMap<String, String>,
     /// Container path → source (a volume name, or an absolute host path).
     pub volumes: BTreeMap<String, String>,
@@ -36,6 +38,8 @@ pub struct ContainerSpec {
     pub entrypoint: Option<String>,
     pub command: Option<Vec<String>>,
     pub network: Option<String>,
+    /// Docker's `--init`: off unless a script turns it on (`container set-init`).
+    pub init: bool,
 }
 
 /// Why an edit or query was refused: one line naming what was wrong.
@@ -71,10 +75,14 @@ pub fn container_key(name: Option<&str>) -> Result<String, SpecError> {
 
 /// What an edit did to the stored volumes, so the caller can delete data after the
 /// state change is durable.
+#[derive(Debug, PartialEq, Eq)]
 pub enum EditEffect {
     Nothing,
     /// The named volume's folder should be deleted (`volume remove --delete-data`).
     DeleteVolumeData(String),
+    /// Nothing to do, and the caller should hear why: removing what is absent succeeds
+    /// (as in the 2020 Lucky), with this note.
+    Absent(String),
 }
 
 /// Applies `edit` to the container `key` of `specs`. Validates before changing anything.
@@ -84,17 +92,38 @@ pub fn apply_edit(
     edit: &ContainerEdit,
 ) -> Result<EditEffect, SpecError> {
     if let ContainerEdit::Delete = edit {
-        return match specs.containers.remove(key) {
-            Some(_) => Ok(EditEffect::Nothing),
-            None => Err(bad(format!("container {key} does not exist"))),
-        };
+        return Ok(match specs.containers.remove(key) {
+            Some(_) => EditEffect::Nothing,
+            None => {
+                EditEffect::Absent(format!("container {key} does not exist: nothing to delete"))
+            }
+        });
     }
+    let removal = matches!(
+        edit,
+        ContainerEdit::RemoveVolume { .. } | ContainerEdit::RemovePort(_)
+    );
+    if removal && !specs.containers.contains_key(key) {
+        // Validate what was given, but never make a container just to remove from it.
+        if let ContainerEdit::RemovePort(binding) = edit {
+            parse_port(binding)?;
+        }
+        return Ok(EditEffect::Absent(format!(
+            "container {key} does not exist: nothing to remove"
+        )));
+    }
+    check_conflicts(specs, key, edit)?;
     let spec = specs.containers.entry(key.to_string()).or_default();
     match edit {
-        ContainerEdit::SetImage { image, no_pull } => {
+        ContainerEdit::SetImage {
+            image,
+            no_pull,
+            always_pull,
+        } => {
             check_image(image)?;
             spec.image = Some(image.clone());
             spec.no_pull = *no_pull;
+            spec.always_pull = *always_pull && !*no_pull;
         }
         ContainerEdit::SetEnv(pairs) => {
             for (k, _) in pairs {
@@ -120,7 +149,9 @@ pub fn apply_edit(
             delete_data,
         } => {
             let Some(source) = spec.volumes.remove(target) else {
-                return Err(bad(format!("container {key} has no volume at {target}")));
+                return Ok(EditEffect::Absent(format!(
+                    "container {key} has no volume at {target}: nothing to remove"
+                )));
             };
             if *delete_data {
                 if source.starts_with('/') {
@@ -138,7 +169,9 @@ pub fn apply_edit(
         ContainerEdit::RemovePort(binding) => {
             let normal = parse_port(binding)?;
             if !spec.ports.remove(&normal) {
-                return Err(bad(format!("container {key} has no port binding {normal}")));
+                return Ok(EditEffect::Absent(format!(
+                    "container {key} has no port binding {normal}: nothing to remove"
+                )));
             }
         }
         ContainerEdit::RemoveAllPorts => spec.ports.clear(),
@@ -164,9 +197,71 @@ pub fn apply_edit(
             }
             spec.network = network.clone();
         }
+        ContainerEdit::SetInit(init) => spec.init = *init,
         ContainerEdit::Delete => {}
     }
     Ok(EditEffect::Nothing)
+}
+
+/// Refuses an edit that clashes with another container's settings, before any change:
+/// a host port another binding holds (Docker would refuse it only at apply time, after
+/// the hook), or deleting the data of a named volume another mount still uses.
+fn check_conflicts(
+    specs: &ContainerSpecs,
+    key: &str,
+    edit: &ContainerEdit,
+) -> Result<(), SpecError> {
+    match edit {
+        ContainerEdit::AddPort(binding) => {
+            let normal = parse_port(binding)?;
+            let Some((host, _, proto)) = split_port(&normal) else {
+                return Ok(());
+            };
+            for (other, spec) in &specs.containers {
+                let taken = spec.ports.iter().find(|p| {
+                    (other != key || **p != normal)
+                        && split_port(p).is_some_and(|(h, _, pr)| h == host && pr == proto)
+                });
+                if let Some(taken) = taken {
+                    return Err(bad(format!(
+                        "cannot bind host port {host}/{proto} for container {key}: container {other} already binds it ({taken}); remove that binding first or pick another host port"
+                    )));
+                }
+            }
+        }
+        ContainerEdit::RemoveVolume {
+            target,
+            delete_data: true,
+        } => {
+            let Some(source) = specs
+                .containers
+                .get(key)
+                .and_then(|s| s.volumes.get(target))
+            else {
+                return Ok(());
+            };
+            let users: Vec<String> = specs
+                .containers
+                .iter()
+                .flat_map(|(name, spec)| {
+                    spec.volumes
+                        .iter()
+                        .filter(move |(path, src)| {
+                            *src == source && !(name == key && *path == target)
+                        })
+                        .map(move |(path, _)| format!("{path} of container {name}"))
+                })
+                .collect();
+            if !users.is_empty() && !source.starts_with('/') {
+                return Err(bad(format!(
+                    "cannot delete the data of volume {source}: it is still mounted at {}; remove those mounts first, or remove this one without --delete-data",
+                    users.join(", ")
+                )));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Answers a query as lines to print. A container that was never configured reads as
@@ -265,6 +360,63 @@ pub fn split_port(binding: &str) -> Option<(u16, u16, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_host_port_another_binding_holds_is_refused_at_port_add() {
+        let mut specs = ContainerSpecs::default();
+        let add = |specs: &mut ContainerSpecs, key: &str, binding: &str| {
+            apply_edit(specs, key, &ContainerEdit::AddPort(binding.into()))
+        };
+        add(&mut specs, "default", "8080:80").expect("first");
+        // The same binding again is no change; another protocol is another port.
+        add(&mut specs, "default", "8080:80/tcp").expect("same");
+        add(&mut specs, "worker", "8080:80/udp").expect("udp");
+        let before = specs.clone();
+        for (key, binding) in [("worker", "8080:81"), ("default", "8080:90")] {
+            let err = add(&mut specs, key, binding).expect_err("conflict");
+            assert!(
+                err.0.contains("cannot bind host port 8080/tcp")
+                    && err
+                        .0
+                        .contains("container default already binds it (8080:80/tcp)"),
+                "{err}"
+            );
+        }
+        assert_eq!(specs, before, "a refused edit changes nothing");
+    }
+
+    #[test]
+    fn deleting_the_data_of_a_volume_another_mount_uses_is_refused() {
+        let mut specs = ContainerSpecs::default();
+        for (key, target) in [("default", "/data"), ("worker", "/shared")] {
+            apply_edit(
+                &mut specs,
+                key,
+                &ContainerEdit::AddVolume {
+                    source: "data".into(),
+                    target: target.into(),
+                },
+            )
+            .expect("add");
+        }
+        let remove = |delete_data| ContainerEdit::RemoveVolume {
+            target: "/data".into(),
+            delete_data,
+        };
+        let err = apply_edit(&mut specs.clone(), "default", &remove(true)).expect_err("in use");
+        assert!(
+            err.0
+                .contains("volume data: it is still mounted at /shared of container worker"),
+            "{err}"
+        );
+        // Without --delete-data, or once the other mount is gone, it goes.
+        apply_edit(&mut specs.clone(), "default", &remove(false)).expect("no data deleted");
+        specs.containers.remove("worker");
+        assert_eq!(
+            apply_edit(&mut specs, "default", &remove(true)),
+            Ok(EditEffect::DeleteVolumeData("data".into()))
+        );
+    }
 
     #[test]
     fn settings_without_image_are_kept() {

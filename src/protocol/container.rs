@@ -8,6 +8,10 @@ pub enum ContainerEdit {
     SetImage {
         image: String,
         no_pull: bool,
+        /// Pull afresh whenever the container is (re)created, as the 2020 Lucky did, so
+        /// a moving tag such as `:latest` is followed.
+        #[serde(default)]
+        always_pull: bool,
     },
     /// `K=V` sets, `K=` deletes.
     SetEnv(Vec<(String, String)>),
@@ -25,6 +29,8 @@ pub enum ContainerEdit {
     SetEntrypoint(Option<String>),
     SetCommand(Option<Vec<String>>),
     SetNetwork(Option<String>),
+    /// Run an init (tini) as PID 1, or not (the default, as Docker's and the 2020 Lucky's).
+    SetInit(bool),
     /// Forget the container; the next apply removes it.
     Delete,
 }
@@ -41,6 +47,7 @@ impl ContainerEdit {
             ContainerEdit::SetEntrypoint(_) => "set-entrypoint",
             ContainerEdit::SetCommand(_) => "set-command",
             ContainerEdit::SetNetwork(_) => "set-network",
+            ContainerEdit::SetInit(_) => "set-init",
             ContainerEdit::Delete => "delete",
         }
     }
@@ -60,6 +67,8 @@ pub enum ContainerAnswer {
     /// Lines to print, each without its newline.
     Lines(Vec<String>),
     Applied(ReconcileReport),
+    /// Done, with something the caller should know (printed as a note on stderr).
+    Note(String),
 }
 
 /// What one reconcile did. `mutating_calls` counts Docker API calls that change the

@@ -31,6 +31,10 @@ pub enum Request {
         owner: String,
         status: Option<WorkloadStatus>,
         message: String,
+        /// The owner was named (`--name`), not the calling script's id: such a status
+        /// stays until replaced or cleared, even `maintenance`.
+        #[serde(default)]
+        named: bool,
     },
     /// One config value, or the whole config with `key: None`.
     GetConfig {
@@ -153,7 +157,8 @@ impl std::str::FromStr for WorkloadStatus {
     fn from_str(s: &str) -> Result<Self, String> {
         Self::ALL
             .into_iter()
-            .find(|w| w.as_str() == s)
+            // Any case, as the 2020 Lucky took them (`Active`, `BLOCKED`).
+            .find(|w| w.as_str().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
                 format!("unknown status {s:?}: use active, waiting, maintenance or blocked")
             })

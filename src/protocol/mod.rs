@@ -15,4 +15,5 @@ pub use frame::{FrameError, MAX_FRAME_LEN};
 pub use message::*;
 
 /// Bumped whenever a message changes shape. CLI and daemon must agree exactly.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// 2: `SetStatus.named`, `ContainerEdit::SetInit`, `SetImage.always_pull`, `ContainerAnswer::Note`.
+pub const PROTOCOL_VERSION: u32 = 2;

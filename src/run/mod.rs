@@ -76,7 +76,7 @@ pub fn run(mut opts: RunOptions) -> Result<(), String> {
             .collect();
     }
     let meta = metadata::load(&charm_dir)?;
-    let lucky_yaml = lucky_yaml::load(&charm_dir).map_err(|e| e.to_string())?;
+    let lucky_yaml = lucky_yaml::load_source(&charm_dir).map_err(|e| e.to_string())?;
     let paths = Paths::for_run(opts.model_dir.as_deref(), &charm_dir)?;
     let unit = opts
         .unit

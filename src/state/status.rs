@@ -2,8 +2,9 @@
 //! severe (blocked > maintenance > waiting > active), with the messages at that level.
 //!
 //! When statuses go away: an owner replaces its status by setting a new one, or removes it
-//! with `lucky set-status --clear`. A `maintenance` status means "work in progress" and
-//! is removed when the hook that set it ends, so it never outlives its work.
+//! with `lucky set-status --clear`. A script's own `maintenance` status (no `--name`) means
+//! "work in progress" and is removed when the hook that set it ends, so it never outlives
+//! its work; a named one ("waiting on the database") stays until replaced or cleared.
 
 use crate::protocol::WorkloadStatus;
 use serde::{Deserialize, Serialize};
@@ -13,7 +14,8 @@ use std::collections::BTreeMap;
 pub struct OwnedStatus {
     pub status: WorkloadStatus,
     pub message: String,
-    /// The context that set a `maintenance` status; it ends with that context.
+    /// The context that set a script's own `maintenance` status; it ends with that
+    /// context. `None` for a named one, which stays.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
 }
@@ -35,11 +37,12 @@ pub fn unit_status(statuses: &Statuses) -> (WorkloadStatus, String) {
     (worst, message)
 }
 
-/// Drops `maintenance` statuses whose context is no longer live.
+/// Drops `maintenance` statuses whose context is no longer live. One without a context
+/// was named (`--name`) and stays until replaced or cleared.
 pub fn end_maintenance(statuses: &mut Statuses, is_live: impl Fn(&str) -> bool) -> bool {
     let before = statuses.len();
     statuses.retain(|_, s| {
-        s.status != WorkloadStatus::Maintenance || s.context.as_deref().is_some_and(&is_live)
+        s.status != WorkloadStatus::Maintenance || s.context.as_deref().is_none_or(&is_live)
     });
     statuses.len() != before
 }

@@ -31,6 +31,9 @@ pub fn edit(
                 format!("cannot save the container state: {e}"),
             ),
         })?;
+    if let EditEffect::Absent(note) = effect {
+        return Ok(Response::Container(ContainerAnswer::Note(note)));
+    }
     if let EditEffect::DeleteVolumeData(name) = effect {
         // Only after the state no longer names the volume: a crash here leaves a folder
         // behind, never a volume pointing at deleted data.

@@ -20,6 +20,7 @@ pub async fn set(
     owner: String,
     status: Option<WorkloadStatus>,
     message: String,
+    named: bool,
 ) -> Result<Response, ErrorReply> {
     if owner.is_empty() {
         return Err(ErrorReply::new(
@@ -61,9 +62,10 @@ pub async fn set(
     tokio::task::spawn_blocking(move || {
         writer.state.statuses.update(|all| match status {
             Some(status) => {
-                let context = (status == WorkloadStatus::Maintenance)
-                    .then_some(context)
-                    .flatten();
+                // Only a script's own maintenance status ends with its hook.
+                // Unnamed and outside a hook: "" is never live, so the next hook ends it.
+                let context = (status == WorkloadStatus::Maintenance && !named)
+                    .then(|| context.unwrap_or_default());
                 all.insert(
                     owner,
                     OwnedStatus {
