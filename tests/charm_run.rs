@@ -6,28 +6,10 @@ mod support;
 
 use lucky::simulator::Model;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use support::LUCKY;
-use support::docker::{self, docker_host, musl_lucky, runtime, text};
-
-/// Removes the unit's containers and stops its daemon, whatever the test did.
-struct Cleanup {
-    unit: String,
-    work: PathBuf,
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let _ = Command::new(LUCKY)
-            .args(["daemon", "stop"])
-            .env("JUJU_UNIT_NAME", &self.unit)
-            .env("LUCKY_SOCKET", self.work.join("lucky.sock"))
-            .env("LUCKY_DATA_DIR", self.work.join("unit"))
-            .output();
-        docker::remove_unit_containers(&self.unit);
-    }
-}
+use support::docker::{self, RunCleanup as Cleanup, docker_host, musl_lucky, runtime, text};
 
 fn unit_name(app: &str, n: u32) -> String {
     format!("{app}/{}", std::process::id() % 100_000 * 10 + n)

@@ -7,28 +7,12 @@
 mod support;
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use support::LUCKY;
-use support::docker::{self, TEST_IMAGE, docker_host, musl_lucky, runtime, text};
-
-/// Removes the unit's containers and stops its daemon, whatever the test did.
-struct Cleanup {
-    unit: String,
-    work: PathBuf,
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let _ = Command::new(LUCKY)
-            .args(["daemon", "stop"])
-            .env("JUJU_UNIT_NAME", &self.unit)
-            .env("LUCKY_SOCKET", self.work.join("lucky.sock"))
-            .env("LUCKY_DATA_DIR", self.work.join("unit"))
-            .output();
-        docker::remove_unit_containers(&self.unit);
-    }
-}
+use support::docker::{
+    self, RunCleanup as Cleanup, TEST_IMAGE, docker_host, musl_lucky, runtime, text,
+};
 
 /// Writes a file as committed without the executable bit (mode 0644).
 fn write(path: &Path, contents: &str) {

@@ -322,3 +322,22 @@ fn pipe(from: &UnixStream, to: &UnixStream) {
         let _ = to.shutdown(std::net::Shutdown::Write);
     });
 }
+
+/// For `lucky charm run` tests: removes the unit's containers and stops its daemon,
+/// whatever the test did.
+pub struct RunCleanup {
+    pub unit: String,
+    pub work: PathBuf,
+}
+
+impl Drop for RunCleanup {
+    fn drop(&mut self) {
+        let _ = Command::new(super::LUCKY)
+            .args(["daemon", "stop"])
+            .env("JUJU_UNIT_NAME", &self.unit)
+            .env("LUCKY_SOCKET", self.work.join("lucky.sock"))
+            .env("LUCKY_DATA_DIR", self.work.join("unit"))
+            .output();
+        remove_unit_containers(&self.unit);
+    }
+}
