@@ -52,6 +52,17 @@ fn build_and_run(charm: &Path, work: &Path, unit: &str, extra: &[String]) -> Str
         "build",
     );
     assert!(built.contains("lucky: note: made executable: "), "{built}");
+    // `series: [focal]` (as in 2020) became the charm's base; Juju 4 would refuse the key.
+    assert!(
+        built.contains("`series` became the bases ubuntu 20.04"),
+        "{built}"
+    );
+    let name = charm.file_name().expect("name").to_string_lossy();
+    let build = charm.join("build").join(name.as_ref());
+    let metadata = std::fs::read_to_string(build.join("metadata.yaml")).expect("metadata");
+    assert!(!metadata.contains("series"), "{metadata}");
+    let manifest = std::fs::read_to_string(build.join("manifest.yaml")).expect("manifest");
+    assert!(manifest.contains("channel: '20.04'"), "{manifest}");
     let musl = musl_lucky();
     let mut args: Vec<String> = ["charm", "run"].map(String::from).to_vec();
     args.push(charm.display().to_string());

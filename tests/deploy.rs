@@ -137,7 +137,7 @@ print("MANIFEST", z.read("manifest.yaml").decode().replace("\n", "|"))
 }
 
 #[test]
-fn an_authors_profile_is_kept_and_checked_and_series_is_refused() {
+fn an_authors_profile_is_kept_and_checked_and_a_bad_series_is_refused() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = created_and_built(tmp.path(), &[]);
     write(
@@ -180,23 +180,43 @@ fn an_authors_profile_is_kept_and_checked_and_series_is_refused() {
             None => std::fs::remove_file(dir.join(file)).expect("rm"),
         }
     }
+    // A 2020 charm's `series` builds: Juju 4 would refuse it, so it is left out of the
+    // built metadata.yaml, and an unknown release name is refused.
     let metadata = std::fs::read_to_string(dir.join("metadata.yaml")).expect("metadata");
     write(
         &dir.join("metadata.yaml"),
-        &format!("{metadata}series:\n  - jammy\n"),
+        &format!("{metadata}series:\n  - warty\n"),
     );
     let out = run(Command::new(LUCKY).args(["charm", "build"]).arg(&dir));
     assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
-        text(&out).contains("`series` is gone in Juju 4"),
-        "{}",
-        text(&out)
+        err.contains("metadata.yaml: series \"warty\" is not an Ubuntu release"),
+        "{err}"
     );
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
     // Nothing was lost: the earlier packed charm is still there, unchanged.
     assert_eq!(
         std::fs::read(dir.join("build/app.charm")).expect("charm"),
         before
     );
+    write(
+        &dir.join("metadata.yaml"),
+        &format!("{metadata}series:\n  - jammy\n"),
+    );
+    let out = run(Command::new(LUCKY).args(["charm", "build"]).arg(&dir));
+    ok(&out);
+    assert!(
+        text(&out).contains("`series` is left out of the built charm"),
+        "{}",
+        text(&out)
+    );
+    let built = std::fs::read_to_string(dir.join("build/app/metadata.yaml")).expect("built");
+    assert!(
+        !built.contains("series") && !built.contains("jammy"),
+        "{built}"
+    );
+    assert!(built.contains("lucky-binary"), "{built}");
 }
 
 /// Every name Juju turns into a file name is refused when it could leave the build folder.

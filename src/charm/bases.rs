@@ -40,16 +40,79 @@ fn channel_text(v: &Tree) -> Option<String> {
     }
 }
 
-/// The charm's bases: from `<charm>/charmcraft.yaml`, else [`DEFAULT_CHANNELS`].
-/// The bool says whether they are the defaults (the build reports it).
-pub fn load(charm_dir: &Path) -> Result<(Vec<Base>, bool), String> {
+/// Where a charm's bases came from: the build says so when it chose them itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Charmcraft,
+    /// From metadata.yaml's 2020 `series`; the names Juju 3.6 and 4.0 no longer deploy to.
+    Series {
+        dropped: Vec<String>,
+    },
+    Default,
+}
+
+/// Ubuntu release names as the 2020 `series` spelled them, and their channels.
+const SERIES: &[(&str, &str)] = &[
+    ("trusty", "14.04"),
+    ("xenial", "16.04"),
+    ("bionic", "18.04"),
+    ("focal", "20.04"),
+    ("jammy", "22.04"),
+    ("noble", "24.04"),
+];
+
+/// The oldest Ubuntu release both Juju 3.6 and 4.0 deploy machine charms to.
+const OLDEST_DEPLOYABLE: &str = "20.04";
+
+/// The charm's bases: from `<charm>/charmcraft.yaml`; else from metadata.yaml's
+/// `series` (a 2020 charm, built unchanged); else [`DEFAULT_CHANNELS`].
+pub fn load(charm_dir: &Path, series: &[String]) -> Result<(Vec<Base>, Origin), String> {
+    // Checked even when charmcraft.yaml decides: a misspelt release is a mistake either way.
+    let from_metadata = from_series(series, &charm_dir.join("metadata.yaml"))?;
     let path = charm_dir.join("charmcraft.yaml");
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((defaults(), true)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(from_metadata),
         Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
     };
-    parse(&text, &path).map(|b| (b, false))
+    parse(&text, &path).map(|b| (b, Origin::Charmcraft))
+}
+
+/// Bases for the `series` a 2020 metadata.yaml names: each release on every architecture
+/// Lucky ships. Releases older than [`OLDEST_DEPLOYABLE`] are dropped (no Juju this
+/// Lucky supports deploys there); when none is left, the defaults stand in.
+fn from_series(series: &[String], metadata: &Path) -> Result<(Vec<Base>, Origin), String> {
+    if series.is_empty() {
+        return Ok((defaults(), Origin::Default));
+    }
+    let mut bases = Vec::new();
+    let mut dropped = Vec::new();
+    for name in series {
+        let channel = SERIES
+            .iter()
+            .find(|(s, _)| s == name)
+            .map(|(_, c)| *c)
+            .ok_or_else(|| {
+                format!(
+                    "{}: series {name:?} is not an Ubuntu release Lucky knows ({}): declare bases in a charmcraft.yaml instead",
+                    metadata.display(),
+                    SERIES.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(", ")
+                )
+            })?;
+        if channel < OLDEST_DEPLOYABLE {
+            dropped.push(name.clone());
+        } else if !bases.iter().any(|b: &Base| b.channel == channel) {
+            bases.push(Base {
+                name: "ubuntu".into(),
+                channel: channel.into(),
+                architectures: ARCHITECTURES.iter().map(|a| a.to_string()).collect(),
+            });
+        }
+    }
+    if bases.is_empty() {
+        bases = defaults();
+    }
+    Ok((bases, Origin::Series { dropped }))
 }
 
 fn defaults() -> Vec<Base> {
@@ -268,6 +331,31 @@ mod tests {
             assert!(e.contains(needle), "{text}: {e}");
             assert!(!e.contains('\n'), "one line: {e}");
         }
+    }
+
+    #[test]
+    fn series_become_bases() {
+        let meta = Path::new("metadata.yaml");
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let (b, origin) = from_series(&names(&["focal", "jammy", "focal"]), meta).unwrap();
+        assert_eq!(
+            b.iter().map(|b| b.channel.as_str()).collect::<Vec<_>>(),
+            ["20.04", "22.04"]
+        );
+        assert_eq!(b[0].architectures.len(), ARCHITECTURES.len());
+        assert_eq!(origin, Origin::Series { dropped: vec![] });
+        let (b, origin) = from_series(&names(&["xenial", "bionic"]), meta).unwrap();
+        assert_eq!(b, defaults());
+        assert_eq!(
+            origin,
+            Origin::Series {
+                dropped: names(&["xenial", "bionic"])
+            }
+        );
+        let e = from_series(&names(&["focal", "warty"]), meta).unwrap_err();
+        assert!(e.starts_with("metadata.yaml: series \"warty\""), "{e}");
+        assert!(!e.contains('\n'));
+        assert_eq!(from_series(&[], meta).unwrap().1, Origin::Default);
     }
 
     #[test]

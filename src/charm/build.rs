@@ -101,7 +101,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, String> {
     let actions_yaml = actions_yaml(&charm_dir, &lucky)?;
     let metadata_yaml = metadata_yaml(&meta)?;
     let bundle = bundle_plan(opts)?;
-    let (charm_bases, default_bases) = bases::load(&charm_dir)?;
+    let (charm_bases, bases_origin) = bases::load(&charm_dir, &meta.series)?;
     let own_profile = charm_dir.join(lxd_profile::FILE);
     if own_profile.is_file() {
         let text = std::fs::read_to_string(&own_profile)
@@ -174,13 +174,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, String> {
             lucky.use_docker,
             own_profile.is_file(),
         )?;
-        if default_bases {
-            report.notes.push(format!(
-                "no charmcraft.yaml: the charm declares the bases ubuntu {} on {} (add a charmcraft.yaml with `bases:` to choose)",
-                bases::DEFAULT_CHANNELS.join(", "),
-                bases::ARCHITECTURES.join(", ")
-            ));
-        }
+        report
+            .notes
+            .extend(bases_note(&charm_bases, &bases_origin, &meta));
         report.bundled = write_bundle(&staging, &bundle, opts)?;
         let identity =
             super::release_identity::write(&staging, &opts.lucky_version, &report.bundled)?;
@@ -199,6 +195,32 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, String> {
     swap_into_place(&staging, &build_dir)?;
     report.charm_size = super::pack::pack(&build_dir, &charm_file)?;
     Ok(report)
+}
+
+/// What the build says about bases it chose itself.
+fn bases_note(charm_bases: &[bases::Base], origin: &bases::Origin, meta: &Metadata) -> Vec<String> {
+    let channels = charm_bases
+        .iter()
+        .map(|b| b.channel.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let archs = bases::ARCHITECTURES.join(", ");
+    let mut notes = Vec::new();
+    match origin {
+        bases::Origin::Charmcraft => {
+            if !meta.series.is_empty() {
+                notes.push("metadata.yaml's `series` is left out of the built charm: Juju 4 refuses it, and charmcraft.yaml's bases say where it runs".into());
+            }
+        }
+        bases::Origin::Series { dropped } => {
+            notes.push(format!("metadata.yaml's `series` became the bases ubuntu {channels} on {archs}, and is left out of the built metadata.yaml (Juju 4 refuses it; a charmcraft.yaml with `bases:` says it the new way)"));
+            if !dropped.is_empty() {
+                notes.push(format!("series {} left out: Juju 3.6 and 4.0 do not deploy there", dropped.join(", ")));
+            }
+        }
+        bases::Origin::Default => notes.push(format!("no charmcraft.yaml: the charm declares the bases ubuntu {channels} on {archs} (add a charmcraft.yaml with `bases:` to choose)")),
+    }
+    notes
 }
 
 /// `manifest.yaml` (the bases) and, for a charm that uses Docker and ships no profile of
@@ -414,8 +436,18 @@ fn cannot_append(path: &Path, what: &str, names: &[&String]) -> String {
 
 /// metadata.yaml with the `lucky-binary` resource declared, as text (comments kept).
 fn metadata_yaml(meta: &Metadata) -> Result<String, String> {
-    let text = std::fs::read_to_string(&meta.path)
+    let mut text = std::fs::read_to_string(&meta.path)
         .map_err(|e| format!("{}: cannot read: {e}", meta.path.display()))?;
+    if !meta.series.is_empty() {
+        // Juju 4 refuses `series`, and Juju 3.6 a charm with both it and a manifest's bases.
+        text = metadata::without_top_level_key(&text, "series");
+        if metadata::parse(&text, &meta.path).is_ok_and(|m| !m.series.is_empty()) {
+            return Err(format!(
+                "{}: cannot leave `series` out of the built charm (is it written in flow style?): replace it with `bases:` in a charmcraft.yaml",
+                meta.path.display()
+            ));
+        }
+    }
     if meta.resources.iter().any(|r| r == LUCKY_RESOURCE) {
         return Ok(text);
     }

@@ -14,6 +14,9 @@ pub struct Metadata {
     pub relations: BTreeMap<String, &'static str>,
     pub storage: Vec<String>,
     pub resources: Vec<String>,
+    /// The 2020 way of naming what a charm runs on (`series: [focal]`). Juju 4 refuses it,
+    /// so `charm build` turns it into bases and leaves it out of the built metadata.yaml.
+    pub series: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -30,9 +33,9 @@ struct RawMetadata {
     storage: Option<BTreeMap<String, IgnoredAny>>,
     #[serde(default)]
     resources: Option<BTreeMap<String, RawResource>>,
-    /// Gone in Juju 4 (bases only): refused with a pointer to charmcraft.yaml.
+    /// A list of names, or one name; read as the one value type the binary carries.
     #[serde(default)]
-    series: Option<IgnoredAny>,
+    series: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -55,13 +58,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Metadata, String> {
         .name
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| format!("{}: no `name`: Juju needs the charm's name", path.display()))?;
-    if raw.series.is_some() {
-        let line = top_level_key_line(text, "series").unwrap_or(1);
-        return Err(format!(
-            "{}:{line}: `series` is gone in Juju 4: remove it and declare the bases the charm runs on in charmcraft.yaml (e.g. `bases: [{{name: ubuntu, channel: \"22.04\"}}]`)",
-            path.display()
-        ));
-    }
+    let series = match raw.series {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(serde_json::Value::String(one)) => vec![one],
+        Some(serde_json::Value::Array(list)) => list
+            .into_iter()
+            .map(|v| v.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| not_series(text, path))?,
+        Some(_) => return Err(not_series(text, path)),
+    };
     let mut relations = BTreeMap::new();
     for (kind, map) in [
         ("provides", raw.provides),
@@ -100,7 +106,36 @@ pub fn parse(text: &str, path: &Path) -> Result<Metadata, String> {
         relations,
         storage,
         resources: resources.into_keys().collect(),
+        series,
     })
+}
+
+fn not_series(text: &str, path: &Path) -> String {
+    let line = top_level_key_line(text, "series").unwrap_or(1);
+    format!(
+        "{}:{line}: `series` is not a list of Ubuntu release names (e.g. [focal, jammy])",
+        path.display()
+    )
+}
+
+/// `text` without top-level key `key` and the lines that belong to it (indented or list
+/// items), comments elsewhere kept. For a key written in block or flow style on its line.
+pub fn without_top_level_key(text: &str, key: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut skipping = false;
+    for line in text.lines() {
+        if is_top_level_key(line, key) {
+            skipping = true;
+            continue;
+        }
+        if skipping && (line.starts_with([' ', '\t', '-']) || line.trim().is_empty()) {
+            continue;
+        }
+        skipping = false;
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 /// A relation, storage or resource name becomes a file name (`hooks/<name>-relation-joined`,
@@ -190,4 +225,35 @@ pub fn is_top_level_key(line: &str, key: &str) -> bool {
     ]
     .iter()
     .any(|k| line.starts_with(k.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_is_read_in_each_spelling_and_can_be_left_out() {
+        let path = Path::new("metadata.yaml");
+        let block = "name: a\n# kept\nseries:\n  - focal\n  - jammy\nrequires:\n  db:\n    interface: pgsql\n";
+        assert_eq!(parse(block, path).unwrap().series, ["focal", "jammy"]);
+        assert_eq!(
+            parse("name: a\nseries: focal\n", path).unwrap().series,
+            ["focal"]
+        );
+        let stripped = without_top_level_key(block, "series");
+        assert_eq!(
+            stripped,
+            "name: a\n# kept\nrequires:\n  db:\n    interface: pgsql\n"
+        );
+        let m = parse(&stripped, path).unwrap();
+        assert!(m.series.is_empty());
+        assert_eq!(m.relations.get("db"), Some(&"requires"));
+        let flow = without_top_level_key("name: a\nseries: [focal]\n", "series");
+        assert_eq!(flow, "name: a\n");
+        let e = parse("name: a\nseries: {focal: 1}\n", path).unwrap_err();
+        assert_eq!(
+            e,
+            "metadata.yaml:2: `series` is not a list of Ubuntu release names (e.g. [focal, jammy])"
+        );
+    }
 }
