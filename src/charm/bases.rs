@@ -7,6 +7,8 @@
 //!   `run-on` entries are what the unit runs (charmcraft 2);
 //! - `base: ubuntu@22.04` with `platforms:` keyed by architecture (charmcraft 3).
 
+use super::error::CharmError;
+
 use std::path::Path;
 
 /// The architectures Lucky ships binaries for, as Juju names them.
@@ -66,14 +68,14 @@ const OLDEST_DEPLOYABLE: &str = "20.04";
 
 /// The charm's bases: from `<charm>/charmcraft.yaml`; else from metadata.yaml's
 /// `series` (a 2020 charm, built unchanged); else [`DEFAULT_CHANNELS`].
-pub fn load(charm_dir: &Path, series: &[String]) -> Result<(Vec<Base>, Origin), String> {
+pub fn load(charm_dir: &Path, series: &[String]) -> Result<(Vec<Base>, Origin), CharmError> {
     // Checked even when charmcraft.yaml decides: a misspelt release is a mistake either way.
     let from_metadata = from_series(series, &charm_dir.join("metadata.yaml"))?;
     let path = charm_dir.join("charmcraft.yaml");
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(from_metadata),
-        Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
+        Err(e) => return Err(format!("{}: cannot read: {e}", path.display()).into()),
     };
     parse(&text, &path).map(|b| (b, Origin::Charmcraft))
 }
@@ -81,7 +83,7 @@ pub fn load(charm_dir: &Path, series: &[String]) -> Result<(Vec<Base>, Origin), 
 /// Bases for the `series` a 2020 metadata.yaml names: each release on every architecture
 /// Lucky ships. Releases older than [`OLDEST_DEPLOYABLE`] are dropped (no Juju this
 /// Lucky supports deploys there); when none is left, the defaults stand in.
-fn from_series(series: &[String], metadata: &Path) -> Result<(Vec<Base>, Origin), String> {
+fn from_series(series: &[String], metadata: &Path) -> Result<(Vec<Base>, Origin), CharmError> {
     if series.is_empty() {
         return Ok((defaults(), Origin::Default));
     }
@@ -126,25 +128,26 @@ fn defaults() -> Vec<Base> {
         .collect()
 }
 
-pub fn parse(text: &str, path: &Path) -> Result<Vec<Base>, String> {
+pub fn parse(text: &str, path: &Path) -> Result<Vec<Base>, CharmError> {
     let file = path.display();
     let raw: Tree =
         serde_saphyr::from_str(text).map_err(|e| super::metadata::yaml_error(path, &e))?;
     let raw = match raw {
         Tree::Null => return Ok(defaults()),
         Tree::Object(map) => map,
-        _ => return Err(format!("{file}: not a mapping of keys")),
+        _ => return Err(format!("{file}: not a mapping of keys").into()),
     };
     if raw.contains_key("series") {
         return Err(format!(
             "{file}: `series` is gone in Juju 4: declare `bases:` instead (e.g. `bases: [{{name: ubuntu, channel: \"22.04\"}}]`)"
-        ));
+        ).into());
     }
     let bases = match (raw.get("bases"), raw.get("base")) {
         (Some(_), Some(_)) => {
             return Err(format!(
                 "{file}: both `bases` and `base` are set: keep one (charmcraft accepts only one)"
-            ));
+            )
+            .into());
         }
         (Some(entries), None) => {
             let entries = entries
@@ -164,7 +167,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Base>, String> {
                     (None, Some(_)) => {
                         return Err(format!(
                             "{file}: a `bases` entry with `build-on` needs `run-on`: the bases the unit runs"
-                        ));
+                        ).into());
                     }
                     (None, None) => out.push(base_of(entry, path)?),
                 }
@@ -189,12 +192,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Vec<Base>, String> {
     if bases.is_empty() {
         return Err(format!(
             "{file}: `bases` is empty: list at least one (e.g. {{name: ubuntu, channel: \"22.04\"}})"
-        ));
+        ).into());
     }
     Ok(bases)
 }
 
-fn base_of(entry: &Tree, path: &Path) -> Result<Base, String> {
+fn base_of(entry: &Tree, path: &Path) -> Result<Base, CharmError> {
     let file = path.display();
     let name = entry
         .get("name")
@@ -226,12 +229,13 @@ fn checked(
     channel: String,
     architectures: Vec<String>,
     path: &Path,
-) -> Result<Base, String> {
+) -> Result<Base, CharmError> {
     let file = path.display();
     if name != "ubuntu" && name != "centos" {
         return Err(format!(
             "{file}: base name {name:?} is not one Juju deploys machine charms to (ubuntu, centos)"
-        ));
+        )
+        .into());
     }
     let (track, risk) = channel.split_once('/').unwrap_or((&channel, "stable"));
     let track_ok = !track.is_empty()
@@ -242,19 +246,17 @@ fn checked(
     if !track_ok || !risk_ok {
         return Err(format!(
             "{file}: base channel {channel:?} is not a release such as \"22.04\" (optionally /stable, /candidate, /beta or /edge)"
-        ));
+        ).into());
     }
     if architectures.is_empty() {
-        return Err(format!(
-            "{file}: base {name}@{channel} lists no architectures"
-        ));
+        return Err(format!("{file}: base {name}@{channel} lists no architectures").into());
     }
     for arch in &architectures {
         if !ARCHITECTURES.contains(&arch.as_str()) {
             return Err(format!(
                 "{file}: base {name}@{channel}: architecture {arch:?} has no lucky binary (Lucky ships {})",
                 ARCHITECTURES.join(", ")
-            ));
+            ).into());
         }
     }
     Ok(Base {
@@ -286,7 +288,7 @@ pub fn manifest_yaml(bases: &[Base]) -> String {
 mod tests {
     use super::*;
 
-    fn p(text: &str) -> Result<Vec<Base>, String> {
+    fn p(text: &str) -> Result<Vec<Base>, CharmError> {
         parse(text, Path::new("charmcraft.yaml"))
     }
 
@@ -327,7 +329,7 @@ mod tests {
             ("bases: []\n", "empty"),
             ("base: ubuntu-22.04\n", "<name>@<channel>"),
         ] {
-            let e = p(text).unwrap_err();
+            let e = p(text).unwrap_err().to_string();
             assert!(e.contains(needle), "{text}: {e}");
             assert!(!e.contains('\n'), "one line: {e}");
         }
@@ -352,7 +354,9 @@ mod tests {
                 dropped: names(&["xenial", "bionic"])
             }
         );
-        let e = from_series(&names(&["focal", "warty"]), meta).unwrap_err();
+        let e = from_series(&names(&["focal", "warty"]), meta)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("metadata.yaml: series \"warty\""), "{e}");
         assert!(!e.contains('\n'));
         assert_eq!(from_series(&[], meta).unwrap().1, Origin::Default);

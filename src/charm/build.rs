@@ -13,6 +13,8 @@
 //! tree packed as charmcraft packs it (the only form Juju 4 deploys). A charm that uses
 //! Docker also gets an `lxd-profile.yaml` (see `lxd_profile`) unless it ships one.
 
+use super::error::CharmError;
+
 use super::bases;
 use super::lucky_yaml::{self, LuckyYaml};
 use super::lxd_profile;
@@ -84,13 +86,13 @@ pub struct BuildReport {
     pub notes: Vec<String>,
 }
 
-pub fn build(opts: &BuildOptions) -> Result<BuildReport, String> {
+pub fn build(opts: &BuildOptions) -> Result<BuildReport, CharmError> {
     let charm_dir = opts
         .charm_dir
         .canonicalize()
         .map_err(|e| format!("{}: {e}", opts.charm_dir.display()))?;
     if !charm_dir.is_dir() {
-        return Err(format!("{}: not a folder", opts.charm_dir.display()));
+        return Err(format!("{}: not a folder", opts.charm_dir.display()).into());
     }
     let meta = metadata::load(&charm_dir)?;
     super::template::check_name(&meta.name).map_err(|e| format!("{}: {e}", meta.path.display()))?;
@@ -105,7 +107,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, String> {
     let own_profile = charm_dir.join(lxd_profile::FILE);
     if own_profile.is_file() {
         let text = std::fs::read_to_string(&own_profile)
-            .map_err(|e| format!("{}: cannot read: {e}", own_profile.display()))?;
+            .map_err(|e| CharmError::io("read", &own_profile, e))?;
         lxd_profile::check(&text, &own_profile)?;
     }
 
@@ -117,13 +119,13 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, String> {
         return Err(format!(
             "--build-dir {}: the build folder cannot hold the charm itself",
             build_dir.display()
-        ));
+        )
+        .into());
     }
     let parent = build_dir
         .parent()
         .ok_or_else(|| format!("--build-dir {}: has no parent folder", build_dir.display()))?;
-    std::fs::create_dir_all(parent)
-        .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    std::fs::create_dir_all(parent).map_err(|e| CharmError::io("create", parent, e))?;
     check_replaceable(&build_dir)?;
     let leaf = build_dir
         .file_name()
@@ -186,7 +188,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, String> {
                 "lucky/SHA256SUMS is not signed: the installer accepts it only with LUCKY_INSECURE_SKIP_SIGNATURE=1 or a release key in lucky/release.pub (bundle from a signed release folder instead)".into(),
             );
         }
-        Ok::<(), String>(())
+        Ok::<(), CharmError>(())
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&staging);
@@ -230,7 +232,7 @@ fn write_deploy_files(
     charm_bases: &[bases::Base],
     use_docker: bool,
     has_own_profile: bool,
-) -> Result<(), String> {
+) -> Result<(), CharmError> {
     write_file(
         &staging.join("manifest.yaml"),
         bases::manifest_yaml(charm_bases).as_bytes(),
@@ -246,7 +248,7 @@ fn write_deploy_files(
     Ok(())
 }
 
-fn absolute(p: &Path) -> Result<PathBuf, String> {
+fn absolute(p: &Path) -> Result<PathBuf, CharmError> {
     let abs = if p.is_absolute() {
         p.to_path_buf()
     } else {
@@ -295,7 +297,7 @@ pub fn hook_names(meta: &Metadata, has_metrics: bool) -> Vec<String> {
 }
 
 /// Each lucky.yaml hook must be one Juju fires for this charm.
-fn check_hooks(lucky: &LuckyYaml, meta: &Metadata, has_metrics: bool) -> Result<(), String> {
+fn check_hooks(lucky: &LuckyYaml, meta: &Metadata, has_metrics: bool) -> Result<(), CharmError> {
     let known = hook_names(meta, has_metrics);
     let mut problems: Vec<(u64, String)> = Vec::new();
     for name in lucky.hooks.keys() {
@@ -308,7 +310,7 @@ fn check_hooks(lucky: &LuckyYaml, meta: &Metadata, has_metrics: bool) -> Result<
     problems.sort();
     match problems.into_iter().next() {
         None => Ok(()),
-        Some((line, message)) => Err(format!("{}:{line}: {message}", lucky.path.display())),
+        Some((line, message)) => Err(format!("{}:{line}: {message}", lucky.path.display()).into()),
     }
 }
 
@@ -357,7 +359,7 @@ fn hook_problem(name: &str, meta: &Metadata) -> String {
 
 /// Juju's rule for action names: lowercase letters and hyphens, starting and ending with a
 /// letter.
-fn check_actions(lucky: &LuckyYaml) -> Result<(), String> {
+fn check_actions(lucky: &LuckyYaml) -> Result<(), CharmError> {
     for name in lucky.actions.keys() {
         let ok = name.starts_with(|c: char| c.is_ascii_lowercase())
             && name.ends_with(|c: char| c.is_ascii_lowercase())
@@ -367,7 +369,7 @@ fn check_actions(lucky: &LuckyYaml) -> Result<(), String> {
             return Err(format!(
                 "{}:{line}: action \"{name}\": Juju action names are lowercase letters and hyphens, starting and ending with a letter",
                 lucky.path.display()
-            ));
+            ).into());
         }
     }
     Ok(())
@@ -375,12 +377,12 @@ fn check_actions(lucky: &LuckyYaml) -> Result<(), String> {
 
 /// The built charm's actions.yaml text: the charm's own, plus a bare entry for each
 /// lucky.yaml action it does not describe. `None` when there are no actions at all.
-fn actions_yaml(charm_dir: &Path, lucky: &LuckyYaml) -> Result<Option<String>, String> {
+fn actions_yaml(charm_dir: &Path, lucky: &LuckyYaml) -> Result<Option<String>, CharmError> {
     let path = charm_dir.join("actions.yaml");
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
+        Err(e) => return Err(format!("{}: cannot read: {e}", path.display()).into()),
     };
     let declared = metadata::action_names(&text, &path)?;
     if let Some(orphan) = declared.iter().find(|a| !lucky.actions.contains_key(*a)) {
@@ -389,7 +391,8 @@ fn actions_yaml(charm_dir: &Path, lucky: &LuckyYaml) -> Result<Option<String>, S
             "{}:{line}: action \"{orphan}\" has no scripts: list them under `actions:` in {}",
             path.display(),
             lucky.path.display()
-        ));
+        )
+        .into());
     }
     let missing: Vec<&String> = lucky
         .actions
@@ -417,7 +420,7 @@ fn actions_yaml(charm_dir: &Path, lucky: &LuckyYaml) -> Result<Option<String>, S
     let now = metadata::action_names(&out, &path)
         .map_err(|_| cannot_append(&path, "actions", &missing))?;
     if missing.iter().any(|m| !now.contains(m)) {
-        return Err(cannot_append(&path, "actions", &missing));
+        return Err(cannot_append(&path, "actions", &missing).into());
     }
     Ok(Some(out))
 }
@@ -435,9 +438,9 @@ fn cannot_append(path: &Path, what: &str, names: &[&String]) -> String {
 }
 
 /// metadata.yaml with the `lucky-binary` resource declared, as text (comments kept).
-fn metadata_yaml(meta: &Metadata) -> Result<String, String> {
-    let mut text = std::fs::read_to_string(&meta.path)
-        .map_err(|e| format!("{}: cannot read: {e}", meta.path.display()))?;
+fn metadata_yaml(meta: &Metadata) -> Result<String, CharmError> {
+    let mut text =
+        std::fs::read_to_string(&meta.path).map_err(|e| CharmError::io("read", &meta.path, e))?;
     if !meta.series.is_empty() {
         // Juju 4 refuses `series`, and Juju 3.6 a charm with both it and a manifest's bases.
         text = metadata::without_top_level_key(&text, "series");
@@ -445,7 +448,7 @@ fn metadata_yaml(meta: &Metadata) -> Result<String, String> {
             return Err(format!(
                 "{}: cannot leave `series` out of the built charm (is it written in flow style?): replace it with `bases:` in a charmcraft.yaml",
                 meta.path.display()
-            ));
+            ).into());
         }
     }
     if meta.resources.iter().any(|r| r == LUCKY_RESOURCE) {
@@ -494,11 +497,7 @@ fn metadata_yaml(meta: &Metadata) -> Result<String, String> {
     let check = metadata::parse(&out, &meta.path);
     match check {
         Ok(m) if m.resources.iter().any(|r| r == LUCKY_RESOURCE) => Ok(out),
-        _ => Err(cannot_append(
-            &meta.path,
-            "resource",
-            &[&LUCKY_RESOURCE.to_string()],
-        )),
+        _ => Err(cannot_append(&meta.path, "resource", &[&LUCKY_RESOURCE.to_string()]).into()),
     }
 }
 
@@ -508,7 +507,7 @@ struct Bundle {
     sums: Option<PathBuf>,
 }
 
-fn bundle_plan(opts: &BuildOptions) -> Result<Bundle, String> {
+fn bundle_plan(opts: &BuildOptions) -> Result<Bundle, CharmError> {
     if opts.bundle_targets.is_empty() {
         return Ok(Bundle {
             files: Vec::new(),
@@ -518,7 +517,9 @@ fn bundle_plan(opts: &BuildOptions) -> Result<Bundle, String> {
     let dir = opts
         .lucky_binaries
         .as_ref()
-        .ok_or("--bundle-lucky needs --lucky-binaries <dir>: the folder holding lucky-<version>-<target> files")?;
+        .ok_or_else(|| {
+            CharmError::Invalid("--bundle-lucky needs --lucky-binaries <dir>: the folder holding lucky-<version>-<target> files".into())
+        })?;
     let mut targets: Vec<&str> = Vec::new();
     for wanted in &opts.bundle_targets {
         let wanted = wanted.trim();
@@ -552,7 +553,8 @@ fn bundle_plan(opts: &BuildOptions) -> Result<Bundle, String> {
             return Err(format!(
                 "--lucky-binaries {}: no {name} to bundle for target {target}",
                 dir.display()
-            ));
+            )
+            .into());
         }
         files.push((name, path));
     }
@@ -567,7 +569,7 @@ fn write_bundle(
     staging: &Path,
     bundle: &Bundle,
     opts: &BuildOptions,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, CharmError> {
     if bundle.files.is_empty() {
         return Ok(Vec::new());
     }
@@ -575,8 +577,7 @@ fn write_bundle(
     let mut lines = String::new();
     let mut hashes = BTreeMap::new();
     for (name, src) in &bundle.files {
-        let bytes =
-            std::fs::read(src).map_err(|e| format!("{}: cannot read: {e}", src.display()))?;
+        let bytes = std::fs::read(src).map_err(|e| CharmError::io("read", src, e))?;
         let hex: String = Sha256::digest(&bytes)
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -588,8 +589,8 @@ fn write_bundle(
     }
     match &bundle.sums {
         Some(sums) => {
-            let text = std::fs::read_to_string(sums)
-                .map_err(|e| format!("{}: cannot read: {e}", sums.display()))?;
+            let text =
+                std::fs::read_to_string(sums).map_err(|e| CharmError::io("read", sums, e))?;
             let listed: BTreeMap<&str, &str> = text
                 .lines()
                 .filter_map(|l| {
@@ -608,18 +609,18 @@ fn write_bundle(
                                 .as_deref()
                                 .unwrap_or(Path::new("."))
                                 .display()
-                        ));
+                        )
+                        .into());
                     }
                     None => {
-                        return Err(format!("{}: has no line for {name}", sums.display()));
+                        return Err(format!("{}: has no line for {name}", sums.display()).into());
                     }
                 }
             }
             for extra in ["SHA256SUMS", "SHA256SUMS.sig", "release.pub"] {
                 let src = sums.with_file_name(extra);
                 if src.is_file() {
-                    let bytes = std::fs::read(&src)
-                        .map_err(|e| format!("{}: cannot read: {e}", src.display()))?;
+                    let bytes = std::fs::read(&src).map_err(|e| CharmError::io("read", &src, e))?;
                     write_file(&out_dir.join(extra), &bytes, 0o644)?;
                 }
             }
@@ -635,13 +636,14 @@ pub fn is_built(dir: &Path) -> bool {
 }
 
 /// The build must never delete a folder that is not one of its own earlier outputs.
-fn check_replaceable(build_dir: &Path) -> Result<(), String> {
+fn check_replaceable(build_dir: &Path) -> Result<(), CharmError> {
     let Ok(mut entries) = std::fs::read_dir(build_dir) else {
         if build_dir.symlink_metadata().is_ok() {
             return Err(format!(
                 "refusing to replace {}: it is not a folder",
                 build_dir.display()
-            ));
+            )
+            .into());
         }
         return Ok(());
     };
@@ -651,10 +653,11 @@ fn check_replaceable(build_dir: &Path) -> Result<(), String> {
     Err(format!(
         "refusing to replace {}: it is neither empty nor an earlier lucky charm build",
         build_dir.display()
-    ))
+    )
+    .into())
 }
 
-fn swap_into_place(staging: &Path, build_dir: &Path) -> Result<(), String> {
+fn swap_into_place(staging: &Path, build_dir: &Path) -> Result<(), CharmError> {
     let old = PathBuf::from(format!("{}.old", staging.display()));
     let had_old = build_dir.exists();
     if had_old {
@@ -671,10 +674,7 @@ fn swap_into_place(staging: &Path, build_dir: &Path) -> Result<(), String> {
             let _ = std::fs::rename(&old, build_dir);
         }
         let _ = std::fs::remove_dir_all(staging);
-        return Err(format!(
-            "cannot move the build into {}: {e}",
-            build_dir.display()
-        ));
+        return Err(format!("cannot move the build into {}: {e}", build_dir.display()).into());
     }
     if had_old {
         let _ = std::fs::remove_dir_all(&old);
@@ -682,12 +682,11 @@ fn swap_into_place(staging: &Path, build_dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn copy_tree(from: &Path, to: &Path, skip: &[PathBuf]) -> Result<(), String> {
-    std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
-    let entries =
-        std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+fn copy_tree(from: &Path, to: &Path, skip: &[PathBuf]) -> Result<(), CharmError> {
+    std::fs::create_dir_all(to).map_err(|e| CharmError::io("create", to, e))?;
+    let entries = std::fs::read_dir(from).map_err(|e| CharmError::io("read", from, e))?;
     for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+        let entry = entry.map_err(|e| CharmError::io("read", from, e))?;
         let src = entry.path();
         if skip.contains(&src) || entry.file_name() == ".git" {
             continue;
@@ -695,14 +694,14 @@ fn copy_tree(from: &Path, to: &Path, skip: &[PathBuf]) -> Result<(), String> {
         let dest = to.join(entry.file_name());
         let kind = entry
             .file_type()
-            .map_err(|e| format!("cannot read {}: {e}", src.display()))?;
+            .map_err(|e| CharmError::io("read", &src, e))?;
         if kind.is_dir() {
             copy_tree(&src, &dest, skip)?;
         } else if kind.is_symlink() {
-            let target = std::fs::read_link(&src)
-                .map_err(|e| format!("cannot read link {}: {e}", src.display()))?;
+            let target =
+                std::fs::read_link(&src).map_err(|e| CharmError::io("read link", &src, e))?;
             std::os::unix::fs::symlink(&target, &dest)
-                .map_err(|e| format!("cannot create link {}: {e}", dest.display()))?;
+                .map_err(|e| CharmError::io("create link", &dest, e))?;
         } else if kind.is_file() {
             // fs::copy keeps the permission bits: scripts stay executable.
             std::fs::copy(&src, &dest)
@@ -718,13 +717,13 @@ fn make_scripts_executable(
     staging: &Path,
     lucky: &LuckyYaml,
     notes: &mut Vec<String>,
-) -> Result<(), String> {
+) -> Result<(), CharmError> {
     use std::os::unix::fs::PermissionsExt;
     let mut made = Vec::new();
     for rel in lucky.script_files() {
         let path = staging.join(&rel);
         let mode = std::fs::metadata(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            .map_err(|e| CharmError::io("read", &path, e))?
             .permissions()
             .mode();
         if mode & 0o111 != 0o111 {
@@ -739,23 +738,22 @@ fn make_scripts_executable(
     Ok(())
 }
 
-fn remove_any(path: &Path) -> Result<(), String> {
+fn remove_any(path: &Path) -> Result<(), CharmError> {
     let r = if path.is_dir() && !path.is_symlink() {
         std::fs::remove_dir_all(path)
     } else {
         std::fs::remove_file(path)
     };
-    r.map_err(|e| format!("cannot remove {}: {e}", path.display()))
+    r.map_err(|e| CharmError::io("remove", path, e))
 }
 
-fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), String> {
+fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), CharmError> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        std::fs::create_dir_all(parent).map_err(|e| CharmError::io("create", parent, e))?;
     }
-    std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::fs::write(path, contents).map_err(|e| CharmError::io("write", path, e))?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(|e| format!("cannot chmod {}: {e}", path.display()))
+        .map_err(|e| CharmError::io("chmod", path, e))
 }
 
 fn write_generated(
@@ -764,7 +762,7 @@ fn write_generated(
     actions_yaml: &Option<String>,
     metadata_yaml: &str,
     opts: &BuildOptions,
-) -> Result<(), String> {
+) -> Result<(), CharmError> {
     write_file(&staging.join("dispatch"), DISPATCH.as_bytes(), 0o755)?;
     for hook in &report.hooks {
         write_file(&staging.join("hooks").join(hook), HOOK.as_bytes(), 0o755)?;

@@ -1,6 +1,8 @@
 //! The example charm (`examples/webapp`), embedded in the binary so that `lucky charm run`
 //! with no folder has a charm to run on any machine.
 
+use super::error::CharmError;
+
 use super::template::TemplateFile;
 use std::path::Path;
 
@@ -34,12 +36,11 @@ pub const FILES: &[TemplateFile] = example_files![
 
 /// Writes the example into `dir`, replacing what an earlier unpacking left there (but
 /// not `build/`, where `charm run` keeps a model the user asked to keep).
-pub fn unpack(dir: &Path) -> Result<(), String> {
+pub fn unpack(dir: &Path) -> Result<(), CharmError> {
     for sub in ["host_scripts", "container_scripts"] {
         let path = dir.join(sub);
         if path.exists() {
-            std::fs::remove_dir_all(&path)
-                .map_err(|e| format!("cannot clear {}: {e}", path.display()))?;
+            std::fs::remove_dir_all(&path).map_err(|e| CharmError::io("clear", &path, e))?;
         }
     }
     super::template::write_files(dir, FILES, |text| text)

@@ -8,6 +8,8 @@
 //! An author's own profile is kept as it is, after the same check Juju makes at deploy,
 //! so a bad one fails at build time.
 
+use super::error::CharmError;
+
 use std::path::Path;
 
 pub const FILE: &str = "lxd-profile.yaml";
@@ -29,7 +31,7 @@ const ALLOWED_DEVICE_TYPES: &[&str] = &["unix-char", "unix-block", "gpu", "usb"]
 
 /// Checks a profile text the way Juju does when the charm is deployed. Read as a plain
 /// value tree (see `bases` for why not derived structs).
-pub fn check(text: &str, path: &Path) -> Result<(), String> {
+pub fn check(text: &str, path: &Path) -> Result<(), CharmError> {
     let raw: serde_json::Value =
         serde_saphyr::from_str(text).map_err(|e| super::metadata::yaml_error(path, &e))?;
     if let Some(config) = raw.get("config").and_then(|c| c.as_object()) {
@@ -38,7 +40,7 @@ pub fn check(text: &str, path: &Path) -> Result<(), String> {
                 return Err(format!(
                     "{}: config key {key:?}: Juju refuses boot.*, limits.* and migration.* keys in a charm's LXD profile",
                     path.display()
-                ));
+                ).into());
             }
         }
     }
@@ -51,7 +53,7 @@ pub fn check(text: &str, path: &Path) -> Result<(), String> {
                     "{}: device {name:?} has type {kind:?}: Juju allows only {} in a charm's LXD profile",
                     path.display(),
                     ALLOWED_DEVICE_TYPES.join(", ")
-                ));
+                ).into());
             }
         }
     }
@@ -78,7 +80,7 @@ mod tests {
                 "\"disk\"",
             ),
         ] {
-            let e = check(text, Path::new(FILE)).unwrap_err();
+            let e = check(text, Path::new(FILE)).unwrap_err().to_string();
             assert!(e.contains(needle), "{e}");
         }
     }

@@ -1,6 +1,8 @@
 //! The parts of a charm's metadata.yaml (and actions.yaml) that `charm build` checks
 //! lucky.yaml against. Unknown keys are Juju's business and are ignored here.
 
+use super::error::CharmError;
+
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use std::collections::BTreeMap;
@@ -45,14 +47,13 @@ struct RawResource {
 }
 
 /// Reads `<charm>/metadata.yaml`; errors are one line naming the file (and line).
-pub fn load(charm_dir: &Path) -> Result<Metadata, String> {
+pub fn load(charm_dir: &Path) -> Result<Metadata, CharmError> {
     let path = charm_dir.join("metadata.yaml");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| CharmError::io("read", &path, e))?;
     parse(&text, &path)
 }
 
-pub fn parse(text: &str, path: &Path) -> Result<Metadata, String> {
+pub fn parse(text: &str, path: &Path) -> Result<Metadata, CharmError> {
     let raw: RawMetadata = serde_saphyr::from_str(text).map_err(|e| yaml_error(path, &e))?;
     let name = raw
         .name
@@ -66,7 +67,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Metadata, String> {
             .map(|v| v.as_str().map(str::to_string))
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| not_series(text, path))?,
-        Some(_) => return Err(not_series(text, path)),
+        Some(_) => return Err(not_series(text, path).into()),
     };
     let mut relations = BTreeMap::new();
     for (kind, map) in [
@@ -80,7 +81,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Metadata, String> {
                 return Err(format!(
                     "{}: relation \"{endpoint}\" is declared under both `{other}` and `{kind}`",
                     path.display()
-                ));
+                )
+                .into());
             }
         }
     }
@@ -151,7 +153,7 @@ pub fn is_juju_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-fn check_juju_name(name: &str, what: &str, path: &Path, text: &str) -> Result<(), String> {
+fn check_juju_name(name: &str, what: &str, path: &Path, text: &str) -> Result<(), CharmError> {
     if is_juju_name(name) {
         return Ok(());
     }
@@ -166,7 +168,7 @@ fn check_juju_name(name: &str, what: &str, path: &Path, text: &str) -> Result<()
     Err(format!(
         "{}{line}: {what} name {name:?} is not valid: use lowercase letters, digits, '-' and '_', starting with a letter (Juju makes hook file names from it)",
         path.display()
-    ))
+    ).into())
 }
 
 /// A single file name: not empty, no `/`, not `.` or `..`, no NUL.
@@ -195,7 +197,7 @@ pub fn yaml_error(path: &Path, e: &serde_saphyr::Error) -> String {
 }
 
 /// The action names declared in an actions.yaml text.
-pub fn action_names(text: &str, path: &Path) -> Result<Vec<String>, String> {
+pub fn action_names(text: &str, path: &Path) -> Result<Vec<String>, CharmError> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
@@ -203,10 +205,7 @@ pub fn action_names(text: &str, path: &Path) -> Result<Vec<String>, String> {
     match serde_saphyr::from_str(text).map_err(|e| yaml_error(path, &e))? {
         serde_json::Value::Null => Ok(Vec::new()),
         serde_json::Value::Object(map) => Ok(map.into_iter().map(|(k, _)| k).collect()),
-        _ => Err(format!(
-            "{}: expected a mapping of action names",
-            path.display()
-        )),
+        _ => Err(format!("{}: expected a mapping of action names", path.display()).into()),
     }
 }
 
@@ -250,7 +249,9 @@ mod tests {
         assert_eq!(m.relations.get("db"), Some(&"requires"));
         let flow = without_top_level_key("name: a\nseries: [focal]\n", "series");
         assert_eq!(flow, "name: a\n");
-        let e = parse("name: a\nseries: {focal: 1}\n", path).unwrap_err();
+        let e = parse("name: a\nseries: {focal: 1}\n", path)
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             e,
             "metadata.yaml:2: `series` is not a list of Ubuntu release names (e.g. [focal, jammy])"

@@ -3,6 +3,7 @@
 pub mod bases;
 pub mod build;
 pub mod cron;
+pub mod error;
 pub mod example;
 pub mod lucky_yaml;
 pub mod lxd_profile;

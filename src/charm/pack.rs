@@ -9,6 +9,8 @@
 //! (bundled lucky binaries) hardly compresses anyway. Entries are written in sorted order
 //! with a fixed timestamp, so the same folder always packs to the same bytes.
 
+use super::error::CharmError;
+
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
@@ -65,11 +67,11 @@ struct Entry {
 
 /// Packs the tree under `root` into a zip at `dest`, written beside it and renamed into
 /// place so a failed pack never leaves half a `.charm`. Returns the archive's size.
-pub fn pack(root: &Path, dest: &Path) -> Result<u64, String> {
+pub fn pack(root: &Path, dest: &Path) -> Result<u64, CharmError> {
     let mut entries = Vec::new();
     collect(root, root, &mut entries)?;
     entries.sort_by(|a, b| a.name.cmp(&b.name));
-    let bytes = zip_bytes(&entries).map_err(|e| format!("cannot pack {}: {e}", root.display()))?;
+    let bytes = zip_bytes(&entries).map_err(|e| CharmError::io("pack", root, e))?;
     let tmp = PathBuf::from(format!("{}.tmp-{}", dest.display(), std::process::id()));
     let written = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -80,15 +82,15 @@ pub fn pack(root: &Path, dest: &Path) -> Result<u64, String> {
     })();
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        return Err(format!("cannot write {}: {e}", dest.display()));
+        return Err(format!("cannot write {}: {e}", dest.display()).into());
     }
     Ok(bytes.len() as u64)
 }
 
-fn collect(root: &Path, dir: &Path, out: &mut Vec<Entry>) -> Result<(), String> {
-    let read = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+fn collect(root: &Path, dir: &Path, out: &mut Vec<Entry>) -> Result<(), CharmError> {
+    let read = std::fs::read_dir(dir).map_err(|e| CharmError::io("read", dir, e))?;
     for entry in read {
-        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        let entry = entry.map_err(|e| CharmError::io("read", dir, e))?;
         let path = entry.path();
         let rel = path
             .strip_prefix(root)
@@ -97,12 +99,12 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<Entry>) -> Result<(), String> 
             .to_str()
             .ok_or_else(|| format!("cannot pack {}: the name is not UTF-8", path.display()))?
             .to_string();
-        let meta = std::fs::symlink_metadata(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let meta =
+            std::fs::symlink_metadata(&path).map_err(|e| CharmError::io("read", &path, e))?;
         let perm = meta.permissions().mode() & 0o7777;
         if meta.file_type().is_symlink() {
-            let target = std::fs::read_link(&path)
-                .map_err(|e| format!("cannot read link {}: {e}", path.display()))?;
+            let target =
+                std::fs::read_link(&path).map_err(|e| CharmError::io("read link", &path, e))?;
             check_link(rel, &target).map_err(|why| {
                 format!(
                     "cannot pack {}: it links to {} {why}; Juju refuses such a charm (copy the file in instead)",
@@ -123,8 +125,7 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<Entry>) -> Result<(), String> 
             });
             collect(root, &path, out)?;
         } else if meta.is_file() {
-            let data =
-                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let data = std::fs::read(&path).map_err(|e| CharmError::io("read", &path, e))?;
             out.push(Entry {
                 name,
                 mode: S_IFREG | perm,

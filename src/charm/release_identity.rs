@@ -13,6 +13,8 @@
 //! Debug builds (the test suite's and `cargo run`'s) are let through with a note: a charm
 //! author runs a release-profile lucky, and nothing else is given to anyone.
 
+use super::error::CharmError;
+
 use crate::release::fetch::{self, MAX_SMALL};
 use crate::release::{self, ReleaseUrl, verify};
 use std::path::Path;
@@ -20,7 +22,7 @@ use std::path::Path;
 const BUNDLE: &str = "pass --bundle-lucky TARGETS --lucky-binaries DIR (a release folder)";
 
 /// Writes the identity into `staging/lucky`; returns notes for the author.
-pub fn write(staging: &Path, version: &str, bundled: &[String]) -> Result<Vec<String>, String> {
+pub fn write(staging: &Path, version: &str, bundled: &[String]) -> Result<Vec<String>, CharmError> {
     let dir = staging.join("lucky");
     let key = verify::built_in_key()
         .transpose()
@@ -58,12 +60,12 @@ pub fn write(staging: &Path, version: &str, bundled: &[String]) -> Result<Vec<St
         }
         return Err(format!(
             "cannot build an installable charm: this lucky has no release key built in and nothing is bundled; {fix}"
-        ));
+        ).into());
     };
     let Some(url) = url else {
         return Err(format!(
             "cannot build an installable charm: this lucky has no release URL built in and nothing is bundled; {fix}"
-        ));
+        ).into());
     };
     let release = ReleaseUrl::parse(url).map_err(|e| format!("cannot build the charm: {e:#}"))?;
     let get = |name: &str| {
@@ -88,7 +90,8 @@ pub fn write(staging: &Path, version: &str, bundled: &[String]) -> Result<Vec<St
         return Err(format!(
             "cannot build the charm: {} lists no {prefix}<target> binary",
             release.asset(version, "SHA256SUMS")
-        ));
+        )
+        .into());
     }
     put(&dir.join("SHA256SUMS"), &sums)?;
     put(&dir.join("SHA256SUMS.sig"), &sig)?;
@@ -99,10 +102,9 @@ pub fn write(staging: &Path, version: &str, bundled: &[String]) -> Result<Vec<St
     Ok(notes)
 }
 
-fn put(path: &Path, bytes: &[u8]) -> Result<(), String> {
+fn put(path: &Path, bytes: &[u8]) -> Result<(), CharmError> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        std::fs::create_dir_all(parent).map_err(|e| CharmError::io("create", parent, e))?;
     }
-    std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    std::fs::write(path, bytes).map_err(|e| CharmError::io("write", path, e))
 }

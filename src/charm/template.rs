@@ -1,6 +1,8 @@
 //! The charm template `lucky charm create` lays out: `charm_template/`, embedded in the
 //! binary so that `lucky` needs no files next to it.
 
+use super::error::CharmError;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -85,7 +87,7 @@ impl Values {
 
 /// Juju's rule for charm names: lowercase letters and digits in hyphen-separated words,
 /// starting with a letter, and no word made of digits only.
-pub fn check_name(name: &str) -> Result<(), String> {
+pub fn check_name(name: &str) -> Result<(), CharmError> {
     let ok = !name.is_empty()
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && name.split('-').all(|word| {
@@ -100,7 +102,7 @@ pub fn check_name(name: &str) -> Result<(), String> {
     } else {
         Err(format!(
             "invalid charm name \"{name}\": use lowercase letters and digits in hyphen-separated words, starting with a letter (e.g. my-app)"
-        ))
+        ).into())
     }
 }
 
@@ -142,7 +144,7 @@ pub fn display_name(name: &str) -> String {
 }
 
 /// Lays out the template in `dir`, which must be absent or empty.
-pub fn create(dir: &Path, values: &Values) -> Result<(), String> {
+pub fn create(dir: &Path, values: &Values) -> Result<(), CharmError> {
     check_name(&values.name)?;
     match std::fs::read_dir(dir) {
         Ok(mut entries) => {
@@ -150,11 +152,12 @@ pub fn create(dir: &Path, values: &Values) -> Result<(), String> {
                 return Err(format!(
                     "refusing to create a charm in {}: the folder is not empty",
                     dir.display()
-                ));
+                )
+                .into());
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(format!("cannot use {}: {e}", dir.display())),
+        Err(e) => return Err(format!("cannot use {}: {e}", dir.display()).into()),
     }
     write_files(dir, FILES, |text| values.fill(text))
 }
@@ -164,18 +167,17 @@ pub fn write_files<S: AsRef<str>>(
     dir: &Path,
     files: &[TemplateFile],
     fill: impl Fn(&'static str) -> S,
-) -> Result<(), String> {
+) -> Result<(), CharmError> {
     for file in files {
         let path = dir.join(file.path);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            std::fs::create_dir_all(parent).map_err(|e| CharmError::io("create", parent, e))?;
         }
         std::fs::write(&path, fill(file.contents).as_ref())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            .map_err(|e| CharmError::io("write", &path, e))?;
         let mode = if file.executable() { 0o755 } else { 0o644 };
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
-            .map_err(|e| format!("cannot chmod {}: {e}", path.display()))?;
+            .map_err(|e| CharmError::io("chmod", &path, e))?;
     }
     Ok(())
 }

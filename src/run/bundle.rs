@@ -2,23 +2,24 @@
 //! charm's real installer installs it in the install hook, as on a machine without
 //! internet.
 
+use super::error::RunError;
+
 use super::Runner;
 use super::lucky_binary::host_target;
 use crate::charm::build::{self, BuildOptions};
 use std::path::Path;
 
 impl Runner {
-    pub(super) fn build(&self, charm_dir: &Path) -> Result<(), String> {
+    pub(super) fn build(&self, charm_dir: &Path) -> Result<(), RunError> {
         let version = env!("CARGO_PKG_VERSION");
         let target = host_target();
         let release = &self.paths.release;
-        std::fs::create_dir_all(release)
-            .map_err(|e| format!("cannot create {}: {e}", release.display()))?;
+        std::fs::create_dir_all(release).map_err(|e| RunError::io("create", release, e))?;
         let bundled = release.join(format!("lucky-{version}-{target}"));
         let _ = std::fs::remove_file(&bundled);
         if std::fs::hard_link(&self.lucky, &bundled).is_err() {
             std::fs::copy(&self.lucky, &bundled)
-                .map_err(|e| format!("cannot copy {}: {e}", self.lucky.display()))?;
+                .map_err(|e| RunError::io("copy", &self.lucky, e))?;
         }
         let report = build::build(&BuildOptions {
             charm_dir: charm_dir.to_path_buf(),

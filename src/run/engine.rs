@@ -2,6 +2,8 @@
 //! and connect to it as the daemon, the example image, the unit's containers listed, and
 //! their removal through the reconciler's own path.
 
+use super::error::RunError;
+
 use crate::docker::image::{BUSYBOX, BusyboxImage, EXAMPLE_IMAGE};
 use crate::docker::{self, describe, reconciler};
 use bollard::Docker;
@@ -26,8 +28,8 @@ pub(super) struct ContainerInfo {
 }
 
 impl Engine {
-    pub fn find() -> Result<Self, String> {
-        let socket = docker::engine_socket().map_err(|e| e.0)?;
+    pub fn find() -> Result<Self, RunError> {
+        let socket = docker::engine_socket().map_err(RunError::Engine)?;
         Ok(Self { socket })
     }
 
@@ -37,12 +39,12 @@ impl Engine {
     }
 
     /// Checks the engine answers and has the example image; true when it was built now.
-    pub fn prepare(&self) -> Result<(), String> {
+    pub fn prepare(&self) -> Result<(), RunError> {
         let built = self.with(|docker| async move {
             BusyboxImage::example_httpd()
                 .ensure(&docker)
                 .await
-                .map_err(|e| e.0)
+                .map_err(RunError::Engine)
         })?;
         if built {
             println!("Built image {EXAMPLE_IMAGE} from {BUSYBOX}");
@@ -51,21 +53,29 @@ impl Engine {
     }
 
     /// Removes every container of `unit`, as its `stop` hook would; returns their names.
-    pub fn remove_containers(&self, unit: &str) -> Result<Vec<String>, String> {
+    pub fn remove_containers(&self, unit: &str) -> Result<Vec<String>, RunError> {
         self.with(|docker| async move {
             reconciler::remove_all(&docker, unit)
                 .await
                 .map(|report| report.removed)
-                .map_err(|e| format!("cannot remove the containers of {unit}: {}", e.0))
+                .map_err(|e| {
+                    RunError::Engine(docker::EngineError(format!(
+                        "cannot remove the containers of {unit}: {}",
+                        e.0
+                    )))
+                })
         })
     }
 
     /// The unit's containers, by name.
-    pub fn containers(&self, unit: &str) -> Result<Vec<ContainerInfo>, String> {
+    pub fn containers(&self, unit: &str) -> Result<Vec<ContainerInfo>, RunError> {
         let found = self.with(|docker| async move {
-            docker::unit_containers(&docker, unit)
-                .await
-                .map_err(|e| format!("cannot list the containers of {unit}: {}", describe(&e)))
+            docker::unit_containers(&docker, unit).await.map_err(|e| {
+                RunError::Engine(docker::EngineError(format!(
+                    "cannot list the containers of {unit}: {}",
+                    describe(&e)
+                )))
+            })
         })?;
         let mut out: Vec<ContainerInfo> = found.into_iter().map(ContainerInfo::from).collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -73,10 +83,10 @@ impl Engine {
     }
 
     /// Runs `f` with a connected engine on a runtime of its own (the runner is not async).
-    fn with<T, F, Fut>(&self, f: F) -> Result<T, String>
+    fn with<T, F, Fut>(&self, f: F) -> Result<T, RunError>
     where
         F: FnOnce(Docker) -> Fut,
-        Fut: Future<Output = Result<T, String>>,
+        Fut: Future<Output = Result<T, RunError>>,
     {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -1,6 +1,8 @@
 //! The unit's life: a fresh (or kept) model, install … remove in Juju's order, and
 //! `--hook` / `--action` alone on the kept model.
 
+use super::error::RunError;
+
 use super::Runner;
 use super::options::Setting;
 use crate::charm::{lucky_yaml::LuckyYaml, metadata::Metadata};
@@ -9,8 +11,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 impl Runner {
-    pub(super) fn model(&self) -> Result<Model, String> {
-        Model::open(&self.paths.model).map_err(|e| format!("{e:#}"))
+    pub(super) fn model(&self) -> Result<Model, RunError> {
+        Model::open(&self.paths.model).map_err(RunError::Simulator)
     }
 
     /// The whole life on a fresh (or, with --keep, the kept) model.
@@ -19,7 +21,7 @@ impl Runner {
         charm_dir: &Path,
         meta: &Metadata,
         lucky_yaml: &LuckyYaml,
-    ) -> Result<(), String> {
+    ) -> Result<(), RunError> {
         let reuse = self.opts.keep && self.paths.has_model();
         if !reuse {
             self.clear()?;
@@ -61,13 +63,14 @@ impl Runner {
     }
 
     /// `--hook NAME` / `--action NAME` on the kept model.
-    pub(super) fn single(&mut self, charm_dir: &Path) -> Result<(), String> {
+    pub(super) fn single(&mut self, charm_dir: &Path) -> Result<(), RunError> {
         if !self.paths.has_model() {
             return Err(format!(
                 "no kept model in {}: run `lucky charm run {} --keep` first",
                 self.paths.root.display(),
                 charm_dir.display()
-            ));
+            )
+            .into());
         }
         self.build(charm_dir)?;
         self.prepare_engine()?;
@@ -95,10 +98,10 @@ impl Runner {
         hook: &str,
         endpoint: &str,
         event: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), RunError> {
         let event = RelationEvent::parse(event)
             .ok_or_else(|| format!("--hook {hook}: unknown relation event"))?;
-        let state = model.state().map_err(|e| format!("{e:#}"))?;
+        let state = model.state().map_err(RunError::Simulator)?;
         let (id, rel) = state
             .data
             .relations
@@ -110,7 +113,7 @@ impl Runner {
     }
 
     /// Removes what an earlier run left: its daemon, its containers, its model.
-    fn clear(&self) -> Result<(), String> {
+    fn clear(&self) -> Result<(), RunError> {
         if self.paths.socket.exists() {
             self.stop_daemon();
         }
@@ -121,15 +124,14 @@ impl Runner {
         }
         for dir in [&self.paths.model, &self.paths.data, &self.paths.bin] {
             if dir.exists() {
-                std::fs::remove_dir_all(dir)
-                    .map_err(|e| format!("cannot clear {}: {e}", dir.display()))?;
+                std::fs::remove_dir_all(dir).map_err(|e| RunError::io("clear", dir, e))?;
             }
         }
         let _ = std::fs::remove_file(&self.paths.socket);
         Ok(())
     }
 
-    fn prepare_engine(&self) -> Result<(), String> {
+    fn prepare_engine(&self) -> Result<(), RunError> {
         match &self.engine {
             Some(engine) => engine.prepare(),
             None => Ok(()),
@@ -138,7 +140,7 @@ impl Runner {
 
     /// The rebuild replaced the charm folder, so running containers mount a stale
     /// `container_scripts/`: remove them, the next hook creates them afresh.
-    fn recreate_containers(&self) -> Result<(), String> {
+    fn recreate_containers(&self) -> Result<(), RunError> {
         let Some(engine) = &self.engine else {
             return Ok(());
         };
@@ -148,14 +150,14 @@ impl Runner {
         Ok(())
     }
 
-    fn create_model(&self) -> Result<Model, String> {
+    fn create_model(&self) -> Result<Model, RunError> {
         let model = Model::create(
             &self.paths.model,
             &self.paths.charm,
             &self.unit,
             &self.lucky,
         )
-        .map_err(|e| format!("{e:#}"))?;
+        .map_err(RunError::Simulator)?;
         let path = |p: &Path| p.to_string_lossy().into_owned();
         let mut env: Vec<(&str, String)> = vec![
             ("LUCKY_SOCKET", path(&self.paths.socket)),
@@ -173,9 +175,9 @@ impl Runner {
             env.push(("LUCKY_LOG_LEVEL", level));
         }
         for (k, v) in env {
-            model.pass_env(k, v).map_err(|e| format!("{e:#}"))?;
+            model.pass_env(k, v).map_err(RunError::Simulator)?;
         }
-        model.set_leader(true).map_err(|e| format!("{e:#}"))?;
+        model.set_leader(true).map_err(RunError::Simulator)?;
         println!(
             "Model for unit {} in {} (daemon socket {})",
             self.unit,
@@ -187,7 +189,7 @@ impl Runner {
 
     /// One relation per metadata.yaml endpoint, each with one remote unit; returns
     /// (relation id, remote unit).
-    fn relate(&self, model: &Model, meta: &Metadata) -> Result<Vec<(String, String)>, String> {
+    fn relate(&self, model: &Model, meta: &Metadata) -> Result<Vec<(String, String)>, RunError> {
         // `given` is the option as typed, for the error.
         let known = |given: String, endpoint: &str| {
             if meta.relations.contains_key(endpoint) {
@@ -214,7 +216,7 @@ impl Runner {
                 .or_default()
                 .push((key.as_str(), value.as_str()));
         }
-        let state = model.state().map_err(|e| format!("{e:#}"))?;
+        let state = model.state().map_err(RunError::Simulator)?;
         let mut out = Vec::new();
         for endpoint in meta.relations.keys() {
             let existing = state
@@ -231,17 +233,17 @@ impl Runner {
                         .unwrap_or_else(|| format!("{endpoint}-remote"));
                     model
                         .add_relation(endpoint, &app, 1)
-                        .map_err(|e| format!("{e:#}"))?
+                        .map_err(RunError::Simulator)?
                 }
             };
-            let rel = model.relation(&id).map_err(|e| format!("{e:#}"))?;
+            let rel = model.relation(&id).map_err(RunError::Simulator)?;
             let Some(remote_unit) = rel.remote_units.keys().next().cloned() else {
                 continue;
             };
             if let Some(pairs) = data.get(endpoint.as_str()) {
                 model
                     .set_remote_unit_data(&id, &remote_unit, pairs)
-                    .map_err(|e| format!("{e:#}"))?;
+                    .map_err(RunError::Simulator)?;
             }
             println!("Related {endpoint} ({id}) to {remote_unit}");
             out.push((id, remote_unit));
@@ -251,7 +253,7 @@ impl Runner {
 }
 
 /// `--config` / `--then-config` values into the model, typed by config.yaml.
-fn set_config(model: &Model, settings: &[Setting], flag: &str) -> Result<(), String> {
+fn set_config(model: &Model, settings: &[Setting], flag: &str) -> Result<(), RunError> {
     for Setting { key, value } in settings {
         model
             .set_config_str(key, value)

@@ -6,6 +6,8 @@
 //! binary (see release/README.md on reproducible builds). Whoever runs from source builds
 //! the static binary first, as `examples/run.sh` and the tests do.
 
+use super::error::RunError;
+
 use crate::elf::{self, Linkage};
 use std::path::{Path, PathBuf};
 
@@ -20,7 +22,7 @@ pub(super) fn host_target() -> String {
 }
 
 /// The lucky for the unit: `given`, or this binary; static when the charm uses Docker.
-pub(super) fn choose(given: Option<&Path>, uses_docker: bool) -> Result<PathBuf, String> {
+pub(super) fn choose(given: Option<&Path>, uses_docker: bool) -> Result<PathBuf, RunError> {
     let target = host_target();
     if let Some(bin) = given {
         let bin = bin
@@ -33,9 +35,9 @@ pub(super) fn choose(given: Option<&Path>, uses_docker: bool) -> Result<PathBuf,
                     return Err(format!(
                         "--lucky-binary {}: not a static binary; containers need one (a release's lucky-<version>-{target}, or `cargo build --release --target {target}`)",
                         bin.display()
-                    ));
+                    ).into());
                 }
-                Err(e) => return Err(format!("--lucky-binary: {e}")),
+                Err(e) => return Err(format!("--lucky-binary: {e}").into()),
             }
         }
         return Ok(bin);
@@ -47,7 +49,7 @@ pub(super) fn choose(given: Option<&Path>, uses_docker: bool) -> Result<PathBuf,
     Err(format!(
         "{} is dynamically linked and the charm's containers need a static lucky: pass --lucky-binary FILE (a release's lucky-<version>-{target}), or build one with `cargo build --release --target {target}` and run target/{target}/release/lucky",
         exe.display()
-    ))
+    ).into())
 }
 
 #[cfg(test)]
@@ -57,7 +59,9 @@ mod tests {
     #[test]
     fn a_dynamic_lucky_binary_is_refused_with_what_to_build() {
         // /bin/sh is dynamically linked on every machine the tests run on.
-        let err = choose(Some(Path::new("/bin/sh")), true).unwrap_err();
+        let err = choose(Some(Path::new("/bin/sh")), true)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("--lucky-binary /")
                 && err.contains("not a static binary")
@@ -67,7 +71,9 @@ mod tests {
         );
         // Without containers any lucky will do.
         assert!(choose(Some(Path::new("/bin/sh")), false).is_ok());
-        let missing = choose(Some(Path::new("/nonexistent/lucky")), true).unwrap_err();
+        let missing = choose(Some(Path::new("/nonexistent/lucky")), true)
+            .unwrap_err()
+            .to_string();
         assert!(
             missing.starts_with("--lucky-binary /nonexistent/lucky:"),
             "{missing}"
@@ -80,7 +86,7 @@ mod tests {
         if elf::is_static(&std::env::current_exe().expect("exe")) {
             return;
         }
-        let err = choose(None, true).unwrap_err();
+        let err = choose(None, true).unwrap_err().to_string();
         assert!(
             err.contains("is dynamically linked") && err.contains("--lucky-binary"),
             "{err}"

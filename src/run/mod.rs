@@ -11,8 +11,11 @@
 //! Layer: `run` sits beside `daemon` and `client` under `cli`; it uses `charm`,
 //! `simulator`, `docker`, `protocol`, `unit`, `elf`, and nothing below imports it.
 
+use error::RunError;
+
 mod bundle;
 mod engine;
+pub mod error;
 mod life;
 mod lucky_binary;
 pub mod options;
@@ -50,7 +53,7 @@ struct Runner {
     steps: Vec<Step>,
 }
 
-pub fn run(mut opts: RunOptions) -> Result<(), String> {
+pub fn run(mut opts: RunOptions) -> Result<(), RunError> {
     let (charm_dir, embedded) = match &opts.charm_dir {
         Some(dir) => (
             dir.canonicalize()
@@ -111,11 +114,11 @@ pub fn run(mut opts: RunOptions) -> Result<(), String> {
 }
 
 /// The example charm built into lucky, unpacked into a temporary folder of its own.
-fn unpack_example() -> Result<PathBuf, String> {
+fn unpack_example() -> Result<PathBuf, RunError> {
     let dir = std::env::temp_dir()
         .join("lucky-charm-run")
         .join(example::NAME);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).map_err(|e| RunError::io("create", &dir, e))?;
     example::unpack(&dir)?;
     println!(
         "Running Lucky's example charm {} (unpacked into {})",

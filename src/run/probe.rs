@@ -5,6 +5,8 @@
 //! hand-written client means HTTP framing (chunked bodies, keep-alive, odd servers) is
 //! someone's tested code, for the price of a background thread for a few requests.
 
+use super::error::RunError;
+
 use std::time::{Duration, Instant};
 
 /// How long a server that just started may take to answer.
@@ -12,11 +14,11 @@ const STARTUP_GRACE: Duration = Duration::from_secs(5);
 
 /// `GET http://127.0.0.1:<port>/`: (status, the page's text in one short line), retried
 /// while the server starts.
-pub(super) fn fetch_page(port: u16) -> Result<(String, String), String> {
+pub(super) fn fetch_page(port: u16) -> Result<(String, String), RunError> {
     fetch_within(port, STARTUP_GRACE)
 }
 
-fn fetch_within(port: u16, grace: Duration) -> Result<(String, String), String> {
+fn fetch_within(port: u16, grace: Duration) -> Result<(String, String), RunError> {
     // TLS is never used here, but the client builder wants a crypto provider installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::blocking::Client::builder()
@@ -34,7 +36,7 @@ fn fetch_within(port: u16, grace: Duration) -> Result<(String, String), String> 
         });
         match answer {
             Ok(answer) => return Ok(answer),
-            Err(e) if Instant::now() >= deadline => return Err(plain_error(&e)),
+            Err(e) if Instant::now() >= deadline => return Err(plain_error(&e).into()),
             Err(_) => std::thread::sleep(Duration::from_millis(100)),
         }
     }
@@ -100,12 +102,14 @@ mod tests {
             );
         });
         assert_eq!(
-            fetch_page(port),
+            fetch_page(port).map_err(|e| e.to_string()),
             Ok(("200 OK".to_string(), "\"Served\"".to_string()))
         );
         server.join().expect("server");
         // Nothing listens there any more: the error says why, after the grace period.
-        let err = fetch_within(port, Duration::from_millis(300)).unwrap_err();
+        let err = fetch_within(port, Duration::from_millis(300))
+            .unwrap_err()
+            .to_string();
         assert!(err.to_lowercase().contains("refused"), "{err}");
     }
 }

@@ -1,6 +1,8 @@
 //! One hook or action: run it through the simulator as Juju would, print its output and
 //! the unit status after it, note it for the summary, and turn a failure into one line.
 
+use super::error::RunError;
+
 use super::Runner;
 use super::options::Setting;
 use crate::simulator::{HookRun, Model, RelationEvent};
@@ -14,8 +16,8 @@ pub(super) struct Step {
 }
 
 impl Runner {
-    pub(super) fn hook(&mut self, model: &Model, hook: &str) -> Result<(), String> {
-        let run = model.run_hook(hook).map_err(|e| format!("{e:#}"))?;
+    pub(super) fn hook(&mut self, model: &Model, hook: &str) -> Result<(), RunError> {
+        let run = model.run_hook(hook).map_err(RunError::Simulator)?;
         self.report(model, run, hook.to_string())
     }
 
@@ -25,10 +27,10 @@ impl Runner {
         id: &str,
         event: RelationEvent,
         remote_unit: Option<&str>,
-    ) -> Result<(), String> {
+    ) -> Result<(), RunError> {
         let run = model
             .run_relation_hook(id, event, remote_unit)
-            .map_err(|e| format!("{e:#}"))?;
+            .map_err(RunError::Simulator)?;
         let title = match remote_unit {
             Some(u) => format!("{} ({id}, {u})", run.hook),
             None => format!("{} ({id})", run.hook),
@@ -36,7 +38,7 @@ impl Runner {
         self.report(model, run, title)
     }
 
-    pub(super) fn action(&mut self, model: &Model, name: &str) -> Result<(), String> {
+    pub(super) fn action(&mut self, model: &Model, name: &str) -> Result<(), RunError> {
         let params = self.action_params(model, name)?;
         let run = model
             .run_action(name, params.clone())
@@ -61,15 +63,15 @@ impl Runner {
             status: format!("action {status}"),
         });
         if a.status != "completed" || !run.run.success() {
-            return Err(failure(&format!("action {name}"), &run.run, &status));
+            return Err(failure(&format!("action {name}"), &run.run, &status).into());
         }
         Ok(())
     }
 
     /// The `--action-param`s of action `name`, typed by actions.yaml as `juju run` types
     /// them.
-    fn action_params(&self, model: &Model, name: &str) -> Result<Map<String, Value>, String> {
-        let charm = model.state().map_err(|e| format!("{e:#}"))?.charm_dir;
+    fn action_params(&self, model: &Model, name: &str) -> Result<Map<String, Value>, RunError> {
+        let charm = model.state().map_err(RunError::Simulator)?.charm_dir;
         let declared: Value = std::fs::read_to_string(charm.join("actions.yaml"))
             .ok()
             .and_then(|t| serde_saphyr::from_str(&t).ok())
@@ -94,7 +96,7 @@ impl Runner {
         Ok(params)
     }
 
-    fn report(&mut self, model: &Model, run: HookRun, title: String) -> Result<(), String> {
+    fn report(&mut self, model: &Model, run: HookRun, title: String) -> Result<(), RunError> {
         print_run(&run, &title);
         let status = model
             .unit_status()
@@ -109,7 +111,7 @@ impl Runner {
             status: status.clone(),
         });
         if !run.success() {
-            return Err(failure(&format!("hook {}", run.hook), &run, &status));
+            return Err(failure(&format!("hook {}", run.hook), &run, &status).into());
         }
         Ok(())
     }

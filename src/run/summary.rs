@@ -1,12 +1,14 @@
 //! The end of a run: the table of hooks, then relations, ports, containers and the pages
 //! they serve.
 
+use super::error::RunError;
+
 use super::Runner;
 use super::{probe, table};
 use std::collections::BTreeMap;
 
 impl Runner {
-    pub(super) fn summary(&self) -> Result<(), String> {
+    pub(super) fn summary(&self) -> Result<(), RunError> {
         if self.steps.is_empty() {
             return Ok(());
         }
@@ -23,7 +25,7 @@ impl Runner {
         let Ok(model) = self.model() else {
             return Ok(());
         };
-        let state = model.state().map_err(|e| format!("{e:#}"))?;
+        let state = model.state().map_err(RunError::Simulator)?;
         println!();
         if state.data.relations.is_empty() {
             println!("  relations: none");
@@ -55,7 +57,7 @@ impl Runner {
     }
 
     /// The unit's containers, and the page each running one serves on a TCP port.
-    fn containers_summary(&self) -> Result<(), String> {
+    fn containers_summary(&self) -> Result<(), RunError> {
         let Some(engine) = &self.engine else {
             return Ok(());
         };

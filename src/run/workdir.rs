@@ -3,6 +3,8 @@
 //! `model/` the simulated model, `unit/` the daemon's data dir, `lucky.sock` its socket,
 //! `bin/` where the installer puts lucky, `release/` what the build bundles.
 
+use super::error::RunError;
+
 use std::path::{Path, PathBuf};
 
 /// Unix socket paths longer than this do not fit `sockaddr_un`.
@@ -21,7 +23,7 @@ pub(super) struct Paths {
 impl Paths {
     /// The work dir for a run of `charm_dir`: `model_dir`, or the default; refused when
     /// too deep for the daemon's sockets.
-    pub fn for_run(model_dir: Option<&Path>, charm_dir: &Path) -> Result<Self, String> {
+    pub fn for_run(model_dir: Option<&Path>, charm_dir: &Path) -> Result<Self, RunError> {
         let root = match model_dir {
             Some(d) => absolute(d)?,
             None => charm_dir.join("build").join("lucky-run"),
@@ -36,7 +38,7 @@ impl Paths {
             return Err(format!(
                 "the work dir {} is too deep for the daemon's Unix sockets; choose a shorter one with --model-dir",
                 paths.root.display()
-            ));
+            ).into());
         }
         Ok(paths)
     }
@@ -59,7 +61,7 @@ impl Paths {
     }
 }
 
-fn absolute(p: &Path) -> Result<PathBuf, String> {
+fn absolute(p: &Path) -> Result<PathBuf, RunError> {
     if p.is_absolute() {
         return Ok(p.to_path_buf());
     }
@@ -77,7 +79,8 @@ mod tests {
         let deep = PathBuf::from("/tmp").join("d".repeat(90));
         let err = Paths::for_run(Some(&deep), Path::new("/charm"))
             .err()
-            .expect("refused");
+            .expect("refused")
+            .to_string();
         assert!(err.contains("--model-dir"), "{err}");
         let ok = Paths::for_run(None, Path::new("/srv/webapp")).expect("short enough");
         assert_eq!(
