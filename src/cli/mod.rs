@@ -21,6 +21,10 @@ mod relation;
 mod self_update;
 mod sim;
 mod status;
+mod juju_state;
+mod network;
+mod storage;
+mod unit_status;
 mod version;
 
 use crate::client;
@@ -103,6 +107,19 @@ pub enum Command {
     /// Generate documentation from the CLI definitions
     #[command(subcommand, hide = true)]
     Doc(doc::DocCommand),
+    /// The unit's Juju storage: ids, kinds, locations; add more
+    #[command(subcommand)]
+    Storage(storage::StorageCommand),
+    /// A binding's addresses and subnets (Juju's network-get)
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
+    /// Print the unit's (or, leader only, the application's) status as Juju has it
+    GetStatus(unit_status::GetStatusArgs),
+    /// Set the workload version `juju status` shows
+    SetApplicationVersion(unit_status::SetApplicationVersionArgs),
+    /// Unit state kept by Juju, committed when the hook succeeds (see also `lucky kv`)
+    #[command(subcommand)]
+    State(juju_state::JujuStateCommand),
 }
 
 /// How a command failed: printed as `lucky: <message>`, exit `code`.
@@ -184,6 +201,11 @@ pub fn main() -> ExitCode {
         Command::History(args) => history::run(args),
         Command::SelfUpdate(args) => self_update::run(args),
         Command::Doc(cmd) => doc::run(cmd),
+        Command::Storage(cmd) => storage::run(cmd),
+        Command::Network(cmd) => network::run(cmd),
+        Command::GetStatus(args) => unit_status::get_status(args),
+        Command::SetApplicationVersion(args) => unit_status::set_application_version(args),
+        Command::State(cmd) => juju_state::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
