@@ -32,7 +32,10 @@ pub enum JujuStateCommand {
 pub fn run(cmd: JujuStateCommand) -> CliResult {
     match cmd {
         JujuStateCommand::Get { key, format } => {
-            output::print(&request_value(Request::JujuStateGet { key })?, format.format);
+            output::print(
+                &request_value(Request::JujuStateGet { key })?,
+                format.format,
+            );
         }
         JujuStateCommand::Set { pairs } => {
             request(Request::JujuStateSet { pairs })?;

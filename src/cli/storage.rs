@@ -46,10 +46,16 @@ fn parse_directive(s: &str) -> Result<(String, u32), String> {
 pub fn run(cmd: StorageCommand) -> CliResult {
     match cmd {
         StorageCommand::Get { id, key, format } => {
-            output::print(&request_value(Request::StorageGet { id, key })?, format.format);
+            output::print(
+                &request_value(Request::StorageGet { id, key })?,
+                format.format,
+            );
         }
         StorageCommand::List { name, format } => {
-            output::print(&request_value(Request::StorageList { name })?, format.format);
+            output::print(
+                &request_value(Request::StorageList { name })?,
+                format.format,
+            );
         }
         StorageCommand::Add {
             directive: (name, count),

@@ -28,13 +28,13 @@ pub fn get_status(args: GetStatusArgs) -> CliResult {
 #[derive(clap::Args)]
 pub struct SetApplicationVersionArgs {
     /// The workload's version, shown by `juju status`
-    #[arg(allow_hyphen_values = true)]
-    pub version: String,
+    #[arg(allow_hyphen_values = true, value_name = "VERSION")]
+    pub workload_version: String,
 }
 
 pub fn set_application_version(args: SetApplicationVersionArgs) -> CliResult {
     request(Request::SetApplicationVersion {
-        version: args.version,
+        version: args.workload_version,
     })?;
     Ok(())
 }

@@ -8,15 +8,15 @@ pub mod container;
 mod daemon;
 mod history;
 mod hook;
+mod juju_state;
 mod kv;
 mod leader;
 mod log;
+mod network;
 pub mod policy;
 mod port;
 mod relation;
 mod status;
-mod juju_state;
-mod network;
 mod storage;
 mod unit_status;
 

@@ -96,8 +96,6 @@ fn declared(ctx: &HookContext, what: &str, name: &str) -> Result<(), ErrorReply>
     };
     Err(ErrorReply::new(
         ErrorKind::BadRequest,
-        format!(
-            "cannot {what} storage {name:?}: metadata.yaml declares no such storage ({known})"
-        ),
+        format!("cannot {what} storage {name:?}: metadata.yaml declares no such storage ({known})"),
     ))
 }
