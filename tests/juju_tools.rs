@@ -409,3 +409,63 @@ fn a_container_may_read_storage_but_not_add_it() {
         Access::Denied(_)
     ));
 }
+
+#[test]
+fn lucky_sim_attaches_and_detaches_storage() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let charm = tmp.path().join("charm");
+    std::fs::create_dir_all(charm.join("hooks")).expect("mkdir");
+    write(
+        &charm.join("metadata.yaml"),
+        "name: demo\nsummary: demo\ndescription: demo\nstorage:\n  data:\n    type: filesystem\n",
+    );
+    for hook in ["data-storage-attached", "data-storage-detaching"] {
+        let path = charm.join("hooks").join(hook);
+        write(
+            &path,
+            "#!/bin/sh\necho \"$JUJU_HOOK_NAME $JUJU_STORAGE_ID $JUJU_STORAGE_KIND $(storage-get location)\"\n",
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let dir = tmp.path().join("model");
+    let sim = |args: &[&str]| {
+        std::process::Command::new(support::LUCKY)
+            .arg("sim")
+            .args(args)
+            .output()
+            .expect("run lucky sim")
+    };
+    let d = dir.to_str().expect("utf-8");
+    let c = charm.to_str().expect("utf-8");
+    let out = sim(&["init", d, "--charm", c, "--unit", "demo/0"]);
+    assert!(out.status.success(), "{out:?}");
+    let out = sim(&["attach-storage", d, "data"]);
+    assert!(out.status.success(), "{out:?}");
+    let location = dir.canonicalize().expect("dir").join("storage/data/0");
+    assert_eq!(
+        support::stdout(&out),
+        format!(
+            "attached data/0\ndata-storage-attached data/0 filesystem {}\n",
+            location.display()
+        )
+    );
+    // One instance only (no `multiple`), and no storage the charm does not declare.
+    for name in ["data", "logs"] {
+        let out = sim(&["attach-storage", d, name]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert_eq!(support::stderr(&out).lines().count(), 1, "{out:?}");
+    }
+    assert!(
+        support::stdout(&sim(&["show", d])).contains("storage:\n  data/0:\n    attached: true\n"),
+    );
+    let out = sim(&["detach-storage", d, "data/0"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        support::stdout(&out),
+        format!(
+            "data-storage-detaching data/0 filesystem {}\n",
+            location.display()
+        )
+    );
+    assert!(support::stdout(&sim(&["show", d])).contains("storage: {}\n"));
+}

@@ -69,7 +69,7 @@ pub enum Command {
     /// Print the local path of a Juju resource
     GetResource(config::GetResourceArgs),
     /// Unit-local key-value store that survives restarts
-    #[command(subcommand)]
+    #[command(subcommand, after_help = STATE_VS_KV)]
     Kv(kv::KvCommand),
     /// Leader data and leadership
     #[command(subcommand)]
@@ -118,9 +118,18 @@ pub enum Command {
     /// Set the workload version `juju status` shows
     SetApplicationVersion(unit_status::SetApplicationVersionArgs),
     /// Unit state kept by Juju, committed when the hook succeeds (see also `lucky kv`)
-    #[command(subcommand)]
+    #[command(subcommand, after_help = STATE_VS_KV)]
     State(juju_state::JujuStateCommand),
 }
+
+/// Which unit store to use, in `lucky state --help` and `lucky kv --help`.
+const STATE_VS_KV: &str = "\
+Which store: `lucky kv` is kept by the daemon on the machine: written at once (it stays
+even when the hook then fails), readable outside hooks, fast, gone with the machine.
+`lucky state` is kept by Juju on the controller (state-get/state-set): changes are
+committed only when the hook succeeds and survive the machine, but each call needs a
+running hook and a round trip to the controller. Use kv for caches and progress, state
+for what must survive the machine or must only change when the hook succeeds.";
 
 /// How a command failed: printed as `lucky: <message>`, exit `code`.
 pub struct Failure {
