@@ -79,6 +79,7 @@ const TOKEN_ROWS: &[(&str, &str)] = &[
     ),
     ("state-get", "lucky state get"),
     ("state-set", "lucky state set k=v"),
+    ("goal-state", "lucky goal-state"),
 ];
 
 /// Rows denied from a container, even to a container script.

@@ -469,3 +469,45 @@ fn lucky_sim_attaches_and_detaches_storage() {
     );
     assert!(support::stdout(&sim(&["show", d])).contains("storage: {}\n"));
 }
+
+#[test]
+fn goal_state_names_the_unit_and_each_relations_units() {
+    let mut unit = Unit::new();
+    let model = charm(
+        &mut unit,
+        "hooks:\n  install:\n    - inline-host-script: lucky goal-state --format json > \"$LUCKY_TEST_DIR/goal\"\n",
+    );
+    model.add_relation("website", "proxy", 2).expect("relate");
+    ok(&model.run_hook("install").expect("install"));
+    let mut goal: Value = serde_json::from_str(&unit.read("goal")).expect("json");
+    // Every entry has a `since` time like Juju's (`2024-05-01 12:00:00Z`); the rest is exact.
+    let mut times = Vec::new();
+    let mut strip = |v: &mut Value| {
+        for entry in v.as_object_mut().expect("map").values_mut() {
+            let since = entry
+                .as_object_mut()
+                .and_then(|e| e.remove("since"))
+                .expect("since");
+            times.push(since.as_str().expect("string").to_string());
+        }
+    };
+    strip(&mut goal["units"]);
+    strip(&mut goal["relations"]["website"]);
+    assert_eq!(
+        goal,
+        json!({
+            "units": {"demo/0": {"status": "active"}},
+            "relations": {"website": {
+                "proxy": {"status": "joined"},
+                "proxy/0": {"status": "active"},
+                "proxy/1": {"status": "active"}
+            }}
+        })
+    );
+    for t in &times {
+        assert!(
+            t.len() == 20 && t.ends_with('Z') && &t[10..11] == " ",
+            "{t}"
+        );
+    }
+}

@@ -9,6 +9,7 @@ mod container;
 mod daemon;
 mod doc;
 pub mod docgen;
+mod goal_state;
 mod history;
 mod hook;
 mod juju_state;
@@ -120,6 +121,8 @@ pub enum Command {
     /// Unit state kept by Juju, committed when the hook succeeds (see also `lucky kv`)
     #[command(subcommand, after_help = STATE_VS_KV)]
     State(juju_state::JujuStateCommand),
+    /// Print the units and relations the model is heading for (Juju's goal-state)
+    GoalState(goal_state::GoalStateArgs),
 }
 
 /// Which unit store to use, in `lucky state --help` and `lucky kv --help`.
@@ -215,6 +218,7 @@ pub fn main() -> ExitCode {
         Command::GetStatus(args) => unit_status::get_status(args),
         Command::SetApplicationVersion(args) => unit_status::set_application_version(args),
         Command::State(cmd) => juju_state::run(cmd),
+        Command::GoalState(args) => goal_state::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

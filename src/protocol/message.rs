@@ -168,6 +168,8 @@ pub enum Request {
     JujuStateSet {
         pairs: Vec<(String, Option<String>)>,
     },
+    /// `goal-state`: the units and relations the model is heading for.
+    GoalState,
 }
 
 /// A workload status a charm may set, least severe first.
@@ -287,6 +289,7 @@ impl Request {
             Request::SetApplicationVersion { .. } => "set-application-version",
             Request::JujuStateGet { .. } => "state-get",
             Request::JujuStateSet { .. } => "state-set",
+            Request::GoalState => "goal-state",
         }
     }
 }

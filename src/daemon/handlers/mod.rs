@@ -6,6 +6,7 @@ mod address;
 mod config;
 pub mod container;
 mod daemon;
+mod goal_state;
 mod history;
 mod hook;
 mod juju_state;
@@ -164,6 +165,7 @@ pub async fn handle(
         }
         Request::JujuStateGet { key } => juju_state::get(caller, key).await,
         Request::JujuStateSet { pairs } => juju_state::set(caller, pairs).await,
+        Request::GoalState => goal_state::get(caller).await,
     }
 }
 

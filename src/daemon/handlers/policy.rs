@@ -78,7 +78,8 @@ pub fn container_access(request: &Request) -> Access {
         | Request::SetApplicationStatus { .. }
         | Request::SetApplicationVersion { .. }
         | Request::JujuStateGet { .. }
-        | Request::JujuStateSet { .. } => Access::ScriptToken,
+        | Request::JujuStateSet { .. }
+        | Request::GoalState => Access::ScriptToken,
         // New storage is provisioned on the machine (disks, mounts): the host decides.
         Request::StorageAdd { .. } => Access::Denied(
             "`lucky storage add` is not allowed from inside a container: storage is added by host scripts".into(),
@@ -149,5 +150,6 @@ fn command(request: &Request) -> &'static str {
         Request::SetApplicationVersion { .. } => "set-application-version",
         Request::JujuStateGet { .. } => "state get",
         Request::JujuStateSet { .. } => "state set",
+        Request::GoalState => "goal-state",
     }
 }

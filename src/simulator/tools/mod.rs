@@ -8,6 +8,7 @@ mod action;
 pub mod args;
 mod config;
 mod exec;
+mod goal;
 mod kv;
 mod leader;
 mod ports;
@@ -52,6 +53,7 @@ pub const TOOL_NAMES: &[&str] = &[
     "storage-get",
     "storage-list",
     "storage-add",
+    "goal-state",
     exec::JUJU_EXEC,
 ];
 
@@ -127,6 +129,7 @@ fn usage(tool: &str) -> &'static str {
         "storage-get" => "[-s <storage-id>] [--format smart|yaml|json] [-o file] [kind|location]",
         "storage-list" => "[--format smart|yaml|json] [-o file] [<storage-name>]",
         "storage-add" => "<charm storage name>[=count] ...",
+        "goal-state" => "[--format smart|yaml|json] [-o file]",
         _ => "",
     }
 }
@@ -338,6 +341,7 @@ fn dispatch(tool: &str, ctx: &mut Ctx, args: &[String]) -> ToolResult {
         "storage-get" => storage::storage_get(ctx, args),
         "storage-list" => storage::storage_list(ctx, args),
         "storage-add" => storage::storage_add(ctx, args),
+        "goal-state" => goal::goal_state(ctx, args),
         other => Err(ToolError::fail(format!("unknown hook tool {other}"))),
     }
 }
