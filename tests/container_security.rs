@@ -65,6 +65,21 @@ const TOKEN_ROWS: &[(&str, &str)] = &[
     ("action-fail", "lucky action fail x"),
     ("action-log", "lucky action log x"),
     ("container-get", "lucky container env get"),
+    ("storage-get", "lucky storage get -s data/0"),
+    ("storage-list", "lucky storage list"),
+    ("network-get", "lucky network get website"),
+    ("status-get", "lucky get-status"),
+    (
+        "set-application-status",
+        "lucky set-status --application active x",
+    ),
+    (
+        "set-application-version",
+        "lucky set-application-version 1.0",
+    ),
+    ("state-get", "lucky state get"),
+    ("state-set", "lucky state set k=v"),
+    ("goal-state", "lucky goal-state"),
 ];
 
 /// Rows denied from a container, even to a container script.
@@ -75,6 +90,7 @@ const DENIED_ROWS: &[(&str, &str)] = &[
     ("container-apply", "lucky container apply-updates"),
     ("history", "lucky history"),
     ("history-show", "lucky history show 1"),
+    ("storage-add", "lucky storage add data"),
 ];
 
 const DENIED_WITHOUT_TOKEN: &str =

@@ -9,11 +9,14 @@ mod container;
 mod daemon;
 mod doc;
 pub mod docgen;
+mod goal_state;
 mod history;
 mod hook;
+mod juju_state;
 mod kv;
 mod leader;
 mod log;
+mod network;
 pub mod output;
 mod port;
 mod random;
@@ -21,6 +24,8 @@ mod relation;
 mod self_update;
 mod sim;
 mod status;
+mod storage;
+mod unit_status;
 mod version;
 
 use crate::client;
@@ -65,7 +70,7 @@ pub enum Command {
     /// Print the local path of a Juju resource
     GetResource(config::GetResourceArgs),
     /// Unit-local key-value store that survives restarts
-    #[command(subcommand)]
+    #[command(subcommand, after_help = STATE_VS_KV)]
     Kv(kv::KvCommand),
     /// Leader data and leadership
     #[command(subcommand)]
@@ -103,7 +108,31 @@ pub enum Command {
     /// Generate documentation from the CLI definitions
     #[command(subcommand, hide = true)]
     Doc(doc::DocCommand),
+    /// The unit's Juju storage: ids, kinds, locations; add more
+    #[command(subcommand)]
+    Storage(storage::StorageCommand),
+    /// A binding's addresses and subnets (Juju's network-get)
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
+    /// Print the unit's (or, leader only, the application's) status as Juju has it
+    GetStatus(unit_status::GetStatusArgs),
+    /// Set the workload version `juju status` shows
+    SetApplicationVersion(unit_status::SetApplicationVersionArgs),
+    /// Unit state kept by Juju, committed when the hook succeeds (see also `lucky kv`)
+    #[command(subcommand, after_help = STATE_VS_KV)]
+    State(juju_state::JujuStateCommand),
+    /// Print the units and relations the model is heading for (Juju's goal-state)
+    GoalState(goal_state::GoalStateArgs),
 }
+
+/// Which unit store to use, in `lucky state --help` and `lucky kv --help`.
+const STATE_VS_KV: &str = "\
+Which store: `lucky kv` is kept by the daemon on the machine: written at once (it stays
+even when the hook then fails), readable outside hooks, fast, gone with the machine.
+`lucky state` is kept by Juju on the controller (state-get/state-set): changes are
+committed only when the hook succeeds and survive the machine, but each call needs a
+running hook and a round trip to the controller. Use kv for caches and progress, state
+for what must survive the machine or must only change when the hook succeeds.";
 
 /// How a command failed: printed as `lucky: <message>`, exit `code`.
 pub struct Failure {
@@ -184,6 +213,12 @@ pub fn main() -> ExitCode {
         Command::History(args) => history::run(args),
         Command::SelfUpdate(args) => self_update::run(args),
         Command::Doc(cmd) => doc::run(cmd),
+        Command::Storage(cmd) => storage::run(cmd),
+        Command::Network(cmd) => network::run(cmd),
+        Command::GetStatus(args) => unit_status::get_status(args),
+        Command::SetApplicationVersion(args) => unit_status::set_application_version(args),
+        Command::State(cmd) => juju_state::run(cmd),
+        Command::GoalState(args) => goal_state::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

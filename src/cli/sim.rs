@@ -57,6 +57,17 @@ pub enum SimCommand {
     },
     /// Print the model: statuses, config, relations, ports, hooks and calls
     Show { model_dir: PathBuf },
+    /// Attach a new instance of storage NAME and run its -storage-attached hook; with
+    /// --pending, attach what `storage add` asked for instead
+    AttachStorage {
+        model_dir: PathBuf,
+        #[arg(required_unless_present = "pending", conflicts_with = "pending")]
+        name: Option<String>,
+        #[arg(long)]
+        pending: bool,
+    },
+    /// Run storage ID's -storage-detaching hook; the instance goes when it succeeds
+    DetachStorage { model_dir: PathBuf, id: String },
 }
 
 fn split_kv(s: &str) -> Result<(String, String), Failure> {
@@ -207,6 +218,26 @@ pub fn run(cmd: SimCommand) -> CliResult {
             }
             Ok(())
         }
+        SimCommand::AttachStorage {
+            model_dir,
+            name,
+            pending,
+        } => {
+            let model = open(&model_dir)?;
+            let runs = match name {
+                Some(name) if !pending => vec![model.attach_storage(&name)?],
+                _ => model.attach_pending_storage()?,
+            };
+            for (id, run) in &runs {
+                println!("attached {id}");
+                finish(run)?;
+            }
+            Ok(())
+        }
+        SimCommand::DetachStorage { model_dir, id } => {
+            let model = open(&model_dir)?;
+            finish(&model.detach_storage(&id)?)
+        }
         SimCommand::Show { model_dir } => {
             let model = open(&model_dir)?;
             let s = model.state()?;
@@ -237,6 +268,7 @@ pub fn run(cmd: SimCommand) -> CliResult {
                 "opened-ports": s.data.opened_ports,
                 "unit-state": s.data.unit_state,
                 "resources": s.resources,
+                "storage": s.data.storage,
                 "hooks": s.hooks.iter().map(|h| format!("{} exit={}{}", h.hook, h.exit_code, if h.committed { "" } else { " (not committed)" })).collect::<Vec<_>>(),
                 "actions": s.actions,
                 "last-calls": calls,

@@ -12,6 +12,9 @@ pub struct SetStatusArgs {
     /// Remove this status instead of setting it
     #[arg(long)]
     pub clear: bool,
+    /// Set the application's status instead (leader only; not merged with the unit's)
+    #[arg(long, conflicts_with_all = ["name", "clear"])]
+    pub application: bool,
     /// active, waiting, maintenance or blocked
     #[arg(value_parser = parse_status)]
     pub status: Option<WorkloadStatus>,
@@ -25,6 +28,15 @@ fn parse_status(s: &str) -> Result<WorkloadStatus, String> {
 }
 
 pub fn run(args: SetStatusArgs) -> CliResult {
+    if args.application
+        && let Some(status) = args.status
+    {
+        request(Request::SetApplicationStatus {
+            status,
+            message: args.message.join(" "),
+        })?;
+        return Ok(());
+    }
     let named = args.name.is_some();
     let owner = match args.name {
         Some(name) => name,

@@ -197,6 +197,9 @@ pub const CONTAINER_HOOK_VARS: &[&str] = &[
     "JUJU_DEPARTING_UNIT",
     "JUJU_ACTION_NAME",
     "JUJU_ACTION_UUID",
+    // Which storage a storage hook is about; its location is a host path.
+    "JUJU_STORAGE_ID",
+    "JUJU_STORAGE_KIND",
 ];
 
 /// The allowed part of the hook's environment plus what `lucky` in the container needs

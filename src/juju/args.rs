@@ -201,6 +201,39 @@ pub fn truncated(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
+/// A storage name as in metadata.yaml (`data`, `pg-wal`).
+pub fn storage_name(value: &str) -> Result<&str, ArgError> {
+    check(
+        "storage name",
+        value,
+        "use the name from metadata.yaml: lowercase letters, digits and '-', starting with a letter",
+        is_name(value, '-'),
+    )
+}
+
+/// A storage instance id as storage-list prints it: `NAME/NUMBER`.
+pub fn storage_id(value: &str) -> Result<&str, ArgError> {
+    let ok = value
+        .split_once('/')
+        .is_some_and(|(name, n)| is_name(name, '-') && is_number(n));
+    check(
+        "storage id",
+        value,
+        "use an id as `lucky storage list` prints it, e.g. data/0",
+        ok,
+    )
+}
+
+/// A network binding: an endpoint or extra-binding name from metadata.yaml.
+pub fn binding_name(value: &str) -> Result<&str, ArgError> {
+    check(
+        "binding",
+        value,
+        "use an endpoint or extra-binding name from metadata.yaml",
+        is_name(value, '_'),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,6 +272,12 @@ mod tests {
         assert!(resource_name("image.tar").is_ok());
         assert!(resource_name("--output=/x").is_err());
         assert!(text("message", &"x".repeat(MAX_TEXT + 1)).is_err());
+        assert!(storage_id("data/0").is_ok());
+        for bad in ["data", "-s", "data/", "Data/0", "data/0/1", "/0"] {
+            assert!(storage_id(bad).is_err(), "{bad}");
+        }
+        assert!(storage_name("pg-wal").is_ok());
+        assert!(storage_name("--output=/x").is_err());
     }
 
     #[test]

@@ -123,6 +123,53 @@ pub enum Request {
     HistoryShow {
         id: u64,
     },
+    /// `storage-get`: one attribute (`kind`, `location`) or both, of storage `id`
+    /// (default: the storage hook's own).
+    StorageGet {
+        id: Option<String>,
+        key: Option<String>,
+    },
+    /// `storage-list`: the attached storage ids, of storage `name` only.
+    StorageList {
+        name: Option<String>,
+    },
+    /// `storage-add NAME=COUNT`.
+    StorageAdd {
+        name: String,
+        count: u32,
+    },
+    /// `network-get BINDING`, whole or the fields asked for.
+    NetworkGet {
+        binding: String,
+        relation_id: Option<String>,
+        bind_address: bool,
+        ingress_address: bool,
+        egress_subnets: bool,
+    },
+    /// `status-get`: the unit's status or (leader only) the application's.
+    StatusGet {
+        application: bool,
+        include_data: bool,
+    },
+    /// `status-set --application` (leader only).
+    SetApplicationStatus {
+        status: WorkloadStatus,
+        message: String,
+    },
+    /// `application-version-set`.
+    SetApplicationVersion {
+        version: String,
+    },
+    /// `state-get`: Juju-stored unit state, one key or all.
+    JujuStateGet {
+        key: Option<String>,
+    },
+    /// `state-set`; `None` deletes the key (`state-delete`).
+    JujuStateSet {
+        pairs: Vec<(String, Option<String>)>,
+    },
+    /// `goal-state`: the units and relations the model is heading for.
+    GoalState,
 }
 
 /// A workload status a charm may set, least severe first.
@@ -233,6 +280,16 @@ impl Request {
             Request::ContainerApply => "container-apply",
             Request::History { .. } => "history",
             Request::HistoryShow { .. } => "history-show",
+            Request::StorageGet { .. } => "storage-get",
+            Request::StorageList { .. } => "storage-list",
+            Request::StorageAdd { .. } => "storage-add",
+            Request::NetworkGet { .. } => "network-get",
+            Request::StatusGet { .. } => "status-get",
+            Request::SetApplicationStatus { .. } => "set-application-status",
+            Request::SetApplicationVersion { .. } => "set-application-version",
+            Request::JujuStateGet { .. } => "state-get",
+            Request::JujuStateSet { .. } => "state-set",
+            Request::GoalState => "goal-state",
         }
     }
 }

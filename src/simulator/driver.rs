@@ -82,18 +82,20 @@ impl RelationEvent {
 
 /// The context a run gets beyond the basics.
 #[derive(Default)]
-struct RunSpec {
-    hook: String,
+pub(super) struct RunSpec {
+    pub(super) hook: String,
     /// `hooks/<name>` or `actions/<name>`; None for juju-exec.
-    dispatch_path: Option<String>,
-    relation_id: Option<String>,
-    remote_unit: Option<String>,
-    departing_unit: Option<String>,
-    action: Option<ActionRecord>,
-    command: Option<String>,
+    pub(super) dispatch_path: Option<String>,
+    pub(super) relation_id: Option<String>,
+    pub(super) remote_unit: Option<String>,
+    pub(super) departing_unit: Option<String>,
+    pub(super) action: Option<ActionRecord>,
+    pub(super) command: Option<String>,
+    /// The storage instance a `<name>-storage-*` hook is about.
+    pub(super) storage_id: Option<String>,
 }
 
-fn read_yaml(path: &Path) -> Result<Option<Value>> {
+pub(super) fn read_yaml(path: &Path) -> Result<Option<Value>> {
     match std::fs::read_to_string(path) {
         Ok(text) if text.trim().is_empty() => Ok(None),
         Ok(text) => serde_saphyr::from_str(&text)
@@ -196,6 +198,7 @@ impl Model {
             bindings.extend(keys_of(metadata.as_ref().and_then(|m| m.get(section))));
         }
         let declared_resources = keys_of(metadata.as_ref().and_then(|m| m.get("resources")));
+        let declared_storage = super::storage::declared(metadata.as_ref())?;
 
         let state = ModelState {
             model_name: "sim".into(),
@@ -236,6 +239,8 @@ impl Model {
             hooks: Vec::new(),
             running: None,
             machine_env: BTreeMap::new(),
+            declared_storage,
+            next_storage_number: 0,
         };
         let locked = store::lock(&dir)?;
         locked.save(&state)?;
@@ -681,7 +686,7 @@ impl Model {
         Ok(runs)
     }
 
-    fn run(&self, spec: RunSpec) -> Result<HookRun> {
+    pub(super) fn run(&self, spec: RunSpec) -> Result<HookRun> {
         let _hook_lock = store::lock_hook(&self.dir)?;
         let context_id = format!("{}-{}-{}", self.state()?.unit, spec.hook, random_hex(8));
         // Open the context: from now on tools presenting this id are served.
@@ -702,6 +707,7 @@ impl Model {
                 remote_unit: spec.remote_unit.clone(),
                 remote_app: relation.map(|r| r.remote_app.clone()),
                 action: spec.action.clone(),
+                storage_id: spec.storage_id.clone(),
                 staged: s.data.clone(),
             });
             Ok(s.clone())
@@ -881,6 +887,9 @@ impl Model {
         if let Some(action) = &spec.action {
             env.push(("JUJU_ACTION_NAME".into(), action.name.clone()));
             env.push(("JUJU_ACTION_UUID".into(), action.uuid.clone()));
+        }
+        if let Some(id) = &spec.storage_id {
+            env.extend(super::storage::hook_env(state, id));
         }
         env.extend(state.machine_env.clone());
         env

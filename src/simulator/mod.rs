@@ -8,6 +8,7 @@
 pub mod driver;
 pub mod format;
 pub mod state;
+pub mod storage;
 pub mod store;
 pub mod tools;
 

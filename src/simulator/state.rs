@@ -65,6 +65,31 @@ pub struct ModelState {
     /// socket lives, DOCKER_HOST …), kept in the model so `juju-exec` contexts get them too.
     #[serde(default)]
     pub machine_env: BTreeMap<String, String>,
+    /// Storage declared in metadata.yaml: name → what it is and how many instances.
+    #[serde(default)]
+    pub declared_storage: BTreeMap<String, StorageDecl>,
+    /// Storage ids are numbered model-wide, as in Juju (`data/0`, `logs/1`).
+    #[serde(default)]
+    pub next_storage_number: u32,
+}
+
+/// One `storage:` entry of metadata.yaml.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StorageDecl {
+    /// `filesystem` or `block`.
+    pub kind: String,
+    /// Most instances a unit may have (`multiple: range:`); 1 without `multiple`.
+    pub max: Option<u32>,
+}
+
+/// A storage instance of the unit.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StorageInstance {
+    pub kind: String,
+    pub location: String,
+    /// False from `storage-add` until the instance is attached (its
+    /// `<name>-storage-attached` hook); only attached storage is listed.
+    pub attached: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -113,6 +138,9 @@ pub struct Data {
     /// state-get/state-set key-values.
     #[serde(default)]
     pub unit_state: Bag,
+    /// The unit's storage instances by id (`data/0`).
+    #[serde(default)]
+    pub storage: BTreeMap<String, StorageInstance>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -169,6 +197,9 @@ pub struct RunningHook {
     pub remote_app: Option<String>,
     #[serde(default)]
     pub action: Option<ActionRecord>,
+    /// The storage instance a storage hook is about (storage-get's default).
+    #[serde(default)]
+    pub storage_id: Option<String>,
     /// This hook's working copy; committed on exit 0.
     pub staged: Data,
 }

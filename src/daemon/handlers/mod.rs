@@ -6,15 +6,20 @@ mod address;
 mod config;
 pub mod container;
 mod daemon;
+mod goal_state;
 mod history;
 mod hook;
+mod juju_state;
 mod kv;
 mod leader;
 mod log;
+mod network;
 pub mod policy;
 mod port;
 mod relation;
 mod status;
+mod storage;
+mod unit_status;
 
 use super::Daemon;
 use crate::juju::JujuError;
@@ -131,6 +136,36 @@ pub async fn handle(
             failed_only,
         } => history::list(daemon, limit, name, failed_only).await,
         Request::HistoryShow { id } => history::show(daemon, id),
+        Request::StorageGet { id, key } => storage::get(caller, id, key).await,
+        Request::StorageList { name } => storage::list(caller, name).await,
+        Request::StorageAdd { name, count } => storage::add(caller, &name, count).await,
+        Request::NetworkGet {
+            binding,
+            relation_id,
+            bind_address,
+            ingress_address,
+            egress_subnets,
+        } => {
+            let fields = network::Fields {
+                bind_address,
+                ingress_address,
+                egress_subnets,
+            };
+            network::get(caller, &binding, relation_id, fields).await
+        }
+        Request::StatusGet {
+            application,
+            include_data,
+        } => unit_status::get(caller, application, include_data).await,
+        Request::SetApplicationStatus { status, message } => {
+            unit_status::set_application(caller, status, &message).await
+        }
+        Request::SetApplicationVersion { version } => {
+            unit_status::set_version(caller, &version).await
+        }
+        Request::JujuStateGet { key } => juju_state::get(caller, key).await,
+        Request::JujuStateSet { pairs } => juju_state::set(caller, pairs).await,
+        Request::GoalState => goal_state::get(caller).await,
     }
 }
 

@@ -69,6 +69,21 @@ pub fn container_access(request: &Request) -> Access {
         | Request::ActionSet { .. }
         | Request::ActionFail { .. }
         | Request::ActionLog { .. } => Access::ScriptToken,
+        // Reading the unit's storage, networks, statuses and Juju-stored state; setting
+        // statuses, the workload version and the unit's Juju-stored state, as with kv.
+        Request::StorageGet { .. }
+        | Request::StorageList { .. }
+        | Request::NetworkGet { .. }
+        | Request::StatusGet { .. }
+        | Request::SetApplicationStatus { .. }
+        | Request::SetApplicationVersion { .. }
+        | Request::JujuStateGet { .. }
+        | Request::JujuStateSet { .. }
+        | Request::GoalState => Access::ScriptToken,
+        // New storage is provisioned on the machine (disks, mounts): the host decides.
+        Request::StorageAdd { .. } => Access::Denied(
+            "`lucky storage add` is not allowed from inside a container: storage is added by host scripts".into(),
+        ),
     }
 }
 
@@ -126,5 +141,15 @@ fn command(request: &Request) -> &'static str {
         Request::ContainerApply => "container apply-updates",
         Request::History { .. } => "history",
         Request::HistoryShow { .. } => "history show",
+        Request::StorageGet { .. } => "storage get",
+        Request::StorageList { .. } => "storage list",
+        Request::StorageAdd { .. } => "storage add",
+        Request::NetworkGet { .. } => "network get",
+        Request::StatusGet { .. } => "get-status",
+        Request::SetApplicationStatus { .. } => "set-status --application",
+        Request::SetApplicationVersion { .. } => "set-application-version",
+        Request::JujuStateGet { .. } => "state get",
+        Request::JujuStateSet { .. } => "state set",
+        Request::GoalState => "goal-state",
     }
 }

@@ -8,11 +8,13 @@ mod action;
 pub mod args;
 mod config;
 mod exec;
+mod goal;
 mod kv;
 mod leader;
 mod ports;
 mod relation;
 mod status;
+mod storage;
 mod unit;
 
 use super::state::{Data, ModelState, RunningHook, now_rfc3339};
@@ -48,6 +50,10 @@ pub const TOOL_NAMES: &[&str] = &[
     "state-get",
     "state-set",
     "state-delete",
+    "storage-get",
+    "storage-list",
+    "storage-add",
+    "goal-state",
     exec::JUJU_EXEC,
 ];
 
@@ -120,6 +126,10 @@ fn usage(tool: &str) -> &'static str {
         "state-get" => "[--strict] [--format smart|yaml|json] [<key>]",
         "state-set" => "[--file <path>] key=value ...",
         "state-delete" => "<key>",
+        "storage-get" => "[-s <storage-id>] [--format smart|yaml|json] [-o file] [kind|location]",
+        "storage-list" => "[--format smart|yaml|json] [-o file] [<storage-name>]",
+        "storage-add" => "<charm storage name>[=count] ...",
+        "goal-state" => "[--format smart|yaml|json] [-o file]",
         _ => "",
     }
 }
@@ -328,6 +338,10 @@ fn dispatch(tool: &str, ctx: &mut Ctx, args: &[String]) -> ToolResult {
         "state-get" => kv::state_get(ctx, args),
         "state-set" => kv::state_set(ctx, args),
         "state-delete" => kv::state_delete(ctx, args),
+        "storage-get" => storage::storage_get(ctx, args),
+        "storage-list" => storage::storage_list(ctx, args),
+        "storage-add" => storage::storage_add(ctx, args),
+        "goal-state" => goal::goal_state(ctx, args),
         other => Err(ToolError::fail(format!("unknown hook tool {other}"))),
     }
 }

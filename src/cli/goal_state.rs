@@ -1,0 +1,16 @@
+//! `lucky goal-state`.
+
+use super::output::{self, FormatArg};
+use super::{CliResult, request_value};
+use crate::protocol::Request;
+
+#[derive(clap::Args)]
+pub struct GoalStateArgs {
+    #[command(flatten)]
+    pub format: FormatArg,
+}
+
+pub fn run(args: GoalStateArgs) -> CliResult {
+    output::print(&request_value(Request::GoalState)?, args.format.format);
+    Ok(())
+}
