@@ -38,3 +38,10 @@ impl From<String> for CharmError {
 }
 
 pub type Result<T, E = CharmError> = std::result::Result<T, E>;
+
+/// A charm file the daemon read on a client's behalf (metadata.yaml, lucky.yaml).
+impl From<CharmError> for crate::protocol::ErrorReply {
+    fn from(e: CharmError) -> Self {
+        Self::new(crate::protocol::ErrorKind::Charm, e.to_string())
+    }
+}

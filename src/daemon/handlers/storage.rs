@@ -85,7 +85,7 @@ fn declared(ctx: &HookContext, what: &str, name: &str) -> Result<(), ErrorReply>
         ));
     };
     let meta = crate::charm::metadata::load(std::path::Path::new(dir))
-        .map_err(|e| ErrorReply::new(ErrorKind::Charm, e))?;
+        .map_err(ErrorReply::from)?;
     if meta.storage.iter().any(|s| s == name) {
         return Ok(());
     }
