@@ -18,6 +18,7 @@ pub mod output;
 mod port;
 mod random;
 mod relation;
+mod secret;
 mod self_update;
 mod sim;
 mod status;
@@ -103,6 +104,9 @@ pub enum Command {
     /// Generate documentation from the CLI definitions
     #[command(subcommand, hide = true)]
     Doc(doc::DocCommand),
+    /// Juju secrets: add, read, update, share and remove them
+    #[command(subcommand)]
+    Secret(secret::SecretCommand),
 }
 
 /// How a command failed: printed as `lucky: <message>`, exit `code`.
@@ -184,6 +188,7 @@ pub fn main() -> ExitCode {
         Command::History(args) => history::run(args),
         Command::SelfUpdate(args) => self_update::run(args),
         Command::Doc(cmd) => doc::run(cmd),
+        Command::Secret(cmd) => secret::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -219,6 +224,7 @@ fn parse_one_group(args: &[std::ffi::OsString]) -> Option<Command> {
         "relation" => ("relation", relation::RelationCommand::augment_subcommands),
         "port" => ("port", port::PortCommand::augment_subcommands),
         "action" => ("action", action::ActionCommand::augment_subcommands),
+        "secret" => ("secret", secret::SecretCommand::augment_subcommands),
         _ => return None,
     };
     let group = augment(clap::Command::new(name));

@@ -123,6 +123,8 @@ pub enum Request {
     HistoryShow {
         id: u64,
     },
+    /// `lucky secret …`.
+    Secret(super::secret::SecretRequest),
 }
 
 /// A workload status a charm may set, least severe first.
@@ -233,6 +235,7 @@ impl Request {
             Request::ContainerApply => "container-apply",
             Request::History { .. } => "history",
             Request::HistoryShow { .. } => "history-show",
+            Request::Secret(_) => "secret",
         }
     }
 }

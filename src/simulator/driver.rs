@@ -91,6 +91,8 @@ struct RunSpec {
     departing_unit: Option<String>,
     action: Option<ActionRecord>,
     command: Option<String>,
+    /// Secret hooks: `secret:ID`, its label, and the revision (remove, expired).
+    secret: Option<(String, String, Option<u32>)>,
 }
 
 fn read_yaml(path: &Path) -> Result<Option<Value>> {
@@ -622,6 +624,37 @@ impl Model {
         Ok(ActionRun { run, action })
     }
 
+    /// Run `secret-changed`, `secret-rotate`, `secret-expired` or `secret-remove` for the
+    /// secret `id` (`secret:ID` or the bare ID) with Juju's JUJU_SECRET_* variables;
+    /// `revision` is given to secret-remove and secret-expired.
+    pub fn run_secret_hook(&self, hook: &str, id: &str, revision: Option<u32>) -> Result<HookRun> {
+        const SECRET_HOOKS: &[&str] = &[
+            "secret-changed",
+            "secret-rotate",
+            "secret-expired",
+            "secret-remove",
+        ];
+        if !SECRET_HOOKS.contains(&hook) {
+            bail!(
+                "{hook} is not a secret hook: use one of {}",
+                SECRET_HOOKS.join(", ")
+            );
+        }
+        let Some(bare) = super::tools::secret_id(id) else {
+            bail!("{id:?} is not a secret id: use secret:ID as secret-add printed it");
+        };
+        let state = self.state()?;
+        let Some(secret) = state.data.secrets.get(&bare) else {
+            bail!("the model has no secret {id}");
+        };
+        self.run(RunSpec {
+            hook: hook.into(),
+            dispatch_path: Some(format!("hooks/{hook}")),
+            secret: Some((format!("secret:{bare}"), secret.label.clone(), revision)),
+            ..RunSpec::default()
+        })
+    }
+
     /// `juju-exec <unit> <command>`: the command runs through `/bin/sh -c` in a fresh context.
     pub fn exec(&self, command: &str) -> Result<HookRun> {
         self.run(RunSpec {
@@ -876,6 +909,13 @@ impl Model {
             ));
             if let Some(d) = &spec.departing_unit {
                 env.push(("JUJU_DEPARTING_UNIT".into(), d.clone()));
+            }
+        }
+        if let Some((uri, label, revision)) = &spec.secret {
+            env.push(("JUJU_SECRET_ID".into(), uri.clone()));
+            env.push(("JUJU_SECRET_LABEL".into(), label.clone()));
+            if let Some(r) = revision.filter(|r| *r > 0) {
+                env.push(("JUJU_SECRET_REVISION".into(), r.to_string()));
             }
         }
         if let Some(action) = &spec.action {

@@ -7,6 +7,7 @@
 
 pub mod driver;
 pub mod format;
+mod secrets;
 pub mod state;
 pub mod store;
 pub mod tools;

@@ -14,6 +14,7 @@ mod log;
 pub mod policy;
 mod port;
 mod relation;
+mod secret;
 mod status;
 
 use super::Daemon;
@@ -131,6 +132,7 @@ pub async fn handle(
             failed_only,
         } => history::list(daemon, limit, name, failed_only).await,
         Request::HistoryShow { id } => history::show(daemon, id),
+        Request::Secret(request) => secret::handle(daemon, caller, request).await,
     }
 }
 

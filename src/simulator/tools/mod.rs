@@ -12,6 +12,7 @@ mod kv;
 mod leader;
 mod ports;
 mod relation;
+mod secret;
 mod status;
 mod unit;
 
@@ -48,8 +49,31 @@ pub const TOOL_NAMES: &[&str] = &[
     "state-get",
     "state-set",
     "state-delete",
+    "secret-add",
+    "secret-get",
+    "secret-set",
+    "secret-ids",
+    "secret-info-get",
+    "secret-grant",
+    "secret-revoke",
+    "secret-remove",
     exec::JUJU_EXEC,
 ];
+
+/// The bare id of `secret:ID` (or of a bare ID), checked as Juju parses secret URIs.
+pub fn secret_id(given: &str) -> Option<String> {
+    secret::parse_uri(given)
+}
+
+/// Juju's rule for a secret key.
+pub fn secret_key_ok(key: &str) -> bool {
+    secret::valid_key(key)
+}
+
+/// A new secret id, as Juju makes them (20 characters of base32hex).
+pub fn new_secret_id() -> String {
+    secret::new_id()
+}
 
 /// Called first thing in `main`: only a file-name comparison unless `lucky` runs as a tool.
 pub fn run_if_invoked_as_tool() -> Option<ExitCode> {
@@ -120,6 +144,20 @@ fn usage(tool: &str) -> &'static str {
         "state-get" => "[--strict] [--format smart|yaml|json] [<key>]",
         "state-set" => "[--file <path>] key=value ...",
         "state-delete" => "<key>",
+        "secret-add" => {
+            "[--owner application|unit] [--label L] [--description D] [--expire T] [--rotate P] [--file F] [key[#base64|#file]=value...]"
+        }
+        "secret-get" => {
+            "[--label L] [--peek|--refresh] [--format yaml|json] [-o file] <ID> [key[#base64]]"
+        }
+        "secret-set" => {
+            "<ID> [--label L] [--description D] [--expire T] [--rotate P] [--file F] [key[#base64]=value...]"
+        }
+        "secret-ids" => "[--format smart|yaml|json] [-o file]",
+        "secret-info-get" => "[--label L] [--format yaml|json] [-o file] <ID>",
+        "secret-grant" => "<ID> -r <relation> [--unit U]",
+        "secret-revoke" => "<ID> [-r <relation>] [--app A] [--unit U]",
+        "secret-remove" => "<ID> [--revision N]",
         _ => "",
     }
 }
@@ -328,6 +366,14 @@ fn dispatch(tool: &str, ctx: &mut Ctx, args: &[String]) -> ToolResult {
         "state-get" => kv::state_get(ctx, args),
         "state-set" => kv::state_set(ctx, args),
         "state-delete" => kv::state_delete(ctx, args),
+        "secret-add" => secret::secret_add(ctx, args),
+        "secret-get" => secret::secret_get(ctx, args),
+        "secret-set" => secret::secret_set(ctx, args),
+        "secret-ids" => secret::secret_ids(ctx, args),
+        "secret-info-get" => secret::secret_info_get(ctx, args),
+        "secret-grant" => secret::secret_grant(ctx, args),
+        "secret-revoke" => secret::secret_revoke(ctx, args),
+        "secret-remove" => secret::secret_remove(ctx, args),
         other => Err(ToolError::fail(format!("unknown hook tool {other}"))),
     }
 }
