@@ -225,15 +225,11 @@ pub fn run(cmd: SecretCommand) -> CliResult {
             if format.format == output::Format::Json {
                 output::print(&value, format.format);
             } else {
-                // One secret: its fields as KEY=VALUE lines, with its id.
-                let mut flat = serde_json::Map::new();
-                if let Some((id, Value::Object(fields))) =
-                    value.as_object().and_then(|m| m.iter().next())
-                {
-                    flat.insert("id".into(), Value::String(format!("secret:{id}")));
-                    flat.extend(fields.clone());
+                // One secret: `id=secret:…`, then its fields as KEY=VALUE lines.
+                if let Some((id, fields)) = value.as_object().and_then(|m| m.iter().next()) {
+                    println!("id=secret:{id}");
+                    output::print(fields, format.format);
                 }
-                output::print(&Value::Object(flat), format.format);
             }
         }
         SecretCommand::Grant {
