@@ -197,6 +197,9 @@ pub const CONTAINER_HOOK_VARS: &[&str] = &[
     "JUJU_DEPARTING_UNIT",
     "JUJU_ACTION_NAME",
     "JUJU_ACTION_UUID",
+    "JUJU_SECRET_ID",
+    "JUJU_SECRET_LABEL",
+    "JUJU_SECRET_REVISION",
 ];
 
 /// The allowed part of the hook's environment plus what `lucky` in the container needs
