@@ -344,3 +344,41 @@ fn a_failed_hook_adds_no_secret_and_tracks_nothing() {
     );
     assert!(model.secrets().expect("secrets").is_empty());
 }
+
+#[test]
+fn lucky_sim_shares_a_secret_and_changes_it_firing_secret_changed() {
+    let mut unit = Unit::new();
+    let model = charm(
+        &mut unit,
+        r#"hooks:
+  secret-changed:
+    - inline-host-script: |
+        lucky secret get "$JUJU_SECRET_ID" token --refresh > "$LUCKY_TEST_DIR/token"
+"#,
+        false,
+    );
+    let dir = model.dir().to_string_lossy().into_owned();
+    let out = unit.lucky(&["sim", "secret-add", &dir, "vault", "token=t1"]);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    let id = support::stdout(&out).trim().to_string();
+    assert!(id.starts_with("secret:"), "{id}");
+    let out = unit.lucky(&["sim", "secret-set", &dir, &id, "token=t2"]);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    assert_eq!(unit.read("token"), "t2\n");
+    let bare = id.strip_prefix("secret:").expect("uri");
+    let secret = &model.secrets().expect("secrets")[bare];
+    assert_eq!(
+        (secret.owner.as_str(), secret.owner_id.as_str()),
+        ("remote", "vault")
+    );
+    assert_eq!(secret.latest(), 2);
+    assert_eq!(secret.tracked, Some(2));
+    // A key Juju would refuse: one line, exit 1, nothing changed.
+    let out = unit.lucky(&["sim", "secret-set", &dir, &id, "Token=t3"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        support::stderr(&out),
+        "lucky: secret key \"Token\" is not valid: use 3 or more lowercase letters and digits, single '-' between, starting with a letter\n"
+    );
+    assert_eq!(model.secrets().expect("secrets")[bare].latest(), 2);
+}
