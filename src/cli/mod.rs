@@ -21,6 +21,7 @@ pub mod output;
 mod port;
 mod random;
 mod relation;
+mod secret;
 mod self_update;
 mod sim;
 mod status;
@@ -123,6 +124,9 @@ pub enum Command {
     State(juju_state::JujuStateCommand),
     /// Print the units and relations the model is heading for (Juju's goal-state)
     GoalState(goal_state::GoalStateArgs),
+    /// Juju secrets: add, read, update, share and remove them
+    #[command(subcommand)]
+    Secret(secret::SecretCommand),
 }
 
 /// Which unit store to use, in `lucky state --help` and `lucky kv --help`.
@@ -219,6 +223,7 @@ pub fn main() -> ExitCode {
         Command::SetApplicationVersion(args) => unit_status::set_application_version(args),
         Command::State(cmd) => juju_state::run(cmd),
         Command::GoalState(args) => goal_state::run(args),
+        Command::Secret(cmd) => secret::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -254,6 +259,7 @@ fn parse_one_group(args: &[std::ffi::OsString]) -> Option<Command> {
         "relation" => ("relation", relation::RelationCommand::augment_subcommands),
         "port" => ("port", port::PortCommand::augment_subcommands),
         "action" => ("action", action::ActionCommand::augment_subcommands),
+        "secret" => ("secret", secret::SecretCommand::augment_subcommands),
         _ => return None,
     };
     let group = augment(clap::Command::new(name));

@@ -68,6 +68,22 @@ pub enum SimCommand {
     },
     /// Run storage ID's -storage-detaching hook; the instance goes when it succeeds
     DetachStorage { model_dir: PathBuf, id: String },
+    /// Another application shares a new secret with the unit (no hook runs); prints its id
+    SecretAdd {
+        model_dir: PathBuf,
+        /// The application that owns it
+        owner_app: String,
+        #[arg(value_name = "KEY=VALUE", required = true)]
+        content: Vec<String>,
+    },
+    /// The owner gives a secret new content (a new revision), then secret-changed runs
+    SecretSet {
+        model_dir: PathBuf,
+        /// The secret's id (secret:…)
+        id: String,
+        #[arg(value_name = "KEY=VALUE", required = true)]
+        content: Vec<String>,
+    },
 }
 
 fn split_kv(s: &str) -> Result<(String, String), Failure> {
@@ -265,6 +281,7 @@ pub fn run(cmd: SimCommand) -> CliResult {
                 "config": s.effective_config(),
                 "relations": relations,
                 "leader-data": s.data.leader_data,
+                "secrets": s.data.secrets,
                 "opened-ports": s.data.opened_ports,
                 "unit-state": s.data.unit_state,
                 "resources": s.resources,
@@ -276,5 +293,38 @@ pub fn run(cmd: SimCommand) -> CliResult {
             print!("{}", format::yaml(&view));
             Ok(())
         }
+        SimCommand::SecretAdd {
+            model_dir,
+            owner_app,
+            content,
+        } => {
+            let model = open(&model_dir)?;
+            let pairs = secret_content(&content)?;
+            println!("{}", model.add_remote_secret(&owner_app, &pairs)?);
+            Ok(())
+        }
+        SimCommand::SecretSet {
+            model_dir,
+            id,
+            content,
+        } => {
+            let model = open(&model_dir)?;
+            let pairs = secret_content(&content)?;
+            model.set_secret_content(&id, &pairs)?;
+            finish(&model.run_secret_hook("secret-changed", &id, None)?)
+        }
     }
+}
+
+fn secret_content(words: &[String]) -> Result<Vec<(&str, &str)>, Failure> {
+    words
+        .iter()
+        .map(|w| match w.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k, v)),
+            _ => Err(Failure {
+                message: format!("expected KEY=VALUE, got {w:?}"),
+                code: 2,
+            }),
+        })
+        .collect()
 }

@@ -200,6 +200,9 @@ pub const CONTAINER_HOOK_VARS: &[&str] = &[
     // Which storage a storage hook is about; its location is a host path.
     "JUJU_STORAGE_ID",
     "JUJU_STORAGE_KIND",
+    "JUJU_SECRET_ID",
+    "JUJU_SECRET_LABEL",
+    "JUJU_SECRET_REVISION",
 ];
 
 /// The allowed part of the hook's environment plus what `lucky` in the container needs

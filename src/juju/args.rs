@@ -224,6 +224,25 @@ pub fn storage_id(value: &str) -> Result<&str, ArgError> {
     )
 }
 
+/// A secret id as Juju prints it: `secret:` and 20 characters of base32hex (an xid),
+/// optionally with the model's `//UUID/`, or the bare 20 characters.
+pub fn secret_id(value: &str) -> Result<&str, ArgError> {
+    let rest = value.strip_prefix("secret:").unwrap_or(value);
+    let rest = rest
+        .strip_prefix("//")
+        .map_or(rest, |r| r.split_once('/').map_or(r, |(_, id)| id));
+    let ok = rest.len() == 20
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'v').contains(&b));
+    check(
+        "secret id",
+        value,
+        "use the id secret-add printed (or JUJU_SECRET_ID), e.g. secret:9m4e2mr0ui3e8a215n4g",
+        ok,
+    )
+}
+
 /// A network binding: an endpoint or extra-binding name from metadata.yaml.
 pub fn binding_name(value: &str) -> Result<&str, ArgError> {
     check(
@@ -231,6 +250,43 @@ pub fn binding_name(value: &str) -> Result<&str, ArgError> {
         value,
         "use an endpoint or extra-binding name from metadata.yaml",
         is_name(value, '_'),
+    )
+}
+
+/// A secret content key, as Juju allows it: a lowercase letter, then at least two more
+/// lowercase letters or digits, single '-' between them; `#base64` may follow.
+pub fn secret_key(value: &str) -> Result<&str, ArgError> {
+    let key = value.strip_suffix("#base64").unwrap_or(value);
+    let b = key.as_bytes();
+    let mut ok = b.len() >= 3 && b[0].is_ascii_lowercase() && !key.ends_with('-');
+    let mut alnum = 0;
+    let mut prev_hyphen = false;
+    for &c in b.iter().skip(1) {
+        if c == b'-' {
+            ok &= !prev_hyphen;
+            prev_hyphen = true;
+        } else {
+            ok &= c.is_ascii_lowercase() || c.is_ascii_digit();
+            alnum += 1;
+            prev_hyphen = false;
+        }
+    }
+    check(
+        "secret key",
+        value,
+        "use 3 or more lowercase letters and digits, starting with a letter, single '-' between them (e.g. db-password)",
+        ok && alnum >= 2,
+    )
+}
+
+/// A value given as `--flag=VALUE` (one word, so gnuflag never reads it as a flag of its
+/// own): bounded, no NUL, no newline.
+pub fn flag_value<'a>(what: &'static str, value: &'a str) -> Result<&'a str, ArgError> {
+    check(
+        what,
+        value,
+        "use one line of at most 256 bytes",
+        !value.contains(['\0', '\n', '\r']),
     )
 }
 
@@ -278,6 +334,17 @@ mod tests {
         }
         assert!(storage_name("pg-wal").is_ok());
         assert!(storage_name("--output=/x").is_err());
+        assert!(secret_id("secret:9m4e2mr0ui3e8a215n4g").is_ok());
+        assert!(secret_id("9m4e2mr0ui3e8a215n4g").is_ok());
+        for bad in ["--label=x", "secret:", "secret:9m4e2mr0ui3e8a215n4", "-r"] {
+            assert!(secret_id(bad).is_err(), "{bad}");
+        }
+        for ok in ["password", "db-pass", "key#base64", "a12"] {
+            assert!(secret_key(ok).is_ok(), "{ok}");
+        }
+        for bad in ["ab", "-abc", "Pass", "a--b", "abc-", "a_b_c", "a-b"] {
+            assert!(secret_key(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -170,6 +170,8 @@ pub enum Request {
     },
     /// `goal-state`: the units and relations the model is heading for.
     GoalState,
+    /// `lucky secret …`.
+    Secret(super::secret::SecretRequest),
 }
 
 /// A workload status a charm may set, least severe first.
@@ -290,6 +292,7 @@ impl Request {
             Request::JujuStateGet { .. } => "state-get",
             Request::JujuStateSet { .. } => "state-set",
             Request::GoalState => "goal-state",
+            Request::Secret(_) => "secret",
         }
     }
 }

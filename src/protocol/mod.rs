@@ -10,6 +10,7 @@
 pub mod container;
 pub mod frame;
 pub mod message;
+pub mod secret;
 
 pub use frame::{FrameError, MAX_FRAME_LEN};
 pub use message::*;

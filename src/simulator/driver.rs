@@ -93,6 +93,8 @@ pub(super) struct RunSpec {
     pub(super) command: Option<String>,
     /// The storage instance a `<name>-storage-*` hook is about.
     pub(super) storage_id: Option<String>,
+    /// Secret hooks: `secret:ID`, its label, and the revision (remove, expired).
+    pub(super) secret: Option<(String, String, Option<u32>)>,
 }
 
 pub(super) fn read_yaml(path: &Path) -> Result<Option<Value>> {
@@ -627,6 +629,37 @@ impl Model {
         Ok(ActionRun { run, action })
     }
 
+    /// Run `secret-changed`, `secret-rotate`, `secret-expired` or `secret-remove` for the
+    /// secret `id` (`secret:ID` or the bare ID) with Juju's JUJU_SECRET_* variables;
+    /// `revision` is given to secret-remove and secret-expired.
+    pub fn run_secret_hook(&self, hook: &str, id: &str, revision: Option<u32>) -> Result<HookRun> {
+        const SECRET_HOOKS: &[&str] = &[
+            "secret-changed",
+            "secret-rotate",
+            "secret-expired",
+            "secret-remove",
+        ];
+        if !SECRET_HOOKS.contains(&hook) {
+            bail!(
+                "{hook} is not a secret hook: use one of {}",
+                SECRET_HOOKS.join(", ")
+            );
+        }
+        let Some(bare) = super::tools::secret_id(id) else {
+            bail!("{id:?} is not a secret id: use secret:ID as secret-add printed it");
+        };
+        let state = self.state()?;
+        let Some(secret) = state.data.secrets.get(&bare) else {
+            bail!("the model has no secret {id}");
+        };
+        self.run(RunSpec {
+            hook: hook.into(),
+            dispatch_path: Some(format!("hooks/{hook}")),
+            secret: Some((format!("secret:{bare}"), secret.label.clone(), revision)),
+            ..RunSpec::default()
+        })
+    }
+
     /// `juju-exec <unit> <command>`: the command runs through `/bin/sh -c` in a fresh context.
     pub fn exec(&self, command: &str) -> Result<HookRun> {
         self.run(RunSpec {
@@ -882,6 +915,13 @@ impl Model {
             ));
             if let Some(d) = &spec.departing_unit {
                 env.push(("JUJU_DEPARTING_UNIT".into(), d.clone()));
+            }
+        }
+        if let Some((uri, label, revision)) = &spec.secret {
+            env.push(("JUJU_SECRET_ID".into(), uri.clone()));
+            env.push(("JUJU_SECRET_LABEL".into(), label.clone()));
+            if let Some(r) = revision.filter(|r| *r > 0) {
+                env.push(("JUJU_SECRET_REVISION".into(), r.to_string()));
             }
         }
         if let Some(action) = &spec.action {

@@ -141,6 +141,10 @@ pub struct Data {
     /// The unit's storage instances by id (`data/0`).
     #[serde(default)]
     pub storage: BTreeMap<String, StorageInstance>,
+    /// Secrets this unit can see, by bare id (`secret:` dropped): its own and its
+    /// application's, and those other applications shared with it.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, Secret>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -156,6 +160,52 @@ pub struct Relation {
     pub local_unit_data: Bag,
     #[serde(default)]
     pub local_app_data: Bag,
+}
+
+/// One secret as the unit sees it. Content is stored as Juju stores it: base64 values.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Secret {
+    /// `application` (this unit's application), `unit` (this unit), or `remote` (owned by
+    /// another application, `owner_id`, and shared with this one).
+    pub owner: String,
+    pub owner_id: String,
+    /// The label this unit gave it (owner label, or consumer label for a remote secret).
+    #[serde(default)]
+    pub label: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub rotate: Option<String>,
+    #[serde(default)]
+    pub expire: Option<String>,
+    /// Revision number → key → base64 value.
+    pub revisions: BTreeMap<u32, Bag>,
+    /// The revision this unit's secret-get returns (set by its first get, or --refresh).
+    #[serde(default)]
+    pub tracked: Option<u32>,
+    #[serde(default)]
+    pub grants: Vec<SecretGrant>,
+}
+
+impl Secret {
+    pub fn latest(&self) -> u32 {
+        self.revisions.keys().next_back().copied().unwrap_or(0)
+    }
+
+    /// Owned by this unit or its application (not shared by another application).
+    pub fn owned(&self) -> bool {
+        self.owner != "remote"
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SecretGrant {
+    /// `application-<app>` or `unit-<app>-<n>`.
+    pub target: String,
+    /// The relation the grant belongs to, e.g. `db:1`.
+    pub relation_id: String,
+    /// Its relation tag, as secret-info-get prints it.
+    pub scope: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

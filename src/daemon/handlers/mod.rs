@@ -17,6 +17,7 @@ mod network;
 pub mod policy;
 mod port;
 mod relation;
+mod secret;
 mod status;
 mod storage;
 mod unit_status;
@@ -166,6 +167,7 @@ pub async fn handle(
         Request::JujuStateGet { key } => juju_state::get(caller, key).await,
         Request::JujuStateSet { pairs } => juju_state::set(caller, pairs).await,
         Request::GoalState => goal_state::get(caller).await,
+        Request::Secret(request) => secret::handle(daemon, caller, request).await,
     }
 }
 

@@ -8,6 +8,7 @@
 //! a container script.
 
 use super::Caller;
+use crate::protocol::secret::SecretRequest;
 use crate::protocol::{ErrorKind, ErrorReply, Request};
 
 /// One row of the policy.
@@ -45,6 +46,25 @@ pub fn container_access(request: &Request) -> Access {
         Request::History { .. } | Request::HistoryShow { .. } => Access::Denied(
             "`lucky history` is not allowed from inside a container: the hook history is for operators on the host".into(),
         ),
+        // Secrets: a container script may read what its unit may read, and add or change
+        // only secrets its unit owns (secret set checks the owner in handlers/secret.rs);
+        // application secrets, and sharing or removing any secret, are for host scripts.
+        Request::Secret(secret) => match secret {
+            SecretRequest::Get { .. }
+            | SecretRequest::Ids
+            | SecretRequest::InfoGet { .. }
+            | SecretRequest::Set { .. }
+            | SecretRequest::Add {
+                unit_owned: true, ..
+            } => Access::ScriptToken,
+            SecretRequest::Add { .. } => Access::Denied(
+                "`lucky secret add` of an application-owned secret is not allowed from inside a container: add it from a host script, or add a unit-owned one with --owner unit".into(),
+            ),
+            SecretRequest::Grant { .. } | SecretRequest::Revoke { .. } | SecretRequest::Remove { .. } => Access::Denied(format!(
+                "`lucky {}` is not allowed from inside a container: sharing and removing secrets is for host scripts",
+                secret.command()
+            )),
+        },
         // What a container script needs: status, config, relations, kv, leader, ports,
         // logs, actions, reading the containers' settings (their env may hold secrets).
         Request::ContainerGet { .. }
@@ -151,5 +171,6 @@ fn command(request: &Request) -> &'static str {
         Request::JujuStateGet { .. } => "state get",
         Request::JujuStateSet { .. } => "state set",
         Request::GoalState => "goal-state",
+        Request::Secret(secret) => secret.command(),
     }
 }

@@ -84,8 +84,7 @@ fn declared(ctx: &HookContext, what: &str, name: &str) -> Result<(), ErrorReply>
             format!("cannot {what} storage {name:?}: the hook has no JUJU_CHARM_DIR"),
         ));
     };
-    let meta = crate::charm::metadata::load(std::path::Path::new(dir))
-        .map_err(ErrorReply::from)?;
+    let meta = crate::charm::metadata::load(std::path::Path::new(dir)).map_err(ErrorReply::from)?;
     if meta.storage.iter().any(|s| s == name) {
         return Ok(());
     }

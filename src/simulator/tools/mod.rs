@@ -13,6 +13,7 @@ mod kv;
 mod leader;
 mod ports;
 mod relation;
+mod secret;
 mod status;
 mod storage;
 mod unit;
@@ -54,8 +55,31 @@ pub const TOOL_NAMES: &[&str] = &[
     "storage-list",
     "storage-add",
     "goal-state",
+    "secret-add",
+    "secret-get",
+    "secret-set",
+    "secret-ids",
+    "secret-info-get",
+    "secret-grant",
+    "secret-revoke",
+    "secret-remove",
     exec::JUJU_EXEC,
 ];
+
+/// The bare id of `secret:ID` (or of a bare ID), checked as Juju parses secret URIs.
+pub fn secret_id(given: &str) -> Option<String> {
+    secret::parse_uri(given)
+}
+
+/// Juju's rule for a secret key.
+pub fn secret_key_ok(key: &str) -> bool {
+    secret::valid_key(key)
+}
+
+/// A new secret id, as Juju makes them (20 characters of base32hex).
+pub fn new_secret_id() -> String {
+    secret::new_id()
+}
 
 /// Called first thing in `main`: only a file-name comparison unless `lucky` runs as a tool.
 pub fn run_if_invoked_as_tool() -> Option<ExitCode> {
@@ -130,6 +154,20 @@ fn usage(tool: &str) -> &'static str {
         "storage-list" => "[--format smart|yaml|json] [-o file] [<storage-name>]",
         "storage-add" => "<charm storage name>[=count] ...",
         "goal-state" => "[--format smart|yaml|json] [-o file]",
+        "secret-add" => {
+            "[--owner application|unit] [--label L] [--description D] [--expire T] [--rotate P] [--file F] [key[#base64|#file]=value...]"
+        }
+        "secret-get" => {
+            "[--label L] [--peek|--refresh] [--format yaml|json] [-o file] <ID> [key[#base64]]"
+        }
+        "secret-set" => {
+            "<ID> [--label L] [--description D] [--expire T] [--rotate P] [--file F] [key[#base64]=value...]"
+        }
+        "secret-ids" => "[--format smart|yaml|json] [-o file]",
+        "secret-info-get" => "[--label L] [--format yaml|json] [-o file] <ID>",
+        "secret-grant" => "<ID> -r <relation> [--unit U]",
+        "secret-revoke" => "<ID> [-r <relation>] [--app A] [--unit U]",
+        "secret-remove" => "<ID> [--revision N]",
         _ => "",
     }
 }
@@ -342,6 +380,14 @@ fn dispatch(tool: &str, ctx: &mut Ctx, args: &[String]) -> ToolResult {
         "storage-list" => storage::storage_list(ctx, args),
         "storage-add" => storage::storage_add(ctx, args),
         "goal-state" => goal::goal_state(ctx, args),
+        "secret-add" => secret::secret_add(ctx, args),
+        "secret-get" => secret::secret_get(ctx, args),
+        "secret-set" => secret::secret_set(ctx, args),
+        "secret-ids" => secret::secret_ids(ctx, args),
+        "secret-info-get" => secret::secret_info_get(ctx, args),
+        "secret-grant" => secret::secret_grant(ctx, args),
+        "secret-revoke" => secret::secret_revoke(ctx, args),
+        "secret-remove" => secret::secret_remove(ctx, args),
         other => Err(ToolError::fail(format!("unknown hook tool {other}"))),
     }
 }

@@ -13,7 +13,7 @@ const RELATION: args::Flag = option(&["relation", "r"]);
 const APP: args::Flag = flag(&["app"]);
 
 /// `-r db:1` or `-r 1`, else the hook's own relation. Returns the canonical id.
-fn relation_id(ctx: &Ctx, p: &Parsed) -> Result<String, ToolError> {
+pub(super) fn relation_id(ctx: &Ctx, p: &Parsed) -> Result<String, ToolError> {
     let Some(given) = p.value("relation") else {
         return ctx
             .hook

@@ -1,0 +1,764 @@
+//! secret-add, secret-get, secret-set, secret-ids, secret-info-get, secret-grant,
+//! secret-revoke, secret-remove: Juju's rules for owners, revisions, labels and grants.
+//!
+//! They work on the hook's staged copy, so a new secret, a new revision, a grant, a
+//! removal and even the revision a `secret-get` starts tracking are committed only when
+//! the hook exits 0. Errors in the arguments exit 2 (Juju's `Init`), refusals exit 1.
+
+use super::args::{self, OUTPUT, Parsed, flag, option};
+use super::{Ctx, ToolError, ToolResult};
+use crate::release::verify::{base64_decode, base64_encode};
+use crate::simulator::state::{Bag, Secret, SecretGrant, random_hex};
+use serde_json::{Map, Value};
+
+const FORMAT: args::Flag = option(&["format"]);
+const LABEL: args::Flag = option(&["label"]);
+const DESCRIPTION: args::Flag = option(&["description"]);
+const EXPIRE: args::Flag = option(&["expire"]);
+const ROTATE: args::Flag = option(&["rotate"]);
+const FILE: args::Flag = option(&["file"]);
+const OWNER: args::Flag = option(&["owner"]);
+const PEEK: args::Flag = flag(&["peek"]);
+const REFRESH: args::Flag = flag(&["refresh"]);
+const UNIT: args::Flag = option(&["unit"]);
+const APP: args::Flag = option(&["app", "application"]);
+const RELATION: args::Flag = option(&["relation", "r"]);
+const REVISION: args::Flag = option(&["revision"]);
+
+const NOT_LEADER: &str = "this unit is not the leader";
+const ROTATE_POLICIES: &[&str] = &[
+    "never",
+    "hourly",
+    "daily",
+    "weekly",
+    "monthly",
+    "quarterly",
+    "yearly",
+];
+
+/// `secret:ID`, `secret://UUID/ID` or a bare ID → the bare 20-character ID (xid).
+pub fn parse_uri(given: &str) -> Option<String> {
+    let rest = given.strip_prefix("secret:").unwrap_or(given);
+    let rest = rest
+        .strip_prefix("//")
+        .map_or(rest, |r| r.split_once('/').map_or(r, |(_, id)| id));
+    let ok = rest.len() == 20
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'v').contains(&b));
+    ok.then(|| rest.to_string())
+}
+
+fn uri_arg(given: &str) -> Result<String, ToolError> {
+    parse_uri(given).ok_or_else(|| ToolError::usage(format!("secret URI {given:?} not valid")))
+}
+
+/// A new xid-like id: 20 characters of base32hex.
+pub fn new_id() -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
+    random_hex(20)
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            let byte =
+                u8::from_str_radix(std::str::from_utf8(pair).unwrap_or("0"), 16).unwrap_or(0);
+            ALPHABET[usize::from(byte % 32)] as char
+        })
+        .collect()
+}
+
+/// Juju's secret key rule: a lowercase letter, then at least two more letters or digits,
+/// single hyphens allowed between them.
+pub fn valid_key(key: &str) -> bool {
+    let b = key.as_bytes();
+    if b.len() < 3 || !b[0].is_ascii_lowercase() || b[b.len() - 1] == b'-' {
+        return false;
+    }
+    let mut alnum_after_first = 0;
+    let mut prev_hyphen = false;
+    for &c in &b[1..] {
+        if c == b'-' {
+            if prev_hyphen {
+                return false;
+            }
+            prev_hyphen = true;
+        } else if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            alnum_after_first += 1;
+            prev_hyphen = false;
+        } else {
+            return false;
+        }
+    }
+    alnum_after_first >= 2
+}
+
+/// One `key[#base64|#file]=value` into the stored (base64) form.
+fn put(data: &mut Bag, key: &str, value: &str) -> Result<(), ToolError> {
+    let bad_key = |k: &str| ToolError::usage(format!("key {k:?} not valid"));
+    if let Some(k) = key.strip_suffix("#base64") {
+        if !valid_key(k) {
+            return Err(bad_key(k));
+        }
+        data.insert(k.to_string(), value.to_string());
+    } else if let Some(k) = key.strip_suffix("#file") {
+        if !valid_key(k) {
+            return Err(bad_key(k));
+        }
+        let bytes = std::fs::read(value)
+            .map_err(|e| ToolError::usage(format!("cannot read {value}: {e}")))?;
+        data.insert(k.to_string(), base64_encode(&bytes));
+    } else {
+        if !valid_key(key) {
+            return Err(bad_key(key));
+        }
+        data.insert(key.to_string(), base64_encode(value.as_bytes()));
+    }
+    Ok(())
+}
+
+/// The content given as arguments and `--file` (a JSON or YAML map), as Juju reads it.
+fn content(p: &Parsed, words: &[String]) -> Result<Bag, ToolError> {
+    let mut data = Bag::new();
+    for word in words {
+        // Base64 padding is not the separator: `key#base64=AA==`.
+        let idx = word.trim_end_matches('=').find('=').filter(|i| *i >= 1);
+        let Some(idx) = idx else {
+            return Err(ToolError::usage(format!("key value {word:?} not valid")));
+        };
+        put(&mut data, &word[..idx], &word[idx + 1..])?;
+    }
+    if let Some(path) = p.value("file") {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ToolError::usage(format!("open {path}: {e}")))?;
+        let parsed: Value = serde_json::from_str(&text)
+            .or_else(|_| serde_saphyr::from_str::<Value>(&text))
+            .map_err(|e| ToolError::usage(format!("cannot parse {path}: {e}")))?;
+        let Value::Object(map) = parsed else {
+            return Err(ToolError::usage(format!(
+                "{path} does not hold a map of secret keys and values"
+            )));
+        };
+        for (k, v) in map {
+            let v = match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            put(&mut data, &k, &v)?;
+        }
+    }
+    Ok(data)
+}
+
+/// The metadata flags shared by secret-add and secret-set, checked as Juju's Init does.
+struct Upsert {
+    label: Option<String>,
+    description: Option<String>,
+    rotate: Option<String>,
+    expire: Option<String>,
+}
+
+fn upsert(p: &Parsed) -> Result<Upsert, ToolError> {
+    let rotate = p.value("rotate").map(str::to_string);
+    if let Some(r) = &rotate
+        && !ROTATE_POLICIES.contains(&r.as_str())
+    {
+        return Err(ToolError::usage(format!("rotate policy {r:?} not valid")));
+    }
+    let expire = match p.value("expire") {
+        None => None,
+        Some(spec) => Some(expire_time(spec)?),
+    };
+    if let Some(owner) = p.value("owner")
+        && owner != "application"
+        && owner != "unit"
+    {
+        return Err(ToolError::usage(format!(
+            "secret owner {owner:?} not valid"
+        )));
+    }
+    Ok(Upsert {
+        label: p.value("label").map(str::to_string),
+        description: p.value("description").map(str::to_string),
+        rotate,
+        expire,
+    })
+}
+
+/// `--expire`: an RFC 3339 time (with or without zone) or a positive Go duration
+/// (`24h`, `90m`, `1h30m`, `45s`), as an RFC 3339 UTC time.
+fn expire_time(spec: &str) -> Result<String, ToolError> {
+    let bad = || ToolError::usage(format!("expire time or duration {spec:?} not valid"));
+    let looks_like_time = spec.len() >= 19
+        && spec.as_bytes().get(4) == Some(&b'-')
+        && spec.as_bytes().get(10) == Some(&b'T');
+    if looks_like_time {
+        return Ok(if spec.len() == 19 {
+            format!("{spec}Z")
+        } else {
+            spec.to_string()
+        });
+    }
+    let mut secs: u64 = 0;
+    let mut number = String::new();
+    for c in spec.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        number.clear();
+        secs += n * match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(bad()),
+        };
+    }
+    if !number.is_empty() {
+        return Err(bad());
+    }
+    if secs == 0 {
+        return Err(ToolError::usage(format!(
+            "negative expire duration {spec:?} not valid"
+        )));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+        + secs;
+    let (y, m, d) = crate::calendar::civil_from_days((now / 86_400) as i64);
+    let rem = now % 86_400;
+    Ok(format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    ))
+}
+
+/// The owned secret `id` (this unit's, or its application's), or Juju's not-found.
+fn owned<'a>(ctx: &'a mut Ctx, id: &str) -> Result<&'a mut Secret, ToolError> {
+    ctx.changed = true;
+    ctx.hook
+        .staged
+        .secrets
+        .get_mut(id)
+        .filter(|s| s.owned())
+        .ok_or_else(|| ToolError::fail(format!("secret {id:?} not found")))
+}
+
+/// Only the leader manages application-owned secrets.
+fn check_manager(leader: bool, secret: &Secret) -> Result<(), ToolError> {
+    if secret.owner == "application" && !leader {
+        return Err(ToolError::fail(NOT_LEADER));
+    }
+    Ok(())
+}
+
+/// `--format` for the tools that offer only yaml (default) and json.
+fn yaml_or_json(p: &Parsed) -> Result<bool, ToolError> {
+    match p.value("format") {
+        None | Some("yaml") => Ok(false),
+        Some("json") => Ok(true),
+        Some(f) => Err(ToolError::usage(format!(
+            "invalid value \"{f}\" for option --format: unknown format \"{f}\""
+        ))),
+    }
+}
+
+fn write_out(p: &Parsed, text: String) -> ToolResult {
+    if let Some(path) = p.value("output") {
+        std::fs::write(path, &text)
+            .map_err(|e| ToolError::fail(format!("cannot write {path}: {e}")))?;
+        return Ok(Vec::new());
+    }
+    Ok(text.into_bytes())
+}
+
+fn label_taken(ctx: &Ctx, label: &str, except: Option<&str>) -> bool {
+    ctx.hook
+        .staged
+        .secrets
+        .iter()
+        .any(|(id, s)| s.label == label && Some(id.as_str()) != except)
+}
+
+pub fn secret_add(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+    let p = args::parse(
+        &[&EXPIRE, &ROTATE, &DESCRIPTION, &LABEL, &FILE, &OWNER],
+        argv,
+    )?;
+    if p.args.is_empty() && p.value("file").is_none() {
+        return Err(ToolError::usage("missing secret value or filename"));
+    }
+    let meta = upsert(&p)?;
+    let data = content(&p, &p.args)?;
+    let unit_owned = p.value("owner") == Some("unit");
+    if !unit_owned && !ctx.state.leader {
+        return Err(ToolError::fail(NOT_LEADER));
+    }
+    if data.is_empty() {
+        return Err(ToolError::fail("empty secret value not valid"));
+    }
+    if let Some(label) = &meta.label
+        && label_taken(ctx, label, None)
+    {
+        return Err(ToolError::fail(format!(
+            "secret with label {label:?} already exists"
+        )));
+    }
+    let id = new_id();
+    let secret = Secret {
+        owner: if unit_owned { "unit" } else { "application" }.into(),
+        owner_id: if unit_owned {
+            ctx.state.unit.clone()
+        } else {
+            ctx.state.app().to_string()
+        },
+        label: meta.label.unwrap_or_default(),
+        description: meta.description.unwrap_or_default(),
+        rotate: meta.rotate,
+        expire: meta.expire,
+        revisions: [(1, data)].into_iter().collect(),
+        tracked: None,
+        grants: Vec::new(),
+    };
+    ctx.data().secrets.insert(id.clone(), secret);
+    Ok(format!("secret:{id}\n").into_bytes())
+}
+
+pub fn secret_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+    let p = args::parse(&[&FORMAT, &OUTPUT, &LABEL, &PEEK, &REFRESH], argv)?;
+    let id = p.args.first().map(|a| uri_arg(a)).transpose()?;
+    let label = p.value("label").map(str::to_string);
+    if id.is_none() && label.is_none() {
+        return Err(ToolError::usage("require either a secret URI or label"));
+    }
+    let (peek, refresh) = (p.has("peek"), p.has("refresh"));
+    if peek && refresh {
+        return Err(ToolError::usage(
+            "specify one of --peek or --refresh but not both",
+        ));
+    }
+    let key = p.args.get(1).cloned();
+    if p.args.len() > 2 {
+        return Err(ToolError::usage(format!(
+            "unrecognized args: {:?}",
+            &p.args[2..]
+        )));
+    }
+    let json = yaml_or_json(&p)?;
+    let id = match id {
+        Some(id) => id,
+        None => {
+            let label = label.clone().unwrap_or_default();
+            ctx.hook
+                .staged
+                .secrets
+                .iter()
+                .find(|(_, s)| s.label == label)
+                .map(|(id, _)| id.clone())
+                .ok_or_else(|| ToolError::fail(format!("secret with label {label:?} not found")))?
+        }
+    };
+    let secrets = &mut ctx.data().secrets;
+    let Some(secret) = secrets.get_mut(&id) else {
+        return Err(ToolError::fail(format!("secret {id:?} not found")));
+    };
+    if let Some(label) = label {
+        secret.label = label;
+    }
+    let latest = secret.latest();
+    let revision = if peek {
+        latest
+    } else if refresh {
+        secret.tracked = Some(latest);
+        latest
+    } else {
+        *secret.tracked.get_or_insert(latest)
+    };
+    let encoded = secret.revisions.get(&revision).cloned().unwrap_or_default();
+    let undecodable =
+        |k: &str| ToolError::fail(format!("secret value of {k:?} is not valid base64"));
+    let decode = |k: &str, v: &str| {
+        base64_decode(v)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .map_err(|_| undecodable(k))
+    };
+    let value = match key {
+        None => {
+            let mut map = Map::new();
+            for (k, v) in &encoded {
+                map.insert(k.clone(), Value::String(decode(k, v)?));
+            }
+            Value::Object(map)
+        }
+        Some(key) => {
+            let (name, raw) = match key.strip_suffix("#base64") {
+                Some(name) => (name.to_string(), true),
+                None => (key.clone(), false),
+            };
+            let Some(v) = encoded.get(&name) else {
+                return Err(ToolError::fail(format!(
+                    "secret key value {name:?} not found"
+                )));
+            };
+            Value::String(if raw { v.clone() } else { decode(&name, v)? })
+        }
+    };
+    let text = if json {
+        format!("{value}\n")
+    } else {
+        crate::simulator::format::yaml(&value)
+    };
+    write_out(&p, text)
+}
+
+pub fn secret_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+    let p = args::parse(
+        &[&EXPIRE, &ROTATE, &DESCRIPTION, &LABEL, &FILE, &OWNER],
+        argv,
+    )?;
+    let Some(first) = p.args.first() else {
+        return Err(ToolError::usage("missing secret URI"));
+    };
+    let id = uri_arg(first)?;
+    let meta = upsert(&p)?;
+    let data = content(&p, &p.args[1..])?;
+    if let Some(label) = &meta.label
+        && label_taken(ctx, label, Some(&id))
+    {
+        return Err(ToolError::fail(format!(
+            "secret with label {label:?} already exists"
+        )));
+    }
+    let leader = ctx.state.leader;
+    let secret = owned(ctx, &id)?;
+    check_manager(leader, secret)?;
+    let latest = secret.latest();
+    // Only different content makes a revision, as Juju compares checksums.
+    if !data.is_empty() && secret.revisions.get(&latest) != Some(&data) {
+        secret.revisions.insert(latest + 1, data);
+    }
+    if let Some(label) = meta.label {
+        secret.label = label;
+    }
+    if let Some(d) = meta.description {
+        secret.description = d;
+    }
+    if meta.rotate.is_some() {
+        secret.rotate = meta.rotate;
+    }
+    if meta.expire.is_some() {
+        secret.expire = meta.expire;
+    }
+    Ok(Vec::new())
+}
+
+pub fn secret_ids(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+    let p = args::parse(&[&FORMAT, &OUTPUT], argv)?;
+    p.at_most(0)?;
+    let ids: Vec<Value> = ctx
+        .hook
+        .staged
+        .secrets
+        .iter()
+        .filter(|(_, s)| s.owned())
+        .map(|(id, _)| Value::String(id.clone()))
+        .collect();
+    super::output(&p, &Value::Array(ids))
+}
+
+pub fn secret_info_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+    let p = args::parse(&[&FORMAT, &OUTPUT, &LABEL], argv)?;
+    let id = p.args.first().map(|a| uri_arg(a)).transpose()?;
+    let label = p.value("label");
+    match (&id, label) {
+        (None, None) => return Err(ToolError::usage("require either a secret URI or label")),
+        (Some(_), Some(_)) => {
+            return Err(ToolError::usage(
+                "specify either a secret URI or label but not both",
+            ));
+        }
+        _ => {}
+    }
+    p.at_most(usize::from(id.is_some()))?;
+    let json = yaml_or_json(&p)?;
+    let owned = ctx.hook.staged.secrets.iter().filter(|(_, s)| s.owned());
+    let found = match (&id, label) {
+        (Some(id), _) => owned.into_iter().find(|(i, _)| *i == id),
+        (None, Some(label)) => owned.into_iter().find(|(_, s)| s.label == label),
+        (None, None) => None,
+    };
+    let Some((id, secret)) = found else {
+        let want = id.as_deref().or(label).unwrap_or_default();
+        return Err(ToolError::fail(format!("secret {want:?} not found")));
+    };
+    write_out(&p, info_text(id, secret, json))
+}
+
+/// secret-info-get's document, fields in Juju's order (not sorted), omitempty as Juju.
+fn info_text(id: &str, s: &Secret, json: bool) -> String {
+    let mut fields: Vec<(&str, Value)> = vec![
+        ("revision", Value::from(s.latest())),
+        ("label", Value::String(s.label.clone())),
+        ("owner", Value::String(s.owner.clone())),
+    ];
+    if !s.description.is_empty() {
+        fields.push(("description", Value::String(s.description.clone())));
+    }
+    if let Some(r) = &s.rotate {
+        fields.push(("rotation", Value::String(r.clone())));
+    }
+    if let Some(e) = &s.expire {
+        fields.push(("expiry", Value::String(e.clone())));
+    }
+    let access: Vec<[(&str, &str); 3]> = s
+        .grants
+        .iter()
+        .map(|g| {
+            [
+                ("target", g.target.as_str()),
+                ("scope", g.scope.as_str()),
+                ("role", "view"),
+            ]
+        })
+        .collect();
+    if json {
+        let mut parts: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+        if !access.is_empty() {
+            let items: Vec<String> = access
+                .iter()
+                .map(|a| {
+                    let kv: Vec<String> = a
+                        .iter()
+                        .map(|(k, v)| format!("\"{k}\":{}", Value::String((*v).to_string())))
+                        .collect();
+                    format!("{{{}}}", kv.join(","))
+                })
+                .collect();
+            parts.push(format!("\"access\":[{}]", items.join(",")));
+        }
+        return format!(
+            "{{{}:{{{}}}}}\n",
+            Value::String(id.to_string()),
+            parts.join(",")
+        );
+    }
+    let scalar = |v: &Value| {
+        // One scalar's YAML, without its newline.
+        crate::simulator::format::yaml(v).trim_end().to_string()
+    };
+    let mut out = format!("{id}:\n");
+    for (k, v) in &fields {
+        out.push_str(&format!("  {k}: {}\n", scalar(v)));
+    }
+    if !access.is_empty() {
+        out.push_str("  access:\n");
+        for a in &access {
+            for (i, (k, v)) in a.iter().enumerate() {
+                let lead = if i == 0 { "  - " } else { "    " };
+                out.push_str(&format!(
+                    "{lead}{k}: {}\n",
+                    scalar(&Value::String((*v).to_string()))
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The unit, checked as a Juju unit name (`app/N`).
+fn valid_unit(unit: &str) -> bool {
+    unit.split_once('/').is_some_and(|(app, n)| {
+        valid_app(app) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+fn valid_app(app: &str) -> bool {
+    app.starts_with(|c: char| c.is_ascii_lowercase())
+        && !app.ends_with('-')
+        && app
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn unit_tag(unit: &str) -> String {
+    format!("unit-{}", unit.replace('/', "-"))
+}
+
+pub fn secret_grant(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+    let p = args::parse(&[&UNIT, &RELATION], argv)?;
+    let Some(first) = p.args.first() else {
+        return Err(ToolError::usage("missing secret URI"));
+    };
+    let id = uri_arg(first)?;
+    let relation_id = super::relation::relation_id(ctx, &p)?;
+    let (endpoint, remote_app) = ctx
+        .hook
+        .staged
+        .relations
+        .get(&relation_id)
+        .map(|r| (r.endpoint.clone(), r.remote_app.clone()))
+        .unwrap_or_default();
+    let unit = p.value("unit").map(str::to_string);
+    if let Some(u) = &unit {
+        if !valid_unit(u) {
+            return Err(ToolError::usage(format!("unit {u:?} not valid")));
+        }
+        if u.split('/').next() != Some(remote_app.as_str()) {
+            return Err(ToolError::usage(format!(
+                "cannot specify unit {u:?} in relation to application {remote_app:?}"
+            )));
+        }
+    }
+    p.at_most(1)?;
+    let app = ctx.state.app().to_string();
+    let leader = ctx.state.leader;
+    let secret = owned(ctx, &id)?;
+    check_manager(leader, secret)?;
+    let target = match &unit {
+        Some(u) => unit_tag(u),
+        None => format!("application-{remote_app}"),
+    };
+    let app_target = format!("application-{remote_app}");
+    let unit_prefix = format!("unit-{remote_app}-");
+    if secret
+        .grants
+        .iter()
+        .any(|g| g.target == target || g.target == app_target)
+    {
+        return Ok(Vec::new());
+    }
+    if unit.is_none()
+        && secret
+            .grants
+            .iter()
+            .any(|g| g.target.starts_with(&unit_prefix))
+    {
+        return Err(ToolError::fail(
+            "any unit level grants need to be revoked before granting access to the corresponding application",
+        ));
+    }
+    secret.grants.push(SecretGrant {
+        target,
+        relation_id,
+        // The relation's tag; the simulator names the remote endpoint like the local one.
+        scope: format!("relation-{remote_app}.{endpoint}#{app}.{endpoint}"),
+    });
+    Ok(Vec::new())
+}
+
+pub fn secret_revoke(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+    let p = args::parse(&[&APP, &UNIT, &RELATION], argv)?;
+    let Some(first) = p.args.first() else {
+        return Err(ToolError::usage("missing secret URI"));
+    };
+    let id = uri_arg(first)?;
+    let mut app = p.value("app").map(str::to_string);
+    let unit = p.value("unit").map(str::to_string);
+    if let Some(a) = &app
+        && !valid_app(a)
+    {
+        return Err(ToolError::usage(format!("application {a:?} not valid")));
+    }
+    if let Some(u) = &unit
+        && !valid_unit(u)
+    {
+        return Err(ToolError::usage(format!("unit {u:?} not valid")));
+    }
+    if app.is_some() && unit.is_some() {
+        return Err(ToolError::usage("specify only one of application or unit"));
+    }
+    if p.value("relation").is_some() {
+        let relation_id = super::relation::relation_id(ctx, &p)?;
+        if app.is_some() {
+            return Err(ToolError::usage("do not specify both relation and app"));
+        }
+        app = ctx
+            .hook
+            .staged
+            .relations
+            .get(&relation_id)
+            .map(|r| r.remote_app.clone());
+    }
+    if app.is_none() && unit.is_none() {
+        return Err(ToolError::usage("missing relation or application or unit"));
+    }
+    p.at_most(1)?;
+    let leader = ctx.state.leader;
+    let secret = owned(ctx, &id)?;
+    check_manager(leader, secret)?;
+    match (&app, &unit) {
+        (Some(a), _) => {
+            let (app_target, unit_prefix) = (format!("application-{a}"), format!("unit-{a}-"));
+            secret
+                .grants
+                .retain(|g| g.target != app_target && !g.target.starts_with(&unit_prefix));
+        }
+        (None, Some(u)) => {
+            let target = unit_tag(u);
+            secret.grants.retain(|g| g.target != target);
+        }
+        (None, None) => {}
+    }
+    Ok(Vec::new())
+}
+
+pub fn secret_remove(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+    let p = args::parse(&[&REVISION], argv)?;
+    let Some(first) = p.args.first() else {
+        return Err(ToolError::usage("missing secret URI"));
+    };
+    let id = uri_arg(first)?;
+    p.at_most(1)?;
+    let revision = match p.value("revision") {
+        None => 0,
+        Some(r) => r.parse::<u32>().map_err(|_| {
+            ToolError::usage(format!(
+                "invalid value \"{r}\" for flag --revision: parse error"
+            ))
+        })?,
+    };
+    let leader = ctx.state.leader;
+    let secret = owned(ctx, &id)?;
+    check_manager(leader, secret)?;
+    if revision > 0 {
+        if secret.revisions.remove(&revision).is_none() {
+            return Err(ToolError::fail(format!(
+                "secret revision {revision} for {id:?} not found"
+            )));
+        }
+        if !secret.revisions.is_empty() {
+            return Ok(Vec::new());
+        }
+    }
+    ctx.data().secrets.remove(&id);
+    Ok(Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_as_juju_takes_them() {
+        for ok in ["abc", "pass-word", "a1b", "db-pass-2"] {
+            assert!(valid_key(ok), "{ok}");
+        }
+        for bad in ["ab", "Abc", "a--b", "abc-", "-abc", "a_bc", "1abc", "a-b"] {
+            assert!(!valid_key(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn uris() {
+        let id = new_id();
+        assert_eq!(id.len(), 20);
+        assert_eq!(parse_uri(&format!("secret:{id}")), Some(id.clone()));
+        assert_eq!(parse_uri(&id), Some(id.clone()));
+        assert_eq!(parse_uri("secret:nope"), None);
+        assert_eq!(parse_uri("--label=x"), None);
+    }
+}
