@@ -241,6 +241,62 @@ fn main() {
         ms(wall)
     );
 
+    // The same while another client keeps editing the container state: each edit is a
+    // durable write (two fsyncs), made off the daemon's event loop, so readers go on.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = std::sync::Arc::clone(&stop);
+        let mut edits: Vec<std::process::Command> = (0..2000)
+            .map(|i| b.lucky(&["container", "env", "set", &format!("BENCH={i}")]))
+            .collect();
+        std::thread::spawn(move || {
+            let mut done = 0u32;
+            for cmd in &mut edits {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                if cmd.status().map(|s| s.success()).unwrap_or(false) {
+                    done += 1;
+                }
+            }
+            done
+        })
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    let started = Instant::now();
+    let handles: Vec<_> = (0..200)
+        .map(|_| {
+            let mut cmd = b.lucky(&["kv", "get", "k"]);
+            std::thread::spawn(move || {
+                let t = Instant::now();
+                let ok = cmd.status().map(|s| s.success()).unwrap_or(false);
+                (ok, t.elapsed())
+            })
+        })
+        .collect();
+    let mut results: Vec<(bool, Duration)> = handles
+        .into_iter()
+        .map(|h| h.join().expect("join"))
+        .collect();
+    let wall = started.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let edits = writer.join().expect("join");
+    let failed = results.iter().filter(|(ok, _)| !ok).count();
+    results.sort_by_key(|(_, d)| *d);
+    let (p50, p99) = (
+        results[results.len() / 2].1,
+        results[results.len() * 99 / 100].1,
+    );
+    println!(
+        "200 concurrent calls while container edits write ({edits} edits): {} failed, p50 {} p99 {}: p99/p50 {:.2}, wall {}",
+        failed,
+        ms(p50),
+        ms(p99),
+        p99.as_secs_f64() / p50.as_secs_f64(),
+        ms(wall)
+    );
+    let _ = b.lucky(&["container", "delete"]).status();
+
     // Memory growth over 10 000 calls, made straight over the socket to be quick.
     let paths = lucky::unit::UnitPaths::resolve(
         Some("bench/0".into()),

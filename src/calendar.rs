@@ -1,5 +1,5 @@
 //! UTC calendar arithmetic without a date library: what the cron scheduler and the
-//! simulator's timestamps need, and nothing more.
+//! simulator's timestamps need, and nothing more. Time zones build on it, one layer up (`zone`).
 
 /// Days since 1970-01-01 → (year, month 1-12, day 1-31), proleptic Gregorian calendar
 /// (Howard Hinnant's `civil_from_days`).
@@ -14,6 +14,18 @@ pub fn civil_from_days(days: i64) -> (u32, u32, u32) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     (year as u32, month as u32, day as u32)
+}
+
+/// (year, month 1-12, day 1-31) → days since 1970-01-01 (Hinnant's `days_from_civil`).
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// 1 = Sunday … 7 = Saturday, as cron's day-of-week field counts (1970-01-01 was a Thursday).
@@ -33,5 +45,9 @@ mod tests {
         assert_eq!(weekday_from_days(20_782), 4);
         assert_eq!(civil_from_days(21_243), (2028, 2, 29));
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        for days in [-1, 0, 20_782, 21_243, -719_468, 100_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(i64::from(y), m, d), days);
+        }
     }
 }

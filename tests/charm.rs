@@ -321,6 +321,16 @@ fn build_errors_name_file_and_line() {
             ":2: action \"Back_Up\": ",
             "lowercase letters and hyphens",
         ),
+        (
+            "hooks:\n  install:\n    - host-script: ok.sh\ntimezone: Europe/Atlantis\n",
+            ":4: timezone: ",
+            "cannot read time zone \"Europe/Atlantis\" (/usr/share/zoneinfo/Europe/Atlantis)",
+        ),
+        (
+            "timezone: /etc/localtime\n",
+            ":1: timezone: ",
+            "\"/etc/localtime\" is not a time zone name: write UTC or an IANA name such as Europe/Paris",
+        ),
     ];
     for (yaml, at, why) in cases {
         let dir = charm_with(tmp.path(), yaml);

@@ -506,3 +506,102 @@ hooks:
     let rt = runtime();
     assert_eq!(unit.containers(&rt, &docker(&rt)).len(), 1);
 }
+
+/// `upgrade-charm` pulls each image afresh (the 2020 Lucky pulled on every recreate, so a
+/// moving tag was followed) and recreates a container whose tag now names another image.
+/// No registry answers here, so the pull is seen failing (a note, the hook succeeds) and
+/// the tag is moved locally, as a pull of a new `:latest` would move it. `--pull never`
+/// neither pulls nor follows the tag.
+#[test]
+fn upgrade_charm_pulls_afresh_and_recreates_a_container_whose_tag_moved() {
+    let moving = format!("lucky-test-moving:{}", std::process::id());
+    let rt = runtime();
+    let engine = docker(&rt);
+    let import = |env: &str| {
+        let mut image = lucky::docker::image::BusyboxImage::shell(&moving);
+        image.changes.push(format!("ENV MOVED={env}"));
+        rt.block_on(image.import(&engine))
+            .unwrap_or_else(|e| panic!("cannot import {moving}: {e}"));
+    };
+    import("one");
+    let yaml = format!(
+        r#"
+hooks:
+  install:
+    - inline-host-script: |
+        lucky container image set {moving}
+        lucky container set-command sleep 100000
+      shell-command: ["/bin/sh", "-c"]
+  config-changed:
+    - inline-host-script: lucky container image set {moving} --pull never
+      shell-command: ["/bin/sh", "-c"]
+  upgrade-charm: []
+  start: []
+"#
+    );
+    let unit = Unit::new(&yaml, &[]);
+    let install = unit.hook_ok("install");
+    assert!(
+        !install.contains("pulling"),
+        "present, policy missing: {install}"
+    );
+    let env_of = |id: &str| -> Vec<String> {
+        rt.block_on(engine.inspect_container(id, None))
+            .expect("inspect")
+            .config
+            .and_then(|c| c.env)
+            .unwrap_or_default()
+    };
+    let (first, _) = unit.containers(&rt, &engine)["default"].clone();
+    assert!(env_of(&first).contains(&"MOVED=one".to_string()));
+
+    // The tag did not move: pulled (and failing here), nothing recreated.
+    let out = unit.hook_ok("upgrade-charm");
+    assert!(
+        out.contains(&format!("lucky: pulling {moving} for container")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("lucky: note: cannot pull image {moving}"))
+            && out.contains("the engine's copy is kept"),
+        "{out}"
+    );
+    assert!(!out.contains("recreating"), "{out}");
+    assert_eq!(unit.containers(&rt, &engine)["default"].0, first);
+
+    // The tag moved: the container is made again from the image it names now.
+    import("two");
+    let out = unit.hook_ok("upgrade-charm");
+    assert!(
+        out.contains(&format!("lucky: {moving} now names image sha256:")),
+        "{out}"
+    );
+    let (second, _) = unit.containers(&rt, &engine)["default"].clone();
+    assert_ne!(second, first, "{out}");
+    assert!(env_of(&second).contains(&"MOVED=two".to_string()));
+    // Another hook does not look at the tag.
+    import("three");
+    let out = unit.hook_ok("start");
+    assert!(
+        !out.contains("pulling") && !out.contains("recreating"),
+        "{out}"
+    );
+    assert_eq!(unit.containers(&rt, &engine)["default"].0, second);
+
+    // `--pull never`: upgrade-charm neither pulls nor follows the tag.
+    unit.hook_ok("config-changed");
+    let (third, _) = unit.containers(&rt, &engine)["default"].clone();
+    import("four");
+    let out = unit.hook_ok("upgrade-charm");
+    assert!(
+        !out.contains("pulling") && !out.contains("recreating"),
+        "{out}"
+    );
+    assert_eq!(unit.containers(&rt, &engine)["default"].0, third);
+    drop(unit);
+    let _ = rt.block_on(engine.remove_image(
+        &moving,
+        None::<bollard::query_parameters::RemoveImageOptions>,
+        None,
+    ));
+}

@@ -18,6 +18,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("release", 3),
     ("script", 2),
     ("state", 2),
+    ("zone", 2),
     ("calendar", 1),
     ("elf", 1),
     ("executable", 1),

@@ -13,6 +13,8 @@ command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
 command -v curl >/dev/null 2>&1 || need_packages+=(curl)
 command -v wget >/dev/null 2>&1 || need_packages+=(wget)
 command -v python3 >/dev/null 2>&1 || need_packages+=(python3)
+# Cron time zones are tested against the tz database's own TZif files.
+[ -f /usr/share/zoneinfo/Europe/Paris ] || need_packages+=(tzdata)
 # tests/completions.rs loads the completions in each shell and renders the man page.
 command -v zsh >/dev/null 2>&1 || need_packages+=(zsh)
 command -v fish >/dev/null 2>&1 || need_packages+=(fish)

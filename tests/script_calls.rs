@@ -196,3 +196,51 @@ fn random_values() {
     let bad = unit.lucky(&["random", "-r", "5", "1"]);
     assert_eq!(bad.status.code(), Some(1));
 }
+
+/// Container edits are written (and fsynced) off the daemon's event loop, yet each one is
+/// on disk before its caller gets its answer, and one client's edits land in its order
+/// while fifty others write at the same time.
+#[test]
+fn concurrent_container_edits_are_durable_when_answered_and_land_in_order() {
+    let unit = Unit::new();
+    let start = unit.lucky(&["daemon", "start"]);
+    assert!(start.status.success(), "{}", stderr(&start));
+    let file = unit.data_dir().join("state/containers.json");
+    let on_disk = |key: &str| -> Option<String> {
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&file).ok()?).expect("containers.json is JSON");
+        let env = doc.pointer("/containers/default/env")?;
+        env.get(key)?.as_str().map(str::to_string)
+    };
+    std::thread::scope(|s| {
+        for i in 0..50 {
+            let (unit, on_disk) = (&unit, &on_disk);
+            s.spawn(move || {
+                let out = unit.lucky(&["container", "env", "set", &format!("K{i}=v{i}")]);
+                assert!(out.status.success(), "{}", stderr(&out));
+                // Answered: so already on disk.
+                assert_eq!(
+                    on_disk(&format!("K{i}")).as_deref(),
+                    Some(format!("v{i}").as_str())
+                );
+            });
+        }
+        let (unit, on_disk) = (&unit, &on_disk);
+        s.spawn(move || {
+            for n in 0..20 {
+                let out = unit.lucky(&["container", "env", "set", &format!("SEQ={n}")]);
+                assert!(out.status.success(), "{}", stderr(&out));
+                assert_eq!(on_disk("SEQ").as_deref(), Some(n.to_string().as_str()));
+            }
+        });
+    });
+    for i in 0..50 {
+        assert_eq!(
+            on_disk(&format!("K{i}")).as_deref(),
+            Some(format!("v{i}").as_str())
+        );
+    }
+    assert_eq!(on_disk("SEQ").as_deref(), Some("19"));
+    let out = unit.lucky(&["container", "env", "get", "SEQ"]);
+    assert_eq!(stdout(&out), "19\n");
+}

@@ -10,6 +10,7 @@
 //! both lucky.yaml validation and the daemon's scheduler, so they cannot disagree.
 
 use crate::calendar::{civil_from_days, weekday_from_days};
+use crate::zone::Zone;
 
 /// The allowed values of each field, as bit sets (bit n = value n).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,28 +44,65 @@ impl CronSchedule {
             && self.days_of_week & (1 << weekday) != 0
     }
 
-    /// The first time (Unix seconds, UTC) strictly after `after` that the schedule
-    /// matches, or `None` if it never does again (e.g. a past year, or 30 February).
+    /// The first time (Unix seconds) strictly after `after` that the schedule matches in
+    /// UTC, or `None` if it never does again (e.g. a past year, or 30 February).
     pub fn next_after(&self, after: i64) -> Option<i64> {
+        self.next_after_in(after, &Zone::utc())
+    }
+
+    /// As [`CronSchedule::next_after`], with the fields read as wall-clock time in `zone`.
+    ///
+    /// Where clocks jump forward, a time in the gap never happens and is skipped. Where
+    /// they go back, a time that happens twice runs once, at its first occurrence, unless
+    /// the schedule runs every hour (`*` in the hours field): such a job keeps its pace
+    /// through the repeated hour instead of pausing for an hour (as cron does).
+    pub fn next_after_in(&self, after: i64, zone: &Zone) -> Option<i64> {
         let start = after.checked_add(1)?;
-        let first_day = start.div_euclid(86_400);
+        let offset = |t: i64| i64::from(zone.offset_at(t));
+        // Near a change, the wall clock reads earlier times again: scan from the earliest
+        // reading of `start`, and keep the earliest instant found.
+        let local_start = start.checked_add(offset(start).min(offset(start + 86_400)))?;
+        let first_day = local_start.div_euclid(86_400);
+        let every_hour = self.hours & 0xFF_FFFF == 0xFF_FFFF;
+        let runs = if every_hour { 2 } else { 1 };
+        // (earliest instant, the last wall-clock reading that could still beat it)
+        let mut best: Option<(i64, i64)> = None;
         // Every schedule that can match repeats within 28 years (the leap-year and weekday
         // cycles); years end at 2100, so this bound only stops impossible schedules.
-        (first_day..first_day + 366 * 30).find_map(|day| {
-            let from = if day == first_day {
-                start.rem_euclid(86_400)
+        for day in first_day..first_day + 366 * 30 {
+            if best.is_some_and(|(_, bound)| day * 86_400 > bound) {
+                break;
+            }
+            if !self.day_allowed(day) {
+                continue;
+            }
+            let mut from = if day == first_day {
+                local_start.rem_euclid(86_400)
             } else {
                 0
             };
-            self.day_allowed(day)
-                .then(|| self.first_second_of_day_from(from))
-                .flatten()
-                .map(|second| day * 86_400 + second)
-        })
+            while let Some(second) = self.first_second_of_day_from(from) {
+                let local = day * 86_400 + second;
+                if best.is_some_and(|(_, bound)| local > bound) {
+                    break;
+                }
+                let instants = zone.instants_of(local);
+                if let Some(at) = instants.into_iter().take(runs).find(|&at| at > after)
+                    && best.is_none_or(|(earliest, _)| at < earliest)
+                {
+                    best = Some((at, at + offset(start).max(offset(at))));
+                }
+                from = second + 1;
+            }
+        }
+        best.map(|(at, _)| at)
     }
 
     /// The first second of a day at or after `from` (seconds since midnight) that matches.
     fn first_second_of_day_from(&self, from: i64) -> Option<i64> {
+        if from >= 86_400 {
+            return None;
+        }
         let (h0, m0, s0) = (from / 3600, from / 60 % 60, from % 60);
         for h in h0..24 {
             if self.hours & (1 << h) == 0 {
@@ -333,6 +371,101 @@ mod tests {
         assert_eq!(
             parse("0 0 0 * * * 2020").expect("parse").next_after(t),
             None
+        );
+    }
+
+    /// Unix seconds of a UTC date and time.
+    fn utc(y: i64, mo: u32, d: u32, h: i64, mi: i64) -> i64 {
+        crate::calendar::days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60
+    }
+
+    fn paris() -> Zone {
+        Zone::named("Europe/Paris").expect("tzdata's Europe/Paris")
+    }
+
+    #[test]
+    fn schedules_follow_the_local_clock() {
+        let paris = paris();
+        let daily = parse("0 30 3 * * *").expect("parse");
+        // Winter: 03:30 in Paris is 02:30 UTC; summer: 01:30 UTC.
+        let jan = utc(2026, 1, 10, 12, 0);
+        assert_eq!(
+            daily.next_after_in(jan, &paris),
+            Some(utc(2026, 1, 11, 2, 30))
+        );
+        let jul = utc(2026, 7, 10, 12, 0);
+        assert_eq!(
+            daily.next_after_in(jul, &paris),
+            Some(utc(2026, 7, 11, 1, 30))
+        );
+        let ny = Zone::named("America/New_York").expect("tzdata's America/New_York");
+        assert_eq!(daily.next_after_in(jan, &ny), Some(utc(2026, 1, 11, 8, 30)));
+        // The local day decides the weekday and date: Sundays 23:00 in New York are Monday
+        // 04:00 UTC in winter.
+        let sunday = parse("0 0 23 * * SUN").expect("parse");
+        let wed = utc(2026, 1, 14, 12, 0);
+        assert_eq!(sunday.next_after_in(wed, &ny), Some(utc(2026, 1, 19, 4, 0)));
+    }
+
+    #[test]
+    fn a_time_clocks_skip_does_not_run() {
+        let paris = paris();
+        // 2026-03-29: 02:00 CET jumps to 03:00 CEST (01:00 UTC).
+        let at_0230 = parse("0 30 2 * * *").expect("parse");
+        let before = utc(2026, 3, 28, 12, 0);
+        // Not on the 29th (02:30 never happens there): the 30th, 02:30 CEST.
+        assert_eq!(
+            at_0230.next_after_in(before, &paris),
+            Some(utc(2026, 3, 30, 0, 30))
+        );
+        // Every 30 minutes: 01:30 CET, then 03:00 CEST; 02:00 and 02:30 do not exist.
+        let half_hourly = parse("0 0,30 * * * *").expect("parse");
+        let t = utc(2026, 3, 29, 0, 0); // 01:00 CET
+        let runs: Vec<i64> = std::iter::successors(half_hourly.next_after_in(t, &paris), |&t| {
+            half_hourly.next_after_in(t, &paris)
+        })
+        .take(3)
+        .collect();
+        assert_eq!(
+            runs,
+            vec![
+                utc(2026, 3, 29, 0, 30),
+                utc(2026, 3, 29, 1, 0),
+                utc(2026, 3, 29, 1, 30)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_time_clocks_repeat_runs_once() {
+        let paris = paris();
+        // 2026-10-25: 03:00 CEST goes back to 02:00 CET (01:00 UTC): 02:30 happens at
+        // 00:30 and 01:30 UTC.
+        let at_0230 = parse("0 30 2 * * *").expect("parse");
+        let before = utc(2026, 10, 24, 12, 0);
+        let first = at_0230.next_after_in(before, &paris);
+        assert_eq!(first, Some(utc(2026, 10, 25, 0, 30)));
+        // Not again at the second 02:30: the next run is the 26th, 02:30 CET.
+        assert_eq!(
+            at_0230.next_after_in(utc(2026, 10, 25, 0, 30), &paris),
+            Some(utc(2026, 10, 26, 1, 30))
+        );
+        // An hourly job keeps its pace through the repeated hour: every UTC hour.
+        let hourly = parse("0 30 * * * *").expect("parse");
+        let runs: Vec<i64> = std::iter::successors(
+            hourly.next_after_in(utc(2026, 10, 24, 23, 0), &paris),
+            |&t| hourly.next_after_in(t, &paris),
+        )
+        .take(4)
+        .collect();
+        assert_eq!(
+            runs,
+            vec![
+                utc(2026, 10, 24, 23, 30),
+                utc(2026, 10, 25, 0, 30),
+                utc(2026, 10, 25, 1, 30),
+                utc(2026, 10, 25, 2, 30)
+            ]
         );
     }
 }

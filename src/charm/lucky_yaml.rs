@@ -21,6 +21,9 @@ pub struct LuckyYaml {
     pub use_docker: bool,
     pub hooks: BTreeMap<String, Vec<ScriptEntry>>,
     pub cron_jobs: Vec<CronJob>,
+    /// The zone cron schedules are read in (`timezone:`): `None` for the machine's local
+    /// time, else `UTC` or an IANA name.
+    pub timezone: Option<String>,
     pub actions: BTreeMap<String, Vec<ScriptEntry>>,
     /// Line of each `hooks:` key, for messages about the hook itself (e.g. an unknown relation).
     pub hook_lines: BTreeMap<String, u64>,
@@ -84,6 +87,7 @@ impl fmt::Display for LuckyYamlError {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawLuckyYaml {
     use_docker: Option<bool>,
+    timezone: Option<Spanned<String>>,
     #[serde(default)]
     hooks: Option<BTreeMap<String, Spanned<Vec<Spanned<RawEntry>>>>>,
     #[serde(default)]
@@ -163,6 +167,7 @@ fn parse_with(
     let raw: RawLuckyYaml = if text.trim().is_empty() {
         RawLuckyYaml {
             use_docker: None,
+            timezone: None,
             hooks: None,
             cron_jobs: None,
             actions: None,
@@ -213,6 +218,20 @@ fn parse_with(
             }
         })
         .collect();
+    let timezone = raw.timezone.map(|zone| {
+        let line = zone.referenced.line();
+        // The name is checked everywhere; the zone file where the charm is built (the
+        // daemon reports a zone its machine lacks, without refusing the whole charm).
+        let found = if need_executable {
+            crate::zone::check_name(&zone.value)
+        } else {
+            crate::zone::Zone::named(&zone.value).map(drop)
+        };
+        if let Err(e) = found {
+            check.errors.push(err(Some(line), format!("timezone: {e}")));
+        }
+        zone.value
+    });
     if let Some(first) = check.errors.into_iter().next() {
         return Err(first);
     }
@@ -221,6 +240,7 @@ fn parse_with(
         use_docker: raw.use_docker.unwrap_or(true),
         hooks,
         cron_jobs,
+        timezone,
         actions,
         hook_lines,
         action_lines,
@@ -271,6 +291,7 @@ fn expected_for(key: &str) -> Option<&'static str> {
         | "inline-host-script"
         | "inline-container-script"
         | "container-name" => "a string",
+        "timezone" => "a string: UTC or an IANA zone name such as Europe/Paris",
         "hooks" | "actions" | "cron-jobs" => "a mapping of names to lists of script entries",
         _ => return None,
     })
@@ -589,6 +610,7 @@ actions:
         )
         .expect("valid");
         assert!(!y.use_docker);
+        assert_eq!(y.timezone, None);
         let install = &y.hooks["install"];
         assert_eq!(install.len(), 4);
         assert_eq!(install[0].line, 4);
@@ -655,6 +677,16 @@ actions:
                 2,
                 "cron-jobs: invalid cron expression \"61 * * * * *\": seconds field",
             ),
+            (
+                "hooks: {}\ntimezone: ../../etc/passwd\n",
+                2,
+                "timezone: \"../../etc/passwd\" is not a time zone name: write UTC or an IANA name",
+            ),
+            (
+                "hooks: {}\ntimezone: [1]\n",
+                2,
+                "key `timezone`: expected a string",
+            ),
         ];
         for (text, line, needle) in cases {
             let e = parse_in(dir.path(), text).expect_err(text);
@@ -670,5 +702,26 @@ actions:
             );
             assert!(!shown.contains('\n'), "{shown}");
         }
+    }
+
+    #[test]
+    fn timezone_is_utc_or_a_zone_the_build_machine_has() {
+        let dir = charm();
+        let y = parse_in(dir.path(), "timezone: Europe/Paris\n").expect("valid");
+        assert_eq!(y.timezone.as_deref(), Some("Europe/Paris"));
+        let y = parse_in(dir.path(), "timezone: UTC\n").expect("valid");
+        assert_eq!(y.timezone.as_deref(), Some("UTC"));
+        // Only where the charm is built is the zone's file required.
+        let text = "hooks: {}\ntimezone: Mars/Olympus_Mons\n";
+        assert!(parse_in(dir.path(), text).is_ok());
+        let path = dir.path().join("lucky.yaml");
+        let e = parse_with(text, &path, dir.path(), false).expect_err("no such zone");
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(
+            e.to_string()
+                .contains("timezone: cannot read time zone \"Mars/Olympus_Mons\""),
+            "{e}"
+        );
+        assert!(parse_with("timezone: Asia/Tokyo\n", &path, dir.path(), false).is_ok());
     }
 }

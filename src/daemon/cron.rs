@@ -9,6 +9,10 @@
 //! A job due while the daemon was down runs once when it comes back (the schedule is
 //! compared with the job's last start, which is stored). The `stop` hook pauses all jobs;
 //! `install` and `start` resume them.
+//!
+//! Schedules are read in lucky.yaml's `timezone:`, else the machine's local time (`TZ`,
+//! `/etc/localtime`), as cron reads them; daylight-saving gaps and repeats are the
+//! schedule's business (`CronSchedule::next_after_in`).
 
 use super::Daemon;
 use crate::charm::cron::{self as schedule, CronSchedule};
@@ -16,6 +20,7 @@ use crate::charm::lucky_yaml;
 use crate::protocol::{LogLevel, WorkloadStatus};
 use crate::script::HookContext;
 use crate::state::status::OwnedStatus;
+use crate::zone::Zone;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -128,23 +133,75 @@ fn now() -> f64 {
         .unwrap_or_default()
 }
 
-/// The jobs to schedule now: none while stopped or before any hook told us the charm.
-fn plan(daemon: &Daemon) -> Vec<(String, CronSchedule)> {
+/// The status owner for a `timezone:` the machine cannot read.
+const ZONE_STATUS_OWNER: &str = "cron timezone";
+
+/// The zone schedules are read in: lucky.yaml's `timezone:`, else the machine's local
+/// time (`TZ`, `/etc/localtime`), as cron's. `None` (and a status saying why) when the
+/// named zone cannot be read: no job runs at a time its author did not mean.
+fn zone_for(daemon: &Daemon, named: Option<&str>) -> Option<Zone> {
+    let zone = match named {
+        Some(name) => Zone::named(name),
+        None => Ok(Zone::local().unwrap_or_else(|e| {
+            tracing::warn!("cron schedules read in UTC: {e}");
+            Zone::utc()
+        })),
+    };
+    let had_status = daemon
+        .state
+        .statuses
+        .read(|all| all.contains_key(ZONE_STATUS_OWNER));
+    let result = match &zone {
+        Err(e) => {
+            tracing::warn!("cron jobs not scheduled: {e}");
+            let message = format!("cron jobs not scheduled: {e}");
+            daemon.state.statuses.update(|all| {
+                all.insert(
+                    ZONE_STATUS_OWNER.to_string(),
+                    OwnedStatus {
+                        status: WorkloadStatus::Blocked,
+                        message,
+                        context: None,
+                    },
+                );
+            })
+        }
+        Ok(_) if had_status => daemon.state.statuses.update(|all| {
+            all.remove(ZONE_STATUS_OWNER);
+        }),
+        Ok(_) => Ok(()),
+    };
+    if let Err(e) = result {
+        tracing::warn!("cannot record the cron time zone's status: {e}");
+    }
+    zone.ok()
+}
+
+/// The jobs to schedule now, and the zone their schedules are read in: none while
+/// stopped or before any hook told us the charm.
+fn plan(daemon: &Daemon) -> (Vec<(String, CronSchedule)>, Zone) {
     let Some(charm_dir) = daemon
         .state
         .cron
         .read(|c| (!c.stopped).then(|| c.charm_dir.clone()).flatten())
     else {
-        return Vec::new();
+        return (Vec::new(), Zone::utc());
     };
     let yaml = match lucky_yaml::load(&charm_dir) {
         Ok(y) => y,
         Err(e) => {
             tracing::warn!("cron jobs not scheduled: {e}");
-            return Vec::new();
+            return (Vec::new(), Zone::utc());
         }
     };
-    yaml.cron_jobs
+    if yaml.cron_jobs.is_empty() {
+        return (Vec::new(), Zone::utc());
+    }
+    let Some(zone) = zone_for(daemon, yaml.timezone.as_deref()) else {
+        return (Vec::new(), Zone::utc());
+    };
+    let jobs = yaml
+        .cron_jobs
         .into_iter()
         .filter_map(|job| match schedule::parse(&job.schedule) {
             Ok(schedule) => Some((job.schedule, schedule)),
@@ -158,13 +215,14 @@ fn plan(daemon: &Daemon) -> Vec<(String, CronSchedule)> {
                 None
             }
         })
-        .collect()
+        .collect();
+    (jobs, zone)
 }
 
 /// The scheduler: runs until the daemon stops.
 pub async fn run_scheduler(daemon: Arc<Daemon>) {
     // lucky.yaml is read when a hook says it may have changed, not at every wake-up.
-    let mut jobs = plan(&daemon);
+    let (mut jobs, mut zone) = plan(&daemon);
     loop {
         let now = now();
         let mut wake: Option<f64> = None;
@@ -179,7 +237,7 @@ pub async fn run_scheduler(daemon: Arc<Daemon>) {
                     now as i64
                 }
             };
-            let Some(next) = schedule.next_after(last).map(|t| t as f64) else {
+            let Some(next) = schedule.next_after_in(last, &zone).map(|t| t as f64) else {
                 continue;
             };
             if next <= now {
@@ -197,7 +255,7 @@ pub async fn run_scheduler(daemon: Arc<Daemon>) {
         });
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
-            () = daemon.cron.changed.notified() => jobs = plan(&daemon),
+            () = daemon.cron.changed.notified() => (jobs, zone) = plan(&daemon),
             () = daemon.shutdown_requested() => return,
         }
     }

@@ -96,7 +96,8 @@ pub async fn run_hook(
     let outcome = match scripts {
         Ok(scripts_run) => {
             let docker = use_docker && (had_containers || daemon.docker.has_desired_state());
-            after_scripts(daemon, removing, docker, &charm_dir, out)
+            let refresh = matches!(run, Run::Hook) && hook == "upgrade-charm";
+            after_scripts(daemon, removing, refresh, docker, &charm_dir, out)
                 .await
                 .map(|report| {
                     recorder.containers(report);
@@ -260,10 +261,11 @@ pub async fn finish_context(daemon: &Daemon, context: &HookContext) {
 /// After a hook's scripts: the `stop` hook removes the unit's containers, every other
 /// hook makes them match the desired state. Skipped (`docker` false) when the charm does
 /// not use Docker or has no container configured before or after the scripts, so such
-/// charms need no engine.
+/// charms need no engine. `refresh` (upgrade-charm) pulls the images afresh.
 async fn after_scripts(
     daemon: &Daemon,
     removing: bool,
+    refresh: bool,
     docker: bool,
     charm_dir: &std::path::Path,
     out: &OutputSink,
@@ -276,7 +278,7 @@ async fn after_scripts(
     } else {
         daemon
             .docker
-            .apply(&daemon.paths, Some(charm_dir), out)
+            .apply_refreshing(&daemon.paths, Some(charm_dir), out, refresh)
             .await
     };
     result.map(Some).map_err(|e| {

@@ -32,6 +32,18 @@ impl DockerState {
         charm_dir: Option<&Path>,
         out: &OutputSink,
     ) -> Result<ReconcileReport, EngineError> {
+        self.apply_refreshing(paths, charm_dir, out, false).await
+    }
+
+    /// As [`DockerState::apply`]; with `refresh` (the `upgrade-charm` hook) images are
+    /// pulled afresh and a container whose tag moved is recreated (see `reconcile`).
+    pub async fn apply_refreshing(
+        &self,
+        paths: &UnitPaths,
+        charm_dir: Option<&Path>,
+        out: &OutputSink,
+        refresh: bool,
+    ) -> Result<ReconcileReport, EngineError> {
         let _one_at_a_time = self.reconcile_lock.lock().await;
         if let Some(dir) = charm_dir
             && self.specs.read(|s| s.charm_dir.as_deref() != Some(dir))
@@ -43,7 +55,7 @@ impl DockerState {
         let specs = self.specs.read(Clone::clone);
         let host = HostMounts::new(&paths.unit, &paths.data_dir, specs.charm_dir.as_deref())?;
         let docker = self.client().await?;
-        match reconciler::reconcile(&docker, &specs, &host, out).await {
+        match reconciler::reconcile(&docker, &specs, &host, out, refresh).await {
             Ok(report) => {
                 *self.applied_lock() = Some(specs);
                 if !report.created.is_empty() {

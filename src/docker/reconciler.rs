@@ -77,11 +77,17 @@ impl Calls<'_> {
 
 /// Makes the engine match `specs`. Every container is tried even when another fails;
 /// the error then names each failed container and its cause.
+///
+/// With `refresh` (the `upgrade-charm` hook), each wanted image whose pull policy is not
+/// `never` is pulled afresh first, as the 2020 Lucky did on every recreate, and a
+/// container whose image tag now names another image is recreated. A pull that fails
+/// (no registry reachable) is a note: the engine's copy stays in use.
 pub async fn reconcile(
     docker: &Docker,
     specs: &ContainerSpecs,
     host: &HostMounts,
     out: &OutputSink,
+    refresh: bool,
 ) -> Result<ReconcileReport, (ReconcileReport, EngineError)> {
     let mut report = ReconcileReport::default();
     let existing = match list(
@@ -96,8 +102,13 @@ pub async fn reconcile(
         Ok(e) => e,
         Err(e) => return Err((report, e)),
     };
+    let (current, pulled) = if refresh {
+        refresh_images(docker, specs, host, &existing, out, &mut report).await
+    } else {
+        Default::default()
+    };
     let mut failures: Vec<String> = Vec::new();
-    for step in plan(specs, host, &existing) {
+    for step in plan(specs, host, &existing, &current) {
         let name = docker_name(&host.unit, step.key());
         match step {
             Step::Remove { id, .. } => {
@@ -122,7 +133,10 @@ pub async fn reconcile(
                 let mut calls = Calls {
                     report: &mut report,
                 };
-                let created = create(docker, key, spec, replaces, &hash, host, out, &mut calls);
+                let pulled = spec.image.as_ref().is_some_and(|i| pulled.contains(i));
+                let created = create(
+                    docker, key, spec, replaces, &hash, host, out, pulled, &mut calls,
+                );
                 match created.await {
                     Ok(()) => report.created.push(name),
                     Err(EngineError(cause)) => failures.push(failure(&name, spec, &cause)),
@@ -144,6 +158,61 @@ pub async fn reconcile(
     } else {
         Err((report, EngineError(failures.join("; "))))
     }
+}
+
+/// Pulls each wanted image afresh (policy not `never`), once per image, and finds the
+/// image each tag names now: image → its id, and the images pulled.
+async fn refresh_images(
+    docker: &Docker,
+    specs: &ContainerSpecs,
+    host: &HostMounts,
+    existing: &BTreeMap<String, Found>,
+    out: &OutputSink,
+    report: &mut ReconcileReport,
+) -> (HashMap<String, String>, std::collections::HashSet<String>) {
+    let mut current = HashMap::new();
+    let mut pulled = std::collections::HashSet::new();
+    for (key, spec) in &specs.containers {
+        let Some(image) = spec.image.as_deref() else {
+            continue;
+        };
+        if spec.no_pull || current.contains_key(image) {
+            continue;
+        }
+        let name = docker_name(&host.unit, key);
+        let mut calls = Calls {
+            report: &mut *report,
+        };
+        match pull(docker, image, &name, out, &mut calls).await {
+            Ok(()) => {
+                pulled.insert(image.to_string());
+            }
+            Err(EngineError(cause)) => {
+                let note = format!("lucky: note: {cause}; the engine's copy is kept");
+                out.line(Stream::Stderr, note).await;
+            }
+        }
+        calls.read();
+        // Absent (never pulled, pull failed): creating the container says so.
+        if let Ok(id) = docker
+            .inspect_image(image)
+            .await
+            .map(|i| i.id.unwrap_or_default())
+        {
+            current.insert(image.to_string(), id);
+        }
+    }
+    for (key, found) in existing {
+        let image = specs.containers.get(key).and_then(|s| s.image.as_deref());
+        if let Some((image, id)) = image.and_then(|i| Some((i, current.get(i)?)))
+            && *id != found.image_id
+        {
+            let name = docker_name(&host.unit, key);
+            let note = format!("lucky: {image} now names image {id}: recreating container {name}");
+            out.line(Stream::Stdout, note).await;
+        }
+    }
+    (current, pulled)
 }
 
 /// Stops and removes every container of the unit (the `stop` hook). Desired state is
@@ -183,7 +252,8 @@ enum Step<'a> {
         id: &'a str,
         spec: &'a ContainerSpec,
     },
-    /// Missing, or made from another configuration (`replaces` is then removed first).
+    /// Missing, made from another configuration, or from an image its tag no longer
+    /// names (`replaces` is then removed first).
     Create {
         key: &'a str,
         spec: &'a ContainerSpec,
@@ -204,11 +274,13 @@ impl Step<'_> {
 }
 
 /// What to change, computed from the desired state and what the engine has, apart from
-/// doing it: removals first, then each wanted container in name order.
+/// doing it: removals first, then each wanted container in name order. `current` is the
+/// image id each refreshed tag names now (empty unless images were refreshed).
 fn plan<'a>(
     specs: &'a ContainerSpecs,
     host: &HostMounts,
     existing: &'a BTreeMap<String, Found>,
+    current: &HashMap<String, String>,
 ) -> Vec<Step<'a>> {
     let mut steps: Vec<Step<'a>> = existing
         .iter()
@@ -220,9 +292,15 @@ fn plan<'a>(
             continue;
         }
         let hash = config_hash(key, spec, host);
+        let moved = |f: &Found| {
+            spec.image
+                .as_ref()
+                .and_then(|image| current.get(image))
+                .is_some_and(|id| *id != f.image_id)
+        };
         steps.push(match existing.get(key) {
-            Some(f) if f.hash == hash && f.running => Step::Keep { key },
-            Some(f) if f.hash == hash => Step::Start {
+            Some(f) if f.hash == hash && !moved(f) && f.running => Step::Keep { key },
+            Some(f) if f.hash == hash && !moved(f) => Step::Start {
                 key,
                 id: &f.id,
                 spec,
@@ -253,6 +331,7 @@ async fn create(
     hash: &str,
     host: &HostMounts,
     out: &OutputSink,
+    pulled: bool,
     calls: &mut Calls<'_>,
 ) -> Result<(), EngineError> {
     let name = docker_name(&host.unit, key);
@@ -260,7 +339,8 @@ async fn create(
     if let Some(id) = replaces {
         remove(docker, id, calls).await?;
     }
-    if spec.always_pull {
+    // `pulled`: this apply pulled it already (upgrade-charm).
+    if spec.always_pull && !pulled {
         pull(docker, image, &name, out, calls).await?;
     } else {
         ensure_image(docker, image, spec.no_pull, &name, out, calls).await?;
@@ -280,6 +360,8 @@ struct Found {
     id: String,
     hash: String,
     running: bool,
+    /// The image it was created from.
+    image_id: String,
 }
 
 /// The unit's containers by container name, found by label (one API call).
@@ -306,6 +388,7 @@ async fn list(
             Found {
                 id,
                 hash: labels.get(LABEL_HASH).cloned().unwrap_or_default(),
+                image_id: s.image_id.unwrap_or_default(),
                 running: matches!(
                     s.state,
                     Some(
@@ -562,6 +645,7 @@ mod tests {
             id: format!("id-{key}"),
             hash: config_hash(key, spec, &host()),
             running,
+            image_id: format!("sha256:{key}"),
         }
     }
 
@@ -592,7 +676,7 @@ mod tests {
             ("gone".to_string(), found(&web, "gone", false)),
         ]
         .into();
-        let steps = plan(&specs, &host(), &existing);
+        let steps = plan(&specs, &host(), &existing, &HashMap::new());
         assert_eq!(
             steps,
             vec![
@@ -612,6 +696,35 @@ mod tests {
     }
 
     #[test]
+    fn a_container_whose_tag_moved_is_recreated_after_a_refresh() {
+        let web = ContainerSpec {
+            image: Some("httpd:latest".into()),
+            ..Default::default()
+        };
+        let specs = ContainerSpecs {
+            containers: [("web".to_string(), web.clone())].into(),
+            ..Default::default()
+        };
+        let existing: BTreeMap<String, Found> =
+            [("web".to_string(), found(&web, "web", true))].into();
+        let same = HashMap::from([("httpd:latest".to_string(), "sha256:web".to_string())]);
+        assert_eq!(
+            plan(&specs, &host(), &existing, &same),
+            vec![Step::Keep { key: "web" }]
+        );
+        let moved = HashMap::from([("httpd:latest".to_string(), "sha256:new".to_string())]);
+        assert_eq!(
+            plan(&specs, &host(), &existing, &moved),
+            vec![Step::Create {
+                key: "web",
+                spec: &web,
+                replaces: Some("id-web"),
+                hash: config_hash("web", &web, &host()),
+            }]
+        );
+    }
+
+    #[test]
     fn a_stopped_current_container_is_started_not_recreated() {
         let web = ContainerSpec {
             image: Some("httpd".into()),
@@ -624,7 +737,7 @@ mod tests {
         let existing: BTreeMap<String, Found> =
             [("web".to_string(), found(&web, "web", false))].into();
         assert_eq!(
-            plan(&specs, &host(), &existing),
+            plan(&specs, &host(), &existing, &HashMap::new()),
             vec![Step::Start {
                 key: "web",
                 id: "id-web",

@@ -4,8 +4,13 @@ use super::{Caller, juju_error};
 use crate::daemon::Daemon;
 use crate::protocol::{ErrorReply, Response};
 use serde_json::Value;
+use std::sync::Arc;
 
-pub async fn get(daemon: &Daemon, caller: &Caller, public: bool) -> Result<Response, ErrorReply> {
+pub async fn get(
+    daemon: &Arc<Daemon>,
+    caller: &Caller,
+    public: bool,
+) -> Result<Response, ErrorReply> {
     let what = if public {
         "public-address"
     } else {
@@ -27,15 +32,22 @@ pub async fn get(daemon: &Daemon, caller: &Caller, public: bool) -> Result<Respo
                 .map_err(juju_error)?;
             if cached().as_deref() != Some(address.as_str()) {
                 let stored = address.clone();
-                let result = daemon.state.juju_cache.update(|c| {
-                    if public {
-                        c.public_address = Some(stored);
-                    } else {
-                        c.private_address = Some(stored);
-                    }
-                });
-                if let Err(e) = result {
-                    tracing::warn!("cannot cache the {what}: {e}");
+                // Written (and fsynced) off the event loop, like every handler's write.
+                let writer = Arc::clone(daemon);
+                let result = tokio::task::spawn_blocking(move || {
+                    writer.state.juju_cache.update(|c| {
+                        if public {
+                            c.public_address = Some(stored);
+                        } else {
+                            c.private_address = Some(stored);
+                        }
+                    })
+                })
+                .await;
+                match result {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::warn!("cannot cache the {what}: {e}"),
+                    Err(e) => tracing::warn!("cannot cache the {what}: {e}"),
                 }
             }
             address

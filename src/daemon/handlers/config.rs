@@ -4,9 +4,10 @@ use super::{Caller, bad_arg, juju_error};
 use crate::daemon::Daemon;
 use crate::protocol::{ErrorReply, Response};
 use serde_json::Value;
+use std::sync::Arc;
 
 pub async fn get(
-    daemon: &Daemon,
+    daemon: &Arc<Daemon>,
     caller: &Caller,
     key: Option<String>,
 ) -> Result<Response, ErrorReply> {
@@ -18,12 +19,16 @@ pub async fn get(
                         .await
                         .map_err(juju_error)?;
                     // Kept for calls made outside a hook; a failed write only loses that.
-                    if let Err(e) = daemon
-                        .state
-                        .juju_cache
-                        .update(|c| c.config = Some(config.clone()))
-                    {
-                        tracing::warn!("cannot cache the config: {e}");
+                    // Written (and fsynced) off the event loop, like every handler's write.
+                    let (writer, stored) = (Arc::clone(daemon), config.clone());
+                    let written = tokio::task::spawn_blocking(move || {
+                        writer.state.juju_cache.update(|c| c.config = Some(stored))
+                    })
+                    .await;
+                    match written {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => tracing::warn!("cannot cache the config: {e}"),
+                        Err(e) => tracing::warn!("cannot cache the config: {e}"),
                     }
                     Ok::<_, ErrorReply>(config)
                 })

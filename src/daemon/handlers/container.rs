@@ -9,9 +9,10 @@ use crate::protocol::{ErrorKind, ErrorReply, Response};
 use crate::script::OutputSink;
 use crate::state::UpdateError;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-pub fn edit(
-    daemon: &Daemon,
+pub async fn edit(
+    daemon: &Arc<Daemon>,
     caller: &Caller,
     container: Option<String>,
     edit: ContainerEdit,
@@ -19,11 +20,21 @@ pub fn edit(
     // Never reached from a container: see `policy`.
     debug_assert_eq!(caller.origin, Origin::Host);
     let key = spec::container_key(container.as_deref()).map_err(bad_request)?;
+    let daemon = Arc::clone(daemon);
+    // The write (two fsyncs), and any deletion of volume data, run off the daemon's event
+    // loop: other clients go on. The reply waits for them, so it is sent once durable;
+    // writers of the document take its lock in turn, so edits land in order.
+    tokio::task::spawn_blocking(move || edit_blocking(&daemon, &key, &edit))
+        .await
+        .map_err(|e| ErrorReply::new(ErrorKind::Internal, format!("container edit failed: {e}")))?
+}
+
+fn edit_blocking(daemon: &Daemon, key: &str, edit: &ContainerEdit) -> Result<Response, ErrorReply> {
     let effect = daemon
         .docker
         .specs
         // A refused edit leaves the state as it was, on disk too.
-        .try_update(|specs| spec::apply_edit(specs, &key, &edit))
+        .try_update(|specs| spec::apply_edit(specs, key, edit))
         .map_err(|e| match e {
             UpdateError::Refused(e) => bad_request(e),
             UpdateError::State(e) => ErrorReply::new(

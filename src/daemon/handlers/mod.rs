@@ -127,7 +127,7 @@ pub async fn handle(
         Request::ActionFail { message } => action::fail(caller, &message).await,
         Request::ActionLog { message } => action::log(caller, &message).await,
         Request::ContainerEdit { container, edit } => {
-            container::edit(daemon, caller, container, edit)
+            container::edit(daemon, caller, container, edit).await
         }
         Request::ContainerGet { container, query } => container::get(daemon, container, query),
         Request::ContainerApply => container::apply_updates(daemon, caller, &out).await,
