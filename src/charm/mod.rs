@@ -2,6 +2,7 @@
 
 pub mod bases;
 pub mod build;
+pub mod checks;
 pub mod cron;
 pub mod example;
 pub mod lucky_yaml;
