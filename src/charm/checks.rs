@@ -208,7 +208,9 @@ fn check(
             } => name.clone(),
             _ => crate::docker::spec::DEFAULT_CONTAINER.to_string(),
         }),
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+        Some(Value::String(s)) if crate::docker::spec::container_key(Some(s)).is_ok() => {
+            Some(s.clone())
+        }
         Some(_) => {
             return Err((
                 at("restart-container"),
@@ -312,8 +314,14 @@ fn exec(v: &Value) -> Result<Probe, String> {
     };
     let container_name = match map.get("container-name") {
         None => None,
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
-        Some(_) => return Err("`container-name` must be a container name".into()),
+        Some(Value::String(s)) if crate::docker::spec::container_key(Some(s)).is_ok() => {
+            Some(s.clone())
+        }
+        Some(_) => {
+            return Err(
+                "`container-name` must be a container name (letters, digits, `-`, `_`, `.`)".into(),
+            );
+        }
     };
     let place = match map.get("in").map(|v| v.as_str()) {
         None | Some(Some("host")) => {

@@ -123,6 +123,16 @@ pub enum Request {
     HistoryShow {
         id: u64,
     },
+    /// `lucky check list` (`name: None`) / `lucky check show NAME`: health check states.
+    Checks {
+        name: Option<String>,
+    },
+    /// `lucky check report`: run by the daemon through `juju-exec` to give Juju the status
+    /// its health checks changed; `env` is that context's environment.
+    CheckReport {
+        token: String,
+        env: BTreeMap<String, String>,
+    },
 }
 
 /// A workload status a charm may set, least severe first.
@@ -233,6 +243,8 @@ impl Request {
             Request::ContainerApply => "container-apply",
             Request::History { .. } => "history",
             Request::HistoryShow { .. } => "history-show",
+            Request::Checks { .. } => "checks",
+            Request::CheckReport { .. } => "check-report",
         }
     }
 }

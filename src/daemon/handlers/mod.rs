@@ -3,6 +3,7 @@
 
 mod action;
 mod address;
+mod check;
 mod config;
 pub mod container;
 mod daemon;
@@ -131,6 +132,8 @@ pub async fn handle(
             failed_only,
         } => history::list(daemon, limit, name, failed_only).await,
         Request::HistoryShow { id } => history::show(daemon, id),
+        Request::Checks { name } => check::states(daemon, name),
+        Request::CheckReport { token, env } => check::report(daemon, caller, token, env).await,
     }
 }
 

@@ -45,6 +45,11 @@ pub fn container_access(request: &Request) -> Access {
         Request::History { .. } | Request::HistoryShow { .. } => Access::Denied(
             "`lucky history` is not allowed from inside a container: the hook history is for operators on the host".into(),
         ),
+        // Reading check states changes nothing and shows what the charm declared.
+        Request::Checks { .. } => Access::ScriptToken,
+        Request::CheckReport { .. } => Access::Denied(
+            "`lucky check report` is not allowed from inside a container: the daemon runs it on the host through juju-exec".into(),
+        ),
         // What a container script needs: status, config, relations, kv, leader, ports,
         // logs, actions, reading the containers' settings (their env may hold secrets).
         Request::ContainerGet { .. }
@@ -126,5 +131,8 @@ fn command(request: &Request) -> &'static str {
         Request::ContainerApply => "container apply-updates",
         Request::History { .. } => "history",
         Request::HistoryShow { .. } => "history show",
+        Request::Checks { name: None } => "check list",
+        Request::Checks { name: Some(_) } => "check show",
+        Request::CheckReport { .. } => "check report",
     }
 }
