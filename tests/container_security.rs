@@ -65,6 +65,7 @@ const TOKEN_ROWS: &[(&str, &str)] = &[
     ("action-fail", "lucky action fail x"),
     ("action-log", "lucky action log x"),
     ("container-get", "lucky container env get"),
+    ("checks", "lucky check list"),
 ];
 
 /// Rows denied from a container, even to a container script.
@@ -75,6 +76,7 @@ const DENIED_ROWS: &[(&str, &str)] = &[
     ("container-apply", "lucky container apply-updates"),
     ("history", "lucky history"),
     ("history-show", "lucky history show 1"),
+    ("check-report", "lucky check report --token x"),
 ];
 
 const DENIED_WITHOUT_TOKEN: &str =
