@@ -280,3 +280,57 @@ fn charm_build_refuses_a_bad_check_with_its_line() {
     );
     assert!(!dir.join("build").exists());
 }
+
+#[test]
+fn an_exec_check_in_a_container_restarts_it_when_it_goes_down() {
+    use support::docker::{TEST_IMAGE, docker, runtime};
+    let yaml = format!(
+        r#"
+hooks:
+  install:
+    - inline-host-script: |
+        set -e
+        lucky container image set {TEST_IMAGE} --no-pull
+        lucky container set-command -- sleep 100000
+        lucky container apply-updates
+      shell-command: ["/bin/sh", "-c"]
+    - inline-container-script: touch /tmp/ok
+  config-changed:
+    - inline-container-script: rm /tmp/ok
+checks:
+  alive:
+    exec: {{command: "[ -f /tmp/ok ] || {{ echo no /tmp/ok; exit 1; }}", in: container}}
+    period: 300ms
+    timeout: 2s
+    threshold: 2
+    restart-container: true
+"#
+    );
+    let unit = support::docker::Unit::new(&yaml, &[]);
+    let rt = runtime();
+    let engine = docker(&rt);
+    unit.hook_ok("install");
+    let show = |name: &str| support::docker::text(&unit.lucky(&["check", "show", name]));
+    wait_for("the check up", Duration::from_secs(20), || {
+        show("alive").contains("state:     up")
+    });
+    let before = unit.containers(&rt, &engine)["default"].clone();
+    unit.hook_ok("config-changed");
+    wait_for("the check down", Duration::from_secs(20), || {
+        show("alive").contains("state:     down")
+    });
+    wait_for("the restart", Duration::from_secs(30), || {
+        show("alive").contains("restarted container default")
+    });
+    let after = unit.containers(&rt, &engine)["default"].clone();
+    assert_eq!(
+        after.0, before.0,
+        "the same container, restarted, not recreated"
+    );
+    assert_ne!(after.1, before.1, "the container was not restarted");
+    let shown = show("alive");
+    assert!(
+        shown.contains("the command exited with status 1: no /tmp/ok"),
+        "{shown}"
+    );
+}

@@ -452,9 +452,23 @@ async fn http(url: String, expected: u16, timeout: Duration) -> Result<(), Strin
     // own timeout ends the thread's request when the check's timeout fires.
     tokio::task::spawn_blocking(move || {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::blocking::Client::builder()
+        let mut builder = reqwest::blocking::Client::builder()
             .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        // A proxy from the environment must not stand between the unit and its own
+        // loopback workload.
+        let loopback = reqwest::Url::parse(&url).is_ok_and(|u| {
+            u.host_str().is_some_and(|h| {
+                h == "localhost"
+                    || h.trim_matches(|c| c == '[' || c == ']')
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|a| a.is_loopback())
+            })
+        });
+        if loopback {
+            builder = builder.no_proxy();
+        }
+        let client = builder
             .build()
             .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
         let response = client.get(&url).send().map_err(|e| {
