@@ -112,7 +112,14 @@ fn a_tcp_check_goes_down_and_up_and_its_status_reaches_juju_between_hooks() {
     wait_for("active pushed again", Duration::from_secs(10), || {
         status(&model).0 == "active"
     });
-    // Each change went to Juju once, from a juju-exec context, with no hook run.
+    // Each change went to Juju once, from a juju-exec context, with no hook run (the
+    // call is recorded a moment after the status it set).
+    wait_for(
+        "the third status-set recorded",
+        Duration::from_secs(10),
+        || exec_status_sets(&model).len() >= 3,
+    );
+    std::thread::sleep(Duration::from_millis(300));
     let sets = exec_status_sets(&model);
     let kinds: Vec<&str> = sets
         .iter()
