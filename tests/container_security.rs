@@ -80,6 +80,7 @@ const TOKEN_ROWS: &[(&str, &str)] = &[
     ("state-get", "lucky state get"),
     ("state-set", "lucky state set k=v"),
     ("goal-state", "lucky goal-state"),
+    ("checks", "lucky check list"),
 ];
 
 /// Rows denied from a container, even to a container script.
@@ -91,6 +92,7 @@ const DENIED_ROWS: &[(&str, &str)] = &[
     ("history", "lucky history"),
     ("history-show", "lucky history show 1"),
     ("storage-add", "lucky storage add data"),
+    ("check-report", "lucky check report --token x"),
 ];
 
 const DENIED_WITHOUT_TOKEN: &str =

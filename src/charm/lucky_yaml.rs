@@ -24,6 +24,8 @@ pub struct LuckyYaml {
     /// The zone cron schedules are read in (`timezone:`): `None` for the machine's local
     /// time, else `UTC` or an IANA name.
     pub timezone: Option<String>,
+    /// `checks:`: health checks the daemon runs between hooks.
+    pub checks: Vec<super::checks::Check>,
     pub actions: BTreeMap<String, Vec<ScriptEntry>>,
     /// Line of each `hooks:` key, for messages about the hook itself (e.g. an unknown relation).
     pub hook_lines: BTreeMap<String, u64>,
@@ -94,6 +96,8 @@ struct RawLuckyYaml {
     cron_jobs: Option<BTreeMap<String, Spanned<Vec<Spanned<RawEntry>>>>>,
     #[serde(default)]
     actions: Option<BTreeMap<String, Spanned<Vec<Spanned<RawEntry>>>>>,
+    #[serde(default)]
+    checks: Option<super::checks::RawChecks>,
 }
 
 #[derive(Deserialize)]
@@ -171,6 +175,7 @@ fn parse_with(
             hooks: None,
             cron_jobs: None,
             actions: None,
+            checks: None,
         }
     } else {
         serde_saphyr::from_str(text).map_err(|e| {
@@ -232,6 +237,15 @@ fn parse_with(
         }
         zone.value
     });
+    let (checks, check_errors) =
+        super::checks::parse(raw.checks.unwrap_or_default(), |name, at| {
+            key_line(text, name, at)
+        });
+    check.errors.extend(
+        check_errors
+            .into_iter()
+            .map(|(line, message)| err(Some(line), message)),
+    );
     if let Some(first) = check.errors.into_iter().next() {
         return Err(first);
     }
@@ -241,6 +255,7 @@ fn parse_with(
         hooks,
         cron_jobs,
         timezone,
+        checks,
         actions,
         hook_lines,
         action_lines,
@@ -293,6 +308,7 @@ fn expected_for(key: &str) -> Option<&'static str> {
         | "container-name" => "a string",
         "timezone" => "a string: UTC or an IANA zone name such as Europe/Paris",
         "hooks" | "actions" | "cron-jobs" => "a mapping of names to lists of script entries",
+        "checks" => "a mapping of check names to their keys (`http`, `tcp` or `exec`, …)",
         _ => return None,
     })
 }
@@ -723,5 +739,107 @@ actions:
             "{e}"
         );
         assert!(parse_with("timezone: Asia/Tokyo\n", &path, dir.path(), false).is_ok());
+    }
+
+    #[test]
+    fn checks_parse_with_defaults_and_errors_name_their_line() {
+        use crate::charm::checks::{Place, Probe};
+        let dir = charm();
+        let y = parse_in(
+            dir.path(),
+            r#"checks:
+  web:
+    http: {url: "http://127.0.0.1:8080/health"}
+    status: health
+    restart-container: true
+  db:
+    tcp: "127.0.0.1:5432"
+    period: 500ms
+    timeout: 1s
+    threshold: 2
+  probe:
+    exec: {command: "test -f /tmp/ok", in: container, container-name: worker}
+    restart-container: true
+"#,
+        )
+        .expect("valid");
+        assert_eq!(y.checks.len(), 3);
+        let by = |n: &str| y.checks.iter().find(|c| c.name == n).expect(n);
+        let web = by("web");
+        assert_eq!(web.line, 2);
+        assert_eq!(
+            web.probe,
+            Probe::Http {
+                url: "http://127.0.0.1:8080/health".into(),
+                status: 200
+            }
+        );
+        assert_eq!(web.period, std::time::Duration::from_secs(10));
+        assert_eq!(web.timeout, std::time::Duration::from_secs(3));
+        assert_eq!(web.threshold, 3);
+        assert_eq!(web.status.as_deref(), Some("health"));
+        assert_eq!(web.restart_container.as_deref(), Some("default"));
+        let db = by("db");
+        assert_eq!(db.line, 6);
+        assert_eq!(db.period, std::time::Duration::from_millis(500));
+        assert_eq!(db.threshold, 2);
+        assert_eq!(db.status, None);
+        let probe = by("probe");
+        assert!(matches!(
+            &probe.probe,
+            Probe::Exec { command, place: Place::Container(Some(c)) }
+                if command == &["/bin/sh", "-c", "test -f /tmp/ok"] && c == "worker"
+        ));
+        assert_eq!(probe.restart_container.as_deref(), Some("worker"));
+
+        let cases = [
+            (
+                "checks:\n  web:\n    period: 5s\n",
+                2,
+                "check \"web\": no probe",
+            ),
+            (
+                "checks:\n  web:\n    tcp: \"a:1\"\n    http: \"http://x/\"\n",
+                2,
+                "`http` and `tcp`: give exactly one probe",
+            ),
+            (
+                "checks:\n  web:\n    tcp: \"localhost\"\n",
+                3,
+                "key `tcp`: invalid address \"localhost\"",
+            ),
+            (
+                "checks:\n  web:\n    tcp: \"a:1\"\n    period: soon\n",
+                4,
+                "key `period`: expected a duration",
+            ),
+            (
+                "checks:\n  web:\n    tcp: \"a:1\"\n    threshold: 0\n",
+                4,
+                "key `threshold`",
+            ),
+            (
+                "checks:\n  web:\n    tcp: \"a:1\"\n    colour: red\n",
+                4,
+                "unknown key `colour`",
+            ),
+            (
+                "checks:\n  web:\n    http: {url: \"ftp://x/\"}\n",
+                3,
+                "give an http:// or https:// URL",
+            ),
+            (
+                "checks:\n  web:\n    exec: {command: \"true\", in: moon}\n",
+                3,
+                "`in` must be `host` or `container`",
+            ),
+        ];
+        for (text, line, needle) in cases {
+            let e = parse_in(dir.path(), text).expect_err(text);
+            let shown = e.to_string();
+            assert_eq!(e.line, Some(line), "{text:?} gave {shown}");
+            assert!(shown.contains(needle), "{text:?} gave {shown}");
+            assert!(!shown.contains('\n'), "{shown}");
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod bases;
 pub mod build;
+pub mod checks;
 pub mod cron;
 pub mod error;
 pub mod example;

@@ -4,6 +4,7 @@
 mod action;
 mod address;
 mod charm;
+mod check;
 mod config;
 mod container;
 mod daemon;
@@ -103,6 +104,9 @@ pub enum Command {
     Charm(charm::CharmCommand),
     /// What ran in this unit: each hook, action and cron run, how it went
     History(history::HistoryArgs),
+    /// Health checks lucky.yaml declares: their states and last failures
+    #[command(subcommand)]
+    Check(check::CheckCommand),
     /// Update this lucky binary to the newest (or a given) release and restart the daemon
     #[command(disable_version_flag = true)]
     SelfUpdate(self_update::SelfUpdateArgs),
@@ -215,6 +219,7 @@ pub fn main() -> ExitCode {
         Command::Container(args) => container::run(args),
         Command::Charm(cmd) => charm::run(cmd),
         Command::History(args) => history::run(args),
+        Command::Check(command) => check::run(command),
         Command::SelfUpdate(args) => self_update::run(args),
         Command::Doc(cmd) => doc::run(cmd),
         Command::Storage(cmd) => storage::run(cmd),

@@ -269,7 +269,7 @@ fn set_last_run(daemon: &Daemon, key: &str, at: i64) {
     }
 }
 
-fn find_program(path: &str) -> Option<std::path::PathBuf> {
+pub(super) fn find_program(path: &str) -> Option<std::path::PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     ["juju-exec", "juju-run"].iter().find_map(|tool| {
         std::env::split_paths(path).map(|d| d.join(tool)).find(|p| {
@@ -279,7 +279,7 @@ fn find_program(path: &str) -> Option<std::path::PathBuf> {
 }
 
 /// `'…'` for sh, whatever the path holds.
-fn sh_quote(s: &str) -> String {
+pub(super) fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 

@@ -52,6 +52,7 @@ pub async fn run_hook(
     } = plan(daemon, hook, &env, cron_job)?;
     if matches!(run, Run::Hook) {
         cron::note_hook(daemon, hook, &charm_dir, env.get("PATH"));
+        daemon.checks.changed.notify_one();
     }
     daemon.hooks_run.fetch_add(1, Ordering::Relaxed);
     // What scripts see as LUCKY_HOOK: the hook, the action, or `cron`.

@@ -1,5 +1,6 @@
 //! The per-unit daemon: owns the socket, runs hooks, serves script calls.
 
+pub mod checks;
 pub mod connection;
 pub mod cron;
 mod engine;
@@ -50,6 +51,8 @@ pub struct Daemon {
     pub docker: crate::docker::DockerState,
     /// `lucky history`: the kept record of each run, and the runs being recorded.
     pub history: history::Recording,
+    /// lucky.yaml's health checks: their states, and their reports to Juju.
+    pub checks: checks::Checks,
     running_hook: Mutex<Option<String>>,
     shutting_down: AtomicBool,
     shutdown: Notify,
@@ -80,6 +83,7 @@ impl Daemon {
             lucky_bin_dir,
             docker: crate::docker::DockerState::open(&store),
             history: history::Recording::new(kept_runs),
+            checks: checks::Checks::default(),
             store,
             running_hook: Mutex::new(None),
             shutting_down: AtomicBool::new(false),

@@ -80,6 +80,7 @@ pub fn run_foreground(
         );
         let daemon = Arc::new(Daemon::new(paths.clone(), bin_dir, store));
         tokio::spawn(super::cron::run_scheduler(Arc::clone(&daemon)));
+        tokio::spawn(super::checks::run_supervisor(Arc::clone(&daemon)));
         serve_containers(&daemon);
         on_ready(Ok(()));
         serve(&daemon, listener).await

@@ -238,3 +238,76 @@ fn exec_path(image_path: Option<String>) -> String {
         format!("{path}:{lucky_dir}")
     }
 }
+
+/// A health check's command in the unit's container `container` (`None`: the default
+/// one), with no hook context and no token: its exit code and the first `limit` bytes of
+/// its output (stdout and stderr together; the rest is read and dropped).
+pub async fn probe(
+    docker_state: &DockerState,
+    unit: &str,
+    container: Option<&str>,
+    cmd: Vec<String>,
+    limit: usize,
+) -> Result<(i64, Vec<u8>), String> {
+    let key = spec::container_key(container).map_err(|e| e.0)?;
+    let name = docker_name(unit, &key);
+    let docker = docker_state.client().await.map_err(|e| e.0)?;
+    let options = CreateExecOptions {
+        cmd: Some(cmd),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        attach_stdin: Some(false),
+        tty: Some(false),
+        ..Default::default()
+    };
+    let exec = docker
+        .create_exec(&name, options)
+        .await
+        .map_err(|e| format!("cannot run in container {name}: {}", describe(&e)))?;
+    let mut kept = Vec::new();
+    if let StartExecResults::Attached { mut output, .. } =
+        docker
+            .start_exec(&exec.id, None)
+            .await
+            .map_err(|e| format!("cannot run in container {name}: {}", describe(&e)))?
+    {
+        while let Some(item) = output.next().await {
+            match item {
+                Ok(
+                    LogOutput::StdOut { message }
+                    | LogOutput::StdErr { message }
+                    | LogOutput::Console { message },
+                ) => {
+                    let room = limit.saturating_sub(kept.len());
+                    kept.extend_from_slice(&message[..message.len().min(room)]);
+                }
+                Ok(LogOutput::StdIn { .. }) => {}
+                Err(e) => return Err(format!("lost the output in {name}: {}", describe(&e))),
+            }
+        }
+    }
+    let code = exit_code(&docker, &exec.id).await?;
+    Ok((code, kept))
+}
+
+/// Restarts the unit's container `container` (its lucky.yaml name), as a failed health
+/// check asks.
+pub async fn restart(
+    docker_state: &DockerState,
+    unit: &str,
+    container: &str,
+) -> Result<(), String> {
+    let key = spec::container_key(Some(container)).map_err(|e| e.0)?;
+    let name = docker_name(unit, &key);
+    let docker = docker_state.client().await.map_err(|e| e.0)?;
+    docker
+        .restart_container(
+            &name,
+            Some(bollard::query_parameters::RestartContainerOptions {
+                t: Some(10),
+                ..Default::default()
+            }),
+        )
+        .await
+        .map_err(|e| format!("cannot restart container {name}: {}", describe(&e)))
+}

@@ -172,6 +172,16 @@ pub enum Request {
     GoalState,
     /// `lucky secret …`.
     Secret(super::secret::SecretRequest),
+    /// `lucky check list` (`name: None`) / `lucky check show NAME`: health check states.
+    Checks {
+        name: Option<String>,
+    },
+    /// `lucky check report`: run by the daemon through `juju-exec` to give Juju the status
+    /// its health checks changed; `env` is that context's environment.
+    CheckReport {
+        token: String,
+        env: BTreeMap<String, String>,
+    },
 }
 
 /// A workload status a charm may set, least severe first.
@@ -293,6 +303,8 @@ impl Request {
             Request::JujuStateSet { .. } => "state-set",
             Request::GoalState => "goal-state",
             Request::Secret(_) => "secret",
+            Request::Checks { .. } => "checks",
+            Request::CheckReport { .. } => "check-report",
         }
     }
 }

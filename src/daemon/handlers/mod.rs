@@ -3,6 +3,7 @@
 
 mod action;
 mod address;
+mod check;
 mod config;
 pub mod container;
 mod daemon;
@@ -168,6 +169,8 @@ pub async fn handle(
         Request::JujuStateSet { pairs } => juju_state::set(caller, pairs).await,
         Request::GoalState => goal_state::get(caller).await,
         Request::Secret(request) => secret::handle(daemon, caller, request).await,
+        Request::Checks { name } => check::states(daemon, name),
+        Request::CheckReport { token, env } => check::report(daemon, caller, token, env).await,
     }
 }
 

@@ -65,6 +65,11 @@ pub fn container_access(request: &Request) -> Access {
                 secret.command()
             )),
         },
+        // Reading check states changes nothing and shows what the charm declared.
+        Request::Checks { .. } => Access::ScriptToken,
+        Request::CheckReport { .. } => Access::Denied(
+            "`lucky check report` is not allowed from inside a container: the daemon runs it on the host through juju-exec".into(),
+        ),
         // What a container script needs: status, config, relations, kv, leader, ports,
         // logs, actions, reading the containers' settings (their env may hold secrets).
         Request::ContainerGet { .. }
@@ -172,5 +177,8 @@ fn command(request: &Request) -> &'static str {
         Request::JujuStateSet { .. } => "state set",
         Request::GoalState => "goal-state",
         Request::Secret(secret) => secret.command(),
+        Request::Checks { name: None } => "check list",
+        Request::Checks { name: Some(_) } => "check show",
+        Request::CheckReport { .. } => "check report",
     }
 }
