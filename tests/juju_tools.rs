@@ -17,18 +17,10 @@ fn write(path: &std::path::Path, text: &str) {
 /// `website` endpoint, whose hooks run `lucky.yaml`; a model of its unit demo/0.
 fn charm(unit: &mut Unit, lucky_yaml: &str) -> Model {
     unit.name = "demo/0".into();
-    let charm = unit.charm();
-    write(
-        &charm.join("metadata.yaml"),
+    unit.dispatching_charm(
         "name: demo\nsummary: demo\ndescription: demo\nprovides:\n  website:\n    interface: http\nextra-bindings:\n  admin:\nstorage:\n  data:\n    type: filesystem\n    multiple:\n      range: 0-3\n  cache:\n    type: block\n",
+        lucky_yaml,
     );
-    let dispatch = charm.join("dispatch");
-    write(
-        &dispatch,
-        "#!/bin/sh\nexec lucky hook \"$(basename \"${JUJU_DISPATCH_PATH:-$0}\")\"\n",
-    );
-    std::fs::set_permissions(&dispatch, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    unit.lucky_yaml(lucky_yaml);
     unit.model()
 }
 

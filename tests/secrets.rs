@@ -6,7 +6,6 @@
 mod support;
 
 use lucky::simulator::{HookRun, Model, RelationEvent};
-use std::os::unix::fs::PermissionsExt;
 use support::Unit;
 
 fn write(path: &std::path::Path, text: &str) {
@@ -16,18 +15,10 @@ fn write(path: &std::path::Path, text: &str) {
 /// A charm whose every hook runs `lucky hook`, with `lucky_yaml`, and its model.
 fn charm(unit: &mut Unit, lucky_yaml: &str, leader: bool) -> Model {
     unit.name = "demo/0".into();
-    let charm = unit.charm();
-    write(
-        &charm.join("metadata.yaml"),
+    unit.dispatching_charm(
         "name: demo\nsummary: demo\ndescription: demo\nprovides:\n  db:\n    interface: pgsql\n",
+        lucky_yaml,
     );
-    let dispatch = charm.join("dispatch");
-    write(
-        &dispatch,
-        "#!/bin/sh\nexec lucky hook \"$(basename \"${JUJU_DISPATCH_PATH:-$0}\")\"\n",
-    );
-    std::fs::set_permissions(&dispatch, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    unit.lucky_yaml(lucky_yaml);
     let model = unit.model();
     model.set_leader(leader).expect("leader");
     model

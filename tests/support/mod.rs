@@ -46,6 +46,22 @@ impl Unit {
         std::fs::write(self.charm().join("lucky.yaml"), text).expect("write lucky.yaml");
     }
 
+    /// A charm of `metadata` whose every hook reaches `lucky hook` through `dispatch`, as a
+    /// built charm's does, running `lucky_yaml`.
+    pub fn dispatching_charm(&self, metadata: &str, lucky_yaml: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        let charm = self.charm();
+        std::fs::write(charm.join("metadata.yaml"), metadata).expect("write metadata.yaml");
+        let dispatch = charm.join("dispatch");
+        std::fs::write(
+            &dispatch,
+            "#!/bin/sh\nexec lucky hook \"$(basename \"${JUJU_DISPATCH_PATH:-$0}\")\"\n",
+        )
+        .expect("write dispatch");
+        std::fs::set_permissions(&dispatch, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        self.lucky_yaml(lucky_yaml);
+    }
+
     /// Writes an executable `host_scripts/<name>`.
     pub fn host_script(&self, name: &str, body: &str) {
         let path = self.charm().join("host_scripts").join(name);
