@@ -105,18 +105,7 @@ pub async fn handle(
             relation_id,
             unit,
         } => {
-            let mut argv = Vec::new();
-            if let Some(r) = &relation_id {
-                argv.push(format!(
-                    "--relation={}",
-                    args::relation_id(r).map_err(bad_arg)?
-                ));
-            }
-            if let Some(u) = &unit {
-                argv.push(format!("--unit={}", args::unit_or_app(u).map_err(bad_arg)?));
-            }
-            argv.push("--".into());
-            argv.push(args::secret_id(&id).map_err(bad_arg)?.into());
+            let argv = scoped(&id, relation_id.as_deref(), None, unit.as_deref())?;
             exec(ctx, "secret-grant", &argv).await
         }
         SecretRequest::Revoke {
@@ -125,21 +114,7 @@ pub async fn handle(
             app,
             unit,
         } => {
-            let mut argv = Vec::new();
-            if let Some(r) = &relation_id {
-                argv.push(format!(
-                    "--relation={}",
-                    args::relation_id(r).map_err(bad_arg)?
-                ));
-            }
-            if let Some(a) = &app {
-                argv.push(format!("--app={}", args::unit_or_app(a).map_err(bad_arg)?));
-            }
-            if let Some(u) = &unit {
-                argv.push(format!("--unit={}", args::unit_or_app(u).map_err(bad_arg)?));
-            }
-            argv.push("--".into());
-            argv.push(args::secret_id(&id).map_err(bad_arg)?.into());
+            let argv = scoped(&id, relation_id.as_deref(), app.as_deref(), unit.as_deref())?;
             exec(ctx, "secret-revoke", &argv).await
         }
         SecretRequest::Remove { id, revision } => {
@@ -294,6 +269,34 @@ impl Drop for ContentFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
+}
+
+/// The argv of secret-grant and secret-revoke: who the grant is for, each flag value
+/// checked and given as one `--flag=VALUE` word, then the secret's id after `--`.
+fn scoped(
+    id: &str,
+    relation_id: Option<&str>,
+    app: Option<&str>,
+    unit: Option<&str>,
+) -> Result<Vec<String>, ErrorReply> {
+    let mut argv = Vec::new();
+    if let Some(r) = relation_id {
+        argv.push(format!(
+            "--relation={}",
+            args::relation_id(r).map_err(bad_arg)?
+        ));
+    }
+    for (flag, value) in [("app", app), ("unit", unit)] {
+        if let Some(v) = value {
+            argv.push(format!(
+                "--{flag}={}",
+                args::unit_or_app(v).map_err(bad_arg)?
+            ));
+        }
+    }
+    argv.push("--".into());
+    argv.push(args::secret_id(id).map_err(bad_arg)?.into());
+    Ok(argv)
 }
 
 #[cfg(test)]
