@@ -277,9 +277,16 @@ smoke_test() {
         die "$bin is not static (it needs shared libraries)"
     fi
     # The dependency list is where scanners look, and is the one made for this build.
-    local section
+    # The host's objcopy reads only x86 ELF: a foreign binary needs its own binutils
+    # (installed with the target's cross gcc).
+    local section objcopy=objcopy err
+    case "$t" in x86_64-*) ;; *) objcopy="${t%%-*}-linux-gnu-objcopy" ;; esac
+    command -v "$objcopy" >/dev/null || die "need $objcopy (binutils for ${t%%-*}) to read $bin's sections"
     section="$(mktemp)"
-    objcopy -O binary --only-section=.dep-v0 "$bin" "$section" 2>/dev/null || true
+    if ! err="$("$objcopy" -O binary --only-section=.dep-v0 "$bin" "$section" 2>&1)"; then
+        rm -f "$section"
+        die "cannot read $bin's sections with $objcopy: $err"
+    fi
     if ! cmp -s "$section" "$TARGET_DIR/deps/$t.dep-v0"; then
         rm -f "$section"
         die "$bin has no .dep-v0 section holding the dependency list release/deps.py made"
