@@ -2,7 +2,7 @@
 //! as the daemon runs them (up, down or unknown, failures, the last failure messages).
 
 use super::output::Format;
-use super::{CliResult, Failure, request_value};
+use super::{CliResult, request_value};
 use crate::daemon::checks::CheckState;
 use crate::protocol::Request;
 use clap::Subcommand;
@@ -39,7 +39,7 @@ pub fn run(command: CheckCommand) -> CliResult {
                 println!("{value}");
                 return Ok(());
             }
-            let states: Vec<CheckState> = decode(value)?;
+            let states: Vec<CheckState> = super::output::decode("check", value)?;
             print!("{}", render_list(&states));
         }
         CheckCommand::Show { name, format } => {
@@ -48,7 +48,7 @@ pub fn run(command: CheckCommand) -> CliResult {
                 println!("{value}");
                 return Ok(());
             }
-            let state: CheckState = decode(value)?;
+            let state: CheckState = super::output::decode("check", value)?;
             print!("{}", render_one(&state));
         }
         CheckCommand::Report { token } => {
@@ -59,24 +59,6 @@ pub fn run(command: CheckCommand) -> CliResult {
         }
     }
     Ok(())
-}
-
-fn decode<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, Failure> {
-    serde_json::from_value(value)
-        .map_err(|e| format!("cannot read the daemon's check answer: {e}").into())
-}
-
-/// `YYYY-MM-DD HH:MM:SS` (UTC) of Unix milliseconds.
-fn utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (y, m, d) = crate::calendar::civil_from_days(secs.div_euclid(86_400));
-    let t = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        t / 3600,
-        t % 3600 / 60,
-        t % 60
-    )
 }
 
 fn render_list(states: &[CheckState]) -> String {
@@ -94,10 +76,9 @@ fn render_list(states: &[CheckState]) -> String {
         "NAME", "STATE", "FAILURES", "KIND"
     );
     for s in states {
-        let last = s
-            .last_failures
-            .last()
-            .map_or(String::new(), |f| format!("{} {}", utc(f.at_ms), f.message));
+        let last = s.last_failures.last().map_or(String::new(), |f| {
+            format!("{} {}", super::output::utc(f.at_ms), f.message)
+        });
         out.push_str(&format!(
             "{:<width$}  {:<7}  {:>8}  {:<5}  {last}\n",
             s.name,
@@ -121,7 +102,7 @@ fn render_one(s: &CheckState) -> String {
         s.period_ms, s.timeout_ms, s.probes
     ));
     if let Some(at) = s.last_probe_ms {
-        out.push_str(&format!("last:      {} UTC\n", utc(at)));
+        out.push_str(&format!("last:      {} UTC\n", super::output::utc(at)));
     }
     if let Some(status) = &s.status {
         out.push_str(&format!("status:    {status}\n"));
@@ -134,7 +115,11 @@ fn render_one(s: &CheckState) -> String {
     } else {
         out.push_str("last failures (UTC):\n");
         for f in &s.last_failures {
-            out.push_str(&format!("  {}  {}\n", utc(f.at_ms), f.message));
+            out.push_str(&format!(
+                "  {}  {}\n",
+                super::output::utc(f.at_ms),
+                f.message
+            ));
         }
     }
     out

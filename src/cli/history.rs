@@ -1,7 +1,7 @@
 //! `lucky history` and `lucky history show ID`: what ran in this unit and how it went.
 
 use super::output::Format;
-use super::{CliResult, Failure, request_value};
+use super::{CliResult, request_value};
 use crate::protocol::Request;
 use crate::state::history::{HookRecord, HookSummaryRow};
 use clap::Subcommand;
@@ -46,7 +46,7 @@ pub fn run(args: HistoryArgs) -> CliResult {
                 println!("{value}");
                 return Ok(());
             }
-            let record: HookRecord = decode(value)?;
+            let record: HookRecord = super::output::decode("history", value)?;
             print!("{}", render_record(&record));
         }
         None => {
@@ -59,29 +59,11 @@ pub fn run(args: HistoryArgs) -> CliResult {
                 println!("{value}");
                 return Ok(());
             }
-            let rows: Vec<HookSummaryRow> = decode(value)?;
+            let rows: Vec<HookSummaryRow> = super::output::decode("history", value)?;
             print!("{}", render_rows(&rows));
         }
     }
     Ok(())
-}
-
-fn decode<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, Failure> {
-    serde_json::from_value(value)
-        .map_err(|e| format!("cannot read the daemon's history answer: {e}").into())
-}
-
-/// `YYYY-MM-DD HH:MM:SS` (UTC) of Unix milliseconds.
-fn utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (y, m, d) = crate::calendar::civil_from_days(secs.div_euclid(86_400));
-    let t = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        t / 3600,
-        t % 3600 / 60,
-        t % 60
-    )
 }
 
 fn seconds(ms: u64) -> String {
@@ -105,7 +87,7 @@ fn render_rows(rows: &[HookSummaryRow]) -> String {
         out.push_str(&format!(
             "{:>6}  {:<19}  {:>9}  {:<6}  {what}\n",
             r.id,
-            utc(r.started_ms),
+            super::output::utc(r.started_ms),
             seconds(r.duration_ms),
             result
         ));
@@ -121,7 +103,10 @@ fn render_record(r: &HookRecord) -> String {
         r.name,
         r.trigger
     );
-    out.push_str(&format!("started:    {} UTC\n", utc(r.started_ms)));
+    out.push_str(&format!(
+        "started:    {} UTC\n",
+        super::output::utc(r.started_ms)
+    ));
     out.push_str(&format!("duration:   {}\n", seconds(r.duration_ms)));
     match &r.error {
         Some(e) => out.push_str(&format!("result:     failed: {e}\n")),

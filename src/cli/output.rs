@@ -65,6 +65,28 @@ pub fn parse_pair(s: &str) -> Result<(String, Option<String>), String> {
     Ok((k, (!v.is_empty()).then_some(v)))
 }
 
+/// A daemon answer's JSON read as `T`; `what` names the answer in the error.
+pub fn decode<T: serde::de::DeserializeOwned>(
+    what: &str,
+    value: serde_json::Value,
+) -> Result<T, super::Failure> {
+    serde_json::from_value(value)
+        .map_err(|e| format!("cannot read the daemon's {what} answer: {e}").into())
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (UTC) of Unix milliseconds.
+pub fn utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (y, m, d) = crate::calendar::civil_from_days(secs.div_euclid(86_400));
+    let t = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        t / 3600,
+        t % 3600 / 60,
+        t % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
