@@ -191,6 +191,8 @@ fn dispatch_and_every_hook_run_lucky_hook_with_their_name() {
             .env("PATH", &path)
             .env("JUJU_CHARM_DIR", &built)
             .env("CHARM_DIR", &built)
+            // Where the installer put lucky: it is installed.
+            .env("LUCKY_INSTALL_DIR", &bin)
             .env_remove("JUJU_DISPATCH_PATH")
             .stdin(Stdio::null());
         cmd
@@ -227,6 +229,21 @@ fn dispatch_and_every_hook_run_lucky_hook_with_their_name() {
         ok(&run(&mut juju(&built.join("hooks").join(hook))));
         assert_eq!(take_calls(&log), expected, "hooks/{hook}");
     }
+
+    // A hook before install (Juju runs the hooks of storage attached at deploy first)
+    // installs lucky when it is not installed yet.
+    let empty = tmp.path().join("not-installed");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    ok(&run(juju(Path::new("./dispatch"))
+        .env("LUCKY_INSTALL_DIR", &empty)
+        .env("JUJU_DISPATCH_PATH", "hooks/config-changed")));
+    assert_eq!(
+        take_calls(&log),
+        format!(
+            "install.sh CHARM_DIR={}\nlucky hook config-changed\n",
+            built.display()
+        )
+    );
 
     // Actions go through `lucky hook <action>` too.
     ok(&run(juju(Path::new("./dispatch"))

@@ -92,6 +92,24 @@ fn containers(unit: &str) -> Vec<(String, String)> {
     })
 }
 
+/// The environment the engine gives the unit's one container.
+fn container_env(unit: &str) -> Vec<String> {
+    let rt = runtime();
+    let docker = docker::docker(&rt);
+    let unit = unit.to_string();
+    rt.block_on(async move {
+        let list = lucky::docker::unit_containers(&docker, &unit)
+            .await
+            .expect("list");
+        let id = list
+            .first()
+            .and_then(|c| c.id.clone())
+            .expect("one container");
+        let info = docker.inspect_container(&id, None).await.expect("inspect");
+        info.config.and_then(|c| c.env).unwrap_or_default()
+    })
+}
+
 #[test]
 fn fresh_template_charm_runs_as_it_is() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -171,6 +189,8 @@ fn example_charm_life_serves_its_page() {
             "db:host=10.9.8.7",
             "--relation-data",
             "db:database=shop",
+            "--relation-secret",
+            "db:password-secret:password=ci-pass",
             "--relate",
             "website:proxy",
             "--action-param",
@@ -226,6 +246,25 @@ fn example_charm_life_serves_its_page() {
         body.contains("<h1>Hello &lt;ci&gt; &amp; friends</h1>"),
         "{body}"
     );
+    // The page and its backup are on the unit's Juju storage (www-storage-attached ran
+    // before install and mounted it on /www).
+    let storage = model.storage().expect("storage");
+    let www = storage.get("www/0").expect("www/0 attached at deploy");
+    assert!(www.attached, "{www:?}");
+    let on_storage = std::fs::read_to_string(Path::new(&www.location).join("index.html"))
+        .expect("index.html on the storage");
+    assert!(on_storage.contains("Hello &lt;ci&gt;"), "{on_storage}");
+    assert!(
+        Path::new(&www.location)
+            .join(&file["/www/".len()..])
+            .is_file(),
+        "backup {file} on the storage"
+    );
+    // The db password came from the secret the database shared, not from relation data.
+    let env = container_env(&unit);
+    for want in ["DB_HOST=10.9.8.7", "DB_NAME=shop", "DB_PASSWORD=ci-pass"] {
+        assert!(env.iter().any(|e| e == want), "{want} in {env:?}");
+    }
     assert_eq!(
         containers(&unit),
         vec![(
@@ -325,6 +364,8 @@ fn a_malformed_option_is_one_line_naming_the_flag_and_value() {
         ("--config", "port"),
         ("--relate", "website"),
         ("--relation-data", "db:host"),
+        ("--relation-secret", "db:password=x"),
+        ("--relation-secret", "db:key:password"),
         ("--action-param", "label=ci"),
     ] {
         let out = lucky(&["charm", "run", flag, value]);

@@ -824,11 +824,13 @@ fi
 CHARM_DIR="$charm_dir"
 export CHARM_DIR
 
-if [ "$kind" = hooks ] && { [ "$name" = install ] || [ "$name" = upgrade-charm ]; }; then
+installed="${LUCKY_INSTALL_DIR:-/usr/local/bin}/lucky"
+if [ "$kind" = hooks ] && { [ "$name" = install ] || [ "$name" = upgrade-charm ] || [ ! -x "$installed" ]; }; then
     # Install lucky (bundled in lucky/, a Juju resource or a download; always verified)
-    # and start its daemon before the first `lucky hook`. After `juju refresh` the charm
-    # may carry another lucky: the installer puts it in place and restarts the daemon on
-    # it (state is on disk, containers keep running) before upgrade-charm's scripts.
+    # and start its daemon before the first `lucky hook`: Juju runs the hooks of storage
+    # attached at deploy before install. After `juju refresh` the charm may carry another
+    # lucky: the installer puts it in place and restarts the daemon on it (state is on
+    # disk, containers keep running) before upgrade-charm's scripts.
     sh "$charm_dir/lucky/install.sh"
 fi
 if [ "$kind" = hooks ] && [ "$name" = remove ]; then

@@ -32,6 +32,7 @@ pub const FILES: &[TemplateFile] = example_files![
     "host_scripts/db-changed.sh",
     "host_scripts/install.sh",
     "host_scripts/publish-website.sh",
+    "host_scripts/storage-attached.sh",
 ];
 
 /// Writes the example into `dir`, replacing what an earlier unpacking left there (but

@@ -4,7 +4,7 @@ use super::output::key_value;
 use super::{CliResult, Failure};
 use crate::charm::build::{self, BuildOptions};
 use crate::charm::template::{self, Values};
-use crate::run::{ActionParam, RelationData, RemoteApp, RunOptions, Setting};
+use crate::run::{ActionParam, RelationData, RelationSecret, RemoteApp, RunOptions, Setting};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -106,14 +106,18 @@ pub struct RunArgs {
     /// Data the remote unit of an endpoint sends (repeatable)
     #[arg(long, value_name = "ENDPOINT:KEY=VALUE", value_parser = relation_data)]
     pub relation_data: Vec<RelationData>,
+    /// The remote application of an endpoint shares a secret holding FIELD=VALUE (repeat
+    /// with the same KEY for more fields) and sends its id as KEY
+    #[arg(long, value_name = "ENDPOINT:KEY:FIELD=VALUE", value_parser = relation_secret)]
+    pub relation_secret: Vec<RelationSecret>,
     /// An action parameter (repeatable)
     #[arg(long, value_name = "ACTION:KEY=VALUE", value_parser = action_param)]
     pub action_param: Vec<ActionParam>,
     /// Run just this hook on the kept model (e.g. config-changed, db-relation-changed)
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["relate", "relation_data", "then_config"])]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["relate", "relation_data", "relation_secret", "then_config"])]
     pub hook: Option<String>,
     /// Run just this action on the kept model
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["relate", "relation_data", "then_config"])]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["relate", "relation_data", "relation_secret", "then_config"])]
     pub action: Option<String>,
     /// Skip stop and remove and leave the workload and daemon running (the default without
     /// a folder); `--hook stop` on the kept model stops them later
@@ -145,6 +149,7 @@ fn run_charm(args: RunArgs) -> CliResult {
         then_config: args.then_config,
         relate: args.relate,
         relation_data: args.relation_data,
+        relation_secrets: args.relation_secret,
         action_params: args.action_param,
         hook: args.hook,
         action: args.action,
@@ -184,6 +189,18 @@ fn relation_data(s: &str) -> Result<RelationData, String> {
     Ok(RelationData {
         endpoint: endpoint.into(),
         setting,
+    })
+}
+
+fn relation_secret(s: &str) -> Result<RelationSecret, String> {
+    let shape = || format!("expected ENDPOINT:KEY:FIELD=VALUE, got {s:?}");
+    let (endpoint, rest) = named(s, "ENDPOINT:KEY:FIELD=VALUE")?;
+    let (key, field) = named(rest, "ENDPOINT:KEY:FIELD=VALUE").map_err(|_| shape())?;
+    let field = setting(field).map_err(|_| shape())?;
+    Ok(RelationSecret {
+        endpoint: endpoint.into(),
+        key: key.into(),
+        field,
     })
 }
 

@@ -39,6 +39,10 @@ impl Runner {
         set_config(model, &self.opts.config, "--config")?;
         let relations = self.relate(model, meta)?;
 
+        for (id, run) in model.attach_deploy_storage().map_err(RunError::Simulator)? {
+            let title = format!("{} ({id})", run.hook);
+            self.report(model, run, title)?;
+        }
         for hook in ["install", "leader-elected", "config-changed", "start"] {
             self.hook(model, hook)?;
         }
@@ -216,6 +220,19 @@ impl Runner {
                 .or_default()
                 .push((key.as_str(), value.as_str()));
         }
+        // (endpoint, key) → the fields of the one secret sent under that key.
+        let mut secrets: BTreeMap<(&str, &str), Vec<(&str, &str)>> = BTreeMap::new();
+        for s in &self.opts.relation_secrets {
+            let Setting { key, value } = &s.field;
+            known(
+                format!("--relation-secret {}:{}:{key}={value}", s.endpoint, s.key),
+                &s.endpoint,
+            )?;
+            secrets
+                .entry((s.endpoint.as_str(), s.key.as_str()))
+                .or_default()
+                .push((key.as_str(), value.as_str()));
+        }
         let state = model.state().map_err(RunError::Simulator)?;
         let mut out = Vec::new();
         for endpoint in meta.relations.keys() {
@@ -240,9 +257,24 @@ impl Runner {
             let Some(remote_unit) = rel.remote_units.keys().next().cloned() else {
                 continue;
             };
-            if let Some(pairs) = data.get(endpoint.as_str()) {
+            let mut pairs: Vec<(&str, String)> = data
+                .get(endpoint.as_str())
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (*k, v.to_string()))
+                .collect();
+            for ((_, key), fields) in secrets.iter().filter(|((e, _), _)| e == endpoint) {
+                let secret = model
+                    .add_remote_secret(&rel.remote_app, fields)
+                    .map_err(|e| format!("--relation-secret {endpoint}:{key}: {e:#}"))?;
+                println!("{} shared {secret}, sent as {key}", rel.remote_app);
+                pairs.push((key, secret));
+            }
+            if !pairs.is_empty() {
+                let pairs: Vec<(&str, &str)> =
+                    pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 model
-                    .set_remote_unit_data(&id, &remote_unit, pairs)
+                    .set_remote_unit_data(&id, &remote_unit, &pairs)
                     .map_err(RunError::Simulator)?;
             }
             println!("Related {endpoint} ({id}) to {remote_unit}");

@@ -25,7 +25,7 @@ mod summary;
 mod table;
 mod workdir;
 
-pub use options::{ActionParam, RelationData, RemoteApp, RunOptions, Setting};
+pub use options::{ActionParam, RelationData, RelationSecret, RemoteApp, RunOptions, Setting};
 
 use crate::charm::{example, lucky_yaml, metadata};
 use engine::Engine;
@@ -41,6 +41,10 @@ const EXAMPLE_DB: [(&str, &str); 3] = [
     ("port", "5432"),
     ("database", "webapp"),
 ];
+
+/// And the database password, which it shares as a Juju secret: (relation key, secret
+/// field, value).
+const EXAMPLE_DB_SECRET: (&str, &str, &str) = ("password-secret", "password", "example-only");
 
 /// One run: its options, work dir, unit, the lucky it installs, the engine (for a charm
 /// that uses Docker) and the steps taken so far.
@@ -65,6 +69,16 @@ pub fn run(mut opts: RunOptions) -> Result<(), RunError> {
     // The README's first command ends with the example's page served: its workload stays.
     if embedded && !opts.single() {
         opts.no_stop = true;
+    }
+    if embedded && opts.relation_secrets.is_empty() {
+        opts.relation_secrets = vec![RelationSecret {
+            endpoint: "db".into(),
+            key: EXAMPLE_DB_SECRET.0.into(),
+            field: Setting {
+                key: EXAMPLE_DB_SECRET.1.into(),
+                value: EXAMPLE_DB_SECRET.2.into(),
+            },
+        }];
     }
     if embedded && opts.relation_data.is_empty() {
         opts.relation_data = EXAMPLE_DB

@@ -1,5 +1,5 @@
 //! What `lucky charm run` was asked to do, already parsed: the CLI's value parsers turn
-//! `KEY=VALUE`, `endpoint:remote-app`, `endpoint:key=value` and `action:key=value` into
+//! `KEY=VALUE`, `endpoint:remote-app`, `endpoint:key=value`, `endpoint:key:field=value` and `action:key=value` into
 //! these types, so nothing here splits a string again.
 
 use std::path::PathBuf;
@@ -25,6 +25,15 @@ pub struct RelationData {
     pub setting: Setting,
 }
 
+/// `--relation-secret endpoint:key:field=value`: the endpoint's remote application shares
+/// a secret holding `field=value` (more fields with the same key) and sends its id as `key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelationSecret {
+    pub endpoint: String,
+    pub key: String,
+    pub field: Setting,
+}
+
 /// `--action-param action:key=value`: one parameter of one action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionParam {
@@ -45,6 +54,7 @@ pub struct RunOptions {
     pub then_config: Vec<Setting>,
     pub relate: Vec<RemoteApp>,
     pub relation_data: Vec<RelationData>,
+    pub relation_secrets: Vec<RelationSecret>,
     pub action_params: Vec<ActionParam>,
     /// Just this hook on the kept model.
     pub hook: Option<String>,

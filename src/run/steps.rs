@@ -96,7 +96,12 @@ impl Runner {
         Ok(params)
     }
 
-    fn report(&mut self, model: &Model, run: HookRun, title: String) -> Result<(), RunError> {
+    pub(super) fn report(
+        &mut self,
+        model: &Model,
+        run: HookRun,
+        title: String,
+    ) -> Result<(), RunError> {
         print_run(&run, &title);
         let status = model
             .unit_status()

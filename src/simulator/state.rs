@@ -80,6 +80,9 @@ pub struct StorageDecl {
     pub kind: String,
     /// Most instances a unit may have (`multiple: range:`); 1 without `multiple`.
     pub max: Option<u32>,
+    /// Instances a unit gets at deploy (the range's lower bound); 1 without `multiple`.
+    #[serde(default)]
+    pub min: u32,
 }
 
 /// A storage instance of the unit.

@@ -29,9 +29,9 @@ pub fn declared(metadata: Option<&Value>) -> Result<BTreeMap<String, StorageDecl
         if kind != "filesystem" && kind != "block" {
             bail!("metadata.yaml: storage {name:?} has type {kind:?}: use filesystem or block");
         }
-        let max = match spec.get("multiple").and_then(|m| m.get("range")) {
-            None => Some(1),
-            Some(range) => max_of_range(range)
+        let (min, max) = match spec.get("multiple").and_then(|m| m.get("range")) {
+            None => (1, Some(1)),
+            Some(range) => bounds_of_range(range)
                 .with_context(|| format!("metadata.yaml: storage {name:?}: bad multiple.range"))?,
         };
         out.insert(
@@ -39,25 +39,29 @@ pub fn declared(metadata: Option<&Value>) -> Result<BTreeMap<String, StorageDecl
             StorageDecl {
                 kind: kind.into(),
                 max,
+                min,
             },
         );
     }
     Ok(out)
 }
 
-/// `3`, `0-10` or `2-` (no upper bound).
-fn max_of_range(range: &Value) -> Result<Option<u32>> {
+/// `3`, `0-10` or `2-` (no upper bound): (lower, upper).
+fn bounds_of_range(range: &Value) -> Result<(u32, Option<u32>)> {
     let text = match range {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.clone(),
         _ => bail!("expected N, N-M or N-"),
     };
-    let upper = match text.split_once('-') {
-        Some((_, "")) => return Ok(None),
-        Some((_, upper)) => upper,
-        None => text.as_str(),
-    };
-    Ok(Some(upper.trim().parse().context("expected N, N-M or N-")?))
+    let number = |s: &str| s.trim().parse::<u32>().context("expected N, N-M or N-");
+    match text.split_once('-') {
+        Some((lower, "")) => Ok((number(lower)?, None)),
+        Some((lower, upper)) => Ok((number(lower)?, Some(number(upper)?))),
+        None => {
+            let n = number(&text)?;
+            Ok((n, Some(n)))
+        }
+    }
 }
 
 /// The storage name of an id (`data/0` → `data`).
@@ -129,6 +133,25 @@ impl Model {
         })?;
         let run = self.run_attached(&id)?;
         Ok((id, run))
+    }
+
+    /// Deploy: each declared storage gets its lower bound of instances, and their
+    /// `-storage-attached` hooks run, as Juju runs them before `install`.
+    pub fn attach_deploy_storage(&self) -> Result<Vec<(String, HookRun)>> {
+        let state = self.state()?;
+        let mut runs = Vec::new();
+        for (name, decl) in &state.declared_storage {
+            let have = state
+                .data
+                .storage
+                .keys()
+                .filter(|id| name_of(id) == name)
+                .count();
+            for _ in have..decl.min as usize {
+                runs.push(self.attach_storage(name)?);
+            }
+        }
+        Ok(runs)
     }
 
     /// Attaches every instance `storage-add` asked for, running each one's
