@@ -373,3 +373,95 @@ fn lucky_sim_shares_a_secret_and_changes_it_firing_secret_changed() {
     );
     assert_eq!(model.secrets().expect("secrets")[bare].latest(), 2);
 }
+
+#[test]
+fn lucky_sim_fires_rotate_expired_and_remove_at_the_owner_only() {
+    let mut unit = Unit::new();
+    let model = charm(
+        &mut unit,
+        r#"hooks:
+  install:
+    - inline-host-script: |
+        set -e
+        lucky secret add --rotate daily --expire 2030-01-01T00:00:00Z --label api-key key=k1 > "$LUCKY_TEST_DIR/id"
+        lucky secret add --label plain key=p1 > "$LUCKY_TEST_DIR/plain-id"
+  secret-rotate:
+    - inline-host-script: |
+        set -e
+        echo "$JUJU_SECRET_ID $JUJU_SECRET_LABEL ${JUJU_SECRET_REVISION:-none}" > "$LUCKY_TEST_DIR/rotate"
+        lucky secret set "$JUJU_SECRET_ID" key=k2
+  secret-expired:
+    - inline-host-script: |
+        echo "$JUJU_SECRET_ID $JUJU_SECRET_REVISION" > "$LUCKY_TEST_DIR/expired"
+  secret-remove:
+    - inline-host-script: |
+        set -e
+        echo "$JUJU_SECRET_ID $JUJU_SECRET_REVISION" > "$LUCKY_TEST_DIR/remove"
+        lucky secret remove "$JUJU_SECRET_ID" --revision "$JUJU_SECRET_REVISION"
+"#,
+        true,
+    );
+    ok(model.run_hook("install").expect("install"));
+    let id = unit.read("id").trim().to_string();
+    let plain = unit.read("plain-id").trim().to_string();
+    let bare = id.strip_prefix("secret:").expect("uri").to_string();
+    let dir = model.dir().to_string_lossy().into_owned();
+    let sim = |args: &[&str]| {
+        let mut all = vec!["sim", args[0], &dir];
+        all.extend_from_slice(&args[1..]);
+        unit.lucky(&all)
+    };
+
+    let out = sim(&["secret-rotate", &id]);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    assert_eq!(unit.read("rotate"), format!("{id} api-key none\n"));
+    assert_eq!(model.secrets().expect("secrets")[&bare].latest(), 2);
+
+    let out = sim(&["secret-expire", &id]);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    assert_eq!(unit.read("expired"), format!("{id} 2\n"));
+
+    // Revision 1 is tracked by nobody now: the owner is told and removes it.
+    let out = sim(&["secret-obsolete", &id, "--revision", "1"]);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    assert_eq!(unit.read("remove"), format!("{id} 1\n"));
+    let revisions: Vec<u32> = model.secrets().expect("secrets")[&bare]
+        .revisions
+        .keys()
+        .copied()
+        .collect();
+    assert_eq!(revisions, vec![2]);
+
+    // What Juju never fires: one line each, exit 1, no hook ran.
+    let remote = model
+        .add_remote_secret("vault", &[("token", "t1")])
+        .expect("remote");
+    let hooks_before = model.state().expect("state").hooks.len();
+    for (args, message) in [
+        (
+            vec!["secret-rotate", plain.as_str()],
+            format!(
+                "lucky: secret {plain} has no rotate policy: set one with `secret set --rotate`\n"
+            ),
+        ),
+        (
+            vec!["secret-expire", plain.as_str()],
+            format!("lucky: secret {plain} has no expiry: set one with `secret set --expire`\n"),
+        ),
+        (
+            vec!["secret-obsolete", id.as_str(), "--revision", "2"],
+            format!("lucky: revision 2 is the latest of secret {id}: Juju keeps it\n"),
+        ),
+        (
+            vec!["secret-rotate", remote.as_str()],
+            format!(
+                "lucky: secret {remote} is owned by vault: Juju fires secret-rotate only at the owner\n"
+            ),
+        ),
+    ] {
+        let out = sim(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(support::stderr(&out), message, "{args:?}");
+    }
+    assert_eq!(model.state().expect("state").hooks.len(), hooks_before);
+}

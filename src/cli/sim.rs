@@ -1,7 +1,7 @@
 //! `lucky sim …`: run a charm's hooks and actions on a laptop against a simulated model.
 
 use super::{CliResult, Failure};
-use crate::simulator::{HookRun, Model, RelationEvent, format};
+use crate::simulator::{HookRun, Model, OwnerSecretEvent, RelationEvent, format};
 use clap::Subcommand;
 use serde_json::{Map, Value, json};
 use std::io::Write;
@@ -83,6 +83,22 @@ pub enum SimCommand {
         id: String,
         #[arg(value_name = "KEY=VALUE", required = true)]
         content: Vec<String>,
+    },
+    /// The rotate policy of a secret the unit owns falls due: secret-rotate runs
+    SecretRotate { model_dir: PathBuf, id: String },
+    /// A revision of a secret the unit owns expires (default the latest): secret-expired runs
+    SecretExpire {
+        model_dir: PathBuf,
+        id: String,
+        #[arg(long, value_name = "N")]
+        revision: Option<u32>,
+    },
+    /// No consumer tracks an old revision of a secret the unit owns: secret-remove runs
+    SecretObsolete {
+        model_dir: PathBuf,
+        id: String,
+        #[arg(long, value_name = "N")]
+        revision: u32,
     },
 }
 
@@ -313,6 +329,27 @@ pub fn run(cmd: SimCommand) -> CliResult {
             model.set_secret_content(&id, &pairs)?;
             finish(&model.run_secret_hook("secret-changed", &id, None)?)
         }
+        SimCommand::SecretRotate { model_dir, id } => {
+            finish(&open(&model_dir)?.owner_secret_event(OwnerSecretEvent::Rotate, &id, None)?)
+        }
+        SimCommand::SecretExpire {
+            model_dir,
+            id,
+            revision,
+        } => finish(&open(&model_dir)?.owner_secret_event(
+            OwnerSecretEvent::Expire,
+            &id,
+            revision,
+        )?),
+        SimCommand::SecretObsolete {
+            model_dir,
+            id,
+            revision,
+        } => finish(&open(&model_dir)?.owner_secret_event(
+            OwnerSecretEvent::Obsolete,
+            &id,
+            Some(revision),
+        )?),
     }
 }
 

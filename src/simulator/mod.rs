@@ -14,5 +14,6 @@ pub mod store;
 pub mod tools;
 
 pub use driver::{ActionRun, HookRun, Model, RelationEvent};
+pub use secrets::OwnerSecretEvent;
 pub use state::{ModelState, Relation, Status};
 pub use store::CallRecord;
