@@ -84,6 +84,12 @@ pub enum SimCommand {
         #[arg(value_name = "KEY=VALUE", required = true)]
         content: Vec<String>,
     },
+    /// Trust the application (`juju trust`): credential-get answers; --remove takes it back
+    Trust {
+        model_dir: PathBuf,
+        #[arg(long)]
+        remove: bool,
+    },
 }
 
 fn split_kv(s: &str) -> Result<(String, String), Failure> {
@@ -248,6 +254,10 @@ pub fn run(cmd: SimCommand) -> CliResult {
                 println!("attached {id}");
                 finish(run)?;
             }
+            Ok(())
+        }
+        SimCommand::Trust { model_dir, remove } => {
+            Model::open(&model_dir)?.set_trust(!remove)?;
             Ok(())
         }
         SimCommand::DetachStorage { model_dir, id } => {
