@@ -483,3 +483,90 @@ fn the_container_policy_rows_of_the_new_requests() {
         Access::ScriptToken
     );
 }
+
+/// From a real container (needs the private engine: DOCKER_HOST=unix:///run/lucky-test-docker.sock):
+/// `relation set --file` reads the file inside the container and sends its content (the
+/// path exists only there); rebooting the machine and reading the cloud credential are
+/// denied (exit 6) before any tool runs. The hooks run under the simulator.
+#[test]
+fn a_container_script_sets_relation_data_from_its_own_file_and_cannot_reboot() {
+    use support::docker::{TEST_IMAGE, Unit as ContainerUnit};
+    let yaml = format!(
+        r#"
+hooks:
+  install:
+    - inline-host-script: |
+        set -e
+        lucky container image set {TEST_IMAGE} --no-pull
+        lucky container set-command -- /bin/sh -c "exec sleep 100000"
+        lucky container apply-updates
+      shell-command: ["/bin/sh", "-c"]
+    - container-script: probe.sh
+"#
+    );
+    let probe = r#"#!/bin/sh
+printf 'from: container\nanswer: 42\n' > /tmp/only-in-the-container.yaml
+lucky relation set -r website:1 --file /tmp/only-in-the-container.yaml answer=43
+echo "set rc=$?"
+try() { name=$1; shift; err=$(lucky "$@" 2>&1 >/dev/null); echo "$name rc=$? $err"; }
+try reboot juju-reboot
+try reboot-now juju-reboot --now
+try credential credential-get
+echo "model $(lucky relation model-get -r website:1) rc=$?"
+"#;
+    let unit = ContainerUnit::new(&yaml, &[("probe.sh", probe)]);
+    let charm = unit.charm_dir();
+    std::fs::write(
+        charm.join("metadata.yaml"),
+        "name: demo\nsummary: demo\ndescription: demo\nprovides:\n  website:\n    interface: http\n",
+    )
+    .expect("metadata.yaml");
+    let dispatch = charm.join("dispatch");
+    std::fs::write(
+        &dispatch,
+        "#!/bin/sh\nexec lucky hook \"$(basename \"${JUJU_DISPATCH_PATH:-$0}\")\"\n",
+    )
+    .expect("dispatch");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dispatch, std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+    }
+    assert!(
+        !std::path::Path::new("/tmp/only-in-the-container.yaml").exists(),
+        "the host must not have the container's file"
+    );
+    let model = Model::create(unit.dir.path().join("model"), &charm, &unit.name, &unit.lucky)
+        .expect("model");
+    for (key, value) in [
+        ("LUCKY_SOCKET", unit.socket().to_string_lossy().into_owned()),
+        ("LUCKY_DATA_DIR", unit.data_dir().to_string_lossy().into_owned()),
+        ("DOCKER_HOST", unit.docker_host.clone()),
+    ] {
+        model.pass_env(key, value).expect("pass env");
+    }
+    model.set_trust(true).expect("trust");
+    let id = model.add_relation("website", "proxy", 1).expect("relate");
+    assert_eq!(id, "website:1");
+    let run = model.run_hook("install").expect("install");
+    ok(&run);
+    let out = &run.stdout;
+    assert!(out.contains("set rc=0\n"), "{out}");
+    assert!(
+        out.contains("reboot rc=6 lucky: `lucky juju-reboot` is not allowed from inside a container: only host scripts may reboot the machine\n"),
+        "{out}"
+    );
+    assert!(out.contains("reboot-now rc=6 lucky: `lucky juju-reboot`"), "{out}");
+    assert!(
+        out.contains("credential rc=6 lucky: `lucky credential-get` is not allowed from inside a container"),
+        "{out}"
+    );
+    let own = model.state().expect("state").model_uuid;
+    assert!(out.contains(&format!("model {own} rc=0\n")), "{out}");
+    let data = model.relation(&id).expect("relation").local_unit_data;
+    assert_eq!(data.get("from").map(String::as_str), Some("container"));
+    assert_eq!(data.get("answer").map(String::as_str), Some("43"));
+    let state = model.state().expect("state");
+    assert!(state.machine.reboots.is_empty(), "{:?}", state.machine.reboots);
+    assert_eq!(state.agent_status.status, "idle");
+}
