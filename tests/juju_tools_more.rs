@@ -80,6 +80,16 @@ fn credential_get_answers_only_once_the_application_is_trusted() {
         .expect("lucky sim trust");
     assert!(out.status.success(), "{out:?}");
     assert!(model.state().expect("state").machine.trusted);
+    let show = std::process::Command::new(support::LUCKY)
+        .args(["sim", "show"])
+        .arg(model.dir())
+        .output()
+        .expect("lucky sim show");
+    assert!(
+        support::stdout(&show).contains("\ntrusted: true\n"),
+        "{}",
+        support::stdout(&show)
+    );
     ok(&model.run_hook("config-changed").expect("config-changed"));
     let spec: Value = serde_json::from_str(&unit.read("json")).expect("json");
     assert_eq!(
@@ -529,18 +539,25 @@ echo "model $(lucky relation model-get -r website:1) rc=$?"
     .expect("dispatch");
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&dispatch, std::fs::Permissions::from_mode(0o755))
-            .expect("chmod");
+        std::fs::set_permissions(&dispatch, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     }
     assert!(
         !std::path::Path::new("/tmp/only-in-the-container.yaml").exists(),
         "the host must not have the container's file"
     );
-    let model = Model::create(unit.dir.path().join("model"), &charm, &unit.name, &unit.lucky)
-        .expect("model");
+    let model = Model::create(
+        unit.dir.path().join("model"),
+        &charm,
+        &unit.name,
+        &unit.lucky,
+    )
+    .expect("model");
     for (key, value) in [
         ("LUCKY_SOCKET", unit.socket().to_string_lossy().into_owned()),
-        ("LUCKY_DATA_DIR", unit.data_dir().to_string_lossy().into_owned()),
+        (
+            "LUCKY_DATA_DIR",
+            unit.data_dir().to_string_lossy().into_owned(),
+        ),
         ("DOCKER_HOST", unit.docker_host.clone()),
     ] {
         model.pass_env(key, value).expect("pass env");
@@ -556,9 +573,14 @@ echo "model $(lucky relation model-get -r website:1) rc=$?"
         out.contains("reboot rc=6 lucky: `lucky juju-reboot` is not allowed from inside a container: only host scripts may reboot the machine\n"),
         "{out}"
     );
-    assert!(out.contains("reboot-now rc=6 lucky: `lucky juju-reboot`"), "{out}");
     assert!(
-        out.contains("credential rc=6 lucky: `lucky credential-get` is not allowed from inside a container"),
+        out.contains("reboot-now rc=6 lucky: `lucky juju-reboot`"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "credential rc=6 lucky: `lucky credential-get` is not allowed from inside a container"
+        ),
         "{out}"
     );
     let own = model.state().expect("state").model_uuid;
@@ -567,6 +589,10 @@ echo "model $(lucky relation model-get -r website:1) rc=$?"
     assert_eq!(data.get("from").map(String::as_str), Some("container"));
     assert_eq!(data.get("answer").map(String::as_str), Some("43"));
     let state = model.state().expect("state");
-    assert!(state.machine.reboots.is_empty(), "{:?}", state.machine.reboots);
+    assert!(
+        state.machine.reboots.is_empty(),
+        "{:?}",
+        state.machine.reboots
+    );
     assert_eq!(state.agent_status.status, "idle");
 }

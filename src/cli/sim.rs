@@ -299,6 +299,9 @@ pub fn run(cmd: SimCommand) -> CliResult {
                 "hooks": s.hooks.iter().map(|h| format!("{} exit={}{}", h.hook, h.exit_code, if h.committed { "" } else { " (not committed)" })).collect::<Vec<_>>(),
                 "actions": s.actions,
                 "last-calls": calls,
+                "agent-status": s.agent_status,
+                "trusted": s.machine.trusted,
+                "reboots": s.machine.reboots.iter().map(|r| format!("after {}{}", r.hook, if r.now { " (--now: killed, runs again after the reboot)" } else { "" })).collect::<Vec<_>>(),
             });
             print!("{}", format::yaml(&view));
             Ok(())
