@@ -238,6 +238,8 @@ fn relation_model_get_list_ids_list_units_app_and_set_from_a_file() {
         printf 'a: 1\nb: from-file\nflag: true\nprivate-address: null\nempty: ""\n' > "$LUCKY_TEST_DIR/settings.yaml"
         lucky relation set --file "$LUCKY_TEST_DIR/settings.yaml" b=override
         printf 'c: piped\n' | lucky relation set -r website:2 --file -
+        : > "$LUCKY_TEST_DIR/empty.yaml"
+        lucky relation set -r website:2 --file "$LUCKY_TEST_DIR/empty.yaml"
 "#;
     let model = charm(&mut unit, script);
     let one = model.add_relation("website", "proxy", 2).expect("relate");

@@ -60,7 +60,7 @@ pub async fn set(
     };
     // The command line wins over the file, as in relation-set.
     all.extend(pairs);
-    if all.is_empty() {
+    if all.is_empty() && file.is_none() {
         return Err(ErrorReply::new(
             ErrorKind::BadRequest,
             "cannot set relation data: nothing to set; give KEY=VALUE pairs or a --file with a YAML map",
