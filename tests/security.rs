@@ -211,18 +211,42 @@ fn client_strings_never_reach_a_hook_tool_as_flags() {
                 relation_id: None,
                 app: false,
                 pairs: vec![(flag.clone(), Some("x".into()))],
+                file: None,
+            },
+        ),
+        (
+            "key",
+            Request::RelationSet {
+                relation_id: None,
+                app: false,
+                pairs: Vec::new(),
+                file: Some(format!("{flag}: x\n")),
+            },
+        ),
+        (
+            "relation id",
+            Request::RelationModelGet {
+                relation_id: Some("-rdb:1".into()),
+            },
+        ),
+        (
+            "binding",
+            Request::PortOpen {
+                port: "80".into(),
+                endpoints: vec![flag.clone()],
             },
         ),
         (
             "relation id",
             Request::RelationListUnits {
                 relation_id: Some("-rdb:1".into()),
+                app: false,
             },
         ),
         (
             "relation name",
             Request::RelationListIds {
-                relation_name: flag.clone(),
+                relation_name: Some(flag.clone()),
             },
         ),
         (
@@ -259,6 +283,7 @@ fn client_strings_never_reach_a_hook_tool_as_flags() {
             relation_id: Some("db:1".into()),
             app: true,
             pairs: vec![("url".into(), Some(flag.clone())), ("gone".into(), None)],
+            file: None,
         },
         Request::RelationGet {
             relation_id: Some("db:1".into()),
@@ -283,7 +308,7 @@ fn client_strings_never_reach_a_hook_tool_as_flags() {
             name: "image".into(),
         },
         Request::RelationListIds {
-            relation_name: "db".into(),
+            relation_name: Some("db".into()),
         },
     ];
     for request in &allowed {

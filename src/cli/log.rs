@@ -5,7 +5,7 @@ use crate::protocol::{LogLevel, Request};
 
 #[derive(clap::Args)]
 pub struct LogArgs {
-    /// DEBUG, INFO, WARNING or ERROR
+    /// TRACE, DEBUG, INFO, WARNING (or WARN), ERROR or CRITICAL, in any case
     #[arg(short, long, default_value = "INFO", value_parser = parse_level)]
     pub level: LogLevel,
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]

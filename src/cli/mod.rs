@@ -7,6 +7,7 @@ mod charm;
 mod check;
 mod config;
 mod container;
+mod credential;
 mod daemon;
 mod doc;
 pub mod docgen;
@@ -21,6 +22,7 @@ mod network;
 pub mod output;
 mod port;
 mod random;
+mod reboot;
 mod relation;
 mod secret;
 mod self_update;
@@ -131,6 +133,10 @@ pub enum Command {
     /// Juju secrets: add, read, update, share and remove them
     #[command(subcommand)]
     Secret(secret::SecretCommand),
+    /// Print the model's cloud spec and credential (trusted applications only)
+    CredentialGet(credential::CredentialGetArgs),
+    /// Reboot the machine when this hook succeeds, or at once with --now (host scripts)
+    JujuReboot(reboot::JujuRebootArgs),
 }
 
 /// Which unit store to use, in `lucky state --help` and `lucky kv --help`.
@@ -229,6 +235,8 @@ pub fn main() -> ExitCode {
         Command::State(cmd) => juju_state::run(cmd),
         Command::GoalState(args) => goal_state::run(args),
         Command::Secret(cmd) => secret::run(cmd),
+        Command::CredentialGet(args) => credential::run(args),
+        Command::JujuReboot(args) => reboot::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

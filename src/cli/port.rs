@@ -7,14 +7,22 @@ use clap::Subcommand;
 
 #[derive(Subcommand)]
 pub enum PortCommand {
-    /// Open a port: PORT, PORT/tcp, PORT/udp, FROM-TO[/proto] or icmp
-    Open { port: String },
+    /// Open a port: PORT, PORT/tcp, PORT/udp, FROM-TO[/proto] or icmp (any case)
+    Open {
+        port: String,
+        /// Only for these endpoints, comma-separated (default: every endpoint)
+        #[arg(long, value_delimiter = ',', value_name = "A,B")]
+        endpoints: Vec<String>,
+    },
     /// Close a port, or every opened port with --all
     Close {
         #[arg(required_unless_present = "all", conflicts_with = "all")]
         port: Option<String>,
         #[arg(short = 'A', long)]
         all: bool,
+        /// Only for these endpoints, comma-separated (default: every endpoint)
+        #[arg(long, value_delimiter = ',', value_name = "A,B")]
+        endpoints: Vec<String>,
     },
     /// List opened ports, one per line
     GetOpened {
@@ -25,11 +33,13 @@ pub enum PortCommand {
 
 pub fn run(cmd: PortCommand) -> CliResult {
     match cmd {
-        PortCommand::Open { port } => {
-            request(Request::PortOpen { port })?;
+        PortCommand::Open { port, endpoints } => {
+            request(Request::PortOpen { port, endpoints })?;
         }
-        PortCommand::Close { port, .. } => {
-            request(Request::PortClose { port })?;
+        PortCommand::Close {
+            port, endpoints, ..
+        } => {
+            request(Request::PortClose { port, endpoints })?;
         }
         PortCommand::GetOpened { format } => {
             output::print(&request_value(Request::PortsOpened)?, format.format);

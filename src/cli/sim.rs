@@ -100,6 +100,12 @@ pub enum SimCommand {
         #[arg(long, value_name = "N")]
         revision: u32,
     },
+    /// Trust the application (`juju trust`): credential-get answers; --remove takes it back
+    Trust {
+        model_dir: PathBuf,
+        #[arg(long)]
+        remove: bool,
+    },
 }
 
 fn split_kv(s: &str) -> Result<(String, String), Failure> {
@@ -266,6 +272,10 @@ pub fn run(cmd: SimCommand) -> CliResult {
             }
             Ok(())
         }
+        SimCommand::Trust { model_dir, remove } => {
+            Model::open(&model_dir)?.set_trust(!remove)?;
+            Ok(())
+        }
         SimCommand::DetachStorage { model_dir, id } => {
             let model = open(&model_dir)?;
             finish(&model.detach_storage(&id)?)
@@ -305,6 +315,9 @@ pub fn run(cmd: SimCommand) -> CliResult {
                 "hooks": s.hooks.iter().map(|h| format!("{} exit={}{}", h.hook, h.exit_code, if h.committed { "" } else { " (not committed)" })).collect::<Vec<_>>(),
                 "actions": s.actions,
                 "last-calls": calls,
+                "agent-status": s.agent_status,
+                "trusted": s.machine.trusted,
+                "reboots": s.machine.reboots.iter().map(|r| format!("after {}{}", r.hook, if r.now { " (--now: killed, runs again after the reboot)" } else { "" })).collect::<Vec<_>>(),
             });
             print!("{}", format::yaml(&view));
             Ok(())

@@ -68,19 +68,32 @@ pub enum Request {
         relation_id: Option<String>,
         app: bool,
         pairs: Vec<(String, Option<String>)>,
+        /// `--file`: the YAML map's text (read by the CLI where it runs, container or
+        /// host); the pairs given on the command line win over it, as in relation-set.
+        #[serde(default)]
+        file: Option<String>,
     },
     RelationListUnits {
         relation_id: Option<String>,
+        /// `relation-list --app`: the remote application instead of its units.
+        #[serde(default)]
+        app: bool,
     },
+    /// `None`: the endpoint of the hook's relation (relation-ids' default).
     RelationListIds {
-        relation_name: String,
+        relation_name: Option<String>,
     },
     PortOpen {
         port: String,
+        /// `--endpoints`: only for these endpoints (none: every endpoint).
+        #[serde(default)]
+        endpoints: Vec<String>,
     },
     /// `port: None` closes every opened port.
     PortClose {
         port: Option<String>,
+        #[serde(default)]
+        endpoints: Vec<String>,
     },
     PortsOpened,
     Address {
@@ -182,6 +195,16 @@ pub enum Request {
         token: String,
         env: BTreeMap<String, String>,
     },
+    /// `credential-get`: the model's cloud spec (trusted applications only).
+    CredentialGet,
+    /// `juju-reboot [--now]`.
+    JujuReboot {
+        now: bool,
+    },
+    /// `relation-model-get`: the uuid of the model on the other side of a relation.
+    RelationModelGet {
+        relation_id: Option<String>,
+    },
 }
 
 /// A workload status a charm may set, least severe first.
@@ -230,6 +253,8 @@ pub enum LogLevel {
     Info,
     Warning,
     Error,
+    Trace,
+    Critical,
 }
 
 impl LogLevel {
@@ -240,6 +265,8 @@ impl LogLevel {
             LogLevel::Info => "INFO",
             LogLevel::Warning => "WARNING",
             LogLevel::Error => "ERROR",
+            LogLevel::Trace => "TRACE",
+            LogLevel::Critical => "CRITICAL",
         }
     }
 }
@@ -252,8 +279,10 @@ impl std::str::FromStr for LogLevel {
             "INFO" => Ok(LogLevel::Info),
             "WARN" | "WARNING" => Ok(LogLevel::Warning),
             "ERROR" => Ok(LogLevel::Error),
+            "TRACE" => Ok(LogLevel::Trace),
+            "CRITICAL" => Ok(LogLevel::Critical),
             _ => Err(format!(
-                "unknown log level {s:?}: use DEBUG, INFO, WARNING or ERROR"
+                "unknown log level {s:?}: use TRACE, DEBUG, INFO, WARNING, ERROR or CRITICAL (any case)"
             )),
         }
     }
@@ -305,6 +334,9 @@ impl Request {
             Request::Secret(_) => "secret",
             Request::Checks { .. } => "checks",
             Request::CheckReport { .. } => "check-report",
+            Request::CredentialGet => "credential-get",
+            Request::JujuReboot { .. } => "juju-reboot",
+            Request::RelationModelGet { .. } => "relation-model-get",
         }
     }
 }

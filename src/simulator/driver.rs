@@ -208,6 +208,7 @@ impl Model {
             unit: unit.to_string(),
             machine_id: "0".into(),
             availability_zone: "zone-1".into(),
+            machine: Default::default(),
             juju_version: JUJU_VERSION.into(),
             charm_dir,
             lucky_bin,
@@ -741,6 +742,7 @@ impl Model {
                 remote_app: relation.map(|r| r.remote_app.clone()),
                 action: spec.action.clone(),
                 storage_id: spec.storage_id.clone(),
+                process: Default::default(),
                 staged: s.data.clone(),
             });
             Ok(s.clone())
@@ -754,6 +756,7 @@ impl Model {
                 return Ok(());
             };
             let committed = exit_code == 0;
+            let reboot = running.process.reboot;
             if committed {
                 s.data = running.staged;
             }
@@ -788,6 +791,7 @@ impl Model {
                 exit_code,
                 committed,
             });
+            super::reboot::after_run(s, &spec.hook, reboot, committed);
             Ok(())
         })?;
         result
@@ -830,9 +834,20 @@ impl Model {
         let out = std::fs::File::create(&out_path).context("cannot create hook stdout file")?;
         let err = std::fs::File::create(&err_path).context("cannot create hook stderr file")?;
         cmd.stdin(Stdio::null()).stdout(out).stderr(err);
-        let status = cmd
-            .status()
+        let mut child = cmd
+            .spawn()
             .with_context(|| format!("cannot run hook {} of {}", spec.hook, charm.display()))?;
+        // Recorded so `juju-reboot --now` can kill the hook, as Juju does.
+        let pid = child.id();
+        let noted = self.update(|s| {
+            if let Some(running) = s.running.as_mut() {
+                running.process.pid = Some(pid);
+            }
+            Ok(())
+        });
+        let status = child.wait().context("cannot wait for the hook process");
+        noted?;
+        let status = status?;
         let exit_code = status.code().unwrap_or_else(|| {
             use std::os::unix::process::ExitStatusExt;
             128 + status.signal().unwrap_or(0)

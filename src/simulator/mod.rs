@@ -7,6 +7,7 @@
 
 pub mod driver;
 pub mod format;
+mod reboot;
 mod secrets;
 pub mod state;
 pub mod storage;

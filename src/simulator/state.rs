@@ -71,6 +71,30 @@ pub struct ModelState {
     /// Storage ids are numbered model-wide, as in Juju (`data/0`, `logs/1`).
     #[serde(default)]
     pub next_storage_number: u32,
+    /// Trust and reboots: what the machine and cloud let the unit do.
+    #[serde(default)]
+    pub machine: Machine,
+}
+
+/// What the unit's machine and cloud allow and were asked for.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Machine {
+    /// `juju trust` / `juju deploy --trust`: credential-get answers only when set.
+    #[serde(default)]
+    pub trusted: bool,
+    /// Every reboot Juju was asked for and did, oldest first.
+    #[serde(default)]
+    pub reboots: Vec<RebootRecord>,
+}
+
+/// One machine reboot juju-reboot caused.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RebootRecord {
+    /// The hook that asked.
+    pub hook: String,
+    /// `--now`: the hook was killed, its changes dropped, and it runs again after the
+    /// reboot (Juju requeues it).
+    pub now: bool,
 }
 
 /// One `storage:` entry of metadata.yaml.
@@ -148,6 +172,10 @@ pub struct Data {
     /// application's, and those other applications shared with it.
     #[serde(default)]
     pub secrets: BTreeMap<String, Secret>,
+    /// The endpoints an opened port is for, when not every endpoint (`open-port
+    /// --endpoints`); a port missing here is open on every endpoint (`*`).
+    #[serde(default)]
+    pub port_endpoints: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -163,6 +191,10 @@ pub struct Relation {
     pub local_unit_data: Bag,
     #[serde(default)]
     pub local_app_data: Bag,
+    /// The model the remote application lives in, for a cross-model relation (None: this
+    /// model).
+    #[serde(default)]
+    pub remote_model_uuid: Option<String>,
 }
 
 /// One secret as the unit sees it. Content is stored as Juju stores it: base64 values.
@@ -253,8 +285,31 @@ pub struct RunningHook {
     /// The storage instance a storage hook is about (storage-get's default).
     #[serde(default)]
     pub storage_id: Option<String>,
+    /// The hook's process and the reboot it asked for.
+    #[serde(default)]
+    pub process: HookProcess,
     /// This hook's working copy; committed on exit 0.
     pub staged: Data,
+}
+
+/// The process running a hook, and the reboot it asked for.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HookProcess {
+    /// The hook's process id, which `juju-reboot --now` kills.
+    #[serde(default)]
+    pub pid: Option<u32>,
+    /// `juju-reboot` was called (after the hook, or with `now`, at once).
+    #[serde(default)]
+    pub reboot: Option<RebootPriority>,
+}
+
+/// When the reboot a hook asked for happens.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum RebootPriority {
+    /// When the hook has succeeded (not at all if it fails).
+    AfterHook,
+    /// At once: the hook is killed and run again after the reboot.
+    Now,
 }
 
 impl ModelState {

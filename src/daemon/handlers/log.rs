@@ -29,10 +29,11 @@ pub async fn log(
         message.as_str().into()
     };
     match level {
+        LogLevel::Trace => tracing::trace!(hook, "charm: {shown}"),
         LogLevel::Debug => tracing::debug!(hook, "charm: {shown}"),
         LogLevel::Info => tracing::info!(hook, "charm: {shown}"),
         LogLevel::Warning => tracing::warn!(hook, "charm: {shown}"),
-        LogLevel::Error => tracing::error!(hook, "charm: {shown}"),
+        LogLevel::Error | LogLevel::Critical => tracing::error!(hook, "charm: {shown}"),
     }
     // Outside a hook there is no Juju context to log to; the daemon log has it.
     let Some(ctx) = &caller.context else {

@@ -6,6 +6,7 @@ mod address;
 mod check;
 mod config;
 pub mod container;
+mod credential;
 mod daemon;
 mod goal_state;
 mod history;
@@ -17,6 +18,7 @@ mod log;
 mod network;
 pub mod policy;
 mod port;
+mod reboot;
 mod relation;
 mod secret;
 mod status;
@@ -111,15 +113,16 @@ pub async fn handle(
             relation_id,
             app,
             pairs,
-        } => relation::set(caller, relation_id, app, pairs).await,
-        Request::RelationListUnits { relation_id } => {
-            relation::list_units(caller, relation_id).await
+            file,
+        } => relation::set(caller, relation_id, app, pairs, file).await,
+        Request::RelationListUnits { relation_id, app } => {
+            relation::list_units(caller, relation_id, app).await
         }
         Request::RelationListIds { relation_name } => {
-            relation::list_ids(caller, &relation_name).await
+            relation::list_ids(caller, relation_name).await
         }
-        Request::PortOpen { port } => port::open(caller, &port).await,
-        Request::PortClose { port } => port::close(caller, port).await,
+        Request::PortOpen { port, endpoints } => port::open(caller, &port, &endpoints).await,
+        Request::PortClose { port, endpoints } => port::close(caller, port, &endpoints).await,
         Request::PortsOpened => port::opened(caller).await,
         Request::Address { public } => address::get(daemon, caller, public).await,
         Request::Log { level, message } => log::log(caller, level, message).await,
@@ -171,6 +174,9 @@ pub async fn handle(
         Request::Secret(request) => secret::handle(daemon, caller, request).await,
         Request::Checks { name } => check::states(daemon, name),
         Request::CheckReport { token, env } => check::report(daemon, caller, token, env).await,
+        Request::CredentialGet => credential::get(caller).await,
+        Request::JujuReboot { now } => reboot::request(caller, now).await,
+        Request::RelationModelGet { relation_id } => relation::model_get(caller, relation_id).await,
     }
 }
 

@@ -109,6 +109,16 @@ pub fn container_access(request: &Request) -> Access {
         Request::StorageAdd { .. } => Access::Denied(
             "`lucky storage add` is not allowed from inside a container: storage is added by host scripts".into(),
         ),
+        // The cloud credential opens the whole cloud account, not just this unit.
+        Request::CredentialGet => Access::Denied(
+            "`lucky credential-get` is not allowed from inside a container: the cloud credential is for host scripts".into(),
+        ),
+        // Rebooting stops every container on the machine and the machine itself.
+        Request::JujuReboot { .. } => Access::Denied(
+            "`lucky juju-reboot` is not allowed from inside a container: only host scripts may reboot the machine".into(),
+        ),
+        // Reading which model a relation's other side lives in, as relation get.
+        Request::RelationModelGet { .. } => Access::ScriptToken,
     }
 }
 
@@ -180,5 +190,8 @@ fn command(request: &Request) -> &'static str {
         Request::Checks { name: None } => "check list",
         Request::Checks { name: Some(_) } => "check show",
         Request::CheckReport { .. } => "check report",
+        Request::CredentialGet => "credential-get",
+        Request::JujuReboot { .. } => "juju-reboot",
+        Request::RelationModelGet { .. } => "relation model-get",
     }
 }

@@ -1,53 +1,78 @@
 //! `lucky port open|close|get-opened`.
 
-use super::{Caller, juju_error};
+use super::{Caller, bad_arg, juju_error};
 use crate::protocol::{ErrorKind, ErrorReply, Response};
 use serde_json::Value;
 
-/// `80`, `80/tcp`, `8000-8010/udp` or `icmp`: checked here so a typo fails clearly.
-fn check_port(spec: &str) -> Result<(), ErrorReply> {
-    let bad = || {
+/// `80`, `80/tcp`, `8000-8010/udp` or `icmp`, in any case as Juju takes them (`80/TCP`,
+/// `ICMP`): checked here so a typo fails clearly, and given to Juju in lowercase.
+fn check_port(spec: &str) -> Result<String, ErrorReply> {
+    let lower = spec.to_ascii_lowercase();
+    check_lower(&lower).ok_or_else(|| {
         ErrorReply::new(
             ErrorKind::BadRequest,
             format!("invalid port {spec:?}: use PORT, PORT/tcp, PORT/udp, FROM-TO[/proto] or icmp"),
         )
-    };
+    })?;
+    Ok(lower)
+}
+
+/// `--endpoints=a,b` for the tool (names checked), or nothing for every endpoint.
+fn endpoints_flag(endpoints: &[String]) -> Result<Option<String>, ErrorReply> {
+    if endpoints.is_empty() {
+        return Ok(None);
+    }
+    for e in endpoints {
+        crate::juju::args::binding_name(e).map_err(bad_arg)?;
+    }
+    Ok(Some(format!("--endpoints={}", endpoints.join(","))))
+}
+
+fn check_lower(spec: &str) -> Option<()> {
     if spec == "icmp" {
-        return Ok(());
+        return Some(());
     }
     let (range, proto) = spec.split_once('/').unwrap_or((spec, "tcp"));
     if !matches!(proto, "tcp" | "udp") {
-        return Err(bad());
+        return None;
     }
     let (from, to) = range.split_once('-').unwrap_or((range, range));
-    let from: u16 = from.parse().map_err(|_| bad())?;
-    let to: u16 = to.parse().map_err(|_| bad())?;
-    if from == 0 || to < from {
-        return Err(bad());
-    }
-    Ok(())
+    let from: u16 = from.parse().ok()?;
+    let to: u16 = to.parse().ok()?;
+    (from != 0 && to >= from).then_some(())
 }
 
-pub async fn open(caller: &Caller, port: &str) -> Result<Response, ErrorReply> {
+pub async fn open(
+    caller: &Caller,
+    port: &str,
+    endpoints: &[String],
+) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("port open")?;
-    check_port(port)?;
-    crate::juju::exec(ctx, "open-port", &[port])
+    let port = check_port(port)?;
+    let flag = endpoints_flag(endpoints)?;
+    let mut argv: Vec<&str> = flag.as_deref().into_iter().collect();
+    argv.extend(["--", &port]);
+    crate::juju::exec(ctx, "open-port", &argv)
         .await
         .map_err(juju_error)?;
     Ok(Response::Ok)
 }
 
-pub async fn close(caller: &Caller, port: Option<String>) -> Result<Response, ErrorReply> {
+pub async fn close(
+    caller: &Caller,
+    port: Option<String>,
+    endpoints: &[String],
+) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("port close")?;
+    let flag = endpoints_flag(endpoints)?;
     let ports = match port {
-        Some(port) => {
-            check_port(&port)?;
-            vec![port]
-        }
+        Some(port) => vec![check_port(&port)?],
         None => opened_list(ctx).await?,
     };
     for port in ports {
-        crate::juju::exec(ctx, "close-port", &[&port])
+        let mut argv: Vec<&str> = flag.as_deref().into_iter().collect();
+        argv.extend(["--", &port]);
+        crate::juju::exec(ctx, "close-port", &argv)
             .await
             .map_err(juju_error)?;
     }
@@ -84,8 +109,10 @@ mod tests {
     #[test]
     fn port_specs() {
         for ok in ["80", "80/tcp", "53/udp", "8000-8010/tcp", "icmp"] {
-            assert!(check_port(ok).is_ok(), "{ok}");
+            assert_eq!(check_port(ok).ok().as_deref(), Some(ok));
         }
+        assert_eq!(check_port("53/UDP").ok().as_deref(), Some("53/udp"));
+        assert_eq!(check_port("ICMP").ok().as_deref(), Some("icmp"));
         for bad in ["", "0", "http", "80/sctp", "90-80", "70000", "80/"] {
             assert!(check_port(bad).is_err(), "{bad}");
         }

@@ -7,11 +7,13 @@
 mod action;
 pub mod args;
 mod config;
+mod credential;
 mod exec;
 mod goal;
 mod kv;
 mod leader;
 mod ports;
+mod reboot;
 mod relation;
 mod secret;
 mod status;
@@ -64,6 +66,9 @@ pub const TOOL_NAMES: &[&str] = &[
     "secret-revoke",
     "secret-remove",
     exec::JUJU_EXEC,
+    "credential-get",
+    "juju-reboot",
+    "relation-model-get",
 ];
 
 /// The bare id of `secret:ID` (or of a bare ID), checked as Juju parses secret URIs.
@@ -135,8 +140,10 @@ fn usage(tool: &str) -> &'static str {
         "leader-get" => "[--format smart|yaml|json] [<key>|-]",
         "leader-set" => "key=value ...",
         "is-leader" => "[--format smart|yaml|json]",
-        "open-port" | "close-port" => "<port>[/tcp|udp] | <from>-<to>[/tcp|udp] | icmp",
-        "opened-ports" => "[--format smart|yaml|json]",
+        "open-port" | "close-port" => {
+            "[--endpoints a,b] <port>[/tcp|udp] | <from>-<to>[/tcp|udp] | icmp"
+        }
+        "opened-ports" => "[--endpoints] [--format smart|yaml|json]",
         "unit-get" => "private-address|public-address",
         "network-get" => {
             "<binding> [--ingress-address] [--bind-address] [--egress-subnets] [--format smart|yaml|json]"
@@ -168,6 +175,9 @@ fn usage(tool: &str) -> &'static str {
         "secret-grant" => "<ID> -r <relation> [--unit U]",
         "secret-revoke" => "<ID> [-r <relation>] [--app A] [--unit U]",
         "secret-remove" => "<ID> [--revision N]",
+        "credential-get" => "[--format smart|yaml|json] [-o file]",
+        "juju-reboot" => "[--now]",
+        "relation-model-get" => "[-r <name:id>] [--format smart|yaml|json] [-o file]",
         _ => "",
     }
 }
@@ -388,6 +398,9 @@ fn dispatch(tool: &str, ctx: &mut Ctx, args: &[String]) -> ToolResult {
         "secret-grant" => secret::secret_grant(ctx, args),
         "secret-revoke" => secret::secret_revoke(ctx, args),
         "secret-remove" => secret::secret_remove(ctx, args),
+        "credential-get" => credential::credential_get(ctx, args),
+        "juju-reboot" => reboot::juju_reboot(ctx, args),
+        "relation-model-get" => relation::relation_model_get(ctx, args),
         other => Err(ToolError::fail(format!("unknown hook tool {other}"))),
     }
 }

@@ -55,22 +55,77 @@ fn sort_key(port: &str) -> (u8, u16, String) {
     (rank, from, proto.to_string())
 }
 
+/// `--endpoints a,b`: the names, checked against the charm's endpoints as Juju checks
+/// them; empty for every endpoint.
+fn endpoints(ctx: &Ctx, given: Option<&str>, open: bool) -> Result<Vec<String>, ToolError> {
+    let Some(given) = given.filter(|g| !g.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let mut names = Vec::new();
+    for name in given.split(',').map(str::trim) {
+        if !ctx.state.bindings.iter().any(|b| b == name) {
+            return Err(ToolError::fail(format!(
+                "{} port range: endpoint \"{name}\" for unit \"{}\" not found",
+                if open { "open" } else { "close" },
+                ctx.state.unit
+            )));
+        }
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
+    Ok(names)
+}
+
+/// Every endpoint: how opened-ports --endpoints shows a port open on all of them.
+const ALL: &str = "*";
+
 pub fn open_port(ctx: &mut Ctx, argv: &[String], open: bool) -> ToolResult {
-    let endpoints = option(&["endpoints"]);
-    let p = args::parse(&[&endpoints, &FORMAT], argv)?;
+    let endpoints_flag = option(&["endpoints"]);
+    let p = args::parse(&[&endpoints_flag, &FORMAT], argv)?;
     let Some(spec) = p.args.first() else {
         return Err(ToolError::usage("no port or range specified"));
     };
     p.at_most(1)?;
-    let port = parse_port(spec).map_err(ToolError::usage)?;
-    let ports = &mut ctx.data().opened_ports;
+    let port = parse_port(&spec.to_ascii_lowercase()).map_err(ToolError::usage)?;
+    let named = endpoints(ctx, p.value("endpoints"), open)?;
+    let data = ctx.data();
+    let was_open = data.opened_ports.contains(&port);
+    let mut on: Vec<String> = match data.port_endpoints.get(&port) {
+        Some(list) => list.clone(),
+        None if was_open => vec![ALL.to_string()],
+        None => Vec::new(),
+    };
     if open {
-        if !ports.contains(&port) {
-            ports.push(port);
-            ports.sort_by_key(|p| sort_key(p));
+        let add = if named.is_empty() {
+            vec![ALL.to_string()]
+        } else {
+            named
+        };
+        for e in add {
+            if !on.contains(&e) {
+                on.push(e);
+            }
         }
+    } else if named.is_empty() {
+        on.clear();
     } else {
-        ports.retain(|p| *p != port);
+        on.retain(|e| !named.contains(e));
+    }
+    on.sort();
+    if on.is_empty() {
+        data.opened_ports.retain(|p| *p != port);
+        data.port_endpoints.remove(&port);
+        return Ok(Vec::new());
+    }
+    if !was_open {
+        data.opened_ports.push(port.clone());
+        data.opened_ports.sort_by_key(|p| sort_key(p));
+    }
+    if on == [ALL] {
+        data.port_endpoints.remove(&port);
+    } else {
+        data.port_endpoints.insert(port, on);
     }
     Ok(Vec::new())
 }
@@ -79,12 +134,21 @@ pub fn opened_ports(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let endpoints = flag(&["endpoints"]);
     let p = args::parse(&[&endpoints, &FORMAT, &OUTPUT], argv)?;
     p.at_most(0)?;
-    let list = ctx
-        .hook
-        .staged
+    let staged = &ctx.hook.staged;
+    let list = staged
         .opened_ports
         .iter()
-        .map(|p| Value::String(p.clone()))
+        .map(|port| {
+            Value::String(if p.has("endpoints") {
+                let on = staged
+                    .port_endpoints
+                    .get(port)
+                    .map_or_else(|| ALL.to_string(), |e| e.join(", "));
+                format!("{port} ({on})")
+            } else {
+                port.clone()
+            })
+        })
         .collect();
     output(&p, &Value::Array(list))
 }

@@ -1,4 +1,4 @@
-//! relation-get, relation-set, relation-ids, relation-list.
+//! relation-get, relation-set, relation-ids, relation-list, relation-model-get.
 //!
 //! They read and write the hook's staged copy of the relations, so relation-set is seen by
 //! later calls in the same hook and committed only when the hook exits 0.
@@ -256,4 +256,16 @@ pub fn relation_list(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
         )
     };
     output(&p, &value)
+}
+
+/// relation-model-get: `uuid:` of the model the relation's remote application is in.
+pub fn relation_model_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+    let p = args::parse(&[&RELATION, &FORMAT, &OUTPUT], argv)?;
+    p.at_most(0)?;
+    p.format()?;
+    let id = relation_id(ctx, &p)?;
+    let own = ctx.state.model_uuid.clone();
+    let rel = relation(ctx, &id)?;
+    let uuid = rel.remote_model_uuid.clone().unwrap_or(own);
+    output(&p, &serde_json::json!({ "uuid": uuid }))
 }

@@ -104,12 +104,25 @@ pub fn juju_log(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     if p.args.is_empty() {
         return Err(ToolError::usage("no message specified"));
     }
-    // Juju falls back to INFO for a level it does not know rather than failing.
-    let mut lvl = p
-        .value("log-level")
-        .map(|l| l.to_ascii_uppercase())
-        .filter(|l| LEVELS.contains(&l.as_str()))
-        .unwrap_or_else(|| "INFO".into());
+    // Juju takes the level in any case (WARN for WARNING); for one it does not know it
+    // logs a warning and the message at INFO rather than failing.
+    let given = p.value("log-level").map(str::to_ascii_uppercase);
+    let mut lvl = match given.as_deref() {
+        None | Some("") => "INFO".to_string(),
+        Some("WARN") => "WARNING".to_string(),
+        Some(l) if LEVELS.contains(&l) => l.to_string(),
+        Some(_) => {
+            let line = format!(
+                "{} WARNING {} juju-log[{}]: Specified log level of {:?} is not valid",
+                now(),
+                ctx.unit_tag(),
+                ctx.hook.hook,
+                p.value("log-level").unwrap_or_default()
+            );
+            ctx.debug_lines.push(line.replace('\n', "\\n"));
+            "INFO".to_string()
+        }
+    };
     if p.has("debug") {
         lvl = "DEBUG".into();
     }
