@@ -7,12 +7,14 @@
 
 pub mod driver;
 pub mod format;
+pub mod juju;
 mod secrets;
 pub mod state;
 pub mod storage;
 pub mod store;
 pub mod tools;
 
+pub use juju::Juju;
 pub use driver::{ActionRun, HookRun, Model, RelationEvent};
 pub use state::{ModelState, Relation, Status};
 pub use store::CallRecord;
