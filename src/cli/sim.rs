@@ -169,7 +169,11 @@ pub fn run(cmd: SimCommand) -> CliResult {
                 Some(id) => id,
                 // Juju creates a peer relation with the application itself.
                 None if event == RelationEvent::Created
-                    && !state.data.relations.values().any(|r| r.endpoint == endpoint)
+                    && !state
+                        .data
+                        .relations
+                        .values()
+                        .any(|r| r.endpoint == endpoint)
                     && model.peer_endpoints()?.iter().any(|p| p == endpoint) =>
                 {
                     model.add_peer_relation(endpoint)?

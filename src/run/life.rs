@@ -42,7 +42,13 @@ impl Runner {
         self.hook(model, "install")?;
         // Lucky's leader-data peer relation, as Juju creates it with the application:
         // its relation-created runs after install, before leader-elected.
-        if !reuse && model.peer_endpoints().map_err(RunError::Simulator)?.iter().any(|p| p == crate::juju::leader::PEER_ENDPOINT) {
+        if !reuse
+            && model
+                .peer_endpoints()
+                .map_err(RunError::Simulator)?
+                .iter()
+                .any(|p| p == crate::juju::leader::PEER_ENDPOINT)
+        {
             let id = model
                 .add_peer_relation(crate::juju::leader::PEER_ENDPOINT)
                 .map_err(RunError::Simulator)?;

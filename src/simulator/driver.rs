@@ -2,12 +2,12 @@
 //! leadership, resources), and runs hooks and actions with Juju's environment, committing
 //! a hook's staged changes only when it exits 0.
 
+use super::juju::Juju;
 use super::state::{
     ActionRecord, Addresses, Bag, ConfigOption, Data, HookRecord, ModelState, Relation,
     RunningHook, Status, now_rfc3339, random_hex, random_uuid,
 };
 use super::store::{self, CallRecord};
-use super::juju::Juju;
 use super::tools::TOOL_NAMES;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Map, Value};

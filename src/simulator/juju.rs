@@ -35,7 +35,11 @@ impl Juju {
 
     /// The model's Juju, from the version it gives hooks as `JUJU_VERSION`.
     pub fn of_version(version: &str) -> Self {
-        match version.split('.').next().and_then(|m| m.parse::<u32>().ok()) {
+        match version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse::<u32>().ok())
+        {
             Some(major) if major >= 4 => Self::V4_0,
             _ => Self::V3_6,
         }

@@ -14,7 +14,7 @@ pub mod storage;
 pub mod store;
 pub mod tools;
 
-pub use juju::Juju;
 pub use driver::{ActionRun, HookRun, Model, RelationEvent};
+pub use juju::Juju;
 pub use state::{ModelState, Relation, Status};
 pub use store::CallRecord;
