@@ -85,7 +85,8 @@ fn stored(model: &Model, juju: Juju) -> BTreeMap<String, String> {
                 .find(|(_, r)| r.endpoint == "lucky-leader")
                 .expect("the lucky-leader peer relation");
             assert_eq!(
-                peer.remote_app, "app",
+                peer.remote_app,
+                state.app(),
                 "a peer relation is with the app itself"
             );
             peer.local_app_data.clone()
@@ -152,7 +153,8 @@ fn a_script_on_4_0_cannot_run_leader_get_or_leader_set() {
     let (unit, model) = charm(Juju::V4_0);
     unit.host_script(
         "leader.sh",
-        "leader-get 2> \"$LUCKY_TEST_DIR/err\"; echo \"get rc=$?\" > \"$LUCKY_TEST_DIR/rc\"; leader-set a=b 2>> \"$LUCKY_TEST_DIR/err\"; echo \"set rc=$?\" >> \"$LUCKY_TEST_DIR/rc\"",
+        "leader-get 2> \"$LUCKY_TEST_DIR/err\"; echo \"get rc=$?\" > \"$LUCKY_TEST_DIR/rc\"; leader-set a=b 2>> \"$LUCKY_TEST_DIR/err\"; echo \"set rc=$?\" >> \"$LUCKY_TEST_DIR/rc\"
+ln -s \"$(command -v lucky)\" \"$LUCKY_TEST_DIR/leader-get\"; \"$LUCKY_TEST_DIR/leader-get\" 2> \"$LUCKY_TEST_DIR/err2\"; echo \"linked rc=$?\" >> \"$LUCKY_TEST_DIR/rc\"",
     );
     assert!(!model.tools_dir().join("leader-get").exists());
     assert!(!model.tools_dir().join("leader-set").exists());
@@ -161,12 +163,18 @@ fn a_script_on_4_0_cannot_run_leader_get_or_leader_set() {
     let run = model.run_hook("install").expect("install");
     assert!(run.success(), "{}", run.stderr);
     // sh's "command not found".
-    assert_eq!(unit.read("rc"), "get rc=127\nset rc=127\n");
+    assert_eq!(unit.read("rc"), "get rc=127\nset rc=127\nlinked rc=1\n");
     assert!(
         unit.read("err").contains("not found"),
         "{}",
         unit.read("err")
     );
+    // Reached another way, the simulated agent has no such command either.
+    assert_eq!(
+        unit.read("err2"),
+        "ERROR bad request: unknown hook command: leader-get\n"
+    );
+    assert!(model.leader_data().expect("data").is_empty());
 }
 
 #[test]
@@ -357,4 +365,134 @@ fn charm_build_keeps_an_authors_own_lucky_leader_peer_and_refuses_it_elsewhere()
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+/// The same container script sets and reads leader data on both Jujus: through the
+/// container socket to the daemon, then leader-set (3.6) or the peer relation (4.0).
+#[test]
+fn a_container_script_sets_and_reads_leader_data_alike_on_3_6_and_4_0() {
+    use support::docker::{TEST_IMAGE, Unit as ContainerUnit};
+    let yaml = format!(
+        r#"hooks:
+  install:
+    - inline-host-script: |
+        set -e
+        lucky container image set {TEST_IMAGE} --no-pull
+        lucky container set-command -- /bin/sh -c "exec sleep 100000"
+        lucky container apply-updates
+      shell-command: ["/bin/sh", "-c"]
+  leader-elected:
+    - container-script: leader.sh
+"#
+    );
+    let script = r#"#!/bin/sh
+lucky leader set from=container n=1 2>&1; echo "OUT set rc=$?"
+echo "OUT $(lucky leader get --format json 2>&1) rc=$?"
+echo "OUT $(lucky leader get from 2>&1) rc=$?"
+"#;
+    let mut outputs = Vec::new();
+    for juju in [Juju::V3_6, Juju::V4_0] {
+        let unit = ContainerUnit::new(&yaml, &[("leader.sh", script)]);
+        let charm = unit.charm_dir();
+        std::fs::write(charm.join("metadata.yaml"), METADATA).expect("metadata");
+        let dispatch = charm.join("dispatch");
+        std::fs::write(
+            &dispatch,
+            "#!/bin/sh\nexec lucky hook \"$(basename \"${JUJU_DISPATCH_PATH:-$0}\")\"\n",
+        )
+        .expect("dispatch");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dispatch, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let model = Model::create_on(
+            juju,
+            unit.dir.path().join("model"),
+            &charm,
+            &unit.name,
+            &unit.lucky,
+        )
+        .expect("model");
+        for (key, value) in [
+            ("LUCKY_SOCKET", unit.socket().to_string_lossy().into_owned()),
+            (
+                "LUCKY_DATA_DIR",
+                unit.data_dir().to_string_lossy().into_owned(),
+            ),
+            ("DOCKER_HOST", unit.docker_host.clone()),
+        ] {
+            model.pass_env(key, value).expect("pass env");
+        }
+        model.set_leader(true).expect("leader");
+        let install = model.run_hook("install").expect("install");
+        assert!(
+            install.success(),
+            "{juju}: {}{}",
+            install.stdout,
+            install.stderr
+        );
+        let id = model.add_peer_relation("lucky-leader").expect("peer");
+        let created = model
+            .run_relation_hook(&id, RelationEvent::Created, None)
+            .expect("created");
+        assert!(created.success(), "{juju}: {}", created.stderr);
+        let run = model.run_hook("leader-elected").expect("leader-elected");
+        assert!(run.success(), "{juju}: {}{}", run.stdout, run.stderr);
+        let text = format!("{}{}", run.stdout, run.stderr);
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("OUT ")).collect();
+        outputs.push(lines.join("\n"));
+        let expected = BTreeMap::from([
+            ("from".to_string(), "container".to_string()),
+            ("n".to_string(), "1".to_string()),
+        ]);
+        assert_eq!(stored(&model, juju), expected, "{juju}");
+    }
+    assert_eq!(
+        outputs[0],
+        "OUT set rc=0\nOUT {\"from\":\"container\",\"n\":\"1\"} rc=0\nOUT container rc=0"
+    );
+    assert_eq!(outputs[0], outputs[1]);
+}
+
+#[test]
+fn lucky_sim_takes_juju_4_0_and_creates_the_peer_relation_with_its_hook() {
+    let unit = Unit::new();
+    unit.dispatching_charm(METADATA, LUCKY_YAML);
+    unit.host_script("leader.sh", LEADER_SH);
+    let model_dir = unit.path("simmodel");
+    let model_arg = model_dir.to_string_lossy().into_owned();
+    let charm_arg = unit.charm().to_string_lossy().into_owned();
+    let sim = |args: &[&str]| {
+        let mut all = vec!["sim"];
+        all.extend_from_slice(args);
+        unit.lucky(&all)
+    };
+    let bad = sim(&["init", &model_arg, "--charm", &charm_arg, "--juju", "2.9"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        support::stderr(&bad).contains("unknown Juju version \"2.9\": use 3.6 or 4.0"),
+        "{}",
+        support::stderr(&bad)
+    );
+    let init = sim(&[
+        "init", &model_arg, "--charm", &charm_arg, "--juju", "4.0", "--leader",
+    ]);
+    assert!(init.status.success(), "{}", support::stderr(&init));
+    for hook in ["install", "lucky-leader-relation-created", "leader-elected"] {
+        let out = sim(&["hook", &model_arg, hook]);
+        assert!(out.status.success(), "{hook}: {}", support::stderr(&out));
+    }
+    let refused = sim(&["hook", &model_arg, "leader-settings-changed"]);
+    assert!(!refused.status.success());
+    assert!(
+        support::stderr(&refused).contains("Juju 4.0 never runs leader-settings-changed"),
+        "{}",
+        support::stderr(&refused)
+    );
+    let model = Model::open(&model_dir).expect("open");
+    assert_eq!(
+        stored(&model, Juju::V4_0),
+        BTreeMap::from([
+            ("count".to_string(), "1".to_string()),
+            ("greeting".to_string(), "hello".to_string()),
+        ])
+    );
 }

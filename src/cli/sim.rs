@@ -299,6 +299,7 @@ pub fn run(cmd: SimCommand) -> CliResult {
                 .collect();
             let view = json!({
                 "unit": s.unit,
+                "juju-version": s.juju_version,
                 "charm": s.charm_dir,
                 "leader": s.leader,
                 "unit-status": s.unit_status,
