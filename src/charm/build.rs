@@ -29,6 +29,8 @@ pub const STANDARD_HOOKS: &[&str] = &[
     "install",
     "leader-elected",
     "leader-settings-changed",
+    // Juju knows it but neither 3.6 nor 4.0 runs it yet; a script for it never runs.
+    "leader-deposed",
     "config-changed",
     "start",
     "stop",
@@ -102,6 +104,12 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, CharmError> {
     check_actions(&lucky)?;
     let actions_yaml = actions_yaml(&charm_dir, &lucky)?;
     let metadata_yaml = metadata_yaml(&meta)?;
+    // The built charm's endpoints: the author's and Lucky's leader-data peer relation.
+    let mut built_meta = meta.clone();
+    built_meta
+        .relations
+        .entry(crate::juju::leader::PEER_ENDPOINT.to_string())
+        .or_insert("peers");
     let bundle = bundle_plan(opts)?;
     let (charm_bases, bases_origin) = bases::load(&charm_dir, &meta.series)?;
     let own_profile = charm_dir.join(lxd_profile::FILE);
@@ -139,7 +147,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, CharmError> {
         build_dir: build_dir.clone(),
         charm_file: charm_file.clone(),
         charm_size: 0,
-        hooks: hook_names(&meta, has_metrics),
+        hooks: hook_names(&built_meta, has_metrics),
         actions: lucky.actions.keys().cloned().collect(),
         bundled: Vec::new(),
         notes: Vec::new(),
@@ -451,6 +459,7 @@ fn metadata_yaml(meta: &Metadata) -> Result<String, CharmError> {
             ).into());
         }
     }
+    let text = with_leader_peer(text, meta)?;
     if meta.resources.iter().any(|r| r == LUCKY_RESOURCE) {
         return Ok(text);
     }
@@ -498,6 +507,70 @@ fn metadata_yaml(meta: &Metadata) -> Result<String, CharmError> {
     match check {
         Ok(m) if m.resources.iter().any(|r| r == LUCKY_RESOURCE) => Ok(out),
         _ => Err(cannot_append(&meta.path, "resource", &[&LUCKY_RESOURCE.to_string()]).into()),
+    }
+}
+
+/// `text` with `entry(indent)` added under the top-level `section` (created at the end
+/// when absent), lined up with the entries already there.
+fn add_under(text: &str, section: &str, entry: impl Fn(&str) -> String) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    match lines
+        .iter()
+        .position(|l| metadata::is_top_level_key(l, section))
+    {
+        Some(i) => {
+            let indent: String = lines[i + 1..]
+                .iter()
+                .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+                .filter(|l| l.starts_with(' '))
+                .map(|l| l.chars().take_while(|c| *c == ' ').collect())
+                .unwrap_or_else(|| "  ".into());
+            let mut out = String::new();
+            for l in &lines[..=i] {
+                out.push_str(l);
+                out.push('\n');
+            }
+            out.push_str(&entry(&indent));
+            for l in &lines[i + 1..] {
+                out.push_str(l);
+                out.push('\n');
+            }
+            out
+        }
+        None => {
+            let mut out = text.to_string();
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(section);
+            out.push_str(":\n");
+            out.push_str(&entry("  "));
+            out
+        }
+    }
+}
+
+/// metadata.yaml with the peer relation that holds leader data on Juju 4
+/// (`juju::leader::PEER_ENDPOINT`), unless the author declares it already.
+fn with_leader_peer(text: String, meta: &Metadata) -> Result<String, CharmError> {
+    use crate::juju::leader::{PEER_ENDPOINT, PEER_INTERFACE};
+    match meta.relations.get(PEER_ENDPOINT) {
+        Some(&"peers") => return Ok(text),
+        Some(section) => {
+            return Err(format!(
+                "{}: relation \"{PEER_ENDPOINT}\" is declared under {section}: Lucky keeps leader data in a peer relation of that name on Juju 4; rename yours",
+                meta.path.display()
+            )
+            .into());
+        }
+        None => {}
+    }
+    let out = add_under(&text, "peers", |indent| {
+        format!("{indent}{PEER_ENDPOINT}:\n{indent}  interface: {PEER_INTERFACE}\n")
+    });
+    match metadata::parse(&out, &meta.path) {
+        Ok(m) if m.relations.get(PEER_ENDPOINT) == Some(&"peers") => Ok(out),
+        _ => Err(cannot_append(&meta.path, "peer relation", &[&PEER_ENDPOINT.to_string()]).into()),
     }
 }
 

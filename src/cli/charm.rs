@@ -128,6 +128,10 @@ pub struct RunArgs {
     /// `cargo build --release --target x86_64-unknown-linux-musl`)
     #[arg(long, value_name = "FILE")]
     pub lucky_binary: Option<PathBuf>,
+    /// The Juju the simulated model stands in for: 3.6, or 4.0 (no leader-get/leader-set,
+    /// no leader-settings-changed, no `series`); ignored with --keep's kept model
+    #[arg(long, value_name = "VERSION", default_value = "3.6", value_parser = super::sim::juju_arg)]
+    pub juju: crate::simulator::Juju,
 }
 
 pub fn run(cmd: CharmCommand) -> CliResult {
@@ -154,6 +158,7 @@ fn run_charm(args: RunArgs) -> CliResult {
         hook: args.hook,
         action: args.action,
         lucky_binary: args.lucky_binary,
+        juju: args.juju,
     })?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `lucky sim …`: run a charm's hooks and actions on a laptop against a simulated model.
 
 use super::{CliResult, Failure};
-use crate::simulator::{HookRun, Model, OwnerSecretEvent, RelationEvent, format};
+use crate::simulator::{HookRun, Juju, Model, OwnerSecretEvent, RelationEvent, format};
 use clap::Subcommand;
 use serde_json::{Map, Value, json};
 use std::io::Write;
@@ -24,6 +24,10 @@ pub enum SimCommand {
         /// Make the unit its application's leader
         #[arg(long)]
         leader: bool,
+        /// The Juju to stand in for: 3.6, or 4.0 (no leader-get/leader-set, no
+        /// leader-settings-changed, refuses metadata.yaml `series`)
+        #[arg(long, value_name = "VERSION", default_value = "3.6", value_parser = juju_arg)]
+        juju: Juju,
     },
     /// Run one hook (relation hooks need --relation unless the endpoint has one relation)
     Hook {
@@ -108,6 +112,16 @@ pub enum SimCommand {
     },
 }
 
+/// `--juju 3.6|4.0`.
+pub(super) fn juju_arg(s: &str) -> Result<Juju, String> {
+    Juju::parse(s).ok_or_else(|| {
+        format!(
+            "unknown Juju version {s:?}: use {}",
+            Juju::NAMES.join(" or ")
+        )
+    })
+}
+
 fn split_kv(s: &str) -> Result<(String, String), Failure> {
     super::output::key_value(s).map_err(|message| Failure { message, code: 2 })
 }
@@ -146,9 +160,10 @@ pub fn run(cmd: SimCommand) -> CliResult {
             unit,
             config,
             leader,
+            juju,
         } => {
             let exe = std::env::current_exe()?;
-            let model = Model::create(&model_dir, &charm, &unit, exe)?;
+            let model = Model::create_on(juju, &model_dir, &charm, &unit, exe)?;
             for kv in &config {
                 let (k, v) = split_kv(kv)?;
                 model.set_config_str(&k, &v)?;
@@ -174,6 +189,17 @@ pub fn run(cmd: SimCommand) -> CliResult {
             let state = model.state()?;
             let id = match relation {
                 Some(id) => id,
+                // Juju creates a peer relation with the application itself.
+                None if event == RelationEvent::Created
+                    && !state
+                        .data
+                        .relations
+                        .values()
+                        .any(|r| r.endpoint == endpoint)
+                    && model.peer_endpoints()?.iter().any(|p| p == endpoint) =>
+                {
+                    model.add_peer_relation(endpoint)?
+                }
                 None => {
                     let ids: Vec<&String> = state
                         .data
@@ -299,6 +325,7 @@ pub fn run(cmd: SimCommand) -> CliResult {
                 .collect();
             let view = json!({
                 "unit": s.unit,
+                "juju-version": s.juju_version,
                 "charm": s.charm_dir,
                 "leader": s.leader,
                 "unit-status": s.unit_status,

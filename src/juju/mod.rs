@@ -2,6 +2,7 @@
 //! print. Nothing here knows about sockets or scripts.
 
 pub mod args;
+pub mod leader;
 pub mod status;
 mod tools;
 

@@ -43,7 +43,22 @@ impl Runner {
             let title = format!("{} ({id})", run.hook);
             self.report(model, run, title)?;
         }
-        for hook in ["install", "leader-elected", "config-changed", "start"] {
+        self.hook(model, "install")?;
+        // Lucky's leader-data peer relation, as Juju creates it with the application:
+        // its relation-created runs after install, before leader-elected.
+        if !reuse
+            && model
+                .peer_endpoints()
+                .map_err(RunError::Simulator)?
+                .iter()
+                .any(|p| p == crate::juju::leader::PEER_ENDPOINT)
+        {
+            let id = model
+                .add_peer_relation(crate::juju::leader::PEER_ENDPOINT)
+                .map_err(RunError::Simulator)?;
+            self.relation_hook(model, &id, RelationEvent::Created, None)?;
+        }
+        for hook in ["leader-elected", "config-changed", "start"] {
             self.hook(model, hook)?;
         }
         for (id, remote_unit) in &relations {
@@ -155,7 +170,8 @@ impl Runner {
     }
 
     fn create_model(&self) -> Result<Model, RunError> {
-        let model = Model::create(
+        let model = Model::create_on(
+            self.opts.juju,
             &self.paths.model,
             &self.paths.charm,
             &self.unit,

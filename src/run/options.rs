@@ -61,6 +61,8 @@ pub struct RunOptions {
     /// Just this action on the kept model.
     pub action: Option<String>,
     pub lucky_binary: Option<PathBuf>,
+    /// The Juju the simulated model stands in for (3.6 unless asked).
+    pub juju: crate::simulator::Juju,
 }
 
 impl RunOptions {

@@ -2,6 +2,7 @@
 //! leadership, resources), and runs hooks and actions with Juju's environment, committing
 //! a hook's staged changes only when it exits 0.
 
+use super::juju::Juju;
 use super::state::{
     ActionRecord, Addresses, Bag, ConfigOption, Data, HookRecord, ModelState, Relation,
     RunningHook, Status, now_rfc3339, random_hex, random_uuid,
@@ -14,7 +15,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-pub const JUJU_VERSION: &str = "3.5.4";
 /// The PATH Juju gives hooks on Ubuntu, after the tools dir.
 const SYSTEM_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -162,6 +162,18 @@ impl Model {
         unit: &str,
         lucky_bin: impl AsRef<Path>,
     ) -> Result<Model> {
+        Self::create_on(Juju::default(), dir, charm_dir, unit, lucky_bin)
+    }
+
+    /// Like [`create`](Self::create), for a model run by `juju` (3.6 or 4.0): its
+    /// `JUJU_VERSION`, its hook tools, the hooks it fires, what it refuses to deploy.
+    pub fn create_on(
+        juju: Juju,
+        dir: impl AsRef<Path>,
+        charm_dir: impl AsRef<Path>,
+        unit: &str,
+        lucky_bin: impl AsRef<Path>,
+    ) -> Result<Model> {
         let dir = dir.as_ref();
         match unit.split_once('/') {
             Some((app, n)) if !app.is_empty() && n.parse::<u32>().is_ok() => {}
@@ -195,6 +207,7 @@ impl Model {
             None => BTreeMap::new(),
         };
         let metadata = read_yaml(&charm_dir.join("metadata.yaml"))?;
+        juju.check_metadata(metadata.as_ref())?;
         let mut bindings = Vec::new();
         for section in ["provides", "requires", "peers", "extra-bindings"] {
             bindings.extend(keys_of(metadata.as_ref().and_then(|m| m.get(section))));
@@ -209,7 +222,7 @@ impl Model {
             machine_id: "0".into(),
             availability_zone: "zone-1".into(),
             machine: Default::default(),
-            juju_version: JUJU_VERSION.into(),
+            juju_version: juju.version().into(),
             charm_dir,
             lucky_bin,
             leader: false,
@@ -249,7 +262,7 @@ impl Model {
         locked.save(&state)?;
         drop(locked);
         let model = Model { dir };
-        model.ensure_tools(&state.lucky_bin)?;
+        model.ensure_tools(&state)?;
         Ok(model)
     }
 
@@ -295,13 +308,20 @@ impl Model {
         Ok(out)
     }
 
-    fn ensure_tools(&self, lucky_bin: &Path) -> Result<()> {
+    fn ensure_tools(&self, state: &ModelState) -> Result<()> {
+        let lucky_bin = state.lucky_bin.as_path();
+        let juju = state.juju();
         let tools = self.tools_dir();
         std::fs::create_dir_all(&tools)
             .with_context(|| format!("cannot create {}", tools.display()))?;
         // `lucky` itself too: on a real unit the installer puts it on every hook's PATH.
         for name in TOOL_NAMES.iter().chain(&["lucky"]) {
             let link = tools.join(name);
+            if !juju.has_tool(name) {
+                // Not in this Juju's hook environment: calling it is "command not found".
+                let _ = std::fs::remove_file(&link);
+                continue;
+            }
             if std::fs::read_link(&link).ok().as_deref() == Some(lucky_bin) {
                 continue;
             }
@@ -419,6 +439,33 @@ impl Model {
         })
     }
 
+    /// The peer relation `endpoint` (declared under metadata.yaml's `peers:`), as Juju
+    /// creates it for the application: the unit's own application on both sides, no
+    /// other unit (the simulator has one). Returns its id, the existing one if there is
+    /// one. No hook runs: Juju runs `<endpoint>-relation-created` next.
+    pub fn add_peer_relation(&self, endpoint: &str) -> Result<String> {
+        let state = self.state()?;
+        if let Some((id, _)) = state
+            .data
+            .relations
+            .iter()
+            .find(|(_, r)| r.endpoint == endpoint)
+        {
+            return Ok(id.clone());
+        }
+        if !self.peer_endpoints()?.iter().any(|p| p == endpoint) {
+            bail!("the charm declares no peer relation {endpoint:?} under metadata.yaml's peers");
+        }
+        self.add_relation(endpoint, state.app(), 0)
+    }
+
+    /// The endpoints under metadata.yaml's `peers:`.
+    pub fn peer_endpoints(&self) -> Result<Vec<String>> {
+        let charm = self.state()?.charm_dir;
+        let metadata = read_yaml(&charm.join("metadata.yaml"))?;
+        Ok(keys_of(metadata.as_ref().and_then(|m| m.get("peers"))))
+    }
+
     /// A new unit of the remote application joins; returns its name.
     pub fn add_remote_unit(&self, relation_id: &str) -> Result<String> {
         self.update(|s| {
@@ -515,6 +562,10 @@ impl Model {
     pub fn run_hook(&self, hook: &str) -> Result<HookRun> {
         if hook.contains("-relation-") {
             bail!("{hook} is a relation hook: use run_relation_hook");
+        }
+        let juju = self.state()?.juju();
+        if !juju.fires(hook) {
+            bail!("Juju {juju} never runs {hook} on a machine unit");
         }
         self.run(RunSpec {
             hook: hook.into(),
@@ -688,9 +739,15 @@ impl Model {
         }
         let state = self.state()?;
         step!(self.run_hook("install"));
+        // Juju creates peer relations with the application; their relation-created runs
+        // after install, before leadership and config hooks.
+        for endpoint in self.peer_endpoints()? {
+            let id = self.add_peer_relation(&endpoint)?;
+            step!(self.run_relation_hook(&id, RelationEvent::Created, None));
+        }
         if state.leader {
             step!(self.run_hook("leader-elected"));
-        } else {
+        } else if state.juju().fires("leader-settings-changed") {
             step!(self.run_hook("leader-settings-changed"));
         }
         step!(self.run_hook("config-changed"));
@@ -747,7 +804,7 @@ impl Model {
             });
             Ok(s.clone())
         })?;
-        self.ensure_tools(&state.lucky_bin)?;
+        self.ensure_tools(&state)?;
         let result = self.spawn(&state, &spec, &context_id);
         // Close the context whatever happened, committing only on success.
         let exit_code = result.as_ref().map_or(-1, |r| r.exit_code);

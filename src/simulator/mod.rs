@@ -7,6 +7,7 @@
 
 pub mod driver;
 pub mod format;
+pub mod juju;
 mod reboot;
 mod secrets;
 pub mod state;
@@ -15,6 +16,7 @@ pub mod store;
 pub mod tools;
 
 pub use driver::{ActionRun, HookRun, Model, RelationEvent};
+pub use juju::Juju;
 pub use secrets::OwnerSecretEvent;
 pub use state::{ModelState, Relation, Status};
 pub use store::CallRecord;

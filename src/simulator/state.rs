@@ -313,6 +313,11 @@ pub enum RebootPriority {
 }
 
 impl ModelState {
+    /// The Juju this model stands in for, from its version.
+    pub fn juju(&self) -> super::juju::Juju {
+        super::juju::Juju::of_version(&self.juju_version)
+    }
+
     pub fn app(&self) -> &str {
         self.unit.split('/').next().unwrap_or(&self.unit)
     }

@@ -1,9 +1,21 @@
-//! `lucky leader get|set|is-leader`.
+//! `lucky leader get|set|is-leader`: the same answers on Juju 3.6 (leader-get/leader-set)
+//! and Juju 4.0 (a peer relation's application data; see `juju::leader`).
 
 use super::{Caller, bad_arg, juju_error};
 use crate::juju::args;
-use crate::protocol::{ErrorReply, Response};
+use crate::juju::leader::{self, LeaderError};
+use crate::protocol::{ErrorKind, ErrorReply, Response};
 use serde_json::Value;
+
+fn leader_error(e: LeaderError) -> ErrorReply {
+    match e {
+        LeaderError::Juju(e) => juju_error(e),
+        // Refusals as Juju's own would be: the same exit status as leader-set's.
+        e @ (LeaderError::NotLeader | LeaderError::NoPeerRelation) => {
+            ErrorReply::new(ErrorKind::Juju, e.to_string())
+        }
+    }
+}
 
 pub async fn get(caller: &Caller, key: Option<String>) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("leader get")?;
@@ -12,9 +24,7 @@ pub async fn get(caller: &Caller, key: Option<String>) -> Result<Response, Error
         // `-` is leader-get's "every key".
         None => "-",
     };
-    let value = crate::juju::json(ctx, "leader-get", &["--", key])
-        .await
-        .map_err(juju_error)?;
+    let value = leader::get(ctx, key).await.map_err(leader_error)?;
     Ok(Response::Value(value))
 }
 
@@ -23,13 +33,9 @@ pub async fn set(
     pairs: Vec<(String, Option<String>)>,
 ) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("leader set")?;
-    // leader-set takes no settings file: KEY=VALUE words after `--`, keys checked.
-    let mut argv = vec!["--".to_string()];
-    argv.extend(args::pair_words(&pairs, args::setting_key).map_err(bad_arg)?);
-    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-    crate::juju::exec(ctx, "leader-set", &argv)
-        .await
-        .map_err(juju_error)?;
+    // No settings file: KEY=VALUE words after `--`, keys checked.
+    let words = args::pair_words(&pairs, args::setting_key).map_err(bad_arg)?;
+    leader::set(ctx, &words).await.map_err(leader_error)?;
     Ok(Response::Ok)
 }
 

@@ -314,7 +314,15 @@ pub fn execute(tool: &str, args: &[String], env: &CallEnv) -> ToolOutput {
         changed: false,
         debug_lines: Vec::new(),
     };
-    let result = dispatch(tool, &mut ctx, args);
+    // A tool this Juju lacks (leader-get on 4.0) is not in the tools dir; reached some
+    // other way, the agent refuses it as Juju's does an unknown command.
+    let result = if ctx.state.juju().has_tool(tool) {
+        dispatch(tool, &mut ctx, args)
+    } else {
+        Err(ToolError::fail(format!(
+            "bad request: unknown hook command: {tool}"
+        )))
+    };
     let (changed, debug_lines) = (ctx.changed, std::mem::take(&mut ctx.debug_lines));
     state.running = Some(hook);
     let result = result.and_then(|out| {

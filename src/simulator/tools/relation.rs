@@ -93,7 +93,9 @@ pub fn relation_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let rel = relation(ctx, &id)?;
     let bag = if app {
         if target == local_app {
-            if !leader {
+            // In a peer relation the local application is the remote one too: every
+            // unit reads its bag (Juju asks the controller), only the leader writes it.
+            if !leader && rel.remote_app != local_app {
                 return Err(ToolError::fail(format!(
                     "cannot read local application settings in relation {id}: permission denied (this unit is not the leader)"
                 )));
