@@ -182,6 +182,12 @@ pub enum Request {
         token: String,
         env: BTreeMap<String, String>,
     },
+    /// `lucky self-update`: once no hook runs, hand the listening sockets over to the
+    /// lucky binary at `exe` by exec'ing it in place (same pid). Answered just before the
+    /// exec; a daemon too old to know it answers a protocol error.
+    Handover {
+        exe: String,
+    },
 }
 
 /// A workload status a charm may set, least severe first.
@@ -305,6 +311,7 @@ impl Request {
             Request::Secret(_) => "secret",
             Request::Checks { .. } => "checks",
             Request::CheckReport { .. } => "check-report",
+            Request::Handover { .. } => "handover",
         }
     }
 }

@@ -171,6 +171,7 @@ pub async fn handle(
         Request::Secret(request) => secret::handle(daemon, caller, request).await,
         Request::Checks { name } => check::states(daemon, name),
         Request::CheckReport { token, env } => check::report(daemon, caller, token, env).await,
+        Request::Handover { exe } => daemon::handover(daemon, exe).await,
     }
 }
 

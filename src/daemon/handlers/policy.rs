@@ -70,6 +70,9 @@ pub fn container_access(request: &Request) -> Access {
         Request::CheckReport { .. } => Access::Denied(
             "`lucky check report` is not allowed from inside a container: the daemon runs it on the host through juju-exec".into(),
         ),
+        Request::Handover { .. } => Access::Denied(
+            "`lucky self-update` is not allowed from inside a container: only the host's operator replaces the daemon's binary".into(),
+        ),
         // What a container script needs: status, config, relations, kv, leader, ports,
         // logs, actions, reading the containers' settings (their env may hold secrets).
         Request::ContainerGet { .. }
@@ -180,5 +183,6 @@ fn command(request: &Request) -> &'static str {
         Request::Checks { name: None } => "check list",
         Request::Checks { name: Some(_) } => "check show",
         Request::CheckReport { .. } => "check report",
+        Request::Handover { .. } => "self-update",
     }
 }
