@@ -215,8 +215,8 @@ fn set_cloexec(fd: RawFd, on: bool) -> Result<()> {
     Ok(())
 }
 
-/// Checks that `exe` is a lucky binary that runs here: `exe --version` must say
-/// `lucky <version> (…`. Returns the version.
+/// Checks that `exe` is a lucky binary that runs here: an ELF executable whose
+/// `--version` says `lucky <version> (…`. Returns the version.
 pub async fn check_binary(exe: &Path) -> Result<String> {
     if !exe.is_absolute() {
         bail!(
@@ -229,6 +229,13 @@ pub async fn check_binary(exe: &Path) -> Result<String> {
     if !meta.is_file() || meta.mode() & 0o111 == 0 {
         bail!(
             "cannot hand over to {}: it is not an executable file",
+            exe.display()
+        );
+    }
+    // A script that answers `--version` like lucky would still not adopt the sockets.
+    if crate::elf::linkage(exe).is_err() {
+        bail!(
+            "cannot hand over to {}: it is not an ELF executable (a lucky binary is one)",
             exe.display()
         );
     }
