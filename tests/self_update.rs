@@ -714,14 +714,30 @@ fn a_handover_to_a_binary_that_is_not_lucky_or_cannot_run_leaves_the_daemon_serv
     };
 
     let fake = s.unit.path("fake-lucky");
-    fs::write(&fake, "#!/bin/sh\necho 'lucky 9.9.9 (x86_64-unknown-linux-gnu, commit x)'\n").unwrap();
+    fs::write(
+        &fake,
+        "#!/bin/sh\necho 'lucky 9.9.9 (x86_64-unknown-linux-gnu, commit x)'\n",
+    )
+    .unwrap();
     fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
     let fake = fake.display().to_string();
     for (exe, expected) in [
-        ("/bin/true".to_string(), "cannot hand over to /bin/true: it is not a lucky binary"),
-        ("lucky".to_string(), "cannot hand over to lucky: give the new binary's absolute path"),
-        ("/nonexistent/lucky".to_string(), "cannot hand over to /nonexistent/lucky: no such file"),
-        (s.unit.dir.path().display().to_string(), "it is not an executable file"),
+        (
+            "/bin/true".to_string(),
+            "cannot hand over to /bin/true: it is not a lucky binary",
+        ),
+        (
+            "lucky".to_string(),
+            "cannot hand over to lucky: give the new binary's absolute path",
+        ),
+        (
+            "/nonexistent/lucky".to_string(),
+            "cannot hand over to /nonexistent/lucky: no such file",
+        ),
+        (
+            s.unit.dir.path().display().to_string(),
+            "it is not an executable file",
+        ),
         (fake.clone(), "it is not an ELF executable"),
     ] {
         let refused = ask_handover(&s, &exe).expect_err(&exe);
@@ -754,11 +770,15 @@ lucky kv set b=2"#,
     });
     let answer = std::thread::scope(|scope| {
         let asked = scope.spawn(|| ask_handover(&s, &doomed.display().to_string()));
-        wait_for("the daemon to take the handover", Duration::from_secs(20), || {
-            fs::read_to_string(&log)
-                .unwrap_or_default()
-                .contains("handover asked for")
-        });
+        wait_for(
+            "the daemon to take the handover",
+            Duration::from_secs(20),
+            || {
+                fs::read_to_string(&log)
+                    .unwrap_or_default()
+                    .contains("handover asked for")
+            },
+        );
         fs::remove_file(&doomed).unwrap();
         fs::write(s.unit.path("finish-hook"), "").unwrap();
         asked.join().unwrap()
@@ -766,11 +786,15 @@ lucky kv set b=2"#,
     assert!(answer.is_ok(), "{answer:?}");
     let hook = hook.wait_with_output().unwrap();
     assert!(hook.status.success(), "hook: {}", stderr(&hook));
-    wait_for("the failed exec to be logged", Duration::from_secs(20), || {
-        fs::read_to_string(&log)
-            .unwrap_or_default()
-            .contains("handover failed: this daemon serves on")
-    });
+    wait_for(
+        "the failed exec to be logged",
+        Duration::from_secs(20),
+        || {
+            fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains("handover failed: this daemon serves on")
+        },
+    );
     serves_on("failed exec");
     assert_eq!(s.ok(&["kv", "get", "b"]), "2\n");
     // New hooks run again.

@@ -337,9 +337,9 @@ impl Inherited {
                 Ok(()) => {
                     let _ = set_cloexec(fd, true);
                 }
-                Err(why) => inherited
-                    .refused
-                    .push(format!("{LISTEN_FDS_VAR}: fd {fd} ({name}) not taken: {why}")),
+                Err(why) => inherited.refused.push(format!(
+                    "{LISTEN_FDS_VAR}: fd {fd} ({name}) not taken: {why}"
+                )),
             }
         }
         inherited
@@ -387,8 +387,7 @@ fn listening_at(
             Ok(value)
         }
     };
-    if int_opt(libc::SO_DOMAIN)? != libc::AF_UNIX || int_opt(libc::SO_TYPE)? != libc::SOCK_STREAM
-    {
+    if int_opt(libc::SO_DOMAIN)? != libc::AF_UNIX || int_opt(libc::SO_TYPE)? != libc::SOCK_STREAM {
         return Err("it is not a unix stream socket".into());
     }
     if int_opt(libc::SO_ACCEPTCONN)? != 1 {

@@ -2,8 +2,8 @@
 
 use super::Daemon;
 use super::connection;
-use super::handover::{Inherited, Plan};
 use super::handlers::Origin;
+use super::handover::{Inherited, Plan};
 use super::logging;
 use crate::state::Store;
 use crate::unit::UnitPaths;
