@@ -1,5 +1,7 @@
 //! `lucky self-update`: find the newest (or a given) release for the running target,
-//! verify it, replace the running binary, restart the unit daemon(s).
+//! verify it, replace the running binary, then hand the unit daemon(s) over to it in place
+//! (`restart::hand_over`; stop and start with `--restart`, or for a daemon too old to know
+//! the handover).
 //!
 //! Where releases are and how they are fetched and verified is `crate::release`'s (the
 //! GitHub Releases layout and a static mirror; https on every redirect; size caps; the

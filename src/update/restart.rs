@@ -181,7 +181,7 @@ pub fn hand_over(
         match status_of(&daemon.paths) {
             Ok(status) if status.version == new_version && status.pid == daemon.pid => {
                 say(format!(
-                    "daemon for unit {unit}: handed over from {} to {} (pid {}, {} ms after the running hook)",
+                    "daemon for unit {unit}: handed over from {} to {} (pid {}, {} ms from the request to the new binary answering)",
                     daemon.version,
                     status.version,
                     status.pid,
