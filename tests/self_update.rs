@@ -180,9 +180,10 @@ echo "$(lucky kv get a)" > "$LUCKY_TEST_DIR/hook-done""#,
 
     // Self-update runs while the hook does; the hook is let go once self-update says it
     // waits for it, so the restart can only happen after the hook.
+    // `--restart`: the stop-then-start path (the one a daemon too old to hand over takes).
     let started = Instant::now();
     let mut update = s
-        .command(&["self-update", "--release-url", &server.url()])
+        .command(&["self-update", "--restart", "--release-url", &server.url()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -484,4 +485,324 @@ fn version_verbose_names_version_target_commit_rustc_and_build_date() {
         "{text}"
     );
     assert_eq!(lines.len(), 6, "{text}");
+}
+
+/// What the callers of the load saw.
+#[derive(Default)]
+struct Load {
+    calls: u64,
+    failed: Vec<String>,
+    refused: u64,
+    longest: Duration,
+    /// Calls answered while `self-update` ran.
+    during_update: u64,
+}
+
+/// `callers` threads run `lucky kv get a` through the installed binary (what a script
+/// does) in a loop, and one more connects to the socket directly, until `stop` is set.
+fn run_load(
+    s: &Setup,
+    callers: usize,
+    updating: &std::sync::atomic::AtomicBool,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Load {
+    use std::sync::Mutex;
+    use std::sync::atomic::Ordering;
+    let load = Mutex::new(Load::default());
+    std::thread::scope(|scope| {
+        for _ in 0..callers {
+            scope.spawn(|| {
+                while !stop.load(Ordering::SeqCst) {
+                    let began = Instant::now();
+                    let during = updating.load(Ordering::SeqCst);
+                    let out = s.lucky(&["kv", "get", "a"]);
+                    let took = began.elapsed();
+                    let mut load = load.lock().unwrap();
+                    load.calls += 1;
+                    load.longest = load.longest.max(took);
+                    if during && updating.load(Ordering::SeqCst) {
+                        load.during_update += 1;
+                    }
+                    if !out.status.success() || stdout(&out) != "1\n" {
+                        load.failed.push(format!(
+                            "exit {:?}: {}{}",
+                            out.status.code(),
+                            stdout(&out),
+                            stderr(&out)
+                        ));
+                    }
+                }
+            });
+        }
+        scope.spawn(|| {
+            while !stop.load(Ordering::SeqCst) {
+                if std::os::unix::net::UnixStream::connect(s.unit.socket()).is_err() {
+                    load.lock().unwrap().refused += 1;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+    });
+    load.into_inner().unwrap()
+}
+
+#[test]
+fn self_update_under_load_hands_the_sockets_over_and_no_call_fails() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let b = binary_b();
+    let s = Setup::new(Path::new(support::LUCKY));
+    let (version_a, target) = version_of(&s.exe);
+    make_release(&s.release, VERSION_B, &target, &b, &s.key);
+    let server = HttpServer::start(&s.release, s.release.with_extension("http.log"));
+    s.ok(&["daemon", "start"]);
+    s.ok(&["kv", "set", "a=1", "b=two words"]);
+    let old_pid = s.status_line("pid");
+
+    let updating = AtomicBool::new(false);
+    let stop = AtomicBool::new(false);
+    let mut text = String::new();
+    let mut update_ok = false;
+    let load = std::thread::scope(|scope| {
+        let load = scope.spawn(|| run_load(&s, 50, &updating, &stop));
+        // The load runs before, during and after the update.
+        std::thread::sleep(Duration::from_millis(500));
+        updating.store(true, Ordering::SeqCst);
+        let out = s.lucky(&["self-update", "--release-url", &server.url()]);
+        updating.store(false, Ordering::SeqCst);
+        text = format!("{}{}", stdout(&out), stderr(&out));
+        update_ok = out.status.success();
+        std::thread::sleep(Duration::from_millis(500));
+        stop.store(true, Ordering::SeqCst);
+        load.join().unwrap()
+    });
+    assert!(update_ok, "{text}");
+    eprintln!(
+        "self-update under load:\n{text}calls: {}, during the update: {}, failed: {}, refused connections: {}, longest call: {:?}",
+        load.calls,
+        load.during_update,
+        load.failed.len(),
+        load.refused,
+        load.longest
+    );
+    assert!(
+        text.contains(&format!(
+            "daemon for unit app/0: handed over from {version_a} to {VERSION_B} (pid {old_pid},"
+        )),
+        "{text}"
+    );
+    assert!(load.during_update > 0, "no call overlapped the update");
+    assert_eq!(load.failed, Vec::<String>::new(), "calls failed");
+    assert_eq!(load.refused, 0, "connections refused");
+
+    assert_eq!(s.status_line("pid"), old_pid, "the daemon's pid changed");
+    assert_eq!(s.status_line("version"), VERSION_B);
+    assert_eq!(s.ok(&["kv", "get", "a"]), "1\n");
+    assert_eq!(s.ok(&["kv", "get", "b"]), "two words\n");
+    // The new binary took over the old one's sockets and lock: nothing was bound again
+    // and nothing else holds the unit.
+    let log = fs::read_to_string(s.unit.data_dir().join("lucky.log")).unwrap();
+    assert_eq!(log.matches("handing over").count(), 1, "{log}");
+    assert_eq!(log.matches("handed_over=true").count(), 1, "{log}");
+    assert!(!log.contains("binding instead"), "{log}");
+    s.assert_no_leftovers();
+    // A hook runs on the new binary.
+    s.unit.host_script("hi.sh", r#"lucky kv set c=3"#);
+    s.unit
+        .lucky_yaml("hooks:\n  config-changed:\n    - host-script: hi.sh\n");
+    let hook = s
+        .command(&["hook", "config-changed"])
+        .env("JUJU_CONTEXT_ID", "app/0-test-2")
+        .output()
+        .unwrap();
+    assert!(hook.status.success(), "{}", stderr(&hook));
+    assert_eq!(s.ok(&["kv", "get", "c"]), "3\n");
+}
+
+#[test]
+fn a_hook_running_when_the_update_starts_ends_on_the_old_binary_before_the_handover() {
+    let b = binary_b();
+    let s = Setup::new(Path::new(support::LUCKY));
+    let (version_a, target) = version_of(&s.exe);
+    make_release(&s.release, VERSION_B, &target, &b, &s.key);
+    let server = HttpServer::start(&s.release, s.release.with_extension("http.log"));
+    s.unit.host_script(
+        "slow.sh",
+        r#"touch "$LUCKY_TEST_DIR/hook-started"
+i=0; while [ ! -e "$LUCKY_TEST_DIR/finish-hook" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+lucky kv set during=hook
+echo "$(lucky kv get a)" > "$LUCKY_TEST_DIR/hook-done"
+lucky daemon status | grep '^version: ' > "$LUCKY_TEST_DIR/hook-daemon""#,
+    );
+    s.unit
+        .lucky_yaml("hooks:\n  config-changed:\n    - host-script: slow.sh\n");
+    s.ok(&["daemon", "start"]);
+    s.ok(&["kv", "set", "a=1"]);
+    let old_pid = s.status_line("pid");
+
+    let hook = s
+        .command(&["hook", "config-changed"])
+        .env("JUJU_CONTEXT_ID", "app/0-test-1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the hook to start", Duration::from_secs(10), || {
+        s.unit.path("hook-started").exists()
+    });
+    let mut update = s
+        .command(&["self-update", "--release-url", &server.url()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut text = String::new();
+    for line in BufReader::new(update.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.contains("waiting for hook config-changed to finish") {
+            // The daemon is still the old binary, serving the hook's scripts.
+            assert!(!s.unit.path("hook-done").exists());
+            assert_eq!(s.status_line("version"), version_a);
+            fs::write(s.unit.path("finish-hook"), "").unwrap();
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    let out = update.wait_with_output().unwrap();
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(
+        text.contains(&format!(
+            "daemon for unit app/0: handed over from {version_a} to {VERSION_B} (pid {old_pid},"
+        )),
+        "{text}"
+    );
+
+    let hook = hook.wait_with_output().unwrap();
+    assert!(hook.status.success(), "hook: {}", stderr(&hook));
+    // Its scripts' calls were answered, by the old binary.
+    assert_eq!(s.unit.read("hook-done"), "1\n");
+    assert_eq!(
+        s.unit.read("hook-daemon"),
+        format!("version: {version_a}\n")
+    );
+    assert_eq!(s.status_line("version"), VERSION_B);
+    assert_eq!(s.status_line("pid"), old_pid);
+    assert_eq!(s.ok(&["kv", "get", "during"]), "hook\n");
+}
+
+/// Sends `Handover { exe }` to the unit's daemon, as `lucky self-update` does.
+fn ask_handover(s: &Setup, exe: &str) -> Result<lucky::protocol::Response, String> {
+    let paths = lucky::unit::UnitPaths {
+        unit: s.unit.name.clone(),
+        socket: s.unit.socket(),
+        data_dir: s.unit.data_dir(),
+    };
+    let request = lucky::protocol::Request::Handover { exe: exe.into() };
+    lucky::client::request(&paths, &request).map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_handover_to_a_binary_that_is_not_lucky_or_cannot_run_leaves_the_daemon_serving() {
+    let s = Setup::new(Path::new(support::LUCKY));
+    let (version_a, _) = version_of(&s.exe);
+    s.ok(&["daemon", "start"]);
+    s.ok(&["kv", "set", "a=1"]);
+    let pid = s.status_line("pid");
+    let serves_on = |what: &str| {
+        assert_eq!(s.status_line("pid"), pid, "{what}");
+        assert_eq!(s.status_line("version"), version_a, "{what}");
+        assert_eq!(s.ok(&["kv", "get", "a"]), "1\n", "{what}");
+    };
+
+    let fake = s.unit.path("fake-lucky");
+    fs::write(
+        &fake,
+        "#!/bin/sh\necho 'lucky 9.9.9 (x86_64-unknown-linux-gnu, commit x)'\n",
+    )
+    .unwrap();
+    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+    let fake = fake.display().to_string();
+    for (exe, expected) in [
+        (
+            "/bin/true".to_string(),
+            "cannot hand over to /bin/true: it is not a lucky binary",
+        ),
+        (
+            "lucky".to_string(),
+            "cannot hand over to lucky: give the new binary's absolute path",
+        ),
+        (
+            "/nonexistent/lucky".to_string(),
+            "cannot hand over to /nonexistent/lucky: no such file",
+        ),
+        (
+            s.unit.dir.path().display().to_string(),
+            "it is not an executable file",
+        ),
+        (fake.clone(), "it is not an ELF executable"),
+    ] {
+        let refused = ask_handover(&s, &exe).expect_err(&exe);
+        assert!(refused.contains(expected), "{exe}: {refused}");
+        serves_on(&exe);
+    }
+
+    // A binary that passes the checks but is gone when the exec comes (after the running
+    // hook): the exec fails and the old daemon serves on, on the same sockets.
+    s.unit.host_script(
+        "slow.sh",
+        r#"touch "$LUCKY_TEST_DIR/hook-started"
+i=0; while [ ! -e "$LUCKY_TEST_DIR/finish-hook" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+lucky kv set b=2"#,
+    );
+    s.unit
+        .lucky_yaml("hooks:\n  config-changed:\n    - host-script: slow.sh\n");
+    let doomed = s.unit.path("doomed-lucky");
+    fs::copy(&s.exe, &doomed).unwrap();
+    let log = s.unit.data_dir().join("lucky.log");
+    let hook = s
+        .command(&["hook", "config-changed"])
+        .env("JUJU_CONTEXT_ID", "app/0-test-2")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the hook to start", Duration::from_secs(10), || {
+        s.unit.path("hook-started").exists()
+    });
+    let answer = std::thread::scope(|scope| {
+        let asked = scope.spawn(|| ask_handover(&s, &doomed.display().to_string()));
+        wait_for(
+            "the daemon to take the handover",
+            Duration::from_secs(20),
+            || {
+                fs::read_to_string(&log)
+                    .unwrap_or_default()
+                    .contains("handover asked for")
+            },
+        );
+        fs::remove_file(&doomed).unwrap();
+        fs::write(s.unit.path("finish-hook"), "").unwrap();
+        asked.join().unwrap()
+    });
+    assert!(answer.is_ok(), "{answer:?}");
+    let hook = hook.wait_with_output().unwrap();
+    assert!(hook.status.success(), "hook: {}", stderr(&hook));
+    wait_for(
+        "the failed exec to be logged",
+        Duration::from_secs(20),
+        || {
+            fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains("handover failed: this daemon serves on")
+        },
+    );
+    serves_on("failed exec");
+    assert_eq!(s.ok(&["kv", "get", "b"]), "2\n");
+    // New hooks run again.
+    fs::remove_file(s.unit.path("hook-started")).unwrap();
+    let again = s
+        .command(&["hook", "config-changed"])
+        .env("JUJU_CONTEXT_ID", "app/0-test-3")
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", stderr(&again));
 }

@@ -17,6 +17,10 @@ pub struct SelfUpdateArgs {
     /// Release base URL (default: $LUCKY_RELEASE_URL, else the one built in, if any)
     #[arg(long, value_name = "URL")]
     release_url: Option<String>,
+    /// Stop and restart the unit daemons (new pid) instead of handing their sockets over
+    /// to the new binary in place
+    #[arg(long)]
+    restart: bool,
 }
 
 pub fn run(args: SelfUpdateArgs) -> CliResult {
@@ -25,6 +29,7 @@ pub fn run(args: SelfUpdateArgs) -> CliResult {
         check: args.check,
         allow_downgrade: args.allow_downgrade,
         release_url: args.release_url,
+        restart: args.restart,
     };
     crate::update::run(opts, &mut |line| println!("{line}"))?;
     Ok(())

@@ -36,7 +36,7 @@ pub async fn run_hook(
     out: &OutputSink,
 ) -> Result<HookSummary, ErrorReply> {
     let _hook_lock = daemon.hook_lock.lock().await;
-    if daemon.is_shutting_down() {
+    if daemon.is_shutting_down() || daemon.handover.in_progress() {
         // Nothing has run: the client may safely retry against the next daemon.
         return Err(ErrorReply::new(
             ErrorKind::ShuttingDown,

@@ -5,6 +5,7 @@ pub mod connection;
 pub mod cron;
 mod engine;
 pub mod handlers;
+pub mod handover;
 pub mod history;
 pub mod hook_runner;
 pub mod logging;
@@ -53,6 +54,8 @@ pub struct Daemon {
     pub history: history::Recording,
     /// lucky.yaml's health checks: their states, and their reports to Juju.
     pub checks: checks::Checks,
+    /// `lucky self-update`'s handover of the sockets to a new binary (`handover`).
+    pub handover: handover::Handover,
     running_hook: Mutex<Option<String>>,
     shutting_down: AtomicBool,
     shutdown: Notify,
@@ -84,6 +87,7 @@ impl Daemon {
             docker: crate::docker::DockerState::open(&store),
             history: history::Recording::new(kept_runs),
             checks: checks::Checks::default(),
+            handover: handover::Handover::default(),
             store,
             running_hook: Mutex::new(None),
             shutting_down: AtomicBool::new(false),

@@ -3,16 +3,18 @@
 use super::Daemon;
 use super::connection;
 use super::handlers::Origin;
+use super::handover::{Inherited, Plan};
 use super::logging;
 use crate::state::Store;
 use crate::unit::UnitPaths;
 use anyhow::{Context, Result};
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::UnixListener;
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -51,7 +53,13 @@ pub fn run_foreground(
     log_to_stderr: bool,
     on_ready: impl FnOnce(Result<(), StartError>),
 ) -> Result<()> {
-    let started = prepare(&paths, log_to_stderr);
+    // Left by a daemon that exec'd us in its place (a self-update's handover).
+    let mut inherited = Inherited::take_from_env(
+        &paths.data_dir.join("daemon.lock"),
+        &paths.socket,
+        &crate::docker::container_socket(&paths.data_dir),
+    );
+    let started = prepare(&paths, log_to_stderr, inherited.lock.take());
     let (lock, bin_dir, store) = match started {
         Ok(v) => v,
         Err(e) => {
@@ -63,8 +71,16 @@ pub fn run_foreground(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    for why in &inherited.refused {
+        tracing::warn!("{why}; binding instead");
+    }
+    let handed_over = inherited.host.is_some();
     let result = runtime.block_on(async {
-        let listener = match bind(&paths.socket) {
+        let listener = match inherited.host.take() {
+            Some(l) => UnixListener::from_std(l).context("cannot adopt the listening socket"),
+            None => bind(&paths.socket),
+        };
+        let listener = match listener {
             Ok(l) => l,
             Err(e) => {
                 on_ready(Err(StartError::of(&e)));
@@ -76,12 +92,17 @@ pub fn run_foreground(
             socket = %paths.socket.display(),
             pid = std::process::id(),
             version = env!("LUCKY_BUILD_VERSION"),
+            handed_over,
             "daemon started"
         );
         let daemon = Arc::new(Daemon::new(paths.clone(), bin_dir, store));
+        daemon.handover.keep_lock(lock.as_raw_fd());
+        if let Err(e) = daemon.handover.keep_listener(listener.as_fd(), true) {
+            tracing::warn!(error = %format!("{e:#}"), "a self-update will restart this daemon instead of handing over");
+        }
         tokio::spawn(super::cron::run_scheduler(Arc::clone(&daemon)));
         tokio::spawn(super::checks::run_supervisor(Arc::clone(&daemon)));
-        serve_containers(&daemon);
+        serve_containers(&daemon, inherited.container.take());
         on_ready(Ok(()));
         serve(&daemon, listener).await
     });
@@ -92,7 +113,11 @@ pub fn run_foreground(
 }
 
 /// Everything that must hold before we listen: data dir, the unit's lock, logging.
-fn prepare(paths: &UnitPaths, log_to_stderr: bool) -> Result<(File, PathBuf, Store)> {
+fn prepare(
+    paths: &UnitPaths,
+    log_to_stderr: bool,
+    inherited_lock: Option<OwnedFd>,
+) -> Result<(File, PathBuf, Store)> {
     let level = logging::level_from_env()?;
     fs::DirBuilder::new()
         .recursive(true)
@@ -103,7 +128,17 @@ fn prepare(paths: &UnitPaths, log_to_stderr: bool) -> Result<(File, PathBuf, Sto
     // it holds the owner-only socket's folder, the state and the log, so tighten it.
     fs::set_permissions(&paths.data_dir, fs::Permissions::from_mode(0o700))
         .with_context(|| format!("cannot make {} owner-only", paths.data_dir.display()))?;
-    let lock = take_unit_lock(paths)?;
+    let lock = match inherited_lock.map(File::from) {
+        // The lock the daemon we replace held (the same open file, so taking it again
+        // succeeds): no other daemon can start in between.
+        Some(mut file) if file.try_lock().is_ok() => {
+            file.set_len(0)?;
+            file.rewind()?;
+            write!(file, "{}", std::process::id())?;
+            file
+        }
+        _ => take_unit_lock(paths)?,
+    };
     logging::init(&paths.data_dir, level, log_to_stderr)?;
     let bin_dir = link_own_binary(&paths.data_dir)?;
     let store = Store::open(&paths.data_dir)?;
@@ -199,16 +234,21 @@ fn with_umask<R>(mask: u32, f: impl FnOnce() -> R) -> R {
     result
 }
 
-async fn serve(daemon: &Arc<Daemon>, listener: UnixListener) -> Result<()> {
+async fn serve(daemon: &Arc<Daemon>, mut listener: UnixListener) -> Result<()> {
     let mut sigterm = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
     let mut sigint = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
     // Phase 1: serve until asked to stop.
     loop {
+        let mut plan = None;
         tokio::select! {
             accepted = listener.accept() => accept(daemon, accepted).await,
             _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping after the running hook"); daemon.request_shutdown(); }
             _ = sigint.recv() => { tracing::info!("SIGINT: stopping after the running hook"); daemon.request_shutdown(); }
             () = daemon.shutdown_requested() => {}
+            next = daemon.handover.next() => plan = Some(next),
+        }
+        if let Some(plan) = plan {
+            listener = hand_over(daemon, listener, plan).await?;
         }
         if daemon.is_shutting_down() {
             break;
@@ -224,6 +264,75 @@ async fn serve(daemon: &Arc<Daemon>, listener: UnixListener) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// How long a handover waits for the connections open when it stopped accepting.
+const DRAIN_LIMIT: Duration = Duration::from_secs(60);
+
+/// Hands the unit over to `plan.exe` (see `handover`): returns only if the exec failed,
+/// with the listener to serve on.
+async fn hand_over(
+    daemon: &Arc<Daemon>,
+    listener: UnixListener,
+    plan: Plan,
+) -> Result<UnixListener> {
+    let exe = plan.exe.display().to_string();
+    if daemon.is_shutting_down() {
+        let _ = plan
+            .accepted
+            .send(Err("cannot hand over: the daemon is stopping".into()));
+        return Ok(listener);
+    }
+    tracing::info!(%exe, version = %plan.version, "handover asked for: waiting for the running hook");
+    // The running hook (and those queued before) end here; their scripts are answered.
+    let guard = {
+        let lock = daemon.hook_lock.lock();
+        tokio::pin!(lock);
+        loop {
+            tokio::select! {
+                guard = &mut lock => break guard,
+                accepted = listener.accept() => accept(daemon, accepted).await,
+            }
+        }
+    };
+    // New hooks are refused from now on (`lucky hook` resends them), and nothing more is
+    // accepted: new clients wait in the listen backlog for the new binary.
+    daemon.handover.set_in_progress(true);
+    drop(guard);
+    drop(listener);
+    let _ = plan.accepted.send(Ok(()));
+    // Every open connection ends (the one that asked for the handover included); each
+    // request's state writes are on disk once it is answered.
+    let all_closed = || {
+        daemon.host_slots.available_permits() == super::MAX_HOST_CONNECTIONS
+            && daemon.container_slots.available_permits() == super::MAX_CONTAINER_CONNECTIONS
+    };
+    let deadline = Instant::now() + DRAIN_LIMIT;
+    loop {
+        // First let connections accepted just now start (and take their slot).
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        if all_closed() {
+            break;
+        }
+        if Instant::now() >= deadline {
+            tracing::warn!(
+                "handover: connections still open after {} s are closed",
+                DRAIN_LIMIT.as_secs()
+            );
+            break;
+        }
+    }
+    tracing::info!(%exe, version = %plan.version, "handing over");
+    let error = daemon.handover.exec(&plan.exe);
+    tracing::error!(%exe, error = %format!("{error:#}"), "handover failed: this daemon serves on");
+    daemon.handover.set_in_progress(false);
+    if let Some(container) = daemon.handover.listener_again(false) {
+        accept_containers(daemon, container);
+    }
+    match daemon.handover.listener_again(true) {
+        Some(l) => Ok(l),
+        None => bind(&daemon.paths.socket),
+    }
 }
 
 async fn accept(
@@ -246,9 +355,15 @@ async fn accept(
 /// Listens on the restricted container socket (bind-mounted into every container) for
 /// the daemon's whole life, phase 2 of shutdown included: container scripts of the last
 /// hook still call in. A socket that cannot be made only costs container scripts.
-fn serve_containers(daemon: &Arc<Daemon>) {
+fn serve_containers(daemon: &Arc<Daemon>, inherited: Option<std::os::unix::net::UnixListener>) {
     let dir = crate::docker::container_socket_dir(&daemon.paths.data_dir);
     let socket = crate::docker::container_socket(&daemon.paths.data_dir);
+    if let Some(listener) = inherited {
+        match UnixListener::from_std(listener) {
+            Ok(l) => return keep_and_accept_containers(daemon, l),
+            Err(e) => tracing::warn!(error = %e, "cannot adopt the container socket: binding it"),
+        }
+    }
     let listener = fs::DirBuilder::new()
         .recursive(true)
         .mode(0o711)
@@ -265,10 +380,29 @@ fn serve_containers(daemon: &Arc<Daemon>) {
             return;
         }
     };
+    keep_and_accept_containers(daemon, listener);
+}
+
+fn keep_and_accept_containers(daemon: &Arc<Daemon>, listener: UnixListener) {
+    if let Err(e) = daemon.handover.keep_listener(listener.as_fd(), false) {
+        tracing::warn!(error = %format!("{e:#}"), "the container socket cannot be handed over");
+    }
+    accept_containers(daemon, listener);
+}
+
+/// Accepts on the container socket until a handover pauses it.
+fn accept_containers(daemon: &Arc<Daemon>, listener: UnixListener) {
     let daemon = Arc::clone(daemon);
     tokio::spawn(async move {
+        let paused = daemon.handover.pause_requested();
+        tokio::pin!(paused);
         loop {
-            match listener.accept().await {
+            let accepted = tokio::select! {
+                biased;
+                () = &mut paused => break,
+                accepted = listener.accept() => accepted,
+            };
+            match accepted {
                 Ok((stream, _)) => {
                     let daemon = Arc::clone(&daemon);
                     tokio::spawn(async move {

@@ -205,6 +205,12 @@ pub enum Request {
     RelationModelGet {
         relation_id: Option<String>,
     },
+    /// `lucky self-update`: once no hook runs, hand the listening sockets over to the
+    /// lucky binary at `exe` by exec'ing it in place (same pid). Answered just before the
+    /// exec; a daemon too old to know it answers a protocol error.
+    Handover {
+        exe: String,
+    },
 }
 
 /// A workload status a charm may set, least severe first.
@@ -337,6 +343,7 @@ impl Request {
             Request::CredentialGet => "credential-get",
             Request::JujuReboot { .. } => "juju-reboot",
             Request::RelationModelGet { .. } => "relation-model-get",
+            Request::Handover { .. } => "handover",
         }
     }
 }

@@ -1,5 +1,7 @@
 //! `lucky self-update`: find the newest (or a given) release for the running target,
-//! verify it, replace the running binary, restart the unit daemon(s).
+//! verify it, replace the running binary, then hand the unit daemon(s) over to it in place
+//! (`restart::hand_over`; stop and start with `--restart`, or for a daemon too old to know
+//! the handover).
 //!
 //! Where releases are and how they are fetched and verified is `crate::release`'s (the
 //! GitHub Releases layout and a static mirror; https on every redirect; size caps; the
@@ -36,6 +38,8 @@ pub struct Options {
     pub check: bool,
     pub allow_downgrade: bool,
     pub release_url: Option<String>,
+    /// Stop and start the daemons instead of handing their sockets over.
+    pub restart: bool,
 }
 
 /// Runs the update, reporting each step through `say` (one line each).
@@ -141,7 +145,25 @@ pub fn run(opts: Options, say: &mut dyn FnMut(String)) -> Result<()> {
 
     let mut failures = Vec::new();
     for daemon in &daemons {
-        if let Err(e) = restart::restart(daemon, &exe, &wanted, say) {
+        let replaced = if opts.restart {
+            Ok(restart::Replaced::TooOld)
+        } else {
+            restart::hand_over(daemon, &exe, &wanted, say)
+        };
+        let result = match replaced {
+            Ok(restart::Replaced::Done) => Ok(()),
+            Ok(restart::Replaced::TooOld) => {
+                if !opts.restart {
+                    say(format!(
+                        "daemon for unit {}: lucky {} cannot hand over (too old): restarting it",
+                        daemon.paths.unit, daemon.version
+                    ));
+                }
+                restart::restart(daemon, &exe, &wanted, say).map(|_| ())
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
             failures.push(format!("{e:#}"));
         }
     }

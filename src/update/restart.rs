@@ -1,11 +1,17 @@
-//! Restarting the unit daemons that run the replaced binary, one after another: stop
+//! Replacing the unit daemons that run the replaced binary, one after another.
+//!
+//! First choice, [`hand_over`]: the daemon execs the new binary in its own process once
+//! its running hook has ended, and passes it its listening sockets (see
+//! `daemon::handover`): same pid, no connection refused, no call failed.
+//!
+//! Fallback, for a daemon too old to know the request (and `--restart`): stop
 //! (which waits for the hook in flight; `lucky hook` resends a hook refused meanwhile to
 //! the next daemon), then start the new binary with the old daemon's environment, and wait
 //! until it answers with the new version. The new daemon reads the unit's state from the
 //! data dir, where the old one wrote it.
 
 use crate::client::{self, ClientError};
-use crate::protocol::{DaemonStatus, Request, Response};
+use crate::protocol::{DaemonStatus, ErrorKind, Request, Response};
 use crate::unit::UnitPaths;
 use anyhow::{Context, Result, bail};
 use std::ffi::OsString;
@@ -128,6 +134,70 @@ fn status_of(paths: &UnitPaths) -> Result<DaemonStatus, ClientError> {
         other => Err(ClientError::Start(format!(
             "unexpected answer to daemon status: {other:?}"
         ))),
+    }
+}
+
+/// How a daemon was replaced.
+pub enum Replaced {
+    Done,
+    /// The daemon does not know the handover request (older than this binary's): the
+    /// caller restarts it instead.
+    TooOld,
+}
+
+/// Asks `daemon` to exec `new_exe` in its place, then waits until it answers with
+/// `new_version` from the same pid.
+pub fn hand_over(
+    daemon: &RunningDaemon,
+    new_exe: &Path,
+    new_version: &str,
+    say: &mut dyn FnMut(String),
+) -> Result<Replaced> {
+    let unit = &daemon.paths.unit;
+    if let Some(hook) = &daemon.running_hook {
+        say(format!(
+            "daemon for unit {unit}: waiting for hook {hook} to finish"
+        ));
+    }
+    let request = Request::Handover {
+        exe: new_exe.display().to_string(),
+    };
+    let started = Instant::now();
+    match client::request(&daemon.paths, &request) {
+        Ok(_) => {}
+        Err(ClientError::Daemon(e)) if e.kind == ErrorKind::Protocol => {
+            return Ok(Replaced::TooOld);
+        }
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!("cannot hand the daemon for unit {unit} over to the new binary")
+            });
+        }
+    }
+    // It answered once it stopped accepting: whoever answers next is the new binary,
+    // unless the exec failed and the old one serves on.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match status_of(&daemon.paths) {
+            Ok(status) if status.version == new_version && status.pid == daemon.pid => {
+                say(format!(
+                    "daemon for unit {unit}: handed over from {} to {} (pid {}, {} ms from the request to the new binary answering)",
+                    daemon.version,
+                    status.version,
+                    status.pid,
+                    started.elapsed().as_millis()
+                ));
+                return Ok(Replaced::Done);
+            }
+            Ok(status) => bail!(
+                "the daemon for unit {unit} did not take the new binary: it runs lucky {} (pid {}), see its log (lucky.log in {}); run `lucky self-update --restart` to restart it instead",
+                status.version,
+                status.pid,
+                daemon.paths.data_dir.display()
+            ),
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => bail!("the daemon for unit {unit} does not answer after the handover: {e}"),
+        }
     }
 }
 

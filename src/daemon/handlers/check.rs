@@ -43,6 +43,12 @@ pub async fn report(
     }
     // As for a hook: one context at a time, so the status last given to Juju stays true.
     let _hook_lock = daemon.hook_lock.lock().await;
+    if daemon.handover.in_progress() {
+        return Err(ErrorReply::new(
+            ErrorKind::ShuttingDown,
+            "cannot report health checks now: the daemon is handing over to a new binary, which reports them again",
+        ));
+    }
     let guard = daemon.contexts.register("check", env);
     crate::daemon::checks::report(daemon, &guard.context).await;
     guard.context.flush_logs().await;

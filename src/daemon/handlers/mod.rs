@@ -177,6 +177,7 @@ pub async fn handle(
         Request::CredentialGet => credential::get(caller).await,
         Request::JujuReboot { now } => reboot::request(caller, now).await,
         Request::RelationModelGet { relation_id } => relation::model_get(caller, relation_id).await,
+        Request::Handover { exe } => daemon::handover(daemon, exe).await,
     }
 }
 

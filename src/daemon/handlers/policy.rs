@@ -70,6 +70,9 @@ pub fn container_access(request: &Request) -> Access {
         Request::CheckReport { .. } => Access::Denied(
             "`lucky check report` is not allowed from inside a container: the daemon runs it on the host through juju-exec".into(),
         ),
+        Request::Handover { .. } => Access::Denied(
+            "`lucky self-update` is not allowed from inside a container: only the host's operator replaces the daemon's binary".into(),
+        ),
         // What a container script needs: status, config, relations, kv, leader, ports,
         // logs, actions, reading the containers' settings (their env may hold secrets).
         Request::ContainerGet { .. }
@@ -193,5 +196,6 @@ fn command(request: &Request) -> &'static str {
         Request::CredentialGet => "credential-get",
         Request::JujuReboot { .. } => "juju-reboot",
         Request::RelationModelGet { .. } => "relation model-get",
+        Request::Handover { .. } => "self-update",
     }
 }
