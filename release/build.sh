@@ -204,10 +204,13 @@ build_target() {
             # a script call (a fresh exec each time) then pays for (bench/run.sh). No unwind
             # tables: panic = "abort", so nothing reads them, and they cost ~150 KB.
             rustflags+=" -C relocation-model=static -C force-unwind-tables=no"
+            # The prebuilt std's unwind tables too (release/discard-unwind.ld: ~700 KB).
+            rustflags+=" -C link-arg=-Wl,-T,$REPO/release/discard-unwind.ld"
             envs+=("CC_x86_64_unknown_linux_musl=musl-gcc")
             ;;
         aarch64-*)
             rustflags+=" -C link-arg=--build-id=none -C relocation-model=static -C force-unwind-tables=no"
+            rustflags+=" -C link-arg=-T$REPO/release/discard-unwind.ld"
             envs+=("CARGO_TARGET_${tu}_LINKER=rust-lld"
                 "CC_aarch64_unknown_linux_musl=aarch64-linux-gnu-gcc"
                 "AR_aarch64_unknown_linux_musl=aarch64-linux-gnu-ar")
