@@ -148,6 +148,10 @@ pub fn wait_until_up(paths: &UnitPaths, limit: Duration) -> Result<UnixStream, C
     }
 }
 
+/// How long a stop waits for the daemon's running hook to end (`daemon stop`, a
+/// self-update's restart, `charm run`).
+pub const STOP_LIMIT: Duration = Duration::from_secs(300);
+
 /// Waits until no daemon answers for the unit (it stops after its running hook), for at
 /// most `limit`.
 pub fn wait_until_gone(paths: &UnitPaths, limit: Duration) -> Result<(), ClientError> {

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 /// Every executable file called `name` on `path`, in PATH order.
 pub fn on_path<'a>(name: &'a str, path: &'a OsStr) -> impl Iterator<Item = PathBuf> + 'a {
+    // Relative entries would resolve against whatever folder the caller runs in.
     std::env::split_paths(path)
+        .filter(|dir| dir.is_absolute())
         .map(move |dir| dir.join(name))
         .filter(|p| is_executable(p))
 }

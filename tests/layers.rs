@@ -37,32 +37,64 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The module names a path starting at `rest` begins with: `a::…` or `{a, b::c}`.
+fn names_at(rest: &str) -> Vec<String> {
+    let ident = |item: &str| -> String {
+        item.trim()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let names = match rest.strip_prefix('{') {
+        Some(group) => group[..group.find('}').unwrap_or(group.len())]
+            .split(',')
+            .map(ident)
+            .collect(),
+        None => vec![ident(rest)],
+    };
+    names.into_iter().filter(|n| !n.is_empty()).collect()
+}
+
 /// Every module named after `crate::` in `text`, including `crate::{a, b::c}` groups.
 fn crate_refs(text: &str) -> Vec<String> {
+    text.match_indices("crate::")
+        .flat_map(|(i, _)| names_at(&text[i + "crate::".len()..]))
+        .collect()
+}
+
+/// Every top-level module reached through enough `super::`s to climb out of a file
+/// `depth` modules below the crate root (`daemon/cron.rs` is 2, `zone.rs` 1).
+fn super_refs(text: &str, depth: usize) -> Vec<String> {
     let mut refs = Vec::new();
-    for (i, _) in text.match_indices("crate::") {
-        let rest = &text[i + "crate::".len()..];
-        if let Some(group) = rest.strip_prefix('{') {
-            let group = &group[..group.find('}').unwrap_or(group.len())];
-            refs.extend(group.split(',').filter_map(|item| {
-                let name: String = item
-                    .trim()
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                (!name.is_empty()).then_some(name)
-            }));
-        } else {
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            if !name.is_empty() {
-                refs.push(name);
-            }
+    let mut at = 0;
+    while let Some(found) = text[at..].find("super::") {
+        let start = at + found;
+        let preceded_by_path = text[..start]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c == ':' || c.is_ascii_alphanumeric() || c == '_');
+        let mut rest = &text[start..];
+        let mut climbs = 0;
+        while let Some(after) = rest.strip_prefix("super::") {
+            climbs += 1;
+            rest = after;
         }
+        if !preceded_by_path && climbs >= depth {
+            refs.extend(names_at(rest));
+        }
+        at = text.len() - rest.len();
     }
     refs
+}
+
+/// How many modules below the crate root a file's own module is.
+fn module_depth(relative: &Path) -> usize {
+    let parts = relative.components().count();
+    if relative.file_name().is_some_and(|n| n == "mod.rs") {
+        parts - 1
+    } else {
+        parts
+    }
 }
 
 fn sources() -> BTreeMap<PathBuf, String> {
@@ -100,7 +132,15 @@ fn modules_import_only_lower_layers() {
             ));
             continue;
         };
-        for used in crate_refs(&text) {
+        let used_modules = crate_refs(&text)
+            .into_iter()
+            // An inline `mod tests` climbs one more: only names of top-level modules count.
+            .chain(
+                super_refs(&text, module_depth(&file))
+                    .into_iter()
+                    .filter(|name| layers.contains_key(name.as_str())),
+            );
+        for used in used_modules {
             if used == module {
                 continue;
             }
@@ -147,4 +187,15 @@ fn the_check_sees_grouped_and_nested_paths() {
         crate_refs("use crate::{docker::spec, state};\nlet x = crate::juju::exec;"),
         vec!["docker", "state", "juju"]
     );
+}
+
+#[test]
+fn the_check_sees_super_paths_that_climb_to_the_crate_root() {
+    let text = "use super::super::{daemon, cli::x};\nuse super::hook_runner;\nuse super::super::super::run;";
+    // From daemon/handlers/hook.rs (depth 3) two climbs stay inside `daemon`.
+    assert_eq!(super_refs(text, 3), vec!["run"]);
+    // From docker/spec.rs (depth 2) they reach the root.
+    assert_eq!(super_refs(text, 2), vec!["daemon", "cli", "run"]);
+    assert_eq!(module_depth(Path::new("daemon/mod.rs")), 1);
+    assert_eq!(module_depth(Path::new("daemon/handlers/hook.rs")), 3);
 }

@@ -11,9 +11,8 @@
 
 use super::error::CharmError;
 
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 
 /// 1980-01-01 00:00:00, the earliest MS-DOS time: fixed for reproducible packs.
 const DOS_DATE: u16 = (1 << 5) | 1;
@@ -72,18 +71,10 @@ pub fn pack(root: &Path, dest: &Path) -> Result<u64, CharmError> {
     collect(root, root, &mut entries)?;
     entries.sort_by(|a, b| a.name.cmp(&b.name));
     let bytes = zip_bytes(&entries).map_err(|e| CharmError::io("pack", root, e))?;
-    let tmp = PathBuf::from(format!("{}.tmp-{}", dest.display(), std::process::id()));
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&bytes)?;
-        f.sync_all()?;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644))?;
-        std::fs::rename(&tmp, dest)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(format!("cannot write {}: {e}", dest.display()).into());
-    }
+    crate::state::write_atomic(dest, &bytes).map_err(|e| e.to_string())?;
+    // Readable by whoever deploys it, whatever the builder's umask.
+    std::fs::set_permissions(dest, std::fs::Permissions::from_mode(0o644))
+        .map_err(|e| CharmError::io("chmod", dest, e))?;
     Ok(bytes.len() as u64)
 }
 

@@ -7,7 +7,6 @@ use crate::protocol::{Request, Response};
 use crate::unit::UnitPaths;
 use clap::Subcommand;
 use std::io::Write;
-use std::time::Duration;
 
 #[derive(Subcommand)]
 pub enum DaemonCommand {
@@ -96,13 +95,10 @@ fn stop(paths: &UnitPaths) -> CliResult {
     };
     client::call(stream, &Request::DaemonStop, |_, _| {}).map_err(Failure::client)?;
     // It stops once its running hook (if any) is done; wait so callers can rely on it.
-    client::wait_until_gone(paths, STOP_LIMIT).map_err(Failure::client)?;
+    client::wait_until_gone(paths, client::STOP_LIMIT).map_err(Failure::client)?;
     println!("lucky daemon for unit {} stopped", paths.unit);
     Ok(())
 }
-
-/// How long `daemon stop` waits for the running hook to end.
-const STOP_LIMIT: Duration = Duration::from_secs(300);
 
 fn status(paths: &UnitPaths) -> CliResult {
     let Response::DaemonStatus(s) =

@@ -77,16 +77,16 @@ pub enum SimCommand {
         model_dir: PathBuf,
         /// The application that owns it
         owner_app: String,
-        #[arg(value_name = "KEY=VALUE", required = true)]
-        content: Vec<String>,
+        #[arg(value_name = "KEY=VALUE", required = true, value_parser = super::output::key_value)]
+        content: Vec<(String, String)>,
     },
     /// The owner gives a secret new content (a new revision), then secret-changed runs
     SecretSet {
         model_dir: PathBuf,
         /// The secret's id (secret:…)
         id: String,
-        #[arg(value_name = "KEY=VALUE", required = true)]
-        content: Vec<String>,
+        #[arg(value_name = "KEY=VALUE", required = true, value_parser = super::output::key_value)]
+        content: Vec<(String, String)>,
     },
     /// The rotate policy of a secret the unit owns falls due: secret-rotate runs
     SecretRotate { model_dir: PathBuf, id: String },
@@ -355,7 +355,7 @@ pub fn run(cmd: SimCommand) -> CliResult {
             content,
         } => {
             let model = open(&model_dir)?;
-            let pairs = secret_content(&content)?;
+            let pairs = secret_content(&content);
             println!("{}", model.add_remote_secret(&owner_app, &pairs)?);
             Ok(())
         }
@@ -365,7 +365,7 @@ pub fn run(cmd: SimCommand) -> CliResult {
             content,
         } => {
             let model = open(&model_dir)?;
-            let pairs = secret_content(&content)?;
+            let pairs = secret_content(&content);
             model.set_secret_content(&id, &pairs)?;
             finish(&model.run_secret_hook("secret-changed", &id, None)?)
         }
@@ -393,15 +393,9 @@ pub fn run(cmd: SimCommand) -> CliResult {
     }
 }
 
-fn secret_content(words: &[String]) -> Result<Vec<(&str, &str)>, Failure> {
-    words
+fn secret_content(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
+    pairs
         .iter()
-        .map(|w| match w.split_once('=') {
-            Some((k, v)) if !k.is_empty() => Ok((k, v)),
-            _ => Err(Failure {
-                message: format!("expected KEY=VALUE, got {w:?}"),
-                code: 2,
-            }),
-        })
+        .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect()
 }

@@ -361,42 +361,12 @@ async fn run_reporter(daemon: Arc<Daemon>) {
 }
 
 async fn exec_report(daemon: &Daemon) -> Result<(), String> {
-    let path = daemon
-        .state
-        .cron
-        .read(|c| c.hook_path.clone())
-        .unwrap_or_default();
-    let program = super::cron::find_program(&path)
-        .ok_or_else(|| "neither juju-exec nor juju-run is on the hooks' PATH".to_string())?;
     let token = crate::script::new_token();
     lock(&daemon.checks.pending).insert(token.clone());
-    let lucky = daemon.lucky_bin_dir.join("lucky");
-    let command = format!(
-        "LUCKY_SOCKET={} LUCKY_DATA_DIR={} {} check report --token {token}",
-        super::cron::sh_quote(&daemon.paths.socket.to_string_lossy()),
-        super::cron::sh_quote(&daemon.paths.data_dir.to_string_lossy()),
-        super::cron::sh_quote(&lucky.to_string_lossy())
-    );
-    let out = tokio::process::Command::new(&program)
-        .arg(&daemon.paths.unit)
-        .arg(&command)
-        .env("PATH", &path)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await;
+    let ran =
+        super::juju_exec::run_lucky(daemon, &format!("check report --token {token}"), false).await;
     lock(&daemon.checks.pending).remove(&token);
-    let out = out.map_err(|e| format!("cannot run {}: {e}", program.display()))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    Err(format!(
-        "{} exited with {}: {}",
-        program.display(),
-        out.status,
-        stderr.trim().lines().last().unwrap_or("")
-    ))
+    ran
 }
 
 /// In the `juju-exec` context a report runs in: log what changed and give Juju the unit

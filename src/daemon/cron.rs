@@ -269,20 +269,6 @@ fn set_last_run(daemon: &Daemon, key: &str, at: i64) {
     }
 }
 
-pub(super) fn find_program(path: &str) -> Option<std::path::PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    ["juju-exec", "juju-run"].iter().find_map(|tool| {
-        std::env::split_paths(path).map(|d| d.join(tool)).find(|p| {
-            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-    })
-}
-
-/// `'…'` for sh, whatever the path holds.
-pub(super) fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 fn start_job(daemon: &Arc<Daemon>, schedule: String) {
     let daemon = Arc::clone(daemon);
     let token = crate::script::new_token();
@@ -313,47 +299,5 @@ fn start_job(daemon: &Arc<Daemon>, schedule: String) {
 }
 
 async fn exec_job(daemon: &Daemon, token: &str) -> Result<(), String> {
-    let path = daemon
-        .state
-        .cron
-        .read(|c| c.hook_path.clone())
-        .unwrap_or_default();
-    let program = find_program(&path)
-        .ok_or_else(|| "neither juju-exec nor juju-run is on the hooks' PATH".to_string())?;
-    let lucky = daemon.lucky_bin_dir.join("lucky");
-    // The callback must reach this daemon, whatever socket it was started with.
-    let command = format!(
-        "LUCKY_SOCKET={} LUCKY_DATA_DIR={} {} hook cron --cron-job {token}",
-        sh_quote(&daemon.paths.socket.to_string_lossy()),
-        sh_quote(&daemon.paths.data_dir.to_string_lossy()),
-        sh_quote(&lucky.to_string_lossy())
-    );
-    let out = tokio::process::Command::new(&program)
-        .arg(&daemon.paths.unit)
-        .arg(&command)
-        .env("PATH", &path)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    Err(format!(
-        "{} exited with {}: {}",
-        program.display(),
-        out.status,
-        stderr.trim().lines().last().unwrap_or("")
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoting() {
-        assert_eq!(sh_quote("/a b/it's"), r"'/a b/it'\''s'");
-    }
+    super::juju_exec::run_lucky(daemon, &format!("hook cron --cron-job {token}"), true).await
 }

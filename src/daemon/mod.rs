@@ -8,6 +8,7 @@ pub mod handlers;
 pub mod handover;
 pub mod history;
 pub mod hook_runner;
+mod juju_exec;
 pub mod logging;
 pub mod scripts;
 pub mod server;

@@ -104,13 +104,7 @@ impl ProvisionError {
 
 /// The program named `name` on `path`, if any.
 pub fn find_program(path: &str, name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    path.split(':')
-        .filter(|d| !d.is_empty() && Path::new(d).is_absolute())
-        .map(|d| Path::new(d).join(name))
-        .find(|p| {
-            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+    crate::executable::find(name, path.as_ref())
 }
 
 /// Installs (if needed), configures and starts the engine, then waits until `answers`
@@ -310,13 +304,7 @@ pub fn write_drop_in(unit_dir: &Path, proxy: &Proxy) -> Result<bool, String> {
     }
     let dir = path.parent().unwrap_or(unit_dir);
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let tmp = dir.join(".lucky-proxy.conf.tmp");
-    std::fs::write(&tmp, &text)
-        .and_then(|()| std::fs::rename(&tmp, &path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            format!("cannot write {}: {e}", path.display())
-        })?;
+    crate::state::write_atomic(&path, text.as_bytes()).map_err(|e| e.to_string())?;
     Ok(true)
 }
 

@@ -67,13 +67,13 @@ fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, FrameError> {
     Ok(rmp_serde::from_slice(body)?)
 }
 
-/// Blocking read of one frame; `Closed` on a clean end of stream before a header.
 /// Blocking write of one frame (hand-written clients: the benchmarks, attack tests).
 pub fn write_blocking<T: Serialize>(w: &mut impl Write, msg: &T) -> Result<(), FrameError> {
     w.write_all(&encode(msg)?)?;
     Ok(())
 }
 
+/// Blocking read of one frame; `Closed` on a clean end of stream before a header.
 pub fn read_blocking<T: DeserializeOwned>(r: &mut impl Read) -> Result<T, FrameError> {
     let mut header = [0u8; 4];
     match r.read_exact(&mut header) {

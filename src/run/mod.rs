@@ -28,9 +28,10 @@ mod workdir;
 pub use options::{ActionParam, RelationData, RelationSecret, RemoteApp, RunOptions, Setting};
 
 use crate::charm::{example, lucky_yaml, metadata};
+use crate::client::{self, ClientError};
+use crate::protocol::Request;
 use engine::Engine;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use steps::Step;
 use workdir::Paths;
 
@@ -144,20 +145,21 @@ fn unpack_example() -> Result<PathBuf, RunError> {
 
 impl Runner {
     /// Stops the private daemon, if one runs; a daemon already gone is what we wanted.
+    /// Through the one client: the same request and bounded wait as `lucky daemon stop`.
     fn stop_daemon(&self) {
-        let out = Command::new(&self.lucky)
-            .args(["daemon", "stop"])
-            .env("JUJU_UNIT_NAME", &self.unit)
-            .env("LUCKY_SOCKET", &self.paths.socket)
-            .env("LUCKY_DATA_DIR", &self.paths.data)
-            .output();
-        if let Ok(out) = out
-            && !out.status.success()
-        {
-            let text = String::from_utf8_lossy(&out.stderr);
-            if !text.contains("not running") && !text.trim().is_empty() {
-                eprintln!("lucky: note: stopping the private daemon: {}", text.trim());
-            }
+        let paths = crate::unit::UnitPaths {
+            unit: self.unit.clone(),
+            socket: self.paths.socket.clone(),
+            data_dir: self.paths.data.clone(),
+        };
+        let stopped = match client::connect(&paths) {
+            Err(ClientError::NotRunning { .. }) => return,
+            Ok(stream) => client::call(stream, &Request::DaemonStop, |_, _| {})
+                .and_then(|_| client::wait_until_gone(&paths, client::STOP_LIMIT)),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = stopped {
+            eprintln!("lucky: note: stopping the private daemon: {e}");
         }
     }
 

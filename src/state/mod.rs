@@ -162,11 +162,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
             .unwrap_or_default(),
         std::process::id()
     ));
-    let mut file = File::create(&tmp).map_err(io("create", &tmp))?;
-    file.write_all(bytes).map_err(io("write", &tmp))?;
-    file.sync_all().map_err(io("sync", &tmp))?;
-    drop(file);
-    fs::rename(&tmp, path).map_err(io("replace", path))?;
+    let written = (|| {
+        let mut file = File::create(&tmp).map_err(io("create", &tmp))?;
+        file.write_all(bytes).map_err(io("write", &tmp))?;
+        file.sync_all().map_err(io("sync", &tmp))?;
+        drop(file);
+        fs::rename(&tmp, path).map_err(io("replace", path))
+    })();
+    if written.is_err() {
+        // A failed write leaves nothing beside the file it was to replace.
+        let _ = fs::remove_file(&tmp);
+    }
+    written?;
     // The rename itself is durable only once the folder is synced.
     File::open(dir)
         .and_then(|d| d.sync_all())

@@ -201,9 +201,6 @@ pub fn hand_over(
     }
 }
 
-/// How long a self-update waits for the old daemon's running hook to end.
-const STOP_LIMIT: Duration = Duration::from_secs(300);
-
 /// Stops `daemon` (after its running hook) and starts `new_exe` in its place. Returns the
 /// new daemon's status once it answers.
 pub fn restart(
@@ -228,13 +225,13 @@ pub fn restart(
     }
     // Gone once its pid has exited (it may still answer while its last hook runs).
     let proc_dir = PathBuf::from(format!("/proc/{}", daemon.pid));
-    let deadline = Instant::now() + STOP_LIMIT;
+    let deadline = Instant::now() + client::STOP_LIMIT;
     while proc_dir.exists() && !is_zombie(&proc_dir) {
         if Instant::now() >= deadline {
             bail!(
                 "the daemon for unit {unit} (pid {}) is still running after {} s: its hook has not ended; run `lucky self-update` again once it has",
                 daemon.pid,
-                STOP_LIMIT.as_secs()
+                client::STOP_LIMIT.as_secs()
             );
         }
         std::thread::sleep(Duration::from_millis(10));
