@@ -6,15 +6,24 @@
 
 mod support;
 
+use lucky::protocol::frame;
+use lucky::protocol::{ErrorKind, ErrorReply, Hello, PROTOCOL_VERSION, Reply, Request, Response};
+use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixStream;
 use std::process::{Command, Output};
+use std::time::Duration;
 use support::docker::{TEST_IMAGE, Unit, text};
 
 /// `lucky hook NAME` with what a real hook also has: the agent socket address and a
 /// context id, which must stay on the host.
 fn hook(unit: &Unit, name: &str) -> Output {
-    Command::new(&unit.lucky)
-        .args(["hook", name])
+    hook_command(unit, name).output().expect("run lucky hook")
+}
+
+fn hook_command(unit: &Unit, name: &str) -> Command {
+    let mut cmd = Command::new(&unit.lucky);
+    cmd.args(["hook", name])
         .env_clear()
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
         .env("JUJU_UNIT_NAME", &unit.name)
@@ -24,9 +33,8 @@ fn hook(unit: &Unit, name: &str) -> Output {
         .env("JUJU_RELATION_ID", "db:7")
         .env("LUCKY_SOCKET", unit.socket())
         .env("LUCKY_DATA_DIR", unit.data_dir())
-        .env("DOCKER_HOST", &unit.docker_host)
-        .output()
-        .expect("run lucky hook")
+        .env("DOCKER_HOST", &unit.docker_host);
+    cmd
 }
 
 fn hook_ok(unit: &Unit, name: &str) -> String {
@@ -271,4 +279,132 @@ echo "after-restart: $(lucky kv get from-host)"
     // The token a background process kept died with its script.
     assert!(out.contains(DENIED_WITHOUT_TOKEN), "{out}");
     assert_eq!(text(&unit.lucky(&["kv", "get", "late"])), "\n");
+}
+
+/// A hand-written client on `socket`: hello with `token`, one request, its last frame.
+fn raw_call(
+    socket: &std::path::Path,
+    token: Option<&str>,
+    request: &Request,
+) -> Result<Response, ErrorReply> {
+    let mut stream = UnixStream::connect(socket).expect("connect");
+    let hello = Hello {
+        protocol: PROTOCOL_VERSION,
+        version: "attacker".into(),
+        context: token.map(str::to_string),
+    };
+    frame::write_blocking(&mut stream, &hello).expect("hello");
+    frame::write_blocking(&mut stream, request).expect("request");
+    loop {
+        match frame::read_blocking::<Reply>(&mut stream).expect("reply") {
+            Reply::Output { .. } => {}
+            Reply::Done(response) => return Ok(response),
+            Reply::Error(error) => return Err(error),
+        }
+    }
+}
+
+#[test]
+fn a_workload_flooding_the_container_socket_neither_locks_out_scripts_nor_replaces_the_daemon() {
+    let yaml = format!(
+        r#"
+hooks:
+  install:
+    - inline-host-script: |
+        set -e
+        lucky container image set {TEST_IMAGE} --no-pull
+        lucky container volume add data /data
+        lucky container set-command -- /bin/sh -c "exec sleep 100000"
+        lucky container apply-updates
+      shell-command: ["/bin/sh", "-c"]
+    - container-script: wait.sh
+"#
+    );
+    // The script shows its token to the test (standing in for a workload process that
+    // read it), then waits while the test attacks, then makes its own call.
+    let wait = r#"#!/bin/sh
+echo "$LUCKY_CONTEXT" > /data/script-token
+while [ ! -e /data/go ]; do sleep 0.05; done
+lucky kv set after-flood=yes 2>&1; echo "kv exit=$?"
+"#;
+    let unit = Unit::new(&yaml, &[("wait.sh", wait)]);
+    let mut running = hook_command(&unit, "install")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the hook");
+    let volume = unit.data_dir().join("volumes/data");
+    support::wait_for(
+        "the container script to start",
+        Duration::from_secs(60),
+        || volume.join("script-token").exists(),
+    );
+    let token = std::fs::read_to_string(volume.join("script-token")).expect("token");
+    let token = token.trim();
+    let socket = unit.data_dir().join("container-run/lucky.sock");
+
+    // Self-update from inside: hand the daemon's sockets to a binary the container names,
+    // even with a live script token.
+    let marker = unit.data_dir().join("replaced");
+    let fake = unit.data_dir().join("fake-lucky");
+    std::fs::write(&fake, format!("#!/bin/sh\ntouch {}\n", marker.display())).expect("fake");
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    for token in [Some(token), None] {
+        let refused = raw_call(
+            &socket,
+            token,
+            &Request::Handover {
+                exe: fake.display().to_string(),
+            },
+        )
+        .expect_err("a handover from a container must be refused");
+        assert_eq!(refused.kind, ErrorKind::Denied, "{refused:?}");
+        assert!(refused.message.contains("not allowed"), "{refused:?}");
+    }
+
+    // A flood of connections that never show a token: silent ones, then ones that say
+    // hello without a token and stall in a frame. More than the container socket keeps.
+    let mut flood = Vec::new();
+    for i in 0..600 {
+        let mut stream = UnixStream::connect(&socket).expect("connect");
+        if i >= 300 {
+            let hello = Hello {
+                protocol: PROTOCOL_VERSION,
+                version: "attacker".into(),
+                context: None,
+            };
+            frame::write_blocking(&mut stream, &hello).expect("hello");
+            stream
+                .write_all(&[0, 0, 0x0f, 0xff, 0x81])
+                .expect("partial frame");
+        }
+        flood.push(stream);
+    }
+    // The daemon closed the oldest of them to stay bounded, rather than refusing newcomers.
+    let mut first = &flood[0];
+    first
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut byte = [0u8; 1];
+    assert_eq!(
+        first
+            .read(&mut byte)
+            .expect("the oldest connection is closed, not left hanging"),
+        0
+    );
+    // A tokenless client is still answered what it may ask.
+    assert!(matches!(
+        raw_call(&socket, None, &Request::DaemonStatus),
+        Ok(Response::DaemonStatus(_))
+    ));
+
+    // The container script's own call goes through while the flood is held open.
+    std::fs::write(volume.join("go"), "").expect("go");
+    let out = running.wait_with_output().expect("hook");
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("kv exit=0"), "{all}");
+    assert_eq!(text(&unit.lucky(&["kv", "get", "after-flood"])), "yes\n");
+    assert!(!marker.exists(), "the binary a container named was run");
+    drop(flood);
 }

@@ -22,27 +22,55 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// A client that does not read what it is sent is dropped after this long, so it cannot
 /// keep its slot and its encoded reply for ever.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest frame a container connection may send before it shows a script's token.
+const GUEST_FRAME_LEN: u32 = 4 * 1024;
 
 pub async fn serve(daemon: Arc<Daemon>, stream: UnixStream, origin: Origin) {
+    match origin {
+        Origin::Host => {
+            let Ok(slot) = Arc::clone(&daemon.host_slots).try_acquire_owned() else {
+                return refuse_busy(stream, origin).await;
+            };
+            session(&daemon, stream, origin, None).await;
+            drop(slot);
+        }
+        // A guest until its hello shows a script's token (admission.rs).
+        Origin::Container => {
+            let (id, evicted) = daemon.container_guests.admit();
+            tokio::select! {
+                () = session(&daemon, stream, origin, Some(id)) => {}
+                () = evicted => tracing::debug!("closed the oldest tokenless container connection for a new one"),
+            }
+            daemon.container_guests.leave(id);
+        }
+    }
+}
+
+async fn refuse_busy(stream: UnixStream, origin: Origin) {
+    let (_, mut write) = stream.into_split();
+    send_busy(&mut write, origin).await;
+}
+
+async fn send_busy(write: &mut OwnedWriteHalf, origin: Origin) {
+    tracing::warn!(?origin, "too many connections: refusing one");
+    let busy = ErrorReply::new(
+        ErrorKind::Internal,
+        "the lucky daemon has too many connections open on this socket; try again",
+    );
+    let _ = send(write, &Reply::Error(busy)).await;
+}
+
+/// Hello, then requests until the client leaves. `guest` is the container connection's
+/// guest id: it becomes a script's connection (taking a container slot) once its hello
+/// shows a live script token; until then it is kept small and answers one request.
+async fn session(daemon: &Arc<Daemon>, stream: UnixStream, origin: Origin, guest: Option<u64>) {
     let (read, mut write) = stream.into_split();
-    let slots = match origin {
-        Origin::Host => &daemon.host_slots,
-        Origin::Container => &daemon.container_slots,
-    };
-    let Ok(_slot) = Arc::clone(slots).try_acquire_owned() else {
-        tracing::warn!(?origin, "too many connections: refusing one");
-        let busy = ErrorReply::new(
-            ErrorKind::Internal,
-            "the lucky daemon has too many connections open on this socket; try again",
-        );
-        let _ = send(&mut write, &Reply::Error(busy)).await;
-        return;
-    };
     let mut read = BufReader::new(read);
     let mut buf = Vec::new();
-    let max_frame = match origin {
+    let mut max_frame = match origin {
         Origin::Host => frame::MAX_FRAME_LEN,
-        Origin::Container => frame::MAX_CONTAINER_FRAME_LEN,
+        // Until a token is shown: a hello, or a status request, is a few bytes.
+        Origin::Container => GUEST_FRAME_LEN,
     };
 
     let hello: Hello = match tokio::time::timeout(
@@ -84,6 +112,19 @@ pub async fn serve(daemon: Arc<Daemon>, stream: UnixStream, origin: Origin) {
         }),
         origin,
     };
+    let mut container_slot = None;
+    if let Some(id) = guest
+        && caller.context.is_some()
+    {
+        let Ok(slot) = Arc::clone(&daemon.container_slots).try_acquire_owned() else {
+            return send_busy(&mut write, origin).await;
+        };
+        daemon.container_guests.leave(id);
+        container_slot = Some(slot);
+        max_frame = frame::MAX_CONTAINER_FRAME_LEN;
+    }
+    // Held until the session ends.
+    let one_request_only = guest.is_some() && container_slot.is_none();
 
     loop {
         // An idle connection holds a file descriptor: clients send requests at once.
@@ -97,7 +138,7 @@ pub async fn serve(daemon: Arc<Daemon>, stream: UnixStream, origin: Origin) {
             Ok(Err(e)) => return refuse(&mut write, &e).await,
         };
         tracing::debug!(request = request.name(), "request");
-        if !answer(&daemon, &caller, request, &mut write).await {
+        if !answer(daemon, &caller, request, &mut write).await || one_request_only {
             return;
         }
     }

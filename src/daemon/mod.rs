@@ -1,5 +1,6 @@
 //! The per-unit daemon: owns the socket, runs hooks, serves script calls.
 
+pub mod admission;
 pub mod checks;
 pub mod connection;
 pub mod cron;
@@ -25,7 +26,8 @@ use tokio::sync::Notify;
 
 /// Connections served at once on the host socket (hooks, host scripts, operators).
 pub const MAX_HOST_CONNECTIONS: usize = 512;
-/// Connections served at once on the container socket.
+/// Container scripts' connections served at once on the container socket (connections
+/// without a script token are bounded apart: `admission`).
 pub const MAX_CONTAINER_CONNECTIONS: usize = 128;
 
 /// Everything the daemon's tasks share.
@@ -48,7 +50,10 @@ pub struct Daemon {
     /// Connections open at once, per socket: a flood of clients (a container process,
     /// say) cannot take every file descriptor the daemon and its hooks need.
     pub host_slots: Arc<tokio::sync::Semaphore>,
+    /// Container scripts' connections (a live script token shown).
     pub container_slots: Arc<tokio::sync::Semaphore>,
+    /// Container-socket connections that showed no script token (admission.rs).
+    pub container_guests: admission::Guests,
     /// Desired container state and the Docker engine connection.
     pub docker: crate::docker::DockerState,
     /// `lucky history`: the kept record of each run, and the runs being recorded.
@@ -79,6 +84,7 @@ impl Daemon {
             cron: cron::CronRuns::default(),
             host_slots: Arc::new(tokio::sync::Semaphore::new(MAX_HOST_CONNECTIONS)),
             container_slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONTAINER_CONNECTIONS)),
+            container_guests: admission::Guests::default(),
             paths,
             started: Instant::now(),
             hook_lock: tokio::sync::Mutex::new(()),

@@ -306,6 +306,7 @@ async fn hand_over(
     let all_closed = || {
         daemon.host_slots.available_permits() == super::MAX_HOST_CONNECTIONS
             && daemon.container_slots.available_permits() == super::MAX_CONTAINER_CONNECTIONS
+            && daemon.container_guests.count() == 0
     };
     let deadline = Instant::now() + DRAIN_LIMIT;
     loop {
