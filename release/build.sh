@@ -333,31 +333,8 @@ smoke_test() {
 # and by whom the build ran (an `env!("CARGO_MANIFEST_DIR")` did, and --remap-path-prefix
 # cannot rewrite an environment variable's value).
 path_guard() {
-    local bin="$1" p name hits found=()
-    local -A paths=(
-        [checkout]="$REPO"
-        [target-dir]="$TARGET_DIR"
-        [CARGO_HOME]="${CARGO_HOME:-$HOME/.cargo}"
-        [RUSTUP_HOME]="${RUSTUP_HOME:-$HOME/.rustup}"
-        [HOME]="$HOME"
-    )
-    for name in "${!paths[@]}"; do
-        p="${paths[$name]%/}"
-        [ "${#p}" -gt 1 ] || continue
-        # A short $HOME like /root is a word in ordinary text too: only as a folder there.
-        if [ "$name" = HOME ]; then
-            p="$p/"
-        fi
-        # Printable runs of the binary (what `strings` shows) that hold the path.
-        hits="$(LC_ALL=C grep -aoE '[[:print:]]{4,}' "$bin" | grep -F -- "$p" || true)"
-        if [ -n "$hits" ]; then
-            found+=("$name $p in $(printf '%s\n' "$hits" | wc -l) strings, e.g. '$(printf '%s\n' "$hits" | head -n 1 | cut -c1-120)';")
-        fi
-    done
-    if [ ${#found[@]} -gt 0 ]; then
-        die "$bin contains build-machine paths (not reproducible): ${found[*]}"
-    fi
-    info "$(basename "$bin"): no checkout, target-dir, CARGO_HOME, RUSTUP_HOME or HOME path inside"
+    CARGO_TARGET_DIR="$TARGET_DIR" "$REPO/release/path-guard.sh" "$1" ||
+        die "$1 holds a build-machine path (see above): the release would not be reproducible"
 }
 
 main() {
