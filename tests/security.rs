@@ -610,3 +610,63 @@ fn a_data_dir_open_to_others_is_made_owner_only() {
         .mode();
     assert_eq!(socket_mode & 0o777, 0o600);
 }
+
+#[test]
+fn a_client_that_never_reads_its_reply_is_dropped_and_stalls_no_one() {
+    let unit = Unit::new();
+    unit.lucky_yaml("hooks: {}\n");
+    assert!(unit.hook("install").status.success());
+    let socket = unit.socket();
+    // Nearly 1 MiB of kv: a `kv get` of it all is far more than a socket buffer holds.
+    let value = "v".repeat(60 * 1024);
+    for i in 0..16 {
+        call(
+            &socket,
+            None,
+            &Request::KvSet {
+                pairs: vec![(format!("k{i}"), Some(value.clone()))],
+            },
+        )
+        .expect("kv set");
+    }
+    let mut stalled = UnixStream::connect(&socket).expect("connect");
+    let hello = Hello {
+        protocol: PROTOCOL_VERSION,
+        version: "test".into(),
+        context: None,
+    };
+    frame::write_blocking(&mut stalled, &hello).expect("hello");
+    frame::write_blocking(&mut stalled, &Request::KvGet { key: None }).expect("request");
+    let asked = std::time::Instant::now();
+    // Everyone else is served while the reply waits on a reader that never comes.
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(matches!(
+        call(&socket, None, &Request::DaemonStatus),
+        Ok(Response::DaemonStatus(_))
+    ));
+    // Past the write timeout the daemon has dropped the connection with its reply.
+    let timeout = lucky::daemon::connection::WRITE_TIMEOUT;
+    std::thread::sleep(timeout.saturating_sub(asked.elapsed()) + Duration::from_secs(5));
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("read timeout");
+    use std::io::Read;
+    let mut header = [0u8; 4];
+    stalled
+        .read_exact(&mut header)
+        .expect("the start of the reply");
+    let claimed = u32::from_be_bytes(header) as usize;
+    let mut got = Vec::new();
+    stalled
+        .read_to_end(&mut got)
+        .expect("the connection ends (closed by the daemon), not hangs");
+    assert!(
+        got.len() < claimed,
+        "the daemon dropped the reply part-way: {} of {claimed} bytes",
+        got.len()
+    );
+    assert!(
+        claimed > 900 * 1024,
+        "the reply was the whole store: {claimed}"
+    );
+}
