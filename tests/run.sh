@@ -44,16 +44,15 @@ git ls-files -z '*.sh' .ci/run | xargs -0 shellcheck
 echo "[tests] cargo test"
 cargo test
 
-# Fuzzing, bounded (30 s a target): only where a nightly toolchain and cargo-fuzz are
-# installed. New inputs go to fuzz/target/, so the kept corpus (fuzz/corpus/) stays as
-# committed; a crash fails the run and leaves its input in fuzz/artifacts/.
-if rustup toolchain list | grep -q '^nightly' && cargo +nightly fuzz --version >/dev/null 2>&1; then
-  for target in frame lucky_yaml; do
-    echo "[tests] cargo fuzz run $target (30 s)"
-    mkdir -p "fuzz/target/corpus/$target"
-    (cd fuzz && cargo +nightly fuzz run "$target" "target/corpus/$target" "corpus/$target" \
-      -- -max_total_time=30 -rss_limit_mb=2048 -print_final_stats=1)
-  done
-else
-  echo "[tests] skipping fuzzing: it needs a nightly toolchain and cargo-fuzz (cargo install cargo-fuzz)"
-fi
+# Fuzzing, bounded (30 s a target), with the nightly toolchain the release build also uses
+# (installed here when missing, as cargo-fuzz is). New inputs go to fuzz/target/, so the
+# kept corpus (fuzz/corpus/) stays as committed; a crash fails the run and leaves its input
+# in fuzz/artifacts/.
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+for target in frame lucky_yaml; do
+  echo "[tests] cargo fuzz run $target (30 s)"
+  mkdir -p "fuzz/target/corpus/$target"
+  (cd fuzz && cargo +nightly fuzz run "$target" "target/corpus/$target" "corpus/$target" \
+    -- -max_total_time=30 -rss_limit_mb=2048 -print_final_stats=1)
+done
