@@ -71,6 +71,17 @@ pub fn network_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
         picked.push(("egress-subnets", Value::String(subnet.clone())));
     }
     let value = match picked.len() {
+        // The YAML keeps copies of three fields for older agents (`address`, `macaddress`,
+        // `interfacename`); Juju's JSON leaves them out (`json:"-"`).
+        0 if p.format()? == crate::simulator::format::Format::Json => json!({
+            "bind-addresses": [{
+                "mac-address": "",
+                "interface-name": "eth0",
+                "addresses": [{"hostname": "", "cidr": "10.0.0.0/24", "value": addr}],
+            }],
+            "egress-subnets": [subnet],
+            "ingress-addresses": [ingress_addr],
+        }),
         0 => json!({
             "bind-addresses": [{
                 "mac-address": "",
