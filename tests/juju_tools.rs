@@ -170,9 +170,10 @@ fn bad_storage_requests_are_one_line_errors_and_change_nothing() {
         err.starts_with("lucky: cannot list storage \"nope\""),
         "{err}"
     );
-    // Juju's own refusal: the unit has data/0, and 1 + 3 is over the range's 3.
+    // Juju's own refusal (storage-add's exit status): the unit has data/0, and 1 + 3 is
+    // over the range's 3.
     let (rc, err) = probed(&unit, "too-many");
-    assert_eq!(rc, "5");
+    assert_eq!(rc, "1");
     assert_eq!(
         err,
         "lucky: storage-add: cannot add storage \"data\": the charm allows at most 3 instance(s) and the unit has 3\n"
@@ -191,8 +192,9 @@ fn bad_storage_requests_are_one_line_errors_and_change_nothing() {
         err.starts_with("lucky: invalid storage id \"--output=/etc/x\""),
         "{err}"
     );
+    // storage-get's own usage error for an unknown -s, with its exit status.
     let (rc, err) = probed(&unit, "unknown-id");
-    assert_eq!(rc, "5");
+    assert_eq!(rc, "2");
     assert_eq!(
         err,
         "lucky: storage-get: invalid value \"data/7\" for flag -s: storage \"data/7\" not found\n"
@@ -292,7 +294,7 @@ fn a_non_leader_cannot_set_the_application_status() {
     assert_eq!(
         (rc.as_str(), err.as_str()),
         (
-            "5",
+            "1",
             "lucky: cannot set the application status: this unit is not the leader (only the leader may; see `lucky leader is-leader`)\n"
         )
     );
@@ -300,7 +302,7 @@ fn a_non_leader_cannot_set_the_application_status() {
     assert_eq!(
         (rc.as_str(), err.as_str()),
         (
-            "5",
+            "1",
             "lucky: status-get: finding application status: this unit is not the leader\n"
         )
     );
@@ -308,7 +310,7 @@ fn a_non_leader_cannot_set_the_application_status() {
     assert_eq!(
         (rc.as_str(), err.as_str()),
         (
-            "5",
+            "1",
             "lucky: network-get: no network config found for binding \"nowhere\"\n"
         )
     );
@@ -552,19 +554,28 @@ fn network_get_over_a_relation_gives_the_addresses_that_relation_reaches() {
     assert_eq!(unit.read("website:1-hook"), "10.0.0.10\n");
     assert_eq!(unit.read("website:2-hook"), "203.0.113.10\n");
     for hook in ["website:1", "website:2"] {
-        assert_eq!(parse(&format!("{hook}-local")), whole("10.0.0.10"), "{hook}");
-        assert_eq!(parse(&format!("{hook}-cmr")), whole("203.0.113.10"), "{hook}");
+        assert_eq!(
+            parse(&format!("{hook}-local")),
+            whole("10.0.0.10"),
+            "{hook}"
+        );
+        assert_eq!(
+            parse(&format!("{hook}-cmr")),
+            whole("203.0.113.10"),
+            "{hook}"
+        );
         assert_eq!(
             parse(&format!("{hook}-cmr-two")),
             json!({"bind-address": "10.0.0.10", "ingress-address": "203.0.113.10"}),
             "{hook}"
         );
     }
+    // network-get's own usage error (an unknown -r), with its exit status.
     let (rc, err) = probed(&unit, "unknown");
     assert_eq!(
         (rc.as_str(), err.as_str()),
         (
-            "5",
+            "2",
             "lucky: network-get: invalid value \"website:9\" for option -r: relation not found\n"
         )
     );

@@ -138,7 +138,12 @@ fn a_container_script_reaches_every_hook_tool_and_the_model_shows_it() {
     for path in ["/units", "/relations/website"] {
         let section = goal.pointer_mut(path).expect(path);
         for entry in section.as_object_mut().expect("map").values_mut() {
-            assert!(entry.as_object_mut().and_then(|e| e.remove("since")).is_some());
+            assert!(
+                entry
+                    .as_object_mut()
+                    .and_then(|e| e.remove("since"))
+                    .is_some()
+            );
         }
     }
     assert_eq!(

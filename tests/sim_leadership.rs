@@ -65,7 +65,10 @@ fn leader_data(model: &Model, juju: Juju) -> BTreeMap<String, String> {
     match juju {
         Juju::V3_6 => state.data.leader_data,
         Juju::V4_0 => {
-            assert!(state.data.leader_data.is_empty(), "4.0 has no leader settings");
+            assert!(
+                state.data.leader_data.is_empty(),
+                "4.0 has no leader settings"
+            );
             state
                 .data
                 .relations
@@ -199,8 +202,12 @@ fn lucky_sim_elects_and_deposes_the_unit_as_juju_does() {
             Juju::V4_0 => "",
         };
         let not_leader = match juju {
-            Juju::V3_6 => "leader-set rc=5 lucky: leader-set: cannot write leadership settings: cannot write settings: not the leader\n",
-            Juju::V4_0 => "leader-set rc=5 lucky: cannot set leader data: this unit is not the leader (only the leader may; see `lucky leader is-leader`)\n",
+            Juju::V3_6 => {
+                "leader-set rc=1 lucky: leader-set: cannot write leadership settings: cannot write settings: not the leader\n"
+            }
+            Juju::V4_0 => {
+                "leader-set rc=1 lucky: cannot set leader data: this unit is not the leader (only the leader may; see `lucky leader is-leader`)\n"
+            }
         };
         assert_eq!(
             unit.read("out"),
@@ -213,8 +220,8 @@ fn lucky_sim_elects_and_deposes_the_unit_as_juju_does() {
                  {deposed_out}\
                  == update-status leader=false data={{\"by\":\"app/0\"}}\n\
                  {not_leader}\
-                 app-status rc=5 lucky: cannot set the application status: this unit is not the leader (only the leader may; see `lucky leader is-leader`)\n\
-                 app-secret rc=5 lucky: secret-add: this unit is not the leader\n\
+                 app-status rc=1 lucky: cannot set the application status: this unit is not the leader (only the leader may; see `lucky leader is-leader`)\n\
+                 app-secret rc=1 lucky: secret-add: this unit is not the leader\n\
                  == {} leader=false data={{\"by\":\"app/1\",\"k\":\"v\"}}\n\
                  == leader-elected leader=true data={{\"by\":\"app/1\",\"k\":\"v\"}}\n\
                  leader-set rc=0 \n\
