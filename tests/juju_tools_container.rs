@@ -278,3 +278,52 @@ fn a_container_script_reaches_every_hook_tool_and_the_model_shows_it() {
         vec![("data-storage-attached", 0, true), ("install", 0, true)]
     );
 }
+
+/// Bad input from a container script: one line naming it, the exit status Juju's own tool
+/// gives (or Lucky's, for what it checks itself), and nothing changed.
+const REFUSED: &str = r#"#!/bin/sh
+out() { name=$1; shift; v=$(lucky "$@" 2>&1); rc=$?; echo "OUT $name rc=$rc $(printf %s "$v" | tr '\n' '|')"; }
+out wrong-id secret get secret:aaaaaaaaaaaaaaaaaaaa
+out bad-key secret add --owner unit Password=x
+out undeclared storage list nope
+out leader-set leader set k=v
+out app-status set-status --application active mine
+out app-data relation set -r website:1 --app k=v
+"#;
+
+#[test]
+fn bad_input_from_a_container_script_exits_as_juju_does_and_changes_nothing() {
+    let (_unit, model) = unit_and_model(REFUSED);
+    let rel = model.add_relation("website", "proxy", 1).expect("relate");
+    let before = model.state().expect("state");
+    let run = model.run_hook("install").expect("install");
+    assert!(run.success(), "{}{}", run.stdout, run.stderr);
+    let text = format!("{}{}", run.stdout, run.stderr);
+    let out: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("OUT "))
+        .collect();
+    assert_eq!(
+        out,
+        vec![
+            "wrong-id rc=1 lucky: secret-get: secret \"aaaaaaaaaaaaaaaaaaaa\" not found",
+            "bad-key rc=2 lucky: invalid secret key \"Password\": use 3 or more lowercase letters and digits, starting with a letter, single '-' between them (e.g. db-password)",
+            "undeclared rc=2 lucky: cannot list storage \"nope\": metadata.yaml declares no such storage (it declares data)",
+            "leader-set rc=1 lucky: leader-set: cannot write leadership settings: cannot write settings: not the leader",
+            "app-status rc=1 lucky: cannot set the application status: this unit is not the leader (only the leader may; see `lucky leader is-leader`)",
+            "app-data rc=1 lucky: relation-set: cannot write application settings in relation website:1: this unit is not the leader",
+        ],
+        "{text}"
+    );
+    let state = model.state().expect("state");
+    assert!(state.data.secrets.is_empty());
+    assert!(state.data.leader_data.is_empty());
+    assert!(state.data.storage.is_empty());
+    assert_eq!(state.data.relations, before.data.relations);
+    assert!(
+        state.data.relations[&rel].local_app_data.is_empty(),
+        "{:?}",
+        state.data.relations[&rel]
+    );
+    assert_eq!(state.application_status, before.application_status);
+}
