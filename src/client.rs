@@ -50,11 +50,12 @@ impl ClientError {
         }
     }
 
-    /// The exit status a command that failed this way ends with: the daemon's error
-    /// kind when it refused, 9 for a broken wire, 1 for everything else.
+    /// The exit status a command that failed this way ends with: the failed hook tool's
+    /// own, or the daemon's error kind when it refused, 9 for a broken wire, 1 for
+    /// everything else.
     pub fn exit_code(&self) -> u8 {
         match self {
-            ClientError::Daemon(e) => e.kind.exit_code(),
+            ClientError::Daemon(e) => e.exit_code(),
             ClientError::Protocol(_) => ErrorKind::Protocol.exit_code(),
             _ => 1,
         }

@@ -380,3 +380,108 @@ fn a_malformed_option_is_one_line_naming_the_flag_and_value() {
         );
     }
 }
+
+/// `--depose` and `--hook leader-elected` on the kept model change the leadership as
+/// `lucky sim depose` / `elect` do; the deposed unit's application status is refused.
+/// Host scripts only: no container, no engine needed beyond the run's checks.
+#[test]
+fn charm_run_deposes_and_elects_the_kept_unit() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let charm = tmp.path().join("leading");
+    let work = tmp.path().join("run");
+    let unit = unit_name("leading", 4);
+    let _cleanup = Cleanup {
+        unit: unit.clone(),
+        work: work.clone(),
+    };
+    ok(
+        &lucky(&[
+            "charm",
+            "create",
+            &charm.display().to_string(),
+            "--use-defaults",
+        ]),
+        "charm create",
+    );
+    let out = tmp.path().join("out");
+    // The template's action has scripts in the lucky.yaml replaced here.
+    std::fs::remove_file(charm.join("actions.yaml")).expect("actions.yaml");
+    std::fs::write(
+        charm.join("lucky.yaml"),
+        "hooks:\n  leader-elected:\n    - host-script: leader.sh\n  leader-settings-changed:\n    - host-script: leader.sh\n  update-status:\n    - host-script: leader.sh\n",
+    )
+    .expect("lucky.yaml");
+    let script = charm.join("host_scripts/leader.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nout={}\necho \"== $JUJU_HOOK_NAME leader=$(lucky leader is-leader)\" >> \"$out\"\nlucky set-status --application active \"set in $JUJU_HOOK_NAME\" 2>> \"$out\"; echo \"app-status rc=$?\" >> \"$out\"\n",
+            out.display()
+        ),
+    )
+    .expect("leader.sh");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    ok(
+        &charm_run(&charm, &work, &unit, &["--keep", "--no-stop"]),
+        "charm run",
+    );
+    std::fs::write(&out, "").expect("reset");
+    let t = ok(
+        &charm_run(
+            &charm,
+            &work,
+            &unit,
+            &["--keep", "--depose", "--hook", "update-status"],
+        ),
+        "charm run --depose",
+    );
+    assert!(t.contains("==> leader-settings-changed (deposed)\n"), "{t}");
+    let refused = "lucky: cannot set the application status: this unit is not the leader (only the leader may; see `lucky leader is-leader`)\napp-status rc=1\n";
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("out"),
+        format!(
+            "== leader-settings-changed leader=false\n{refused}== update-status leader=false\n{refused}"
+        )
+    );
+    let model = Model::open(work.join("model")).expect("model");
+    let state = model.state().expect("state");
+    assert!(!state.leader);
+    assert_eq!(state.application_status.message, "set in update-status");
+
+    std::fs::write(&out, "").expect("reset");
+    let t = ok(
+        &charm_run(
+            &charm,
+            &work,
+            &unit,
+            &["--keep", "--hook", "leader-elected"],
+        ),
+        "charm run --hook leader-elected",
+    );
+    assert!(t.contains("==> leader-elected (elected)\n"), "{t}");
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("out"),
+        "== leader-elected leader=true\napp-status rc=0\n"
+    );
+    let state = model.state().expect("state");
+    assert!(state.leader);
+    assert_eq!(state.application_status.message, "set in leader-elected");
+    // Deposed again: it caught up on leader data when first deposed and nothing changed
+    // since, so Juju runs no hook.
+    let t = ok(
+        &charm_run(&charm, &work, &unit, &["--keep", "--depose"]),
+        "charm run --depose again",
+    );
+    assert!(
+        t.contains("\n==> deposed: another unit leads now (Juju runs no hook)\n"),
+        "{t}"
+    );
+    assert!(!model.state().expect("state").leader);
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("out"),
+        "== leader-elected leader=true\napp-status rc=0\n"
+    );
+}

@@ -91,6 +91,35 @@ const TOKEN_ROWS: &[(&str, &str)] = &[
     ("checks", "lucky check list"),
 ];
 
+/// The rows of [`TOKEN_ROWS`] that run a Juju hook tool, and the tool each runs first.
+const TOOL_ROWS: &[(&str, &str)] = &[
+    ("set-status", "status-set"),
+    ("get-config", "config-get"),
+    ("get-resource", "resource-get"),
+    ("leader-get", "leader-get"),
+    ("leader-set", "leader-set"),
+    ("is-leader", "is-leader"),
+    ("relation-get", "relation-get"),
+    ("relation-set", "relation-set"),
+    ("relation-list-units", "relation-list"),
+    ("relation-list-ids", "relation-ids"),
+    ("port-open", "open-port"),
+    ("port-close", "close-port"),
+    ("port-get-opened", "opened-ports"),
+    ("private-address", "unit-get"),
+    ("public-address", "unit-get"),
+    ("storage-get", "storage-get"),
+    ("storage-list", "storage-list"),
+    ("network-get", "network-get"),
+    ("status-get", "status-get"),
+    // Only the leader may: is-leader is asked first.
+    ("set-application-status", "is-leader"),
+    ("set-application-version", "application-version-set"),
+    ("state-get", "state-get"),
+    ("state-set", "state-set"),
+    ("goal-state", "goal-state"),
+];
+
 /// Rows denied from a container, even to a container script.
 const DENIED_ROWS: &[(&str, &str)] = &[
     ("daemon-stop", "lucky daemon stop"),
@@ -223,13 +252,30 @@ echo "after-restart: $(lucky kv get from-host)"
                 && !with.contains("lucky --help"),
             "{row} must be allowed to a container script: {with}"
         );
-        // Past the policy: done, or at the Juju tool / action check behind it.
-        assert!(
-            with.starts_with(&format!("with-token {row} exit=0")) && !with.contains("lucky:")
-                || with.contains("not found on the hook's PATH")
-                || with.contains("only works in an action"),
-            "{row}: {with}"
-        );
+        // Past the policy: done, or at exactly the Juju tool or action check behind it
+        // (this hook runs without Juju: no tool is on its PATH, and it is no action).
+        if let Some((_, tool)) = TOOL_ROWS.iter().find(|(r, _)| r == row) {
+            assert_eq!(
+                with,
+                format!(
+                    "with-token {row} exit=5 lucky: {tool}: not found on the hook's PATH: is this running inside a Juju hook? "
+                ),
+                "{row}"
+            );
+        } else if let Some(what) = row.strip_prefix("action-") {
+            assert_eq!(
+                with,
+                format!(
+                    "with-token {row} exit=3 lucky: `lucky action {what}` only works in an action, and install is a hook "
+                ),
+                "{row}"
+            );
+        } else {
+            assert!(
+                with.starts_with(&format!("with-token {row} exit=0 ")) && !with.contains("lucky:"),
+                "{row}: {with}"
+            );
+        }
         let without = line(&out, &format!("no-token {row} exit="));
         assert!(
             without.starts_with(&format!("no-token {row} exit=6 "))

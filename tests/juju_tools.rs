@@ -170,9 +170,10 @@ fn bad_storage_requests_are_one_line_errors_and_change_nothing() {
         err.starts_with("lucky: cannot list storage \"nope\""),
         "{err}"
     );
-    // Juju's own refusal: the unit has data/0, and 1 + 3 is over the range's 3.
+    // Juju's own refusal (storage-add's exit status): the unit has data/0, and 1 + 3 is
+    // over the range's 3.
     let (rc, err) = probed(&unit, "too-many");
-    assert_eq!(rc, "5");
+    assert_eq!(rc, "1");
     assert_eq!(
         err,
         "lucky: storage-add: cannot add storage \"data\": the charm allows at most 3 instance(s) and the unit has 3\n"
@@ -191,8 +192,9 @@ fn bad_storage_requests_are_one_line_errors_and_change_nothing() {
         err.starts_with("lucky: invalid storage id \"--output=/etc/x\""),
         "{err}"
     );
+    // storage-get's own usage error for an unknown -s, with its exit status.
     let (rc, err) = probed(&unit, "unknown-id");
-    assert_eq!(rc, "5");
+    assert_eq!(rc, "2");
     assert_eq!(
         err,
         "lucky: storage-get: invalid value \"data/7\" for flag -s: storage \"data/7\" not found\n"
@@ -292,7 +294,7 @@ fn a_non_leader_cannot_set_the_application_status() {
     assert_eq!(
         (rc.as_str(), err.as_str()),
         (
-            "5",
+            "1",
             "lucky: cannot set the application status: this unit is not the leader (only the leader may; see `lucky leader is-leader`)\n"
         )
     );
@@ -300,7 +302,7 @@ fn a_non_leader_cannot_set_the_application_status() {
     assert_eq!(
         (rc.as_str(), err.as_str()),
         (
-            "5",
+            "1",
             "lucky: status-get: finding application status: this unit is not the leader\n"
         )
     );
@@ -308,7 +310,7 @@ fn a_non_leader_cannot_set_the_application_status() {
     assert_eq!(
         (rc.as_str(), err.as_str()),
         (
-            "5",
+            "1",
             "lucky: network-get: no network config found for binding \"nowhere\"\n"
         )
     );
@@ -502,4 +504,86 @@ fn goal_state_names_the_unit_and_each_relations_units() {
             "{t}"
         );
     }
+}
+
+#[test]
+fn network_get_over_a_relation_gives_the_addresses_that_relation_reaches() {
+    let mut unit = Unit::new();
+    let mut script = String::from(
+        r#"hooks:
+  website-relation-joined:
+    - inline-host-script: |
+        T="$LUCKY_TEST_DIR/$JUJU_RELATION_ID"
+        lucky network get website --ingress-address > "$T-hook"
+        lucky network get website -r website:1 --format json > "$T-local"
+        lucky network get website -r website:2 --format json > "$T-cmr"
+        lucky network get website -r 2 --ingress-address --bind-address --format json > "$T-cmr-two"
+"#,
+    );
+    script += &probe("unknown", "lucky network get website -r website:9");
+    script += &probe("bad", "lucky network get website -r website:x");
+    let model = charm(&mut unit, &script);
+    assert_eq!(
+        model.add_relation("website", "proxy", 1).expect("relate"),
+        "website:1"
+    );
+    let cmr = model.add_relation("website", "shop", 1).expect("relate");
+    assert_eq!(cmr, "website:2");
+    model
+        .set_remote_model(&cmr, "ffffffff-0000-4000-8000-000000000002")
+        .expect("cross-model");
+    for (id, remote) in [("website:1", "proxy/0"), ("website:2", "shop/0")] {
+        ok(&model
+            .run_relation_hook(id, lucky::simulator::RelationEvent::Joined, Some(remote))
+            .expect("joined"));
+    }
+    let whole = |ingress: &str| {
+        json!({
+            "bind-addresses": [{
+                "mac-address": "",
+                "interface-name": "eth0",
+                "addresses": [{"hostname": "", "value": "10.0.0.10", "cidr": "10.0.0.0/24"}],
+            }],
+            "egress-subnets": [format!("{ingress}/32")],
+            "ingress-addresses": [ingress],
+        })
+    };
+    let parse = |f: &str| -> Value { serde_json::from_str(&unit.read(f)).expect(f) };
+    // Without -r, the hook's own relation; a relation in this model reaches the unit on
+    // its private address, one from another model on its public address.
+    assert_eq!(unit.read("website:1-hook"), "10.0.0.10\n");
+    assert_eq!(unit.read("website:2-hook"), "203.0.113.10\n");
+    for hook in ["website:1", "website:2"] {
+        assert_eq!(
+            parse(&format!("{hook}-local")),
+            whole("10.0.0.10"),
+            "{hook}"
+        );
+        assert_eq!(
+            parse(&format!("{hook}-cmr")),
+            whole("203.0.113.10"),
+            "{hook}"
+        );
+        assert_eq!(
+            parse(&format!("{hook}-cmr-two")),
+            json!({"bind-address": "10.0.0.10", "ingress-address": "203.0.113.10"}),
+            "{hook}"
+        );
+    }
+    // network-get's own usage error (an unknown -r), with its exit status.
+    let (rc, err) = probed(&unit, "unknown");
+    assert_eq!(
+        (rc.as_str(), err.as_str()),
+        (
+            "2",
+            "lucky: network-get: invalid value \"website:9\" for option -r: relation not found\n"
+        )
+    );
+    let (rc, err) = probed(&unit, "bad");
+    assert_eq!(rc, "2");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("lucky: invalid relation id \"website:x\""),
+        "{err}"
+    );
 }

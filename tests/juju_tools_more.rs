@@ -67,7 +67,7 @@ fn credential_get_answers_only_once_the_application_is_trusted() {
     assert_eq!(
         probed(&unit, "untrusted"),
         (
-            "5".into(),
+            "1".into(),
             "lucky: credential-get: cannot access cloud credentials: permission denied\n".into()
         )
     );
@@ -173,7 +173,7 @@ actions:
     assert_eq!(
         probed(&unit, "in-action"),
         (
-            "5".into(),
+            "1".into(),
             "lucky: juju-reboot: juju-reboot is not supported when running an action.\n".into()
         )
     );
@@ -323,12 +323,12 @@ fn bad_relation_requests_are_one_line_errors_and_change_nothing() {
     };
     expect(
         "unknown-id",
-        "5",
+        "2",
         "lucky: relation-set: invalid value \"website:99\" for option -r: relation not found\n",
     );
     expect(
         "unknown-id-model",
-        "5",
+        "2",
         "lucky: relation-model-get: invalid value \"website:99\" for option -r: relation not found\n",
     );
     expect(
@@ -418,7 +418,7 @@ fn ports_for_some_endpoints_and_protocols_in_any_case() {
     assert_eq!(
         probed(&unit, "endpoint"),
         (
-            "5".into(),
+            "1".into(),
             "lucky: open-port: open port range: endpoint \"nope\" for unit \"demo/0\" not found\n"
                 .into()
         )

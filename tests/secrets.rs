@@ -250,7 +250,7 @@ fn bad_secret_input_is_one_line_a_non_zero_exit_and_changes_nothing() {
     let expected: &[(&str, &str)] = &[
         (
             "lucky: secret-get: secret \"aaaaaaaaaaaaaaaaaaaa\" not found\n",
-            "5",
+            "1",
         ),
         (
             "lucky: invalid secret id \"nope\": use the id secret-add printed (or JUJU_SECRET_ID), e.g. secret:9m4e2mr0ui3e8a215n4g\n",
@@ -266,15 +266,15 @@ fn bad_secret_input_is_one_line_a_non_zero_exit_and_changes_nothing() {
         ),
         (
             "lucky: secret-set: secret \"aaaaaaaaaaaaaaaaaaaa\" not found\n",
-            "5",
+            "1",
         ),
         (
             "lucky: secret-get: secret with label \"no-such-label\" not found\n",
-            "5",
+            "1",
         ),
         (
             "lucky: secret-add: rotate policy \"sometimes\" not valid\n",
-            "5",
+            "2",
         ),
         ("ERROR key \"Password\" not valid\n", "2"),
         ("ERROR secret URI \"nope\" not valid\n", "2"),
@@ -299,7 +299,7 @@ fn only_the_leader_adds_application_secrets() {
         results[0],
         (
             "lucky: secret-add: this unit is not the leader\n".to_string(),
-            "5".to_string()
+            "1".to_string()
         )
     );
     assert_eq!(results[1], (String::new(), "0".to_string()));

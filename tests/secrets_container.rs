@@ -1,6 +1,7 @@
 //! `lucky secret …` from inside a real container: the container socket's secret rows
 //! (docs/container-policy.md) hold. Reading and unit-owned adds pass the policy and reach
-//! the hook tools (absent here, so they fail as Juju errors, exit 5); application
+//! the hook tools (absent here: lucky cannot run them, exit 5; tests/juju_tools_container.rs
+//! runs them through the simulator); application
 //! secrets, grants, revokes and removals are denied (exit 6) before any tool runs.
 
 mod support;
@@ -46,8 +47,17 @@ try remove secret remove {id}
             .unwrap_or_else(|| panic!("no {name} line in:\n{out}"))
             .to_string()
     };
-    for allowed in ["get", "ids", "info", "add-unit"] {
+    for (allowed, tool) in [
+        ("get", "secret-get"),
+        ("ids", "secret-ids"),
+        ("info", "secret-info-get"),
+        ("add-unit", "secret-add"),
+    ] {
         assert_eq!(rc(allowed), "5", "{allowed} passes the policy:\n{out}");
+        let line = format!(
+            "{allowed} rc=5 lucky: {tool}: not found on the hook's PATH: is this running inside a Juju hook?\n"
+        );
+        assert!(out.contains(&line), "{allowed} reaches {tool}:\n{out}");
     }
     for denied in ["add-app", "grant", "revoke", "remove"] {
         assert_eq!(rc(denied), "6", "{denied} is denied:\n{out}");

@@ -119,6 +119,11 @@ pub struct RunArgs {
     /// Run just this action on the kept model
     #[arg(long, value_name = "NAME", conflicts_with_all = ["relate", "relation_data", "relation_secret", "then_config"])]
     pub action: Option<String>,
+    /// On the kept model, another unit becomes the leader first (as `lucky sim depose`:
+    /// no leader-deposed; on Juju 3.6, leader-settings-changed if the unit lags); then
+    /// --hook/--action run as a non-leader's. `--hook leader-elected` elects it again
+    #[arg(long, conflicts_with_all = ["relate", "relation_data", "relation_secret", "then_config"])]
+    pub depose: bool,
     /// Skip stop and remove and leave the workload and daemon running (the default without
     /// a folder); `--hook stop` on the kept model stops them later
     #[arg(long)]
@@ -156,6 +161,7 @@ fn run_charm(args: RunArgs) -> CliResult {
         relation_secrets: args.relation_secret,
         action_params: args.action_param,
         hook: args.hook,
+        depose: args.depose,
         action: args.action,
         lucky_binary: args.lucky_binary,
         juju: args.juju,

@@ -41,7 +41,8 @@ fn exit_statuses() -> String {
          | status | meaning |\n| --- | --- |\n\
          | 0 | success |\n\
          | 1 | failed without a daemon refusal: no daemon answers, a local error, a script failed |\n\
-         | 2 | usage error (unknown flag, bad value), or the daemon refused a bad request |\n",
+         | 2 | usage error (unknown flag, bad value), or the daemon refused a bad request |\n\
+         | the tool's | lucky ran a Juju hook tool and it failed: lucky exits with that tool's own status, as a script calling the tool would see it (Juju's tools exit 1 when they refuse, such as a secret that does not exist or a non-leader writing, and 2 for arguments they reject); where lucky refuses in place of such a tool (a non-leader setting leader data on Juju 4.0, which has no leader-set, or the application status), it gives that tool's status, 1 |\n",
     );
     for kind in crate::protocol::ErrorKind::ALL {
         let code = kind.exit_code();

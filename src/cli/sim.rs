@@ -104,6 +104,18 @@ pub enum SimCommand {
         #[arg(long, value_name = "N")]
         revision: u32,
     },
+    /// The unit becomes its application's leader: leader-elected runs
+    Elect { model_dir: PathBuf },
+    /// Another unit becomes the leader. Juju runs no leader-deposed; on Juju 3.6 the unit
+    /// then runs leader-settings-changed if leader data changed since it last ran it
+    Depose { model_dir: PathBuf },
+    /// The leader (another unit) sets leader data (KEY= deletes a key); the unit, not the
+    /// leader, runs leader-settings-changed (3.6) or lucky-leader-relation-changed (4.0)
+    LeaderSet {
+        model_dir: PathBuf,
+        #[arg(value_name = "KEY=VALUE", required = true)]
+        values: Vec<String>,
+    },
     /// Trust the application (`juju trust`): credential-get answers; --remove takes it back
     Trust {
         model_dir: PathBuf,
@@ -297,6 +309,23 @@ pub fn run(cmd: SimCommand) -> CliResult {
                 finish(run)?;
             }
             Ok(())
+        }
+        SimCommand::Elect { model_dir } => finish(&open(&model_dir)?.elect()?),
+        SimCommand::Depose { model_dir } => match open(&model_dir)?.depose()? {
+            Some(run) => finish(&run),
+            None => Ok(()),
+        },
+        SimCommand::LeaderSet { model_dir, values } => {
+            let model = open(&model_dir)?;
+            let pairs = values
+                .iter()
+                .map(|kv| split_kv(kv))
+                .collect::<Result<Vec<_>, _>>()?;
+            let pairs: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            finish(&model.set_leader_data_as_leader(&pairs)?)
         }
         SimCommand::Trust { model_dir, remove } => {
             Model::open(&model_dir)?.set_trust(!remove)?;

@@ -23,6 +23,7 @@ pub async fn json(ctx: &HookContext, tool: &str, args: &[&str]) -> Result<Value,
     serde_json::from_str(&out).map_err(|e| JujuError {
         tool: tool.to_string(),
         message: format!("printed something that is not JSON ({e}): {}", out.trim()),
+        status: None,
     })
 }
 

@@ -10,11 +10,17 @@ use tokio::process::Command;
 pub struct JujuError {
     pub tool: String,
     pub message: String,
+    /// The tool's own exit status when it ran and failed; None when it could not be run
+    /// or answered what Lucky cannot read.
+    pub status: Option<u8>,
 }
 
 impl From<JujuError> for crate::protocol::ErrorReply {
+    /// The `lucky` command then exits with the tool's own status, as a script calling
+    /// the tool would see it.
     fn from(e: JujuError) -> Self {
-        Self::new(crate::protocol::ErrorKind::Juju, e.to_string())
+        let status = e.status;
+        Self::new(crate::protocol::ErrorKind::Juju, e.to_string()).with_tool_status(status)
     }
 }
 
@@ -35,6 +41,7 @@ pub async fn run_tool_with_input(
     let fail = |message: String| JujuError {
         tool: tool.to_string(),
         message,
+        status: None,
     };
     // The tool is looked up on the hook's PATH (Juju's tools dir first), not the daemon's.
     let program = ctx
@@ -84,9 +91,14 @@ pub async fn run_tool_with_input(
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join("; ");
-    Err(fail(if message.is_empty() {
-        format!("failed with {}", out.status)
-    } else {
-        message
-    }))
+    // Killed by a signal: no status of its own to pass on.
+    let status = out.status.code().and_then(|c| u8::try_from(c).ok());
+    Err(JujuError {
+        status: status.filter(|c| *c != 0),
+        ..fail(if message.is_empty() {
+            format!("failed with {}", out.status)
+        } else {
+            message
+        })
+    })
 }

@@ -165,6 +165,31 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn a_tool_status_crosses_the_wire_and_an_older_reply_still_reads() {
+        use crate::protocol::{ErrorKind, ErrorReply};
+        let failed = ErrorReply::new(ErrorKind::Juju, "secret-get: secret \"x\" not found")
+            .with_tool_status(Some(1));
+        let back: ErrorReply =
+            read_blocking(&mut &encode(&failed).expect("encode")[..]).expect("decode");
+        assert_eq!(back, failed);
+        assert_eq!(back.exit_code(), 1);
+        // A reply from a peer without the field (kind and message only).
+        #[derive(serde::Serialize)]
+        struct Older {
+            kind: ErrorKind,
+            message: String,
+        }
+        let older = Older {
+            kind: ErrorKind::Juju,
+            message: "status-set: not found".into(),
+        };
+        let back: ErrorReply =
+            read_blocking(&mut &encode(&older).expect("encode")[..]).expect("decode");
+        assert_eq!(back.tool_status, None);
+        assert_eq!(back.exit_code(), ErrorKind::Juju.exit_code());
+    }
+
     #[tokio::test]
     async fn a_claimed_length_is_not_allocated_before_the_bytes_come() {
         // A header claiming the maximum, then three bytes, then the end of the stream.

@@ -451,7 +451,9 @@ impl ErrorKind {
             ErrorKind::BadRequest => "a well-formed request with bad arguments",
             ErrorKind::NoContext => "the command needs a running hook and has none",
             ErrorKind::Charm => "lucky.yaml or the charm folder is wrong",
-            ErrorKind::Juju => "a Juju hook tool refused or failed",
+            ErrorKind::Juju => {
+                "a Juju hook tool could not be run or printed what lucky cannot read, or lucky refused what no Juju tool does (e.g. leader data before Juju 4.0's peer relation exists); a tool that ran and failed gives its own status (above)"
+            }
             ErrorKind::Denied => "not allowed from where it was called (e.g. a container)",
             ErrorKind::Docker => "the Docker engine failed or refused",
             ErrorKind::ShuttingDown => "the daemon is stopping and takes no new work",
@@ -485,13 +487,35 @@ impl ErrorKind {
 pub struct ErrorReply {
     pub kind: ErrorKind,
     pub message: String,
+    /// A Juju hook tool ran and failed with this exit status (or Lucky refused in place
+    /// of a tool, with the status that tool gives): the command exits with it. Left out
+    /// on the wire when absent, so a peer that predates it still reads the reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_status: Option<u8>,
 }
+
+/// The exit status Juju's hook tools give when they refuse (a non-leader writing, a
+/// secret that does not exist): what a refusal Lucky makes in place of such a tool gives.
+pub const JUJU_TOOL_REFUSED: u8 = 1;
 
 impl ErrorReply {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
             kind,
             message: message.into(),
+            tool_status: None,
         }
+    }
+
+    /// The same error, ending the command with a hook tool's exit status.
+    pub fn with_tool_status(mut self, status: Option<u8>) -> Self {
+        self.tool_status = status;
+        self
+    }
+
+    /// The exit status of a `lucky` command that failed with this error: the hook tool's
+    /// own when one failed, else the one its kind documents.
+    pub fn exit_code(&self) -> u8 {
+        self.tool_status.unwrap_or_else(|| self.kind.exit_code())
     }
 }

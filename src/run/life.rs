@@ -96,10 +96,24 @@ impl Runner {
         self.recreate_containers()?;
         let model = self.model()?;
         set_config(&model, &self.opts.config, "--config")?;
+        if self.opts.depose {
+            match model.depose().map_err(RunError::Simulator)? {
+                Some(run) => {
+                    self.report(&model, run, "leader-settings-changed (deposed)".into())?
+                }
+                None => println!("\n==> deposed: another unit leads now (Juju runs no hook)"),
+            }
+        }
+        let leader = model.state().map_err(RunError::Simulator)?.leader;
         if let Some(hook) = self.opts.hook.clone() {
             match hook.split_once("-relation-") {
                 Some((endpoint, event)) => {
                     self.one_relation_hook(&model, &hook, endpoint, event)?
+                }
+                // Juju runs leader-elected when the unit is elected: elect a deposed unit.
+                None if hook == "leader-elected" && !leader => {
+                    let run = model.elect().map_err(RunError::Simulator)?;
+                    self.report(&model, run, "leader-elected (elected)".into())?
                 }
                 None => self.hook(&model, &hook)?,
             }

@@ -60,14 +60,17 @@ pub struct RunOptions {
     pub hook: Option<String>,
     /// Just this action on the kept model.
     pub action: Option<String>,
+    /// On the kept model, another unit takes the leadership first.
+    pub depose: bool,
     pub lucky_binary: Option<PathBuf>,
     /// The Juju the simulated model stands in for (3.6 unless asked).
     pub juju: crate::simulator::Juju,
 }
 
 impl RunOptions {
-    /// One hook or action on the kept model, rather than the whole life.
+    /// One hook or action (or a leadership change) on the kept model, rather than the
+    /// whole life.
     pub fn single(&self) -> bool {
-        self.hook.is_some() || self.action.is_some()
+        self.hook.is_some() || self.action.is_some() || self.depose
     }
 }

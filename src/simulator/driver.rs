@@ -226,6 +226,7 @@ impl Model {
             charm_dir,
             lucky_bin,
             leader: false,
+            leader_settings_seen: false,
             config_options,
             config: Map::new(),
             unit_status: Status {
@@ -815,6 +816,11 @@ impl Model {
             let committed = exit_code == 0;
             let reboot = running.process.reboot;
             if committed {
+                if running.staged.leader_data != s.data.leader_data {
+                    s.leader_settings_seen = false;
+                } else if spec.hook == "leader-settings-changed" {
+                    s.leader_settings_seen = true;
+                }
                 s.data = running.staged;
             }
             // A failed action is the action's failure, not the unit's; a failed hook puts

@@ -8,6 +8,7 @@
 pub mod driver;
 pub mod format;
 pub mod juju;
+mod leadership;
 mod reboot;
 mod secrets;
 pub mod state;

@@ -23,6 +23,11 @@ pub struct ModelState {
     /// The `lucky` binary the tools dir links to.
     pub lucky_bin: PathBuf,
     pub leader: bool,
+    /// Whether the unit has run leader-settings-changed (Juju 3.6) since leader data last
+    /// changed: Juju's resolver runs that hook for a non-leader whose leader settings
+    /// version lags, which is what a freshly deposed leader finds when it is not set.
+    #[serde(default)]
+    pub leader_settings_seen: bool,
     /// Options declared in the charm's config.yaml (type, default, description).
     #[serde(default)]
     pub config_options: BTreeMap<String, ConfigOption>,

@@ -4,16 +4,17 @@
 use super::{Caller, bad_arg, juju_error};
 use crate::juju::args;
 use crate::juju::leader::{self, LeaderError};
-use crate::protocol::{ErrorKind, ErrorReply, Response};
+use crate::protocol::{ErrorKind, ErrorReply, JUJU_TOOL_REFUSED, Response};
 use serde_json::Value;
 
 fn leader_error(e: LeaderError) -> ErrorReply {
     match e {
         LeaderError::Juju(e) => juju_error(e),
-        // Refusals as Juju's own would be: the same exit status as leader-set's.
-        e @ (LeaderError::NotLeader | LeaderError::NoPeerRelation) => {
-            ErrorReply::new(ErrorKind::Juju, e.to_string())
-        }
+        // Refused in place of leader-set, which Juju 4.0 lacks: its exit status.
+        e @ LeaderError::NotLeader => ErrorReply::new(ErrorKind::Juju, e.to_string())
+            .with_tool_status(Some(JUJU_TOOL_REFUSED)),
+        // Nothing Juju's tools refuse: Lucky's own status.
+        e @ LeaderError::NoPeerRelation => ErrorReply::new(ErrorKind::Juju, e.to_string()),
     }
 }
 

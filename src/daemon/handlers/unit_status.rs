@@ -4,7 +4,7 @@
 
 use super::{Caller, bad_arg, juju_error};
 use crate::juju::args;
-use crate::protocol::{ErrorKind, ErrorReply, Response, WorkloadStatus};
+use crate::protocol::{ErrorKind, ErrorReply, JUJU_TOOL_REFUSED, Response, WorkloadStatus};
 
 pub async fn get(
     caller: &Caller,
@@ -46,10 +46,12 @@ pub async fn set_application(
         .await
         .map_err(juju_error)?;
     if leader.as_bool() != Some(true) {
+        // What status-set --application itself would refuse, with its exit status.
         return Err(ErrorReply::new(
             ErrorKind::Juju,
             "cannot set the application status: this unit is not the leader (only the leader may; see `lucky leader is-leader`)",
-        ));
+        )
+        .with_tool_status(Some(JUJU_TOOL_REFUSED)));
     }
     crate::juju::exec(
         ctx,

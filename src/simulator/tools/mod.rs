@@ -146,7 +146,7 @@ fn usage(tool: &str) -> &'static str {
         "opened-ports" => "[--endpoints] [--format smart|yaml|json]",
         "unit-get" => "private-address|public-address",
         "network-get" => {
-            "<binding> [--ingress-address] [--bind-address] [--egress-subnets] [--format smart|yaml|json]"
+            "<binding> [-r <name:id>] [--ingress-address] [--bind-address] [--egress-subnets] [--format smart|yaml|json]"
         }
         "resource-get" => "<name>",
         "juju-log" => "[-l TRACE|DEBUG|INFO|WARNING|ERROR|CRITICAL] [--debug] <message>...",

@@ -39,19 +39,49 @@ pub fn network_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
             "no network config found for binding \"{binding}\""
         )));
     }
+    // `-r` (by default the hook's relation) must name a relation of the unit. Over a
+    // cross-model relation the other side reaches the unit on its public address, so
+    // Juju gives that as the ingress address and egress subnet; the unit still binds to
+    // its private one.
+    let cross_model = if p.value("relation").is_some() || ctx.hook.relation_id.is_some() {
+        let id = super::relation::relation_id(ctx, &p)?;
+        ctx.hook
+            .staged
+            .relations
+            .get(&id)
+            .is_some_and(|r| r.remote_model_uuid.is_some())
+    } else {
+        false
+    };
     let addr = ctx.state.addresses.private.clone();
-    let subnet = format!("{addr}/32");
+    let ingress_addr = if cross_model {
+        ctx.state.addresses.public.clone()
+    } else {
+        addr.clone()
+    };
+    let subnet = format!("{ingress_addr}/32");
     let mut picked = Vec::new();
     if p.has("bind-address") || p.has("primary-address") {
         picked.push(("bind-address", Value::String(addr.clone())));
     }
     if p.has("ingress-address") {
-        picked.push(("ingress-address", Value::String(addr.clone())));
+        picked.push(("ingress-address", Value::String(ingress_addr.clone())));
     }
     if p.has("egress-subnets") {
         picked.push(("egress-subnets", Value::String(subnet.clone())));
     }
     let value = match picked.len() {
+        // The YAML keeps copies of three fields for older agents (`address`, `macaddress`,
+        // `interfacename`); Juju's JSON leaves them out (`json:"-"`).
+        0 if p.format()? == crate::simulator::format::Format::Json => json!({
+            "bind-addresses": [{
+                "mac-address": "",
+                "interface-name": "eth0",
+                "addresses": [{"hostname": "", "cidr": "10.0.0.0/24", "value": addr}],
+            }],
+            "egress-subnets": [subnet],
+            "ingress-addresses": [ingress_addr],
+        }),
         0 => json!({
             "bind-addresses": [{
                 "mac-address": "",
@@ -61,7 +91,7 @@ pub fn network_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
                 "interfacename": "eth0",
             }],
             "egress-subnets": [subnet],
-            "ingress-addresses": [addr],
+            "ingress-addresses": [ingress_addr],
         }),
         1 => picked.remove(0).1,
         _ => Value::Object(
