@@ -164,6 +164,8 @@ find_pubkey() {
         need_cmd openssl
     elif [ "${LUCKY_INSECURE_SKIP_SIGNATURE:-}" = 1 ]; then
         warn "no release public key configured: LUCKY_INSECURE_SKIP_SIGNATURE=1, trusting SHA256SUMS unsigned"
+    elif [ -n "$CHARM" ] && [ -f "$CHARM/lucky/dev" ]; then
+        die "no release public key configured: this charm was built with \`lucky charm build --dev\` (set LUCKY_RELEASE_PUBKEY, or LUCKY_INSECURE_SKIP_SIGNATURE=1, or build the charm without --dev)"
     else
         die "no release public key configured (set LUCKY_RELEASE_PUBKEY, ship lucky/release.pub in the charm, or LUCKY_INSECURE_SKIP_SIGNATURE=1)"
     fi

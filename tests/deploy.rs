@@ -49,7 +49,7 @@ fn created_and_built(root: &Path, extra: &[&str]) -> PathBuf {
         .arg(&dir)
         .stdin(std::process::Stdio::null())));
     ok(&run(Command::new(LUCKY)
-        .args(["charm", "build"])
+        .args(["charm", "build", "--dev"])
         .arg(&dir)
         .args(extra)));
     dir
@@ -132,7 +132,9 @@ print("MANIFEST", z.read("manifest.yaml").decode().replace("\n", "|"))
 
     // The same folder packs to the same bytes.
     let first = std::fs::read(&packed).expect("read");
-    ok(&run(Command::new(LUCKY).args(["charm", "build"]).arg(&dir)));
+    ok(&run(Command::new(LUCKY)
+        .args(["charm", "build", "--dev"])
+        .arg(&dir)));
     assert_eq!(std::fs::read(&packed).expect("read"), first);
 }
 
@@ -144,7 +146,9 @@ fn an_authors_profile_is_kept_and_checked_and_a_bad_series_is_refused() {
         &dir.join("lxd-profile.yaml"),
         "config:\n  security.nesting: \"true\"\n  linux.kernel_modules: overlay\n",
     );
-    ok(&run(Command::new(LUCKY).args(["charm", "build"]).arg(&dir)));
+    ok(&run(Command::new(LUCKY)
+        .args(["charm", "build", "--dev"])
+        .arg(&dir)));
     assert_eq!(
         std::fs::read_to_string(dir.join("build/app/lxd-profile.yaml")).expect("profile"),
         "config:\n  security.nesting: \"true\"\n  linux.kernel_modules: overlay\n"
@@ -170,7 +174,9 @@ fn an_authors_profile_is_kept_and_checked_and_a_bad_series_is_refused() {
     ] {
         let saved = std::fs::read_to_string(dir.join(file)).ok();
         write(&dir.join(file), contents);
-        let out = run(Command::new(LUCKY).args(["charm", "build"]).arg(&dir));
+        let out = run(Command::new(LUCKY)
+            .args(["charm", "build", "--dev"])
+            .arg(&dir));
         assert_eq!(out.status.code(), Some(1), "{file}: {}", text(&out));
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(err.contains(needle) && err.contains(file), "{err}");
@@ -187,7 +193,9 @@ fn an_authors_profile_is_kept_and_checked_and_a_bad_series_is_refused() {
         &dir.join("metadata.yaml"),
         &format!("{metadata}series:\n  - warty\n"),
     );
-    let out = run(Command::new(LUCKY).args(["charm", "build"]).arg(&dir));
+    let out = run(Command::new(LUCKY)
+        .args(["charm", "build", "--dev"])
+        .arg(&dir));
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
@@ -204,7 +212,9 @@ fn an_authors_profile_is_kept_and_checked_and_a_bad_series_is_refused() {
         &dir.join("metadata.yaml"),
         &format!("{metadata}series:\n  - jammy\n"),
     );
-    let out = run(Command::new(LUCKY).args(["charm", "build"]).arg(&dir));
+    let out = run(Command::new(LUCKY)
+        .args(["charm", "build", "--dev"])
+        .arg(&dir));
     ok(&out);
     assert!(
         text(&out).contains("`series` is left out of the built charm"),
@@ -256,7 +266,9 @@ fn metadata_names_cannot_write_outside_the_build_folder() {
         (format!("name: {target}\n"), "invalid charm name"),
     ] {
         write(&dir.join("metadata.yaml"), &metadata);
-        let out = run(Command::new(LUCKY).args(["charm", "build"]).arg(&dir));
+        let out = run(Command::new(LUCKY)
+            .args(["charm", "build", "--dev"])
+            .arg(&dir));
         assert_eq!(out.status.code(), Some(1), "{metadata}: {}", text(&out));
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(err.contains(needle), "{metadata}: {err}");
@@ -294,7 +306,7 @@ impl EngineUnit {
             "hooks:\n  install:\n    - inline-host-script: echo charm-install >> \"$LUCKY_TEST_DIR/calls\"\n      shell-command: [sh, -c]\n",
         );
         ok(&run(Command::new(LUCKY)
-            .args(["charm", "build"])
+            .args(["charm", "build", "--dev"])
             .arg(&charm)));
         let built = charm.join("build/c");
         write_exec(&built.join("lucky/install.sh"), "#!/bin/sh\nexit 0\n");
@@ -813,7 +825,7 @@ fn a_packed_charm_is_never_packed_into_the_next_one() {
     let dir = created_and_built(tmp.path(), &[]);
     for _ in 0..2 {
         ok(&run(Command::new(LUCKY)
-            .args(["charm", "build"])
+            .args(["charm", "build", "--dev"])
             .arg(&dir)
             .arg("--build-dir")
             .arg(dir.join("out"))));
