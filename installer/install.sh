@@ -584,10 +584,32 @@ start_systemd() {
     fi
 }
 
+# Prints the pid of the unit's daemon when it runs a program other than $DEST: the binary
+# a swap replaced, whose restart failed (a re-run must not take that daemon for the new
+# one). Nothing when no daemon runs, or it runs $DEST's bytes. The pid is daemon.lock's;
+# /proc/<pid>/exe opens the file the process runs, even one replaced since.
+stale_daemon_pid() {
+    _lock="${LUCKY_DATA_DIR:-/var/lib/lucky/$(printf '%s' "$JUJU_UNIT_NAME" | tr '/' '-')}/daemon.lock"
+    [ -f "$_lock" ] || return 0
+    _pid="$(head -n 1 "$_lock" 2>/dev/null | tr -d ' \t\r')"
+    case "$_pid" in "" | *[!0-9]*) return 0 ;; esac
+    [ -r "/proc/$_pid/exe" ] || return 0
+    # A pid left in the lock by a daemon that is gone may name another process by now.
+    case "$(tr '\000' ' ' <"/proc/$_pid/cmdline" 2>/dev/null)" in
+        *" daemon start "*) ;;
+        *) return 0 ;;
+    esac
+    cmp -s "/proc/$_pid/exe" "$DEST" && return 0
+    printf '%s' "$_pid"
+}
+
 start_plain() {
     if [ "$CHANGED" = 1 ]; then
         # A daemon still running the old binary has to go; none running is fine.
-        "$DEST" daemon stop >/dev/null 2>&1 || true
+        _stop="$("$DEST" daemon stop 2>&1)" || true
+        _stale="$(stale_daemon_pid)"
+        [ -z "$_stale" ] ||
+            die "cannot stop the lucky daemon still running the replaced binary (pid $_stale): $(printf '%s' "$_stop" | tr '\n' ' ' | cut -c1-200)"
     fi
     if _out="$("$DEST" daemon start 2>&1)"; then
         info "lucky daemon started for $JUJU_UNIT_NAME"
@@ -614,6 +636,13 @@ start_daemon() {
         *[!a-z0-9/-]*) die "malformed JUJU_UNIT_NAME: '$JUJU_UNIT_NAME'" ;;
     esac
     export JUJU_UNIT_NAME
+    # An earlier run swapped the binary but its restart failed: the binary is in place (so
+    # nothing changed this time), the daemon is the old one. Restart it now.
+    _stale="$(stale_daemon_pid)"
+    if [ "$CHANGED" = 0 ] && [ -n "$_stale" ]; then
+        info "the lucky daemon (pid $_stale) still runs a replaced binary, not $DEST: restarting it"
+        CHANGED=1
+    fi
     if [ "${LUCKY_NO_SYSTEMD:-}" != 1 ] &&
         { [ -d /run/systemd/system ] || [ "${LUCKY_FORCE_SYSTEMD:-}" = 1 ]; }; then
         start_systemd

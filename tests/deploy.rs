@@ -8,7 +8,7 @@ mod support;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use support::release::{gen_key, sign};
+use support::release::{IDENTITY_VERSION, gen_key, identity_build, sign};
 use support::{LUCKY, process_alive, wait_for};
 
 fn run(cmd: &mut Command) -> Output {
@@ -596,12 +596,11 @@ fn a_unit_from_the_packed_charm_installs_upgrades_and_leaves_nothing_on_remove()
     let root = tmp.path();
     let (key, public) = gen_key(root, "release");
     let v1 = std::fs::read(LUCKY).expect("lucky");
-    // Another "version": the same program with bytes appended (it still runs), so its
-    // checksum, and the installed file, differ.
-    let mut v2 = v1.clone();
-    v2.extend_from_slice(b"\nlucky test v2\n");
+    // A newer lucky: this source built as version IDENTITY_VERSION (0.2.0).
+    let v2 = std::fs::read(&identity_build().exe).expect("lucky 0.2.0");
+    assert_ne!(v1, v2);
     release_folder(&root.join("r1"), "0.1.0", &v1, &key, &public);
-    release_folder(&root.join("r2"), "0.2.0", &v2, &key, &public);
+    release_folder(&root.join("r2"), IDENTITY_VERSION, &v2, &key, &public);
 
     let charm = root.join("src");
     write(
@@ -685,26 +684,72 @@ fn a_unit_from_the_packed_charm_installs_upgrades_and_leaves_nothing_on_remove()
     assert_eq!(before.len(), 1, "{before:?}");
     assert!(before[0].2, "the workload runs: {before:?}");
 
-    // `juju refresh` to a charm carrying another lucky: installed, verified, and the
-    // daemon restarted on it before upgrade-charm's scripts, which still see the kv.
-    build("r2", "0.2.0");
+    let client = |args: &[&str]| {
+        let out = run(Command::new(LUCKY)
+            .args(args)
+            .env("JUJU_UNIT_NAME", &unit_name)
+            .env("LUCKY_SOCKET", &socket)
+            .env("LUCKY_DATA_DIR", &data));
+        ok(&out);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        client(&["daemon", "status"]).contains("\nversion: 0.1.0\n"),
+        "the daemon runs 0.1.0"
+    );
+
+    // `juju refresh` to a charm carrying lucky 0.2.0, on a unit whose daemon cannot be
+    // stopped for now (its socket is out of reach): the new binary goes in place, the hook
+    // fails with one line and leaves the old daemon running ...
+    build("r2", IDENTITY_VERSION);
     unzip(&unit_charm);
+    let away = root.join("lucky.sock.away");
+    std::fs::rename(&socket, &away).expect("hide the socket");
+    let failed = model.run_hook("upgrade-charm").expect("upgrade");
+    assert!(!failed.success(), "{}{}", failed.stdout, failed.stderr);
+    let errors: Vec<&str> = failed
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("[ERROR]"))
+        .collect();
+    assert_eq!(
+        errors,
+        [format!(
+            "[ERROR] cannot stop the lucky daemon still running the replaced binary (pid {pid1}): lucky daemon for unit {unit_name} is not running"
+        )
+        .as_str()],
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(std::fs::read(bin.join("lucky")).expect("installed"), v2);
+    assert_eq!(daemon_pid(&data), Some(pid1));
+    std::fs::rename(&away, &socket).expect("restore the socket");
+
+    // ... and Juju's retry of the hook does not take that daemon for the new one: it
+    // restarts it on 0.2.0 before upgrade-charm's scripts, which still see the kv.
     let upgrade = model.run_hook("upgrade-charm").expect("upgrade");
     assert!(upgrade.success(), "{}{}", upgrade.stdout, upgrade.stderr);
+    assert!(
+        upgrade.stderr.contains(&format!(
+            "the lucky daemon (pid {pid1}) still runs a replaced binary"
+        )),
+        "{}",
+        upgrade.stderr
+    );
     assert_eq!(std::fs::read(bin.join("lucky")).expect("installed"), v2);
     let pid2 = daemon_pid(&data).expect("a daemon runs");
     assert_ne!(pid1, pid2);
     assert!(!process_alive(pid1));
     assert_eq!(std::fs::read(format!("/proc/{pid2}/exe")).expect("exe"), v2);
+    let status = client(&["daemon", "status"]);
+    assert!(
+        status.contains(&format!("\nversion: {IDENTITY_VERSION}\n"))
+            && status.contains(&format!("\npid: {pid2}\n")),
+        "{status}"
+    );
     // The container's configuration did not change: the same container, never restarted.
     assert_eq!(containers(&rt), before);
-    let kv = run(Command::new(LUCKY)
-        .args(["kv", "get"])
-        .env("JUJU_UNIT_NAME", &unit_name)
-        .env("LUCKY_SOCKET", &socket)
-        .env("LUCKY_DATA_DIR", &data));
-    ok(&kv);
-    let kv = String::from_utf8_lossy(&kv.stdout).into_owned();
+    let kv = client(&["kv", "get"]);
     assert!(
         kv.contains("installed=yes") && kv.contains("upgraded=yes"),
         "{kv}"
