@@ -8,7 +8,7 @@ mod support;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use support::release::{IDENTITY_VERSION, gen_key, identity_build, sign};
+use support::release::{IDENTITY_VERSION, IdentityBuild, gen_key, identity_build, sign};
 use support::{LUCKY, process_alive, wait_for};
 
 fn run(cmd: &mut Command) -> Output {
@@ -787,6 +787,172 @@ fn a_unit_from_the_packed_charm_installs_upgrades_and_leaves_nothing_on_remove()
         "state left: {:?}",
         std::fs::read_dir(&data).map(|d| d.count())
     );
+}
+
+/// The path a charm author takes, end to end: a lucky with its release URL (loopback,
+/// GitHub's URL scheme) and key built in, `charm build` with no flags, the packed charm
+/// unpacked on a unit where lucky is not installed, and its `dispatch` run as Juju runs it
+/// with no LUCKY_RELEASE_* variable: the installer downloads lucky from the release the
+/// charm names, verifies it with the key the charm carries, and starts the daemon on it;
+/// the workload container runs; `remove` leaves nothing running.
+#[test]
+fn a_default_build_by_a_released_lucky_installs_by_download_on_a_unit_without_lucky() {
+    let _port = IdentityBuild::port_lock();
+    let id = identity_build();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    let released = std::fs::read(&id.exe).expect("lucky");
+    let published = root.join("published");
+    release_folder(
+        &published.join(IDENTITY_VERSION),
+        IDENTITY_VERSION,
+        &released,
+        &id.key,
+        &id.public,
+    );
+    // A published release carries no release.pub: the key comes with the charm.
+    std::fs::remove_file(published.join(IDENTITY_VERSION).join("release.pub")).expect("rm");
+    write(&published.join("latest"), &format!("{IDENTITY_VERSION}\n"));
+    let server = IdentityBuild::serve(&published);
+
+    let charm = root.join("src");
+    write(
+        &charm.join("metadata.yaml"),
+        "name: e2e\nsummary: s\ndescription: d\n",
+    );
+    write(
+        &charm.join("lucky.yaml"),
+        "hooks:\n  install:\n    - inline-host-script: lucky kv set installed=yes && lucky container image set lucky-test-base:latest --no-pull && lucky container set-command -- /bin/sh -c 'exec sleep 100000'\n      shell-command: [sh, -c]\n",
+    );
+    let built = run(Command::new(&id.exe).args(["charm", "build"]).arg(&charm));
+    ok(&built);
+    assert!(!text(&built).contains("--dev"), "{}", text(&built));
+    let unit_charm = root.join("unit/charm");
+    std::fs::create_dir_all(&unit_charm).expect("mkdir");
+    ok(&run(Command::new("unzip")
+        .arg("-q")
+        .arg(charm.join("build/e2e.charm"))
+        .arg("-d")
+        .arg(&unit_charm)));
+    assert!(!unit_charm.join("lucky/dev").exists());
+    assert!(
+        std::fs::read_dir(unit_charm.join("lucky"))
+            .expect("lucky/")
+            .all(|e| !e
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .starts_with("lucky-")),
+        "nothing bundled"
+    );
+
+    support::docker::ensure_test_image();
+    let unit_name = format!("e2e{}/0", std::process::id());
+    let _cleanup = ContainersOf(unit_name.clone());
+    let model =
+        lucky::simulator::Model::create(root.join("model"), &unit_charm, &unit_name, &id.exe)
+            .expect("model");
+    let (data, socket, bin) = (root.join("data"), root.join("lucky.sock"), root.join("bin"));
+    // Only what cannot be the machine's own here: where lucky and its state go, no
+    // systemd, the machine's architecture and its Docker engine.
+    for (k, v) in [
+        ("LUCKY_SOCKET", socket.display().to_string()),
+        ("LUCKY_DATA_DIR", data.display().to_string()),
+        ("LUCKY_INSTALL_DIR", bin.display().to_string()),
+        ("LUCKY_NO_SYSTEMD", "1".into()),
+        ("LUCKY_ARCH", "x86_64".into()),
+        ("DOCKER_HOST", support::docker::docker_host()),
+    ] {
+        model.pass_env(k, v).expect("pass env");
+    }
+    assert!(!bin.join("lucky").exists());
+
+    let started = std::time::Instant::now();
+    let install = model.run_hook("install").expect("install");
+    let took = started.elapsed();
+    assert!(install.success(), "{}{}", install.stdout, install.stderr);
+    eprintln!("fresh install from loopback (download, verify, start, scripts): {took:?}");
+    let asset = format!("lucky-{IDENTITY_VERSION}-x86_64-unknown-linux-musl");
+    assert!(
+        install.stderr.contains(&format!(
+            "installed lucky {IDENTITY_VERSION} (x86_64-unknown-linux-musl) from {}/download/v{IDENTITY_VERSION}/{asset}",
+            IdentityBuild::url()
+        )) && install.stderr.contains("SHA256SUMS signature verified with"),
+        "{}",
+        install.stderr
+    );
+    let requests = server.requests();
+    for want in [
+        format!("/assets/{IDENTITY_VERSION}/SHA256SUMS"),
+        format!("/assets/{IDENTITY_VERSION}/SHA256SUMS.sig"),
+        format!("/assets/{IDENTITY_VERSION}/{asset}"),
+    ] {
+        assert!(requests.contains(&want), "{want} in {requests:?}");
+    }
+    assert_eq!(
+        std::fs::read(bin.join("lucky")).expect("installed"),
+        released
+    );
+    let pid = daemon_pid(&data).expect("a daemon runs");
+    assert_eq!(
+        std::fs::read(format!("/proc/{pid}/exe")).expect("exe"),
+        released
+    );
+    let status = run(Command::new(&id.exe)
+        .args(["daemon", "status"])
+        .env("JUJU_UNIT_NAME", &unit_name)
+        .env("LUCKY_SOCKET", &socket)
+        .env("LUCKY_DATA_DIR", &data));
+    ok(&status);
+    assert!(
+        text(&status).contains(&format!("\nversion: {IDENTITY_VERSION}\n")),
+        "{}",
+        text(&status)
+    );
+    assert!(model.run_hook("start").expect("start").success());
+    let rt = support::docker::runtime();
+    let docker = support::docker::docker(&rt);
+    let running = |rt: &tokio::runtime::Runtime| {
+        rt.block_on(async {
+            let mut out = Vec::new();
+            for c in lucky::docker::unit_containers(&docker, &unit_name)
+                .await
+                .expect("list")
+            {
+                out.push(c.state.map(|s| format!("{s:?}")).unwrap_or_default());
+            }
+            out
+        })
+    };
+    let states = running(&rt);
+    assert!(
+        states.len() == 1 && states[0].to_lowercase().contains("running"),
+        "{states:?}"
+    );
+
+    // A re-run of install converges: nothing downloaded again but the small SHA256SUMS.
+    let before = server.requests().len();
+    let started = std::time::Instant::now();
+    let again = model.run_hook("install").expect("install");
+    eprintln!("re-run of install: {:?}", started.elapsed());
+    assert!(again.success(), "{}{}", again.stdout, again.stderr);
+    assert!(
+        !server.requests()[before..].contains(&format!("/assets/{IDENTITY_VERSION}/{asset}")),
+        "downloaded again"
+    );
+    assert_eq!(daemon_pid(&data), Some(pid));
+
+    assert!(model.run_hook("stop").expect("stop").success());
+    let remove = model.run_hook("remove").expect("remove");
+    assert!(remove.success(), "{}{}", remove.stdout, remove.stderr);
+    wait_for(
+        "the daemon to exit",
+        std::time::Duration::from_secs(10),
+        || !process_alive(pid),
+    );
+    assert!(!socket.exists(), "socket left");
+    assert_eq!(running(&rt), Vec::<String>::new(), "containers left");
+    assert!(!data.exists(), "state left");
 }
 
 /// `install.sh --remove` under systemd: the unit disabled and stopped, its file gone, the
