@@ -28,8 +28,8 @@ const DEV: &str = "or pass --dev for a charm that installs lucky only where LUCK
 /// What `lucky/dev` says to whoever opens the charm (and the installer's refusal names).
 pub const DEV_MARKER: &str = "built with `lucky charm build --dev`: lucky installs only where LUCKY_RELEASE_URL and LUCKY_RELEASE_PUBKEY (or, for an unsigned bundle, LUCKY_INSECURE_SKIP_SIGNATURE=1) are set\n";
 
-/// Writes the identity into `staging/lucky`; returns notes for the author. With `dev`, what
-/// would refuse the build is a note instead, and `lucky/dev` marks the charm.
+/// Writes the identity into `staging/lucky`; returns notes for the author. With `dev`, a
+/// refusal (not a failed file operation) is a note instead, and `lucky/dev` marks the charm.
 pub fn write(
     staging: &Path,
     version: &str,
@@ -39,8 +39,7 @@ pub fn write(
     let mut notes = Vec::new();
     match installable(staging, version, bundled) {
         Ok(()) => {}
-        Err(e) if dev => {
-            let e = e.to_string();
+        Err(CharmError::Invalid(e)) if dev => {
             let why = e
                 .strip_prefix("cannot build an installable charm: ")
                 .unwrap_or(&e);
