@@ -953,6 +953,80 @@ fn a_default_build_by_a_released_lucky_installs_by_download_on_a_unit_without_lu
     assert!(!socket.exists(), "socket left");
     assert_eq!(running(&rt), Vec::<String>::new(), "containers left");
     assert!(!data.exists(), "state left");
+
+    // The resource path: another unit, which cannot reach the release host, gets lucky as
+    // the `lucky-binary` resource, checked against the signed SHA256SUMS the charm carries.
+    drop(server);
+    let unit2 = format!("e2e{}/1", std::process::id());
+    let _cleanup2 = ContainersOf(unit2.clone());
+    let model = lucky::simulator::Model::create(root.join("model2"), &unit_charm, &unit2, &id.exe)
+        .expect("model");
+    let (data, socket, bin) = (
+        root.join("data2"),
+        root.join("lucky2.sock"),
+        root.join("bin2"),
+    );
+    for (k, v) in [
+        ("LUCKY_SOCKET", socket.display().to_string()),
+        ("LUCKY_DATA_DIR", data.display().to_string()),
+        ("LUCKY_INSTALL_DIR", bin.display().to_string()),
+        ("LUCKY_NO_SYSTEMD", "1".into()),
+        ("LUCKY_ARCH", "x86_64".into()),
+        ("DOCKER_HOST", support::docker::docker_host()),
+    ] {
+        model.pass_env(k, v).expect("pass env");
+    }
+    // A resource that is not the release's binary: refused, nothing installed, blocked.
+    let resource = root.join("resource-lucky");
+    write(&resource, "#!/bin/sh\necho not lucky\n");
+    model
+        .attach_resource("lucky-binary", &resource)
+        .expect("attach");
+    let bad = model.run_hook("install").expect("install");
+    assert!(!bad.success());
+    let why = format!("checksum mismatch for {asset} from the lucky-binary resource: expected ");
+    assert!(
+        bad.stderr.contains(&format!("[ERROR] {why}")),
+        "{}",
+        bad.stderr
+    );
+    let status = model.unit_status().expect("status");
+    assert_eq!(status.status, "blocked");
+    assert!(
+        status
+            .message
+            .starts_with(&format!("lucky install failed: {why}")),
+        "{}",
+        status.message
+    );
+    assert!(!bin.join("lucky").exists());
+    assert_eq!(daemon_pid(&data), None);
+    // The release's binary as the resource: the retry installs it.
+    std::fs::write(&resource, &released).expect("resource");
+    let install = model.run_hook("install").expect("install");
+    assert!(install.success(), "{}{}", install.stdout, install.stderr);
+    assert!(
+        install.stderr.contains("from the lucky-binary resource to"),
+        "{}",
+        install.stderr
+    );
+    assert_eq!(
+        std::fs::read(bin.join("lucky")).expect("installed"),
+        released
+    );
+    let pid = daemon_pid(&data).expect("a daemon runs");
+    assert_eq!(
+        std::fs::read(format!("/proc/{pid}/exe")).expect("exe"),
+        released
+    );
+    assert!(model.run_hook("stop").expect("stop").success());
+    assert!(model.run_hook("remove").expect("remove").success());
+    wait_for(
+        "the daemon to exit",
+        std::time::Duration::from_secs(10),
+        || !process_alive(pid),
+    );
+    assert!(!socket.exists() && !data.exists(), "left behind");
 }
 
 /// `install.sh --remove` under systemd: the unit disabled and stopped, its file gone, the
