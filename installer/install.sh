@@ -47,6 +47,10 @@
 #   LUCKY_SYSTEMD_UNIT_DIR where the systemd unit is written (default /etc/systemd/system)
 #   LUCKY_DATA_DIR, LUCKY_SOCKET   passed on to the daemon (and into its systemd unit)
 #   CHARM_DIR (or JUJU_CHARM_DIR), JUJU_UNIT_NAME   set by Juju
+#   JUJU_CHARM_HTTP_PROXY, JUJU_CHARM_HTTPS_PROXY, JUJU_CHARM_NO_PROXY   set by Juju from the
+#                          model's proxy settings: each one that is set becomes
+#                          http_proxy, https_proxy, no_proxy (and their upper-case forms)
+#                          for the downloads; one that is not set leaves the machine's own as it is
 #
 # `install.sh --remove` undoes it for the unit (run by the charm's remove hook).
 #
@@ -164,6 +168,8 @@ find_pubkey() {
         need_cmd openssl
     elif [ "${LUCKY_INSECURE_SKIP_SIGNATURE:-}" = 1 ]; then
         warn "no release public key configured: LUCKY_INSECURE_SKIP_SIGNATURE=1, trusting SHA256SUMS unsigned"
+    elif [ -n "$CHARM" ] && [ -f "$CHARM/lucky/dev" ]; then
+        die "no release public key configured: this charm was built with \`lucky charm build --dev\` (set LUCKY_RELEASE_PUBKEY, or LUCKY_INSECURE_SKIP_SIGNATURE=1, or build the charm without --dev)"
     else
         die "no release public key configured (set LUCKY_RELEASE_PUBKEY, ship lucky/release.pub in the charm, or LUCKY_INSECURE_SKIP_SIGNATURE=1)"
     fi
@@ -234,6 +240,62 @@ check_url() {
         die "refusing LUCKY_RELEASE_URL that is not https:// (or http:// on loopback): $1"
 }
 
+# Juju's proxy settings, in the variables curl and wget read. Only the ones the model sets:
+# an unset one leaves whatever the machine has.
+use_juju_proxy() {
+    if [ -n "${JUJU_CHARM_HTTP_PROXY:-}" ]; then
+        http_proxy="$JUJU_CHARM_HTTP_PROXY"
+        HTTP_PROXY="$JUJU_CHARM_HTTP_PROXY"
+        export http_proxy HTTP_PROXY
+    fi
+    if [ -n "${JUJU_CHARM_HTTPS_PROXY:-}" ]; then
+        https_proxy="$JUJU_CHARM_HTTPS_PROXY"
+        HTTPS_PROXY="$JUJU_CHARM_HTTPS_PROXY"
+        export https_proxy HTTPS_PROXY
+    fi
+    if [ -n "${JUJU_CHARM_NO_PROXY:-}" ]; then
+        no_proxy="$JUJU_CHARM_NO_PROXY"
+        NO_PROXY="$JUJU_CHARM_NO_PROXY"
+        export no_proxy NO_PROXY
+    fi
+}
+
+# proxy_for <url>: prints the proxy a download of <url> goes through (as curl and wget
+# choose it: by scheme, unless no_proxy names the host or a domain of it), or nothing.
+proxy_for() {
+    case "$1" in
+        https://*) _p="${https_proxy:-${HTTPS_PROXY:-}}"; _rest="${1#https://}" ;;
+        http://*) _p="${http_proxy:-}"; _rest="${1#http://}" ;;
+        *) return 0 ;;
+    esac
+    [ -n "$_p" ] || return 0
+    _h="${_rest%%[/?#]*}"
+    case "$_h" in
+        \[*) _h="${_h%%]*}]" ;;
+        *) _h="${_h%%:*}" ;;
+    esac
+    _old_ifs="$IFS"
+    IFS=,
+    for _np in ${no_proxy:-${NO_PROXY:-}}; do
+        _np="$(printf '%s' "$_np" | tr -d ' ')"
+        _np="${_np#.}"
+        [ -n "$_np" ] || continue
+        case "$_h" in
+            "$_np" | *."$_np") IFS="$_old_ifs"; return 0 ;;
+        esac
+        [ "$_np" = "*" ] && { IFS="$_old_ifs"; return 0; }
+    done
+    IFS="$_old_ifs"
+    printf '%s' "$_p"
+}
+
+# download_failed <url> [why]: the one line for a download that failed every attempt,
+# naming the proxy it went through and the last answer.
+download_failed() {
+    _via="$(proxy_for "$1")"
+    die "could not download $1 after $RETRIES attempts${_via:+ through the proxy $_via}${DL_WHY:+: $DL_WHY}${2:+ $2}"
+}
+
 # Release file URLs: GitHub Releases when the base URL ends in /releases, else a mirror.
 latest_url() {
     case "$BASE_URL" in
@@ -283,10 +345,17 @@ download_once() {
     _url="$1"
     _hops=0
     while :; do
-        get_once "$_url" "$2" "$3" || return 1
+        if ! get_once "$_url" "$2" "$3"; then
+            DL_WHY="no answer"
+            return 1
+        fi
+        DL_WHY="HTTP $STATUS"
         case "$STATUS" in
             301 | 302 | 303 | 307 | 308)
-                [ -n "$LOCATION" ] || return 1
+                if [ -z "$LOCATION" ]; then
+                    DL_WHY="HTTP $STATUS with no Location"
+                    return 1
+                fi
                 case "$LOCATION" in
                     /*) LOCATION="$(printf '%s' "$_url" | awk -F/ '{ print $1 "//" $3 }')$LOCATION" ;;
                 esac
@@ -302,7 +371,11 @@ download_once() {
                     die "refusing $1: larger than $3 bytes, not a lucky release file"
                 fi
                 # curl's own verdict: a body cut short is a failure, even after a 200.
-                [ "$_rc" = 0 ] || return 1
+                if [ "$_rc" != 0 ]; then
+                    DL_WHY="transfer cut short"
+                    return 1
+                fi
+                DL_WHY=""
                 return 0
                 ;;
             *) return 1 ;;
@@ -348,8 +421,7 @@ resolve_version() {
     local_version
     [ -n "$VERSION" ] && return 0
     _latest="$(latest_url)"
-    download "$_latest" "$TMP_DIR/latest" ||
-        die "could not download $_latest after $RETRIES attempts"
+    download "$_latest" "$TMP_DIR/latest" || download_failed "$_latest"
     VERSION="$(head -n 1 "$TMP_DIR/latest" | tr -d ' \t\r')"
     valid_version "$VERSION" || die "bad version in $_latest: '$VERSION'"
     # `latest` is not signed: whoever serves it could name an older (signed, so otherwise
@@ -398,13 +470,12 @@ fetch_release_sums() {
     _sums_url="$(asset_url SHA256SUMS)"
     SUMS="$TMP_DIR/SHA256SUMS"
     SUMS_FROM="${_sums_url%/SHA256SUMS}"
-    download "$_sums_url" "$SUMS" ||
-        die "could not download $_sums_url after $RETRIES attempts"
+    download "$_sums_url" "$SUMS" || download_failed "$_sums_url"
     _sig=""
     if [ -n "$PUBKEY" ]; then
         _sig="$TMP_DIR/SHA256SUMS.sig"
         download "$_sums_url.sig" "$_sig" ||
-            die "could not download $_sums_url.sig after $RETRIES attempts (a release public key is configured)"
+            download_failed "$_sums_url.sig" "(a release public key is configured)"
     fi
     verify_sums "$SUMS" "$_sig" "$SUMS_FROM"
 }
@@ -455,8 +526,7 @@ try_release() {
     SOURCE_FILE="$TMP_DIR/$ASSET"
     # Only the small SHA256SUMS is fetched when the right binary is already in place.
     already_installed && return 0
-    download "$SOURCE_NAME" "$SOURCE_FILE" "$MAX_BINARY" ||
-        die "could not download $SOURCE_NAME after $RETRIES attempts"
+    download "$SOURCE_NAME" "$SOURCE_FILE" "$MAX_BINARY" || download_failed "$SOURCE_NAME"
     check_binary "$SOURCE_FILE" "$SOURCE_NAME"
 }
 
@@ -514,10 +584,32 @@ start_systemd() {
     fi
 }
 
+# Prints the pid of the unit's daemon when it runs a program other than $DEST: the binary
+# a swap replaced, whose restart failed (a re-run must not take that daemon for the new
+# one). Nothing when no daemon runs, or it runs $DEST's bytes. The pid is daemon.lock's;
+# /proc/<pid>/exe opens the file the process runs, even one replaced since.
+stale_daemon_pid() {
+    _lock="${LUCKY_DATA_DIR:-/var/lib/lucky/$(printf '%s' "$JUJU_UNIT_NAME" | tr '/' '-')}/daemon.lock"
+    [ -f "$_lock" ] || return 0
+    _pid="$(head -n 1 "$_lock" 2>/dev/null | tr -d ' \t\r')"
+    case "$_pid" in "" | *[!0-9]*) return 0 ;; esac
+    [ -r "/proc/$_pid/exe" ] || return 0
+    # A pid left in the lock by a daemon that is gone may name another process by now.
+    case "$(tr '\000' ' ' <"/proc/$_pid/cmdline" 2>/dev/null)" in
+        *" daemon start "*) ;;
+        *) return 0 ;;
+    esac
+    cmp -s "/proc/$_pid/exe" "$DEST" && return 0
+    printf '%s' "$_pid"
+}
+
 start_plain() {
     if [ "$CHANGED" = 1 ]; then
         # A daemon still running the old binary has to go; none running is fine.
-        "$DEST" daemon stop >/dev/null 2>&1 || true
+        _stop="$("$DEST" daemon stop 2>&1)" || true
+        _stale="$(stale_daemon_pid)"
+        [ -z "$_stale" ] ||
+            die "cannot stop the lucky daemon still running the replaced binary (pid $_stale): $(printf '%s' "$_stop" | tr '\n' ' ' | cut -c1-200)"
     fi
     if _out="$("$DEST" daemon start 2>&1)"; then
         info "lucky daemon started for $JUJU_UNIT_NAME"
@@ -544,6 +636,13 @@ start_daemon() {
         *[!a-z0-9/-]*) die "malformed JUJU_UNIT_NAME: '$JUJU_UNIT_NAME'" ;;
     esac
     export JUJU_UNIT_NAME
+    # An earlier run swapped the binary but its restart failed: the binary is in place (so
+    # nothing changed this time), the daemon is the old one. Restart it now.
+    _stale="$(stale_daemon_pid)"
+    if [ "$CHANGED" = 0 ] && [ -n "$_stale" ]; then
+        info "the lucky daemon (pid $_stale) still runs a replaced binary, not $DEST: restarting it"
+        CHANGED=1
+    fi
     if [ "${LUCKY_NO_SYSTEMD:-}" != 1 ] &&
         { [ -d /run/systemd/system ] || [ "${LUCKY_FORCE_SYSTEMD:-}" = 1 ]; }; then
         start_systemd
@@ -657,6 +756,8 @@ main() {
     if [ -n "$BASE_URL" ]; then
         check_url "$BASE_URL"
     fi
+    use_juju_proxy
+    DL_WHY=""
     DOWNLOADER=""
     if command -v curl >/dev/null 2>&1; then
         DOWNLOADER=curl

@@ -312,14 +312,15 @@ smoke_test() {
     fi
     # One real command: lay out a charm from the embedded template and build it, bundling
     # the binary itself (YAML parsing, validation, SHA-256 and file writes on the target's
-    # own byte order; a default build would fetch this release's SHA256SUMS, not out yet).
+    # own byte order; a default build would fetch this release's SHA256SUMS, not out yet,
+    # and the bundle is unsigned, hence --dev: the smoke charm is never deployed).
     local work
     work="$(mktemp -d)"
     mkdir "$work/bin"
     cp "$bin" "$work/bin/lucky-$VERSION-$t"
     if ! out="$( { ${qemu:+"$qemu"} "$bin" charm create "$work/smoke" --use-defaults --name smoke \
         && ${qemu:+"$qemu"} "$bin" charm build "$work/smoke" --build-dir "$work/build" \
-            --bundle-lucky "$t" --lucky-binaries "$work/bin"; } 2>&1)"; then
+            --bundle-lucky "$t" --lucky-binaries "$work/bin" --dev; } 2>&1)"; then
         rm -rf "$work"
         die "$bin charm create/build failed${qemu:+ under $qemu}: $out"
     fi

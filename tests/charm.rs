@@ -4,6 +4,9 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use support::release::{gen_key, sign};
+
+mod support;
 
 fn lucky() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lucky"));
@@ -54,7 +57,7 @@ fn created(root: &Path, name: &str) -> PathBuf {
 }
 
 fn build(dir: &Path) -> Output {
-    run(lucky().args(["charm", "build"]).arg(dir))
+    run(lucky().args(["charm", "build", "--dev"]).arg(dir))
 }
 
 #[test]
@@ -465,7 +468,7 @@ fn build_refuses_to_replace_a_folder_it_did_not_write() {
     // An explicit, new build folder outside the charm works.
     let elsewhere = tmp.path().join("out/app");
     ok(&run(lucky()
-        .args(["charm", "build"])
+        .args(["charm", "build", "--dev"])
         .arg(&dir)
         .arg("--build-dir")
         .arg(&elsewhere)));
@@ -497,14 +500,16 @@ fn bundle_lucky_copies_binaries_with_checksums() {
             &format!("binary for {target}"),
         );
     }
-    let bundle = |targets: &str| {
+    let build_with = |targets: &str, extra: &[&str]| {
         run(lucky()
             .args(["charm", "build"])
             .arg(&dir)
             .args(["--bundle-lucky", targets, "--lucky-binaries"])
             .arg(&bins)
-            .args(["--lucky-version", version]))
+            .args(["--lucky-version", version])
+            .args(extra))
     };
+    let bundle = |targets: &str| build_with(targets, &["--dev"]);
     let out = bundle("amd64,aarch64-unknown-linux-musl");
     ok(&out);
     let lucky_dir = dir.join("build/app/lucky");
@@ -528,7 +533,13 @@ fn bundle_lucky_copies_binaries_with_checksums() {
         "9.8.7\n"
     );
     assert!(text(&out.stdout).contains("bundled lucky-9.8.7-aarch64"));
-    assert!(text(&out.stderr).contains("lucky/SHA256SUMS is not signed"));
+    assert!(
+        text(&out.stderr)
+            .contains("lucky: note: --dev: the bundled lucky/SHA256SUMS is not signed"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(lucky_dir.join("dev").is_file());
 
     // Missing binary, unknown target: one-line errors, nothing written.
     std::fs::remove_dir_all(dir.join("build")).expect("clean");
@@ -545,20 +556,37 @@ fn bundle_lucky_copies_binaries_with_checksums() {
     assert!(text(&out.stderr).contains("unknown target \"mips\""));
     assert!(!dir.join("build").exists());
 
-    // A release folder's own (signed) SHA256SUMS is checked and kept as it is.
+    // A release folder's own signed SHA256SUMS is checked and kept as it is, with its key;
+    // no --dev needed: the charm installs by itself.
     let s390x = format!("lucky-{version}-s390x-unknown-linux-musl");
     let good = format!(
         "{}  {s390x}\n",
         sha256_hex(b"binary for s390x-unknown-linux-musl")
     );
     write(&bins.join("SHA256SUMS"), &good);
-    write(&bins.join("SHA256SUMS.sig"), "sig");
-    ok(&bundle("s390x"));
+    let (key, public) = gen_key(tmp.path(), "release");
+    sign(&bins, &key);
+    std::fs::copy(&public, bins.join("release.pub")).expect("release.pub");
+    let out = build_with("s390x", &[]);
+    ok(&out);
+    assert!(
+        !text(&out.stderr).contains("--dev"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(
         std::fs::read_to_string(lucky_dir.join("SHA256SUMS")).expect("sums"),
         good
     );
-    assert!(lucky_dir.join("SHA256SUMS.sig").is_file());
+    assert_eq!(
+        std::fs::read(lucky_dir.join("SHA256SUMS.sig")).expect("sig"),
+        std::fs::read(bins.join("SHA256SUMS.sig")).expect("sig")
+    );
+    assert_eq!(
+        std::fs::read(lucky_dir.join("release.pub")).expect("pub"),
+        std::fs::read(&public).expect("pub")
+    );
+    assert!(!lucky_dir.join("dev").exists());
     write(
         &bins.join("SHA256SUMS"),
         &format!("{}  {s390x}\n", "0".repeat(64)),
@@ -572,12 +600,144 @@ fn bundle_lucky_copies_binaries_with_checksums() {
     );
 }
 
+/// Everything under `root`, relative, sorted: what a refused build must leave as it was.
+fn tree(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            let rel = path.strip_prefix(root).expect("under root").to_path_buf();
+            if path.is_dir() {
+                out.push((rel, Vec::new()));
+                todo.push(path);
+            } else {
+                out.push((rel, std::fs::read(&path).expect("read")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A development lucky (no release key built in) builds no charm that could not install
+/// lucky by itself: one line saying why and what to pass, exit 1, nothing written or
+/// changed. `--dev` builds it anyway, marked, and its installer says so at deploy.
+#[test]
+fn a_charm_that_could_not_install_lucky_is_refused_unless_dev() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = created(tmp.path(), "app");
+    let refused = |out: &Output, want: &str| {
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(
+            err.starts_with(&format!("lucky: cannot build an installable charm: {want}")),
+            "{err}"
+        );
+        assert!(err.contains("--dev"), "names the opt-in: {err}");
+        assert!(text(&out.stdout).is_empty(), "{}", text(&out.stdout));
+    };
+
+    // No key built in, nothing bundled.
+    let out = build_default(&dir, &[]);
+    refused(
+        &out,
+        "this lucky has no release key built in and nothing is bundled; pass --bundle-lucky TARGETS --lucky-binaries DIR",
+    );
+    assert!(!dir.join("build").exists(), "a refused build wrote");
+
+    // Bundles that no unit could verify.
+    let bins = tmp.path().join("release");
+    let name = "lucky-9.8.7-x86_64-unknown-linux-musl";
+    write_exec(&bins.join(name), "binary");
+    let bundle = |extra: &[&str]| {
+        let mut args = vec!["--bundle-lucky", "amd64", "--lucky-version", "9.8.7"];
+        args.extend_from_slice(extra);
+        run(lucky()
+            .args(["charm", "build"])
+            .arg(&dir)
+            .arg("--lucky-binaries")
+            .arg(&bins)
+            .args(&args))
+    };
+    let out = bundle(&[]);
+    refused(
+        &out,
+        "the bundled lucky/SHA256SUMS is not signed (the --lucky-binaries folder has no SHA256SUMS.sig)",
+    );
+    assert!(!dir.join("build").exists(), "a refused build wrote");
+    write(
+        &bins.join("SHA256SUMS"),
+        &format!("{}  {name}\n", sha256_hex(b"binary")),
+    );
+    let (key, public) = gen_key(tmp.path(), "release");
+    sign(&bins, &key);
+    let out = bundle(&[]);
+    refused(
+        &out,
+        "the bundled SHA256SUMS.sig cannot be checked on a unit: the --lucky-binaries folder has no release.pub and this lucky has no release key built in",
+    );
+    let (_, other) = gen_key(tmp.path(), "other");
+    std::fs::copy(&other, bins.join("release.pub")).expect("pub");
+    let out = bundle(&[]);
+    refused(
+        &out,
+        "the bundled SHA256SUMS.sig does not verify with the bundled release.pub",
+    );
+    assert!(!dir.join("build").exists(), "a refused build wrote");
+
+    // An earlier build stays as it was, and no staging folder is left beside it.
+    ok(&build_default(&dir, &["--dev"]));
+    let before = tree(&dir.join("build"));
+    refused(
+        &build_default(&dir, &[]),
+        "this lucky has no release key built in",
+    );
+    refused(&bundle(&[]), "the bundled SHA256SUMS.sig does not verify");
+    assert_eq!(tree(&dir.join("build")), before);
+
+    // With its key the same bundle builds without --dev.
+    std::fs::copy(&public, bins.join("release.pub")).expect("pub");
+    let out = bundle(&[]);
+    ok(&out);
+    assert!(!dir.join("build/app/lucky/dev").exists());
+
+    // --dev: built, with a note and the marker; the installer names it at deploy.
+    let out = build_default(&dir, &["--dev"]);
+    ok(&out);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("lucky: note: --dev: this lucky has no release key built in and nothing is bundled: lucky/dev marks a development charm"),
+        "{err}"
+    );
+    let built = dir.join("build/app");
+    assert!(built.join("lucky/dev").is_file());
+    let install = run(Command::new("sh")
+        .arg(built.join("lucky/install.sh"))
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("CHARM_DIR", &built)
+        .env("LUCKY_INSTALL_DIR", tmp.path().join("bin"))
+        .env("JUJU_UNIT_NAME", "app/0"));
+    assert_eq!(install.status.code(), Some(1));
+    assert_eq!(
+        text(&install.stderr),
+        "[ERROR] no release public key configured: this charm was built with `lucky charm build --dev` (set LUCKY_RELEASE_PUBKEY, or LUCKY_INSECURE_SKIP_SIGNATURE=1, or build the charm without --dev)\n"
+    );
+    assert!(!tmp.path().join("bin").exists());
+}
+
+fn build_default(dir: &Path, extra: &[&str]) -> Output {
+    run(lucky().args(["charm", "build"]).arg(dir).args(extra))
+}
+
 #[test]
 fn example_charm_builds() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/webapp");
     let out = run(lucky()
-        .args(["charm", "build"])
+        .args(["charm", "build", "--dev"])
         .arg(&example)
         .arg("--build-dir")
         .arg(tmp.path().join("webapp")));

@@ -130,7 +130,7 @@ fn fresh_template_charm_runs_as_it_is() {
         "charm create",
     );
     ok(
-        &lucky(&["charm", "build", &charm.display().to_string()]),
+        &lucky(&["charm", "build", "--dev", &charm.display().to_string()]),
         "charm build",
     );
     let port = free_port().to_string();

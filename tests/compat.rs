@@ -64,7 +64,7 @@ fn build_makes_declared_scripts_executable_and_says_so() {
     assert!(refused.to_string().contains("not executable"), "{refused}");
 
     let out = lucky()
-        .args(["charm", "build"])
+        .args(["charm", "build", "--dev"])
         .arg(&dir)
         .output()
         .expect("run");
@@ -94,7 +94,7 @@ fn build_makes_declared_scripts_executable_and_says_so() {
         0o755,
     );
     let again = lucky()
-        .args(["charm", "build"])
+        .args(["charm", "build", "--dev"])
         .arg(&dir)
         .output()
         .expect("run");
@@ -345,7 +345,7 @@ fn the_2020_short_flags_of_charm_create_and_build() {
     );
     let built = tmp.path().join("out");
     let out = lucky()
-        .args(["charm", "build", "-b"])
+        .args(["charm", "build", "--dev", "-b"])
         .arg(&built)
         .arg(&dir)
         .output()

@@ -48,7 +48,7 @@ fn free_port() -> u16 {
 /// for the test to inspect; `Cleanup` removes them).
 fn build_and_run(charm: &Path, work: &Path, unit: &str, extra: &[String]) -> String {
     let built = ok(
-        &lucky(&["charm", "build", &charm.display().to_string()]),
+        &lucky(&["charm", "build", "--dev", &charm.display().to_string()]),
         "build",
     );
     assert!(built.contains("lucky: note: made executable: "), "{built}");

@@ -8,7 +8,7 @@ mod support;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use support::release::{gen_key, sign};
+use support::release::{IDENTITY_VERSION, IdentityBuild, gen_key, identity_build, sign};
 use support::{LUCKY, process_alive, wait_for};
 
 fn run(cmd: &mut Command) -> Output {
@@ -49,7 +49,7 @@ fn created_and_built(root: &Path, extra: &[&str]) -> PathBuf {
         .arg(&dir)
         .stdin(std::process::Stdio::null())));
     ok(&run(Command::new(LUCKY)
-        .args(["charm", "build"])
+        .args(["charm", "build", "--dev"])
         .arg(&dir)
         .args(extra)));
     dir
@@ -132,7 +132,9 @@ print("MANIFEST", z.read("manifest.yaml").decode().replace("\n", "|"))
 
     // The same folder packs to the same bytes.
     let first = std::fs::read(&packed).expect("read");
-    ok(&run(Command::new(LUCKY).args(["charm", "build"]).arg(&dir)));
+    ok(&run(Command::new(LUCKY)
+        .args(["charm", "build", "--dev"])
+        .arg(&dir)));
     assert_eq!(std::fs::read(&packed).expect("read"), first);
 }
 
@@ -144,7 +146,9 @@ fn an_authors_profile_is_kept_and_checked_and_a_bad_series_is_refused() {
         &dir.join("lxd-profile.yaml"),
         "config:\n  security.nesting: \"true\"\n  linux.kernel_modules: overlay\n",
     );
-    ok(&run(Command::new(LUCKY).args(["charm", "build"]).arg(&dir)));
+    ok(&run(Command::new(LUCKY)
+        .args(["charm", "build", "--dev"])
+        .arg(&dir)));
     assert_eq!(
         std::fs::read_to_string(dir.join("build/app/lxd-profile.yaml")).expect("profile"),
         "config:\n  security.nesting: \"true\"\n  linux.kernel_modules: overlay\n"
@@ -170,7 +174,9 @@ fn an_authors_profile_is_kept_and_checked_and_a_bad_series_is_refused() {
     ] {
         let saved = std::fs::read_to_string(dir.join(file)).ok();
         write(&dir.join(file), contents);
-        let out = run(Command::new(LUCKY).args(["charm", "build"]).arg(&dir));
+        let out = run(Command::new(LUCKY)
+            .args(["charm", "build", "--dev"])
+            .arg(&dir));
         assert_eq!(out.status.code(), Some(1), "{file}: {}", text(&out));
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(err.contains(needle) && err.contains(file), "{err}");
@@ -187,7 +193,9 @@ fn an_authors_profile_is_kept_and_checked_and_a_bad_series_is_refused() {
         &dir.join("metadata.yaml"),
         &format!("{metadata}series:\n  - warty\n"),
     );
-    let out = run(Command::new(LUCKY).args(["charm", "build"]).arg(&dir));
+    let out = run(Command::new(LUCKY)
+        .args(["charm", "build", "--dev"])
+        .arg(&dir));
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
@@ -204,7 +212,9 @@ fn an_authors_profile_is_kept_and_checked_and_a_bad_series_is_refused() {
         &dir.join("metadata.yaml"),
         &format!("{metadata}series:\n  - jammy\n"),
     );
-    let out = run(Command::new(LUCKY).args(["charm", "build"]).arg(&dir));
+    let out = run(Command::new(LUCKY)
+        .args(["charm", "build", "--dev"])
+        .arg(&dir));
     ok(&out);
     assert!(
         text(&out).contains("`series` is left out of the built charm"),
@@ -256,7 +266,9 @@ fn metadata_names_cannot_write_outside_the_build_folder() {
         (format!("name: {target}\n"), "invalid charm name"),
     ] {
         write(&dir.join("metadata.yaml"), &metadata);
-        let out = run(Command::new(LUCKY).args(["charm", "build"]).arg(&dir));
+        let out = run(Command::new(LUCKY)
+            .args(["charm", "build", "--dev"])
+            .arg(&dir));
         assert_eq!(out.status.code(), Some(1), "{metadata}: {}", text(&out));
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(err.contains(needle), "{metadata}: {err}");
@@ -294,7 +306,7 @@ impl EngineUnit {
             "hooks:\n  install:\n    - inline-host-script: echo charm-install >> \"$LUCKY_TEST_DIR/calls\"\n      shell-command: [sh, -c]\n",
         );
         ok(&run(Command::new(LUCKY)
-            .args(["charm", "build"])
+            .args(["charm", "build", "--dev"])
             .arg(&charm)));
         let built = charm.join("build/c");
         write_exec(&built.join("lucky/install.sh"), "#!/bin/sh\nexit 0\n");
@@ -584,12 +596,11 @@ fn a_unit_from_the_packed_charm_installs_upgrades_and_leaves_nothing_on_remove()
     let root = tmp.path();
     let (key, public) = gen_key(root, "release");
     let v1 = std::fs::read(LUCKY).expect("lucky");
-    // Another "version": the same program with bytes appended (it still runs), so its
-    // checksum, and the installed file, differ.
-    let mut v2 = v1.clone();
-    v2.extend_from_slice(b"\nlucky test v2\n");
+    // A newer lucky: this source built as version IDENTITY_VERSION (0.2.0).
+    let v2 = std::fs::read(&identity_build().exe).expect("lucky 0.2.0");
+    assert_ne!(v1, v2);
     release_folder(&root.join("r1"), "0.1.0", &v1, &key, &public);
-    release_folder(&root.join("r2"), "0.2.0", &v2, &key, &public);
+    release_folder(&root.join("r2"), IDENTITY_VERSION, &v2, &key, &public);
 
     let charm = root.join("src");
     write(
@@ -673,26 +684,72 @@ fn a_unit_from_the_packed_charm_installs_upgrades_and_leaves_nothing_on_remove()
     assert_eq!(before.len(), 1, "{before:?}");
     assert!(before[0].2, "the workload runs: {before:?}");
 
-    // `juju refresh` to a charm carrying another lucky: installed, verified, and the
-    // daemon restarted on it before upgrade-charm's scripts, which still see the kv.
-    build("r2", "0.2.0");
+    let client = |args: &[&str]| {
+        let out = run(Command::new(LUCKY)
+            .args(args)
+            .env("JUJU_UNIT_NAME", &unit_name)
+            .env("LUCKY_SOCKET", &socket)
+            .env("LUCKY_DATA_DIR", &data));
+        ok(&out);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        client(&["daemon", "status"]).contains("\nversion: 0.1.0\n"),
+        "the daemon runs 0.1.0"
+    );
+
+    // `juju refresh` to a charm carrying lucky 0.2.0, on a unit whose daemon cannot be
+    // stopped for now (its socket is out of reach): the new binary goes in place, the hook
+    // fails with one line and leaves the old daemon running ...
+    build("r2", IDENTITY_VERSION);
     unzip(&unit_charm);
+    let away = root.join("lucky.sock.away");
+    std::fs::rename(&socket, &away).expect("hide the socket");
+    let failed = model.run_hook("upgrade-charm").expect("upgrade");
+    assert!(!failed.success(), "{}{}", failed.stdout, failed.stderr);
+    let errors: Vec<&str> = failed
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("[ERROR]"))
+        .collect();
+    assert_eq!(
+        errors,
+        [format!(
+            "[ERROR] cannot stop the lucky daemon still running the replaced binary (pid {pid1}): lucky daemon for unit {unit_name} is not running"
+        )
+        .as_str()],
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(std::fs::read(bin.join("lucky")).expect("installed"), v2);
+    assert_eq!(daemon_pid(&data), Some(pid1));
+    std::fs::rename(&away, &socket).expect("restore the socket");
+
+    // ... and Juju's retry of the hook does not take that daemon for the new one: it
+    // restarts it on 0.2.0 before upgrade-charm's scripts, which still see the kv.
     let upgrade = model.run_hook("upgrade-charm").expect("upgrade");
     assert!(upgrade.success(), "{}{}", upgrade.stdout, upgrade.stderr);
+    assert!(
+        upgrade.stderr.contains(&format!(
+            "the lucky daemon (pid {pid1}) still runs a replaced binary"
+        )),
+        "{}",
+        upgrade.stderr
+    );
     assert_eq!(std::fs::read(bin.join("lucky")).expect("installed"), v2);
     let pid2 = daemon_pid(&data).expect("a daemon runs");
     assert_ne!(pid1, pid2);
     assert!(!process_alive(pid1));
     assert_eq!(std::fs::read(format!("/proc/{pid2}/exe")).expect("exe"), v2);
+    let status = client(&["daemon", "status"]);
+    assert!(
+        status.contains(&format!("\nversion: {IDENTITY_VERSION}\n"))
+            && status.contains(&format!("\npid: {pid2}\n")),
+        "{status}"
+    );
     // The container's configuration did not change: the same container, never restarted.
     assert_eq!(containers(&rt), before);
-    let kv = run(Command::new(LUCKY)
-        .args(["kv", "get"])
-        .env("JUJU_UNIT_NAME", &unit_name)
-        .env("LUCKY_SOCKET", &socket)
-        .env("LUCKY_DATA_DIR", &data));
-    ok(&kv);
-    let kv = String::from_utf8_lossy(&kv.stdout).into_owned();
+    let kv = client(&["kv", "get"]);
     assert!(
         kv.contains("installed=yes") && kv.contains("upgraded=yes"),
         "{kv}"
@@ -730,6 +787,246 @@ fn a_unit_from_the_packed_charm_installs_upgrades_and_leaves_nothing_on_remove()
         "state left: {:?}",
         std::fs::read_dir(&data).map(|d| d.count())
     );
+}
+
+/// The path a charm author takes, end to end: a lucky with its release URL (loopback,
+/// GitHub's URL scheme) and key built in, `charm build` with no flags, the packed charm
+/// unpacked on a unit where lucky is not installed, and its `dispatch` run as Juju runs it
+/// with no LUCKY_RELEASE_* variable: the installer downloads lucky from the release the
+/// charm names, verifies it with the key the charm carries, and starts the daemon on it;
+/// the workload container runs; `remove` leaves nothing running.
+#[test]
+fn a_default_build_by_a_released_lucky_installs_by_download_on_a_unit_without_lucky() {
+    let _port = IdentityBuild::port_lock();
+    let id = identity_build();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    let released = std::fs::read(&id.exe).expect("lucky");
+    let published = root.join("published");
+    release_folder(
+        &published.join(IDENTITY_VERSION),
+        IDENTITY_VERSION,
+        &released,
+        &id.key,
+        &id.public,
+    );
+    // A published release carries no release.pub: the key comes with the charm.
+    std::fs::remove_file(published.join(IDENTITY_VERSION).join("release.pub")).expect("rm");
+    write(&published.join("latest"), &format!("{IDENTITY_VERSION}\n"));
+    let server = IdentityBuild::serve(&published);
+
+    let charm = root.join("src");
+    write(
+        &charm.join("metadata.yaml"),
+        "name: e2e\nsummary: s\ndescription: d\n",
+    );
+    write(
+        &charm.join("lucky.yaml"),
+        "hooks:\n  install:\n    - inline-host-script: lucky kv set installed=yes && lucky container image set lucky-test-base:latest --no-pull && lucky container set-command -- /bin/sh -c 'exec sleep 100000'\n      shell-command: [sh, -c]\n",
+    );
+    let built = run(Command::new(&id.exe).args(["charm", "build"]).arg(&charm));
+    ok(&built);
+    assert!(!text(&built).contains("--dev"), "{}", text(&built));
+    let unit_charm = root.join("unit/charm");
+    std::fs::create_dir_all(&unit_charm).expect("mkdir");
+    ok(&run(Command::new("unzip")
+        .arg("-q")
+        .arg(charm.join("build/e2e.charm"))
+        .arg("-d")
+        .arg(&unit_charm)));
+    assert!(!unit_charm.join("lucky/dev").exists());
+    assert!(
+        std::fs::read_dir(unit_charm.join("lucky"))
+            .expect("lucky/")
+            .all(|e| !e
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .starts_with("lucky-")),
+        "nothing bundled"
+    );
+
+    support::docker::ensure_test_image();
+    let unit_name = format!("e2e{}/0", std::process::id());
+    let _cleanup = ContainersOf(unit_name.clone());
+    let model =
+        lucky::simulator::Model::create(root.join("model"), &unit_charm, &unit_name, &id.exe)
+            .expect("model");
+    let (data, socket, bin) = (root.join("data"), root.join("lucky.sock"), root.join("bin"));
+    // Only what cannot be the machine's own here: where lucky and its state go, no
+    // systemd, the machine's architecture and its Docker engine.
+    for (k, v) in [
+        ("LUCKY_SOCKET", socket.display().to_string()),
+        ("LUCKY_DATA_DIR", data.display().to_string()),
+        ("LUCKY_INSTALL_DIR", bin.display().to_string()),
+        ("LUCKY_NO_SYSTEMD", "1".into()),
+        ("LUCKY_ARCH", "x86_64".into()),
+        ("DOCKER_HOST", support::docker::docker_host()),
+    ] {
+        model.pass_env(k, v).expect("pass env");
+    }
+    assert!(!bin.join("lucky").exists());
+
+    let started = std::time::Instant::now();
+    let install = model.run_hook("install").expect("install");
+    let took = started.elapsed();
+    assert!(install.success(), "{}{}", install.stdout, install.stderr);
+    eprintln!("fresh install from loopback (download, verify, start, scripts): {took:?}");
+    let asset = format!("lucky-{IDENTITY_VERSION}-x86_64-unknown-linux-musl");
+    assert!(
+        install.stderr.contains(&format!(
+            "installed lucky {IDENTITY_VERSION} (x86_64-unknown-linux-musl) from {}/download/v{IDENTITY_VERSION}/{asset}",
+            IdentityBuild::url()
+        )) && install.stderr.contains("SHA256SUMS signature verified with"),
+        "{}",
+        install.stderr
+    );
+    let requests = server.requests();
+    for want in [
+        format!("/assets/{IDENTITY_VERSION}/SHA256SUMS"),
+        format!("/assets/{IDENTITY_VERSION}/SHA256SUMS.sig"),
+        format!("/assets/{IDENTITY_VERSION}/{asset}"),
+    ] {
+        assert!(requests.contains(&want), "{want} in {requests:?}");
+    }
+    assert_eq!(
+        std::fs::read(bin.join("lucky")).expect("installed"),
+        released
+    );
+    let pid = daemon_pid(&data).expect("a daemon runs");
+    assert_eq!(
+        std::fs::read(format!("/proc/{pid}/exe")).expect("exe"),
+        released
+    );
+    let status = run(Command::new(&id.exe)
+        .args(["daemon", "status"])
+        .env("JUJU_UNIT_NAME", &unit_name)
+        .env("LUCKY_SOCKET", &socket)
+        .env("LUCKY_DATA_DIR", &data));
+    ok(&status);
+    assert!(
+        text(&status).contains(&format!("\nversion: {IDENTITY_VERSION}\n")),
+        "{}",
+        text(&status)
+    );
+    assert!(model.run_hook("start").expect("start").success());
+    let rt = support::docker::runtime();
+    let docker = support::docker::docker(&rt);
+    let running = |rt: &tokio::runtime::Runtime| {
+        rt.block_on(async {
+            let mut out = Vec::new();
+            for c in lucky::docker::unit_containers(&docker, &unit_name)
+                .await
+                .expect("list")
+            {
+                out.push(c.state.map(|s| format!("{s:?}")).unwrap_or_default());
+            }
+            out
+        })
+    };
+    let states = running(&rt);
+    assert!(
+        states.len() == 1 && states[0].to_lowercase().contains("running"),
+        "{states:?}"
+    );
+
+    // A re-run of install converges: nothing downloaded again but the small SHA256SUMS.
+    let before = server.requests().len();
+    let started = std::time::Instant::now();
+    let again = model.run_hook("install").expect("install");
+    eprintln!("re-run of install: {:?}", started.elapsed());
+    assert!(again.success(), "{}{}", again.stdout, again.stderr);
+    assert!(
+        !server.requests()[before..].contains(&format!("/assets/{IDENTITY_VERSION}/{asset}")),
+        "downloaded again"
+    );
+    assert_eq!(daemon_pid(&data), Some(pid));
+
+    assert!(model.run_hook("stop").expect("stop").success());
+    let remove = model.run_hook("remove").expect("remove");
+    assert!(remove.success(), "{}{}", remove.stdout, remove.stderr);
+    wait_for(
+        "the daemon to exit",
+        std::time::Duration::from_secs(10),
+        || !process_alive(pid),
+    );
+    assert!(!socket.exists(), "socket left");
+    assert_eq!(running(&rt), Vec::<String>::new(), "containers left");
+    assert!(!data.exists(), "state left");
+
+    // The resource path: another unit, which cannot reach the release host, gets lucky as
+    // the `lucky-binary` resource, checked against the signed SHA256SUMS the charm carries.
+    drop(server);
+    let unit2 = format!("e2e{}/1", std::process::id());
+    let _cleanup2 = ContainersOf(unit2.clone());
+    let model = lucky::simulator::Model::create(root.join("model2"), &unit_charm, &unit2, &id.exe)
+        .expect("model");
+    let (data, socket, bin) = (
+        root.join("data2"),
+        root.join("lucky2.sock"),
+        root.join("bin2"),
+    );
+    for (k, v) in [
+        ("LUCKY_SOCKET", socket.display().to_string()),
+        ("LUCKY_DATA_DIR", data.display().to_string()),
+        ("LUCKY_INSTALL_DIR", bin.display().to_string()),
+        ("LUCKY_NO_SYSTEMD", "1".into()),
+        ("LUCKY_ARCH", "x86_64".into()),
+        ("DOCKER_HOST", support::docker::docker_host()),
+    ] {
+        model.pass_env(k, v).expect("pass env");
+    }
+    // A resource that is not the release's binary: refused, nothing installed, blocked.
+    let resource = root.join("resource-lucky");
+    write(&resource, "#!/bin/sh\necho not lucky\n");
+    model
+        .attach_resource("lucky-binary", &resource)
+        .expect("attach");
+    let bad = model.run_hook("install").expect("install");
+    assert!(!bad.success());
+    let why = format!("checksum mismatch for {asset} from the lucky-binary resource: expected ");
+    assert!(
+        bad.stderr.contains(&format!("[ERROR] {why}")),
+        "{}",
+        bad.stderr
+    );
+    let status = model.unit_status().expect("status");
+    assert_eq!(status.status, "blocked");
+    assert!(
+        status
+            .message
+            .starts_with(&format!("lucky install failed: {why}")),
+        "{}",
+        status.message
+    );
+    assert!(!bin.join("lucky").exists());
+    assert_eq!(daemon_pid(&data), None);
+    // The release's binary as the resource: the retry installs it.
+    std::fs::write(&resource, &released).expect("resource");
+    let install = model.run_hook("install").expect("install");
+    assert!(install.success(), "{}{}", install.stdout, install.stderr);
+    assert!(
+        install.stderr.contains("from the lucky-binary resource to"),
+        "{}",
+        install.stderr
+    );
+    assert_eq!(
+        std::fs::read(bin.join("lucky")).expect("installed"),
+        released
+    );
+    let pid = daemon_pid(&data).expect("a daemon runs");
+    assert_eq!(
+        std::fs::read(format!("/proc/{pid}/exe")).expect("exe"),
+        released
+    );
+    assert!(model.run_hook("stop").expect("stop").success());
+    assert!(model.run_hook("remove").expect("remove").success());
+    wait_for(
+        "the daemon to exit",
+        std::time::Duration::from_secs(10),
+        || !process_alive(pid),
+    );
+    assert!(!socket.exists() && !data.exists(), "left behind");
 }
 
 /// `install.sh --remove` under systemd: the unit disabled and stopped, its file gone, the
@@ -813,7 +1110,7 @@ fn a_packed_charm_is_never_packed_into_the_next_one() {
     let dir = created_and_built(tmp.path(), &[]);
     for _ in 0..2 {
         ok(&run(Command::new(LUCKY)
-            .args(["charm", "build"])
+            .args(["charm", "build", "--dev"])
             .arg(&dir)
             .arg("--build-dir")
             .arg(dir.join("out"))));

@@ -746,6 +746,147 @@ fn reset(fx: &Fixture) {
     }
 }
 
+/// A loopback HTTP proxy: records each request line it gets and forwards the request to
+/// the origin its absolute URL names, or, refusing, answers every one 403.
+struct Proxy {
+    port: u16,
+    log: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Proxy {
+    fn start(refuse: bool) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let shared = log.clone();
+        // The thread ends with the test process.
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let shared = shared.clone();
+                thread::spawn(move || proxy_one(stream, refuse, &shared));
+            }
+        });
+        Proxy { port, log }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+fn proxy_one(client: std::net::TcpStream, refuse: bool, log: &std::sync::Mutex<Vec<String>>) {
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let mut request = String::new();
+    if reader.read_line(&mut request).is_err() {
+        return;
+    }
+    let mut line = String::new();
+    while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) && line != "\r\n" {
+        line.clear();
+    }
+    log.lock().unwrap().push(request.trim_end().to_string());
+    let mut client = client;
+    let target = request.split_whitespace().nth(1).unwrap_or("");
+    let forward = target.strip_prefix("http://").and_then(|rest| {
+        let (authority, path) = rest.split_once('/')?;
+        Some((authority.to_string(), format!("/{path}")))
+    });
+    let (Some((authority, path)), false) = (forward, refuse) else {
+        let _ = client
+            .write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        return;
+    };
+    let Ok(mut upstream) = std::net::TcpStream::connect(&authority) else {
+        let _ = client.write_all(
+            b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        );
+        return;
+    };
+    let _ = write!(
+        upstream,
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    );
+    let _ = std::io::copy(&mut upstream, &mut client);
+}
+
+/// Juju's proxy settings reach the download (curl and wget alike): every file goes through
+/// the proxy, except to a host JUJU_CHARM_NO_PROXY names; a proxy that refuses, or that
+/// does not answer, is one line naming it.
+#[test]
+fn downloads_go_through_jujus_proxy_and_a_refusing_proxy_is_named() {
+    let fx = Fixture::new();
+    let server = fx.serve();
+    let url = server.url();
+    let proxy = Proxy::start(false);
+    let refusing = Proxy::start(true);
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let binary = format!("lucky-{VERSION}-x86_64-unknown-linux-musl");
+    with_each_downloader(&fx, |tool, env| {
+        let with = |extra: &[(&str, &str)]| {
+            reset(&fx);
+            let mut all = env.to_vec();
+            all.push(("LUCKY_RELEASE_URL", &url));
+            all.extend_from_slice(extra);
+            fx.install("x86_64", &all)
+        };
+        let seen = proxy.requests().len();
+        let out = with(&[("JUJU_CHARM_HTTP_PROXY", &proxy.url())]);
+        fx.assert_installed(&out, "x86_64-unknown-linux-musl");
+        let through: Vec<String> = proxy.requests()[seen..].to_vec();
+        let want: Vec<String> = [
+            "latest".to_string(),
+            format!("{VERSION}/SHA256SUMS"),
+            format!("{VERSION}/SHA256SUMS.sig"),
+            format!("{VERSION}/{binary}"),
+        ]
+        .iter()
+        .map(|f| format!("GET {url}/{f} HTTP/1.1"))
+        .collect();
+        assert_eq!(through, want, "{tool}");
+
+        // A host JUJU_CHARM_NO_PROXY names is reached directly.
+        let seen = proxy.requests().len();
+        let out = with(&[
+            ("JUJU_CHARM_HTTP_PROXY", &proxy.url()),
+            ("JUJU_CHARM_NO_PROXY", "example.com, 127.0.0.1"),
+        ]);
+        fx.assert_installed(&out, "x86_64-unknown-linux-musl");
+        assert_eq!(
+            proxy.requests().len(),
+            seen,
+            "{tool}: went through the proxy"
+        );
+
+        // A proxy that refuses, and one that does not answer: the hook fails with one
+        // line naming it, nothing installed, the unit blocked.
+        let out = with(&[("JUJU_CHARM_HTTP_PROXY", &refusing.url())]);
+        fx.assert_refused(
+            &out,
+            &format!(
+                "could not download {url}/latest after 2 attempts through the proxy {}: HTTP 403",
+                refusing.url()
+            ),
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .filter(|l| l.starts_with("[ERROR]"))
+                .count(),
+            1
+        );
+        let out = with(&[("JUJU_CHARM_HTTP_PROXY", &dead)]);
+        fx.assert_refused(
+            &out,
+            &format!("could not download {url}/latest after 2 attempts through the proxy {dead}: no answer"),
+        );
+    });
+    assert!(!refusing.requests().is_empty());
+}
+
 #[test]
 fn installs_from_github_releases_following_the_redirect_to_the_asset_host() {
     let fx = Fixture::new();

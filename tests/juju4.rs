@@ -282,7 +282,7 @@ fn juju_4_refuses_series_and_deploys_what_charm_build_writes() {
 
     let built = unit.path("built");
     let out = std::process::Command::new(LUCKY)
-        .args(["charm", "build"])
+        .args(["charm", "build", "--dev"])
         .arg(unit.charm())
         .arg("--build-dir")
         .arg(&built)
@@ -326,7 +326,7 @@ fn charm_build_keeps_an_authors_own_lucky_leader_peer_and_refuses_it_elsewhere()
     let built = unit.path("built");
     let build = |dir: &std::path::Path| {
         std::process::Command::new(LUCKY)
-            .args(["charm", "build"])
+            .args(["charm", "build", "--dev"])
             .arg(unit.charm())
             .arg("--build-dir")
             .arg(dir)

@@ -74,6 +74,11 @@ pub struct BuildOptions {
     pub lucky_binaries: Option<PathBuf>,
     /// The version the installer installs.
     pub lucky_version: String,
+    /// A development charm: built even when it could not install lucky on a unit by itself
+    /// (no release key, an unsigned bundle), marked `lucky/dev`; it installs lucky only
+    /// where `LUCKY_RELEASE_URL` and `LUCKY_RELEASE_PUBKEY` (or, for an unsigned bundle,
+    /// `LUCKY_INSECURE_SKIP_SIGNATURE=1`) are set, as `lucky charm run` and the tests do.
+    pub dev: bool,
 }
 
 #[derive(Debug)]
@@ -133,8 +138,18 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, CharmError> {
     let parent = build_dir
         .parent()
         .ok_or_else(|| format!("--build-dir {}: has no parent folder", build_dir.display()))?;
+    // A refused build leaves no trace: a parent folder it made goes again.
+    let made_parent = !parent.exists();
     std::fs::create_dir_all(parent).map_err(|e| CharmError::io("create", parent, e))?;
-    check_replaceable(&build_dir)?;
+    let unmake_parent = || {
+        if made_parent {
+            let _ = std::fs::remove_dir(parent);
+        }
+    };
+    if let Err(e) = check_replaceable(&build_dir) {
+        unmake_parent();
+        return Err(e);
+    }
     let leaf = build_dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -188,18 +203,18 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, CharmError> {
             .notes
             .extend(bases_note(&charm_bases, &bases_origin, &meta));
         report.bundled = write_bundle(&staging, &bundle, opts)?;
-        let identity =
-            super::release_identity::write(&staging, &opts.lucky_version, &report.bundled)?;
+        let identity = super::release_identity::write(
+            &staging,
+            &opts.lucky_version,
+            &report.bundled,
+            opts.dev,
+        )?;
         report.notes.extend(identity);
-        if !report.bundled.is_empty() && !staging.join("lucky/SHA256SUMS.sig").is_file() {
-            report.notes.push(
-                "lucky/SHA256SUMS is not signed: the installer accepts it only with LUCKY_INSECURE_SKIP_SIGNATURE=1 or a release key in lucky/release.pub (bundle from a signed release folder instead)".into(),
-            );
-        }
         Ok::<(), CharmError>(())
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&staging);
+        unmake_parent();
         return Err(e);
     }
     swap_into_place(&staging, &build_dir)?;

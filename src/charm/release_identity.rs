@@ -8,10 +8,13 @@
 //!   reach the release host;
 //! - `lucky/version` (written by the build).
 //!
-//! A build whose charm could not install anywhere is refused here, at build time: no key
-//! built in and nothing bundled, no release URL, or a release whose checksums do not verify.
-//! Debug builds (the test suite's and `cargo run`'s) are let through with a note: a charm
-//! author runs a release-profile lucky, and nothing else is given to anyone.
+//! A build whose charm could not install anywhere is refused here, at build time, with one
+//! line saying why and what to pass: no key built in and nothing bundled, no release URL, a
+//! release whose checksums do not verify, or a bundle whose `SHA256SUMS` is unsigned or not
+//! signed by the key that goes with it. `--dev` (tests, `lucky charm run`) lets such a
+//! build through with a note and the marker `lucky/dev`: that charm installs lucky only
+//! where `LUCKY_RELEASE_URL` and `LUCKY_RELEASE_PUBKEY` (or, for an unsigned bundle,
+//! `LUCKY_INSECURE_SKIP_SIGNATURE=1`) are set, as on the simulator.
 
 use super::error::CharmError;
 
@@ -19,45 +22,52 @@ use crate::release::fetch::{self, MAX_SMALL};
 use crate::release::{self, ReleaseUrl, verify};
 use std::path::Path;
 
-const BUNDLE: &str = "pass --bundle-lucky TARGETS --lucky-binaries DIR (a release folder)";
+const BUNDLE: &str = "pass --bundle-lucky TARGETS --lucky-binaries DIR (a signed release folder)";
+const DEV: &str = "or pass --dev for a charm that installs lucky only where LUCKY_RELEASE_URL and LUCKY_RELEASE_PUBKEY are set";
 
-/// Writes the identity into `staging/lucky`; returns notes for the author.
-pub fn write(staging: &Path, version: &str, bundled: &[String]) -> Result<Vec<String>, CharmError> {
+/// What `lucky/dev` says to whoever opens the charm (and the installer's refusal names).
+pub const DEV_MARKER: &str = "built with `lucky charm build --dev`: lucky installs only where LUCKY_RELEASE_URL and LUCKY_RELEASE_PUBKEY (or, for an unsigned bundle, LUCKY_INSECURE_SKIP_SIGNATURE=1) are set\n";
+
+/// Writes the identity into `staging/lucky`; returns notes for the author. With `dev`, a
+/// refusal (not a failed file operation) is a note instead, and `lucky/dev` marks the charm.
+pub fn write(
+    staging: &Path,
+    version: &str,
+    bundled: &[String],
+    dev: bool,
+) -> Result<Vec<String>, CharmError> {
+    let mut notes = Vec::new();
+    match installable(staging, version, bundled) {
+        Ok(()) => {}
+        Err(CharmError::Invalid(e)) if dev => {
+            let why = e
+                .strip_prefix("cannot build an installable charm: ")
+                .unwrap_or(&e);
+            let why = why.split("; ").next().unwrap_or(why);
+            notes.push(format!("--dev: {why}: lucky/dev marks a development charm, which installs lucky only where LUCKY_RELEASE_URL and LUCKY_RELEASE_PUBKEY (or, for an unsigned bundle, LUCKY_INSECURE_SKIP_SIGNATURE=1) are set"));
+            put(&staging.join("lucky").join("dev"), DEV_MARKER.as_bytes())?;
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(notes)
+}
+
+fn installable(staging: &Path, version: &str, bundled: &[String]) -> Result<(), CharmError> {
     let dir = staging.join("lucky");
     let key = verify::built_in_key()
         .transpose()
         .map_err(|e| format!("cannot build the charm: {e:#}"))?;
     let url = release::built_in_url();
-    let mut notes = Vec::new();
     if let Some(url) = url {
         ReleaseUrl::parse(url).map_err(|e| format!("cannot build the charm: {e:#}"))?;
         put(&dir.join("release-url"), format!("{url}\n").as_bytes())?;
     }
     if !bundled.is_empty() {
-        // The bundle brought its folder's SHA256SUMS (and signature, if signed). The key
-        // goes with it only when it is the key that signed them.
-        let sig = std::fs::read(dir.join("SHA256SUMS.sig")).ok();
-        let sums = std::fs::read(dir.join("SHA256SUMS")).ok();
-        if let (Some(key), Some(sig), Some(sums)) = (key, sig, sums)
-            && !dir.join("release.pub").exists()
-        {
-            if verify::verify_signature(&key, &sums, &sig).is_ok() {
-                put(
-                    &dir.join("release.pub"),
-                    verify::public_key_pem(&key).as_bytes(),
-                )?;
-            } else {
-                notes.push("the bundled SHA256SUMS.sig is not by the release key built into this lucky: lucky/release.pub not written".into());
-            }
-        }
-        return Ok(notes);
+        return bundle_signed(&dir, key);
     }
-    let fix = format!("{BUNDLE}, or build with a released lucky (release/build.sh --release-url)");
+    let fix =
+        format!("{BUNDLE}, build with a released lucky (release/build.sh --release-url), {DEV}");
     let Some(key) = key else {
-        if cfg!(debug_assertions) {
-            notes.push(format!("this development lucky has no release key or URL built in: the charm installs only where LUCKY_RELEASE_URL and LUCKY_RELEASE_PUBKEY are set ({fix})"));
-            return Ok(notes);
-        }
         return Err(format!(
             "cannot build an installable charm: this lucky has no release key built in and nothing is bundled; {fix}"
         ).into());
@@ -99,7 +109,46 @@ pub fn write(staging: &Path, version: &str, bundled: &[String]) -> Result<Vec<St
         &dir.join("release.pub"),
         verify::public_key_pem(&key).as_bytes(),
     )?;
-    Ok(notes)
+    Ok(())
+}
+
+/// The bundle brought its folder's SHA256SUMS (and signature and key, if the folder has
+/// them). The installer takes it only signed by a key the charm carries: the folder's own
+/// `release.pub`, else the key built into this lucky when it is the one that signed.
+fn bundle_signed(dir: &Path, key: Option<[u8; 32]>) -> Result<(), CharmError> {
+    let fix = "bundle from a signed release folder (with SHA256SUMS.sig, and release.pub unless this lucky has the release key built in), or pass --dev for a charm that installs lucky only where LUCKY_RELEASE_PUBKEY or LUCKY_INSECURE_SKIP_SIGNATURE=1 is set";
+    let sums_path = dir.join("SHA256SUMS");
+    let sums = std::fs::read(&sums_path).map_err(|e| CharmError::io("read", &sums_path, e))?;
+    let Ok(sig) = std::fs::read(dir.join("SHA256SUMS.sig")) else {
+        return Err(format!(
+            "cannot build an installable charm: the bundled lucky/SHA256SUMS is not signed (the --lucky-binaries folder has no SHA256SUMS.sig); {fix}"
+        )
+        .into());
+    };
+    let pub_path = dir.join("release.pub");
+    if pub_path.exists() {
+        let text =
+            std::fs::read_to_string(&pub_path).map_err(|e| CharmError::io("read", &pub_path, e))?;
+        let folder_key = verify::parse_public_key(&text).map_err(|e| {
+            format!("cannot build an installable charm: the bundled release.pub: {e:#}")
+        })?;
+        return verify::verify_signature(&folder_key, &sums, &sig).map_err(|e| {
+            format!("cannot build an installable charm: the bundled SHA256SUMS.sig does not verify with the bundled release.pub ({e:#}); {fix}").into()
+        });
+    }
+    let Some(key) = key else {
+        return Err(format!(
+            "cannot build an installable charm: the bundled SHA256SUMS.sig cannot be checked on a unit: the --lucky-binaries folder has no release.pub and this lucky has no release key built in; {fix}"
+        )
+        .into());
+    };
+    if verify::verify_signature(&key, &sums, &sig).is_err() {
+        return Err(format!(
+            "cannot build an installable charm: the bundled SHA256SUMS.sig is not by the release key built into this lucky, and the --lucky-binaries folder has no release.pub; {fix}"
+        )
+        .into());
+    }
+    put(&pub_path, verify::public_key_pem(&key).as_bytes())
 }
 
 fn put(path: &Path, bytes: &[u8]) -> Result<(), CharmError> {

@@ -57,6 +57,13 @@ pub struct BuildArgs {
     /// Version of lucky the charm installs (default: this lucky's)
     #[arg(long, value_name = "VERSION", default_value = env!("LUCKY_BUILD_VERSION"))]
     pub lucky_version: String,
+    /// Build a development charm even though it cannot install lucky on a unit by itself
+    /// (this lucky has no release key built in and nothing is bundled, or the bundle is
+    /// unsigned): marked lucky/dev, it installs lucky only where LUCKY_RELEASE_URL and
+    /// LUCKY_RELEASE_PUBKEY (or LUCKY_INSECURE_SKIP_SIGNATURE=1) are set, as on the
+    /// simulator. Without it such a build fails
+    #[arg(long)]
+    pub dev: bool,
     /// The 2020 Lucky's `-l` and `-L`, refused with what to use instead
     #[command(flatten)]
     pub lucky0: Lucky0BuildFlags,
@@ -289,6 +296,7 @@ fn build(args: BuildArgs) -> CliResult {
         bundle_targets: args.bundle_lucky,
         lucky_binaries: args.lucky_binaries,
         lucky_version: args.lucky_version,
+        dev: args.dev,
     })?;
     for note in &report.notes {
         eprintln!("lucky: note: {note}");

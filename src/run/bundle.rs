@@ -27,6 +27,9 @@ impl Runner {
             bundle_targets: vec![target],
             lucky_binaries: Some(release.clone()),
             lucky_version: version.into(),
+            // The bundle is this lucky, unsigned: the simulator's hooks have
+            // LUCKY_INSECURE_SKIP_SIGNATURE=1 (see life.rs).
+            dev: true,
         })?;
         println!(
             "Built {} ({} hooks, {} actions) in {}",
