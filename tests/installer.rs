@@ -1235,7 +1235,9 @@ fn a_release_lucky_refuses_to_build_a_charm_that_could_not_install() {
     // The release host does not answer.
     refused(
         build(),
-        &format!("cannot build the charm: cannot fetch lucky {IDENTITY_VERSION}'s SHA256SUMS"),
+        &format!(
+            "cannot build an installable charm: cannot fetch lucky {IDENTITY_VERSION}'s SHA256SUMS"
+        ),
     );
     // It answers with checksums signed by another key.
     let (other, _) = gen_key(fx.dir.path(), "other");
@@ -1244,7 +1246,7 @@ fn a_release_lucky_refuses_to_build_a_charm_that_could_not_install() {
     refused(
         build(),
         &format!(
-            "cannot build the charm: {}/download/v{IDENTITY_VERSION}/SHA256SUMS.sig: bad signature",
+            "cannot build an installable charm: {}/download/v{IDENTITY_VERSION}/SHA256SUMS.sig: bad signature",
             IdentityBuild::url()
         ),
     );

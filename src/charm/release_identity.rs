@@ -39,27 +39,48 @@ pub fn write(
     let mut notes = Vec::new();
     match installable(staging, version, bundled) {
         Ok(()) => {}
-        Err(CharmError::Invalid(e)) if dev => {
-            let why = e
-                .strip_prefix("cannot build an installable charm: ")
-                .unwrap_or(&e);
-            let why = why.split("; ").next().unwrap_or(why);
+        Err(Refusal::NotInstallable { why, .. }) if dev => {
             notes.push(format!("--dev: {why}: lucky/dev marks a development charm, which installs lucky only where LUCKY_RELEASE_URL and LUCKY_RELEASE_PUBKEY (or, for an unsigned bundle, LUCKY_INSECURE_SKIP_SIGNATURE=1) are set"));
             put(&staging.join("lucky").join("dev"), DEV_MARKER.as_bytes())?;
         }
-        Err(e) => return Err(e),
+        Err(Refusal::NotInstallable { why, fix }) => {
+            return Err(format!("cannot build an installable charm: {why}; {fix}").into());
+        }
+        Err(Refusal::Failed(e)) => return Err(e),
     }
     Ok(notes)
 }
 
-fn installable(staging: &Path, version: &str, bundled: &[String]) -> Result<(), CharmError> {
+/// Why the identity could not be written: the charm could not install lucky on a unit
+/// (what `--dev` lets through), or a file operation failed (what nothing lets through).
+enum Refusal {
+    NotInstallable { why: String, fix: String },
+    Failed(CharmError),
+}
+
+impl From<CharmError> for Refusal {
+    fn from(e: CharmError) -> Self {
+        Refusal::Failed(e)
+    }
+}
+
+fn refuse(why: impl Into<String>, fix: impl Into<String>) -> Refusal {
+    Refusal::NotInstallable {
+        why: why.into(),
+        fix: fix.into(),
+    }
+}
+
+fn installable(staging: &Path, version: &str, bundled: &[String]) -> Result<(), Refusal> {
     let dir = staging.join("lucky");
+    let built_in =
+        "this lucky's built-in release identity is broken: build lucky again with release/build.sh";
     let key = verify::built_in_key()
         .transpose()
-        .map_err(|e| format!("cannot build the charm: {e:#}"))?;
+        .map_err(|e| refuse(format!("{e:#}"), built_in))?;
     let url = release::built_in_url();
     if let Some(url) = url {
-        ReleaseUrl::parse(url).map_err(|e| format!("cannot build the charm: {e:#}"))?;
+        ReleaseUrl::parse(url).map_err(|e| refuse(format!("{e:#}"), built_in))?;
         put(&dir.join("release-url"), format!("{url}\n").as_bytes())?;
     }
     if !bundled.is_empty() {
@@ -68,27 +89,35 @@ fn installable(staging: &Path, version: &str, bundled: &[String]) -> Result<(), 
     let fix =
         format!("{BUNDLE}, build with a released lucky (release/build.sh --release-url), {DEV}");
     let Some(key) = key else {
-        return Err(format!(
-            "cannot build an installable charm: this lucky has no release key built in and nothing is bundled; {fix}"
-        ).into());
+        return Err(refuse(
+            "this lucky has no release key built in and nothing is bundled",
+            fix,
+        ));
     };
     let Some(url) = url else {
-        return Err(format!(
-            "cannot build an installable charm: this lucky has no release URL built in and nothing is bundled; {fix}"
-        ).into());
+        return Err(refuse(
+            "this lucky has no release URL built in and nothing is bundled",
+            fix,
+        ));
     };
-    let release = ReleaseUrl::parse(url).map_err(|e| format!("cannot build the charm: {e:#}"))?;
+    let release = ReleaseUrl::parse(url).map_err(|e| refuse(format!("{e:#}"), built_in))?;
     let get = |name: &str| {
         fetch::get(&release.asset(version, name), name, MAX_SMALL).map_err(|e| {
-            format!("cannot build the charm: cannot fetch lucky {version}'s {name}, which units need to check a lucky-binary resource (publish the release first, or {BUNDLE}): {e:#}")
+            refuse(
+                format!("cannot fetch lucky {version}'s {name}, which units need to check a lucky-binary resource: {e:#}"),
+                format!("publish the release first, {BUNDLE}, {DEV}"),
+            )
         })
     };
     let sums = get("SHA256SUMS")?;
     let sig = get("SHA256SUMS.sig")?;
     verify::verify_signature(&key, &sums, &sig).map_err(|e| {
-        format!(
-            "cannot build the charm: {}: {e:#} with the release key built into this lucky",
-            release.asset(version, "SHA256SUMS.sig")
+        refuse(
+            format!(
+                "{}: {e:#} with the release key built into this lucky",
+                release.asset(version, "SHA256SUMS.sig")
+            ),
+            "check that the release was signed with this lucky's key",
         )
     })?;
     let prefix = format!("lucky-{version}-");
@@ -97,11 +126,13 @@ fn installable(staging: &Path, version: &str, bundled: &[String]) -> Result<(), 
             .nth(1)
             .is_some_and(|f| f.trim_start_matches('*').starts_with(&prefix))
     }) {
-        return Err(format!(
-            "cannot build the charm: {} lists no {prefix}<target> binary",
-            release.asset(version, "SHA256SUMS")
-        )
-        .into());
+        return Err(refuse(
+            format!(
+                "{} lists no {prefix}<target> binary",
+                release.asset(version, "SHA256SUMS")
+            ),
+            "publish this version's binaries in that release",
+        ));
     }
     put(&dir.join("SHA256SUMS"), &sums)?;
     put(&dir.join("SHA256SUMS.sig"), &sig)?;
@@ -115,40 +146,42 @@ fn installable(staging: &Path, version: &str, bundled: &[String]) -> Result<(), 
 /// The bundle brought its folder's SHA256SUMS (and signature and key, if the folder has
 /// them). The installer takes it only signed by a key the charm carries: the folder's own
 /// `release.pub`, else the key built into this lucky when it is the one that signed.
-fn bundle_signed(dir: &Path, key: Option<[u8; 32]>) -> Result<(), CharmError> {
+fn bundle_signed(dir: &Path, key: Option<[u8; 32]>) -> Result<(), Refusal> {
     let fix = "bundle from a signed release folder (with SHA256SUMS.sig, and release.pub unless this lucky has the release key built in), or pass --dev for a charm that installs lucky only where LUCKY_RELEASE_PUBKEY or LUCKY_INSECURE_SKIP_SIGNATURE=1 is set";
     let sums_path = dir.join("SHA256SUMS");
     let sums = std::fs::read(&sums_path).map_err(|e| CharmError::io("read", &sums_path, e))?;
     let Ok(sig) = std::fs::read(dir.join("SHA256SUMS.sig")) else {
-        return Err(format!(
-            "cannot build an installable charm: the bundled lucky/SHA256SUMS is not signed (the --lucky-binaries folder has no SHA256SUMS.sig); {fix}"
-        )
-        .into());
+        return Err(refuse(
+            "the bundled lucky/SHA256SUMS is not signed (the --lucky-binaries folder has no SHA256SUMS.sig)",
+            fix,
+        ));
     };
     let pub_path = dir.join("release.pub");
     if pub_path.exists() {
         let text =
             std::fs::read_to_string(&pub_path).map_err(|e| CharmError::io("read", &pub_path, e))?;
-        let folder_key = verify::parse_public_key(&text).map_err(|e| {
-            format!("cannot build an installable charm: the bundled release.pub: {e:#}")
-        })?;
+        let folder_key = verify::parse_public_key(&text)
+            .map_err(|e| refuse(format!("the bundled release.pub: {e:#}"), fix))?;
         return verify::verify_signature(&folder_key, &sums, &sig).map_err(|e| {
-            format!("cannot build an installable charm: the bundled SHA256SUMS.sig does not verify with the bundled release.pub ({e:#}); {fix}").into()
+            refuse(
+                format!("the bundled SHA256SUMS.sig does not verify with the bundled release.pub ({e:#})"),
+                fix,
+            )
         });
     }
     let Some(key) = key else {
-        return Err(format!(
-            "cannot build an installable charm: the bundled SHA256SUMS.sig cannot be checked on a unit: the --lucky-binaries folder has no release.pub and this lucky has no release key built in; {fix}"
-        )
-        .into());
+        return Err(refuse(
+            "the bundled SHA256SUMS.sig cannot be checked on a unit: the --lucky-binaries folder has no release.pub and this lucky has no release key built in",
+            fix,
+        ));
     };
     if verify::verify_signature(&key, &sums, &sig).is_err() {
-        return Err(format!(
-            "cannot build an installable charm: the bundled SHA256SUMS.sig is not by the release key built into this lucky, and the --lucky-binaries folder has no release.pub; {fix}"
-        )
-        .into());
+        return Err(refuse(
+            "the bundled SHA256SUMS.sig is not by the release key built into this lucky, and the --lucky-binaries folder has no release.pub",
+            fix,
+        ));
     }
-    put(&pub_path, verify::public_key_pem(&key).as_bytes())
+    Ok(put(&pub_path, verify::public_key_pem(&key).as_bytes())?)
 }
 
 fn put(path: &Path, bytes: &[u8]) -> Result<(), CharmError> {
