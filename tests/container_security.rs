@@ -7,7 +7,7 @@
 mod support;
 
 use lucky::protocol::frame;
-use lucky::protocol::{ErrorKind, ErrorReply, Hello, PROTOCOL_VERSION, Reply, Request, Response};
+use lucky::protocol::{ErrorKind, Hello, PROTOCOL_VERSION, Request, Response};
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
@@ -327,29 +327,6 @@ echo "after-restart: $(lucky kv get from-host)"
     assert_eq!(text(&unit.lucky(&["kv", "get", "late"])), "\n");
 }
 
-/// A hand-written client on `socket`: hello with `token`, one request, its last frame.
-fn raw_call(
-    socket: &std::path::Path,
-    token: Option<&str>,
-    request: &Request,
-) -> Result<Response, ErrorReply> {
-    let mut stream = UnixStream::connect(socket).expect("connect");
-    let hello = Hello {
-        protocol: PROTOCOL_VERSION,
-        version: "attacker".into(),
-        context: token.map(str::to_string),
-    };
-    frame::write_blocking(&mut stream, &hello).expect("hello");
-    frame::write_blocking(&mut stream, request).expect("request");
-    loop {
-        match frame::read_blocking::<Reply>(&mut stream).expect("reply") {
-            Reply::Output { .. } => {}
-            Reply::Done(response) => return Ok(response),
-            Reply::Error(error) => return Err(error),
-        }
-    }
-}
-
 #[test]
 fn a_workload_flooding_the_container_socket_neither_locks_out_scripts_nor_replaces_the_daemon() {
     let yaml = format!(
@@ -374,7 +351,7 @@ while [ ! -e /data/go ]; do sleep 0.05; done
 lucky kv set after-flood=yes 2>&1; echo "kv exit=$?"
 "#;
     let unit = Unit::new(&yaml, &[("wait.sh", wait)]);
-    let mut running = hook_command(&unit, "install")
+    let running = hook_command(&unit, "install")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -396,7 +373,7 @@ lucky kv set after-flood=yes 2>&1; echo "kv exit=$?"
     std::fs::write(&fake, format!("#!/bin/sh\ntouch {}\n", marker.display())).expect("fake");
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     for token in [Some(token), None] {
-        let refused = raw_call(
+        let refused = support::raw_call(
             &socket,
             token,
             &Request::Handover {
@@ -440,7 +417,7 @@ lucky kv set after-flood=yes 2>&1; echo "kv exit=$?"
     );
     // A tokenless client is still answered what it may ask.
     assert!(matches!(
-        raw_call(&socket, None, &Request::DaemonStatus),
+        support::raw_call(&socket, None, &Request::DaemonStatus),
         Ok(Response::DaemonStatus(_))
     ));
 

@@ -15,26 +15,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::Duration;
-use support::{Unit, stderr, wait_for};
-
-/// A hand-written client: hello with `token`, then one request, until its last frame.
-fn call(socket: &Path, token: Option<&str>, request: &Request) -> Result<Response, ErrorReply> {
-    let mut stream = UnixStream::connect(socket).expect("connect");
-    let hello = Hello {
-        protocol: PROTOCOL_VERSION,
-        version: "test".into(),
-        context: token.map(str::to_string),
-    };
-    frame::write_blocking(&mut stream, &hello).expect("hello");
-    frame::write_blocking(&mut stream, request).expect("request");
-    loop {
-        match frame::read_blocking::<Reply>(&mut stream).expect("reply") {
-            Reply::Output { .. } => {}
-            Reply::Done(response) => return Ok(response),
-            Reply::Error(error) => return Err(error),
-        }
-    }
-}
+use support::{Unit, raw_call as call, stderr, wait_for};
 
 fn bad_request(result: Result<Response, ErrorReply>, what: &str) -> String {
     match result {

@@ -167,3 +167,28 @@ pub fn process_alive(pid: i32) -> bool {
             .unwrap_or_default()
             .contains(") Z ")
 }
+
+/// A hand-written client for attack tests: hello with `token`, one request, and the
+/// answer's last frame (streamed output skipped).
+pub fn raw_call(
+    socket: &Path,
+    token: Option<&str>,
+    request: &lucky::protocol::Request,
+) -> Result<lucky::protocol::Response, lucky::protocol::ErrorReply> {
+    use lucky::protocol::{Hello, PROTOCOL_VERSION, Reply, frame};
+    let mut stream = std::os::unix::net::UnixStream::connect(socket).expect("connect");
+    let hello = Hello {
+        protocol: PROTOCOL_VERSION,
+        version: "test".into(),
+        context: token.map(str::to_string),
+    };
+    frame::write_blocking(&mut stream, &hello).expect("hello");
+    frame::write_blocking(&mut stream, request).expect("request");
+    loop {
+        match frame::read_blocking::<Reply>(&mut stream).expect("reply") {
+            Reply::Output { .. } => {}
+            Reply::Done(response) => return Ok(response),
+            Reply::Error(error) => return Err(error),
+        }
+    }
+}
