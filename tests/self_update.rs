@@ -44,15 +44,26 @@ fn version_of(exe: &Path) -> (String, String) {
     (version, target)
 }
 
-/// `<root>/<version>/lucky-<version>-<target>` (a copy of `binary`), SHA256SUMS signed
-/// with `key`, and `<root>/latest`.
+/// `<root>/<version>/lucky-<version>-<target>` (a copy of `binary`), the completions
+/// archive (release/completions.sh, as release/build.sh makes it), SHA256SUMS over both
+/// signed with `key`, and `<root>/latest`.
 fn make_release(root: &Path, version: &str, target: &str, binary: &Path, key: &Path) -> PathBuf {
     let dir = root.join(version);
     fs::create_dir_all(&dir).unwrap();
     let name = format!("lucky-{version}-{target}");
     fs::copy(binary, dir.join(&name)).unwrap();
+    let completions = format!("lucky-{version}-completions.tar.gz");
+    support::release::run_ok(
+        Command::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/release/completions.sh"
+        ))
+        .arg(env!("CARGO_BIN_EXE_lucky-doc"))
+        .arg(version)
+        .arg(dir.join(&completions)),
+    );
     let out = Command::new("sha256sum")
-        .arg(&name)
+        .args([&completions, &name])
         .current_dir(&dir)
         .output()
         .unwrap();
