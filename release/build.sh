@@ -4,7 +4,11 @@
 #
 #   <out>/<version>/lucky-<version>-<target>
 #   <out>/<version>/lucky-<version>-<target>.cdx.json   (CycloneDX SBOM of that binary)
-#   <out>/<version>/SHA256SUMS          (sha256sum -c compatible: every binary and SBOM)
+#   <out>/<version>/lucky-<version>-completions.tar.gz  (bash, zsh and fish completions and
+#                                       the man pages, rendered by release/completions.sh
+#                                       with a lucky-doc built for this machine)
+#   <out>/<version>/SHA256SUMS          (sha256sum -c compatible: every binary, SBOM and the
+#                                       completions archive)
 #   <out>/<version>/SHA256SUMS.sig      (raw ed25519 signature over SHA256SUMS)
 #   <out>/latest                        (the version just built)
 #
@@ -261,6 +265,30 @@ build_target() {
     )
 }
 
+# lucky-doc for this machine, with this release's version built in (it renders the
+# completions and man pages; it is never shipped, so `lucky` stays within its size), in its
+# own target folder so that no other build is invalidated. A debug build without debug
+# info: it runs twice per release. Prints its path.
+build_lucky_doc() {
+    local dir="$TARGET_DIR/lucky-doc"
+    info "building lucky-doc for this machine (completions and man pages)"
+    (
+        cd "$REPO"
+        env CARGO_TARGET_DIR="$dir" \
+            CARGO_INCREMENTAL=0 \
+            CARGO_PROFILE_DEV_DEBUG=0 \
+            LUCKY_RELEASE_PUBKEY="$RELEASE_PUBKEY" \
+            LUCKY_VERSION_OVERRIDE="$VERSION" \
+            LUCKY_BUILD_COMMIT="$COMMIT" \
+            LUCKY_DEFAULT_RELEASE_URL="$RELEASE_URL" \
+            SOURCE_DATE_EPOCH="$SOURCE_DATE_EPOCH" \
+            TZ=UTC LC_ALL=C \
+            cargo build --locked --bin lucky-doc >&2
+    ) || die "building lucky-doc failed"
+    [ -x "$dir/debug/lucky-doc" ] || die "cargo finished but $dir/debug/lucky-doc is missing"
+    echo "$dir/debug/lucky-doc"
+}
+
 qemu_for() {
     case "$1" in
         x86_64-*) echo "" ;;
@@ -370,8 +398,15 @@ main() {
         summary+=("$(printf '%-32s %5ss %10s bytes  %s' "$t" "$secs" "$(stat -c %s "$rel/$asset")" \
             "$(sha256sum "$rel/$asset" | cut -c1-16)")")
     done
-    # SHA256SUMS lists every binary and SBOM of this version in the folder, also ones built
-    # earlier: the signature covers the SBOMs too.
+    local doc
+    doc="$(build_lucky_doc)"
+    SOURCE_DATE_EPOCH="$SOURCE_DATE_EPOCH" "$REPO/release/completions.sh" "$doc" "$VERSION" \
+        "$rel/lucky-$VERSION-completions.tar.gz" || die "release/completions.sh failed"
+    summary+=("$(printf '%-32s %6s %10s bytes  %s' "completions and man pages" "" \
+        "$(stat -c %s "$rel/lucky-$VERSION-completions.tar.gz")" \
+        "$(sha256sum "$rel/lucky-$VERSION-completions.tar.gz" | cut -c1-16)")")
+    # SHA256SUMS lists every binary, SBOM and the completions archive of this version in
+    # the folder, also ones built earlier: the signature covers them all.
     (cd "$rel" && LC_ALL=C sha256sum -- lucky-"$VERSION"-* >SHA256SUMS.tmp && mv -f SHA256SUMS.tmp SHA256SUMS)
     openssl pkeyutl -sign -inkey "$KEY" -rawin -in "$rel/SHA256SUMS" -out "$rel/SHA256SUMS.sig.tmp" ||
         die "signing SHA256SUMS with $KEY failed (needs an ed25519 key and OpenSSL 3)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks that a release binary is reproducible: builds the same source again from a copy of
 # the checkout at another path (longer, so a leaked path shifts every later address), with a
-# fresh target dir, and compares the bytes with the binary already built.
+# fresh target dir, and compares the bytes with the binary already built (and its SBOM, and
+# the release's completions archive).
 #
 # Usage: release/reproduce.sh --key KEY.pem --dist DIR [--target TRIPLE] [--version V]
 #                             [--release-url URL]
@@ -71,4 +72,10 @@ fi
 if ! cmp -s "$first.cdx.json" "$second.cdx.json"; then
     die "not reproducible: the SBOM of $TARGET differs between the two checkouts"
 fi
+completions="lucky-$VERSION-completions.tar.gz"
+[ -f "$DIST/$VERSION/$completions" ] || die "no $DIST/$VERSION/$completions (release/build.sh makes it)"
+if ! cmp -s "$DIST/$VERSION/$completions" "$work/dist/$VERSION/$completions"; then
+    die "not reproducible: $completions differs between the two checkouts"
+fi
 printf '[INFO] %s is reproducible: identical binary and SBOM from both checkouts\n' "$TARGET" >&2
+printf '[INFO] %s: identical from both checkouts\n' "$completions" >&2

@@ -104,6 +104,30 @@ fn a_tcp_check_goes_down_and_up_and_its_status_reaches_juju_between_hooks() {
         log.contains("health check \"db\" is down after 3 failures"),
         "{log}"
     );
+    // What an operator's `juju status` shows of it, through the simulator's `sim show`.
+    let sim = std::process::Command::new(support::LUCKY)
+        .args(["sim", "show"])
+        .arg(model.dir())
+        .output()
+        .expect("lucky sim show");
+    assert!(sim.status.success(), "{}", support::stderr(&sim));
+    let sim = support::stdout(&sim);
+    let unit_status: Vec<&str> = sim
+        .lines()
+        .skip_while(|l| !l.starts_with("unit-status:"))
+        .take_while(|l| l.starts_with("unit-status:") || l.starts_with(' '))
+        .collect();
+    assert_eq!(unit_status.len(), 3, "{sim}");
+    assert_eq!(unit_status[0], "unit-status:", "{sim}");
+    assert!(
+        unit_status[1].starts_with(&format!(
+            r#"  message: "health check \"db\" failing: cannot connect to {address}: Connection refused"#
+        )),
+        "{sim}"
+    );
+    assert_eq!(unit_status[2], "  status: blocked", "{sim}");
+    let unit_status = unit_status.join("\n");
+    eprintln!("a failing check in `lucky sim show`:\n{unit_status}");
 
     let listener = TcpListener::bind(address).expect("rebind");
     wait_for("the check up again", Duration::from_secs(10), || {

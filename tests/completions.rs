@@ -179,3 +179,117 @@ fn an_unknown_shell_or_a_missing_folder_is_refused_in_one_line() {
         "{err}"
     );
 }
+
+/// `release/completions.sh`, the step of release/build.sh that makes the release's
+/// `lucky-<version>-completions.tar.gz`: the files lucky-doc renders, under the names the
+/// shells and man look for, the same bytes from the same inputs.
+#[test]
+fn the_release_archive_holds_what_lucky_doc_renders_and_is_reproducible() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/release/completions.sh");
+    let pack = |out: &str, epoch: &str| {
+        let run = Command::new("bash")
+            .arg(script)
+            .args([LUCKY_DOC, "1.2.3"])
+            .arg(dir.path().join(out))
+            .env("SOURCE_DATE_EPOCH", epoch)
+            .output()
+            .expect("run release/completions.sh");
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        std::fs::read(dir.path().join(out)).expect("the archive")
+    };
+    let first = pack("a/lucky-1.2.3-completions.tar.gz", "1700000000");
+    assert_eq!(
+        pack("b/lucky-1.2.3-completions.tar.gz", "1700000000"),
+        first,
+        "not reproducible"
+    );
+    assert_ne!(
+        pack("c/lucky-1.2.3-completions.tar.gz", "1700000001"),
+        first,
+        "SOURCE_DATE_EPOCH is not the files' time"
+    );
+
+    let unpacked = dir.path().join("unpacked");
+    std::fs::create_dir(&unpacked).expect("mkdir");
+    let tar = |args: &[&str]| {
+        let out = Command::new("tar")
+            .args(args)
+            .arg("-f")
+            .arg(dir.path().join("a/lucky-1.2.3-completions.tar.gz"))
+            .arg("-C")
+            .arg(&unpacked)
+            .env("TZ", "UTC")
+            .output()
+            .expect("run tar");
+        ok(&out)
+    };
+    let listing = tar(&["-tvz"]);
+    for line in listing.lines() {
+        assert!(
+            line.contains(" 0/0 ") && line.contains("2023-11-14 22:13"),
+            "owner and time are fixed: {line}"
+        );
+    }
+    tar(&["-xz"]);
+    let top = unpacked.join("lucky-1.2.3-completions");
+    for (file, shell) in [
+        ("completions/lucky.bash", "bash"),
+        ("completions/_lucky", "zsh"),
+        ("completions/lucky.fish", "fish"),
+    ] {
+        assert_eq!(
+            std::fs::read_to_string(top.join(file)).expect(file),
+            ok(&lucky_doc(&["completions", shell])),
+            "{file}"
+        );
+    }
+    let pages = dir.path().join("pages");
+    std::fs::create_dir(&pages).expect("mkdir");
+    ok(&lucky_doc(&["man", "--dir", &pages.to_string_lossy()]));
+    let names = |d: &std::path::Path| {
+        let mut names: Vec<String> = std::fs::read_dir(d)
+            .expect("read_dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let man1 = top.join("man/man1");
+    assert_eq!(names(&man1), names(&pages));
+    assert!(names(&man1).contains(&"lucky.1".to_string()));
+    for name in names(&pages) {
+        assert_eq!(
+            std::fs::read(man1.join(&name)).expect("page"),
+            std::fs::read(pages.join(&name)).expect("page"),
+            "{name}"
+        );
+    }
+    // Nothing else in it.
+    assert_eq!(names(&unpacked), ["lucky-1.2.3-completions"]);
+    assert_eq!(names(&top), ["completions", "man"]);
+    assert_eq!(
+        names(&top.join("completions")),
+        ["_lucky", "lucky.bash", "lucky.fish"]
+    );
+    assert_eq!(names(&top.join("man")), ["man1"]);
+
+    // A bad call is refused, and leaves nothing.
+    let bad = Command::new("bash")
+        .arg(script)
+        .args(["/nonexistent/lucky-doc", "1.2.3"])
+        .arg(dir.path().join("d/out.tar.gz"))
+        .output()
+        .expect("run release/completions.sh");
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("lucky-doc not found"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    assert!(!dir.path().join("d").exists());
+}

@@ -44,15 +44,26 @@ fn version_of(exe: &Path) -> (String, String) {
     (version, target)
 }
 
-/// `<root>/<version>/lucky-<version>-<target>` (a copy of `binary`), SHA256SUMS signed
-/// with `key`, and `<root>/latest`.
+/// `<root>/<version>/lucky-<version>-<target>` (a copy of `binary`), the completions
+/// archive (release/completions.sh, as release/build.sh makes it), SHA256SUMS over both
+/// signed with `key`, and `<root>/latest`.
 fn make_release(root: &Path, version: &str, target: &str, binary: &Path, key: &Path) -> PathBuf {
     let dir = root.join(version);
     fs::create_dir_all(&dir).unwrap();
     let name = format!("lucky-{version}-{target}");
     fs::copy(binary, dir.join(&name)).unwrap();
+    let completions = format!("lucky-{version}-completions.tar.gz");
+    support::release::run_ok(
+        Command::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/release/completions.sh"
+        ))
+        .arg(env!("CARGO_BIN_EXE_lucky-doc"))
+        .arg(version)
+        .arg(dir.join(&completions)),
+    );
     let out = Command::new("sha256sum")
-        .arg(&name)
+        .args([&completions, &name])
         .current_dir(&dir)
         .output()
         .unwrap();
@@ -222,6 +233,16 @@ echo "$(lucky kv get a)" > "$LUCKY_TEST_DIR/hook-done""#,
     let hook = hook.wait_with_output().unwrap();
     assert!(hook.status.success(), "hook: {}", stderr(&hook));
     assert_eq!(s.unit.read("hook-done"), "1\n");
+    // The old daemon recorded it; the new one lists it.
+    let (rows, shown) = history_of(&s);
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    assert_eq!(
+        (&rows[0]["id"], &rows[0]["name"], &rows[0]["failed"]),
+        (&1.into(), &"config-changed".into(), &false.into()),
+        "{rows}"
+    );
+    assert_eq!(shown[0]["entries"][0]["id"], "slow.sh");
+    assert_eq!(shown[0]["entries"][0]["exit_status"], 0);
 
     assert_eq!(version_of(&s.exe).0, VERSION_B);
     assert_eq!(fs::read(&s.exe).unwrap(), fs::read(&b).unwrap());
@@ -805,4 +826,86 @@ lucky kv set b=2"#,
         .output()
         .unwrap();
     assert!(again.status.success(), "{}", stderr(&again));
+}
+
+/// `lucky history --format json` and each run's `history show`, through the installed
+/// binary.
+fn history_of(s: &Setup) -> (serde_json::Value, Vec<serde_json::Value>) {
+    let rows: serde_json::Value =
+        serde_json::from_str(&s.ok(&["history", "-n", "100", "--format", "json"])).unwrap();
+    let shown = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let id = r["id"].as_u64().unwrap().to_string();
+            serde_json::from_str(&s.ok(&["history", "show", &id, "--format", "json"])).unwrap()
+        })
+        .collect();
+    (rows, shown)
+}
+
+#[test]
+fn the_hook_history_survives_a_self_update_whole() {
+    let b = binary_b();
+    let s = Setup::new(Path::new(support::LUCKY));
+    let (version_a, target) = version_of(&s.exe);
+    make_release(&s.release, VERSION_B, &target, &b, &s.key);
+    let server = HttpServer::start(&s.release, s.release.with_extension("http.log"));
+    s.unit
+        .host_script("ok.sh", r#"echo "configured"; lucky kv set a=1"#);
+    s.unit.host_script("fail.sh", "echo failing >&2; exit 7");
+    s.unit.lucky_yaml(
+        "hooks:\n  install:\n    - host-script: ok.sh\n  config-changed:\n    - host-script: fail.sh\n  update-status: []\n",
+    );
+    let hook = |name: &str, n: u32| {
+        s.command(&["hook", name])
+            .env("JUJU_CONTEXT_ID", format!("app/0-test-{n}"))
+            .output()
+            .unwrap()
+    };
+    assert!(hook("install", 1).status.success());
+    assert_eq!(hook("config-changed", 2).status.code(), Some(1));
+    assert!(hook("update-status", 3).status.success());
+    let (rows, shown) = history_of(&s);
+    let ids: Vec<u64> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, [3, 2, 1], "{rows}");
+    assert_eq!(shown[1]["entries"][0]["exit_status"], 7);
+    let listing = s.ok(&["history"]);
+    let failed_only = s.ok(&["history", "--failed", "--format", "json"]);
+    let old_pid = s.status_line("pid");
+
+    let update = s.ok(&["self-update", "--release-url", &server.url()]);
+    assert!(
+        update.contains(&format!(
+            "daemon for unit app/0: handed over from {version_a} to {VERSION_B} (pid {old_pid},"
+        )),
+        "{update}"
+    );
+    assert_eq!(s.status_line("version"), VERSION_B);
+
+    // The new binary lists the same runs, each whole, in the same words.
+    assert_eq!(history_of(&s), (rows, shown));
+    assert_eq!(s.ok(&["history"]), listing);
+    assert_eq!(
+        s.ok(&["history", "--failed", "--format", "json"]),
+        failed_only
+    );
+    // And records on after them, ids still growing.
+    assert!(hook("update-status", 4).status.success());
+    let after: serde_json::Value =
+        serde_json::from_str(&s.ok(&["history", "-n", "1", "--format", "json"])).unwrap();
+    assert_eq!(after[0]["id"], 4, "{after}");
+    assert_eq!(after[0]["name"], "update-status");
+
+    // A restart of the new daemon (what `self-update --restart` does) keeps them too.
+    s.ok(&["daemon", "stop"]);
+    s.ok(&["daemon", "start"]);
+    let (rows, _) = history_of(&s);
+    assert_eq!(rows.as_array().unwrap().len(), 4, "{rows}");
 }

@@ -98,12 +98,10 @@ pub async fn run_hook(
         Ok(scripts_run) => {
             let docker = use_docker && (had_containers || daemon.docker.has_desired_state());
             let refresh = matches!(run, Run::Hook) && hook == "upgrade-charm";
-            after_scripts(daemon, removing, refresh, docker, &charm_dir, out)
-                .await
-                .map(|report| {
-                    recorder.containers(report);
-                    scripts_run
-                })
+            let (report, applied) =
+                after_scripts(daemon, removing, refresh, docker, &charm_dir, out).await;
+            recorder.containers(report);
+            applied.map(|()| scripts_run)
         }
         Err(e) => Err(e),
     };
@@ -263,6 +261,8 @@ pub async fn finish_context(daemon: &Daemon, context: &HookContext) {
 /// hook makes them match the desired state. Skipped (`docker` false) when the charm does
 /// not use Docker or has no container configured before or after the scripts, so such
 /// charms need no engine. `refresh` (upgrade-charm) pulls the images afresh.
+/// Returns what the reconcile changed, a failed one included (it may have created some
+/// containers before another failed).
 async fn after_scripts(
     daemon: &Daemon,
     removing: bool,
@@ -270,24 +270,34 @@ async fn after_scripts(
     docker: bool,
     charm_dir: &std::path::Path,
     out: &OutputSink,
-) -> Result<Option<ReconcileReport>, ErrorReply> {
+) -> (Option<ReconcileReport>, Result<(), ErrorReply>) {
     if !docker {
-        return Ok(None);
+        return (None, Ok(()));
     }
     let result = if removing {
-        daemon.docker.remove_all(&daemon.paths.unit).await
+        daemon
+            .docker
+            .remove_all(&daemon.paths.unit)
+            .await
+            .map_err(|e| (ReconcileReport::default(), e))
     } else {
         daemon
             .docker
-            .apply_refreshing(&daemon.paths, Some(charm_dir), out, refresh)
+            .apply_reporting(&daemon.paths, Some(charm_dir), out, refresh)
             .await
     };
-    result.map(Some).map_err(|e| {
-        ErrorReply::new(
-            ErrorKind::Docker,
-            format!("the containers could not be updated: {e}"),
-        )
-    })
+    match result {
+        Ok(report) => (Some(report), Ok(())),
+        // What a failed reconcile did before failing was still done: the history keeps it
+        // (`None` when the engine was not even asked).
+        Err((report, e)) => (
+            (report.api_calls > 0).then_some(report),
+            Err(ErrorReply::new(
+                ErrorKind::Docker,
+                format!("the containers could not be updated: {e}"),
+            )),
+        ),
+    }
 }
 
 fn charm_dir(env: &BTreeMap<String, String>) -> Result<PathBuf, ErrorReply> {

@@ -44,17 +44,36 @@ impl DockerState {
         out: &OutputSink,
         refresh: bool,
     ) -> Result<ReconcileReport, EngineError> {
+        self.apply_reporting(paths, charm_dir, out, refresh)
+            .await
+            .map_err(|(_, e)| e)
+    }
+
+    /// As [`DockerState::apply_refreshing`]; a failure comes with what the reconcile did
+    /// before it (containers created, started or removed before another one failed), for
+    /// the hook history. Nothing done yet (no engine, bad mounts) is an empty report.
+    pub async fn apply_reporting(
+        &self,
+        paths: &UnitPaths,
+        charm_dir: Option<&Path>,
+        out: &OutputSink,
+        refresh: bool,
+    ) -> Result<ReconcileReport, (ReconcileReport, EngineError)> {
+        let nothing_done = |e: EngineError| (ReconcileReport::default(), e);
         let _one_at_a_time = self.reconcile_lock.lock().await;
         if let Some(dir) = charm_dir
             && self.specs.read(|s| s.charm_dir.as_deref() != Some(dir))
         {
             self.specs
                 .update(|s| s.charm_dir = Some(dir.to_path_buf()))
-                .map_err(|e| EngineError(format!("cannot save the container state: {e}")))?;
+                .map_err(|e| {
+                    nothing_done(EngineError(format!("cannot save the container state: {e}")))
+                })?;
         }
         let specs = self.specs.read(Clone::clone);
-        let host = HostMounts::new(&paths.unit, &paths.data_dir, specs.charm_dir.as_deref())?;
-        let docker = self.client().await?;
+        let host = HostMounts::new(&paths.unit, &paths.data_dir, specs.charm_dir.as_deref())
+            .map_err(nothing_done)?;
+        let docker = self.client().await.map_err(nothing_done)?;
         match reconciler::reconcile(&docker, &specs, &host, out, refresh).await {
             Ok(report) => {
                 *self.applied_lock() = Some(specs);
@@ -70,7 +89,7 @@ impl DockerState {
                 if report.api_calls <= 1 {
                     self.reset_client().await;
                 }
-                Err(error)
+                Err((report, error))
             }
         }
     }

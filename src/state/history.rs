@@ -61,9 +61,9 @@ pub struct HookRecord {
     #[serde(default)]
     pub id: u64,
     pub kind: RunKind,
-    /// The hook, the action, or the cron job's schedule.
+    /// The hook, the action, or `cron` for a cron job (its schedule is in `trigger`).
     pub name: String,
-    /// What started it: `juju`, `juju action <id>`, `cron`.
+    /// What started it: `juju`, `juju action <id>`, `cron schedule "<schedule>"`.
     pub trigger: String,
     /// Unix time in milliseconds.
     pub started_ms: i64,
@@ -143,7 +143,7 @@ impl HookRecord {
 pub struct HistoryFilter {
     /// Newest first, at most this many.
     pub limit: usize,
-    /// Only runs of this hook, action or cron schedule.
+    /// Only runs of this hook or action (`cron`: every cron job's).
     pub name: Option<String>,
     pub failed_only: bool,
 }
