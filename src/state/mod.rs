@@ -222,12 +222,14 @@ impl<T: Serialize + DeserializeOwned + Default + Clone> Document<T> {
 
     /// Like `update`, but `f` says whether it changed anything; nothing is written if not.
     pub fn update_if(&self, f: impl FnOnce(&mut T) -> bool) -> Result<bool, StateError> {
-        self.try_update(|next| if f(next) { Ok(()) } else { Err(()) })
-            .map(|()| true)
-            .or_else(|e| match e {
-                UpdateError::Refused(()) => Ok(false),
-                UpdateError::State(e) => Err(e),
-            })
+        self.try_update_if(|next| {
+            let changed = f(next);
+            Ok::<_, std::convert::Infallible>((changed, changed))
+        })
+        .map_err(|e| match e {
+            UpdateError::Refused(never) => match never {},
+            UpdateError::State(e) => e,
+        })
     }
 
     /// Applies `f` to a copy, saves the copy, then makes it current.
@@ -244,9 +246,21 @@ impl<T: Serialize + DeserializeOwned + Default + Clone> Document<T> {
         &self,
         f: impl FnOnce(&mut T) -> Result<R, E>,
     ) -> Result<R, UpdateError<E>> {
+        self.try_update_if(|next| f(next).map(|result| (result, true)))
+    }
+
+    /// Like `try_update`, but `f` also says whether it changed anything (`(result,
+    /// changed)`): an unchanged document is not written (no fsync for a no-op).
+    pub fn try_update_if<R, E>(
+        &self,
+        f: impl FnOnce(&mut T) -> Result<(R, bool), E>,
+    ) -> Result<R, UpdateError<E>> {
         let _one_writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let mut next = self.read(Clone::clone);
-        let result = f(&mut next).map_err(UpdateError::Refused)?;
+        let (result, changed) = f(&mut next).map_err(UpdateError::Refused)?;
+        if !changed {
+            return Ok(result);
+        }
         self.store
             .save(self.name, &next)
             .map_err(UpdateError::State)?;
@@ -277,6 +291,24 @@ mod tests {
             !store.path("kv").exists(),
             "a refused edit must not write its document"
         );
+    }
+
+    #[test]
+    fn an_unchanged_document_is_not_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let (doc, _) = Document::<Kv>::open(&store, "kv");
+        let unchanged = doc.try_update_if(|kv| Ok::<_, ()>((kv.len(), false)));
+        assert_eq!(unchanged.ok(), Some(0));
+        assert!(!store.path("kv").exists(), "a no-op wrote its document");
+        assert_eq!(doc.update_if(|_| false).ok(), Some(false));
+        assert!(!store.path("kv").exists(), "a no-op wrote its document");
+        assert_eq!(
+            doc.update_if(|kv| kv.insert("a".into(), "1".into()).is_none())
+                .ok(),
+            Some(true)
+        );
+        assert!(store.path("kv").exists());
     }
 
     #[test]

@@ -33,8 +33,14 @@ fn edit_blocking(daemon: &Daemon, key: &str, edit: &ContainerEdit) -> Result<Res
     let effect = daemon
         .docker
         .specs
-        // A refused edit leaves the state as it was, on disk too.
-        .try_update(|specs| spec::apply_edit(specs, key, edit))
+        // A refused edit leaves the state as it was, on disk too; removing what is absent
+        // changes nothing and writes nothing.
+        .try_update_if(|specs| {
+            spec::apply_edit(specs, key, edit).map(|effect| {
+                let changed = !matches!(effect, EditEffect::Absent(_));
+                (effect, changed)
+            })
+        })
         .map_err(|e| match e {
             UpdateError::Refused(e) => bad_request(e),
             UpdateError::State(e) => ErrorReply::new(
