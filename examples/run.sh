@@ -19,7 +19,7 @@ fail() { printf '[run] error: %s\n' "$*" >&2; exit 1; }
 case "$(uname -m)" in
     x86_64 | amd64) target=x86_64-unknown-linux-musl ;;
     aarch64 | arm64) target=aarch64-unknown-linux-musl ;;
-    ppc64le) target=powerpc64le-unknown-linux-musl ;;
+    ppc64le | ppc64el) target=powerpc64le-unknown-linux-musl ;;
     s390x) target=s390x-unknown-linux-musl ;;
     *) fail "Lucky has no static build for $(uname -m)" ;;
 esac
