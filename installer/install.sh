@@ -46,6 +46,8 @@
 #                          a fake systemctl)
 #   LUCKY_SYSTEMD_UNIT_DIR where the systemd unit is written (default /etc/systemd/system)
 #   LUCKY_DATA_DIR, LUCKY_SOCKET   passed on to the daemon (and into its systemd unit)
+#   LUCKY_LOG_LEVEL        the daemon's log level, passed on likewise (dispatch sets it from
+#                          the charm's lucky/log-level, `lucky charm build -L`, when unset)
 #   CHARM_DIR (or JUJU_CHARM_DIR), JUJU_UNIT_NAME   set by Juju
 #   JUJU_CHARM_HTTP_PROXY, JUJU_CHARM_HTTPS_PROXY, JUJU_CHARM_NO_PROXY   set by Juju from the
 #                          model's proxy settings: each one that is set becomes
@@ -562,6 +564,11 @@ start_systemd() {
         printf '[Service]\nEnvironment=JUJU_UNIT_NAME=%s\n' "$JUJU_UNIT_NAME"
         [ -n "${LUCKY_DATA_DIR:-}" ] && printf 'Environment="LUCKY_DATA_DIR=%s"\n' "$LUCKY_DATA_DIR"
         [ -n "${LUCKY_SOCKET:-}" ] && printf 'Environment="LUCKY_SOCKET=%s"\n' "$LUCKY_SOCKET"
+        # A level is one word (the daemon refuses any other); nothing else goes in the unit.
+        case "${LUCKY_LOG_LEVEL:-}" in
+            "" | *[!A-Za-z]*) ;;
+            *) printf 'Environment=LUCKY_LOG_LEVEL=%s\n' "$LUCKY_LOG_LEVEL" ;;
+        esac
         printf 'ExecStart=%s daemon start --foreground\n' "$DEST"
         printf 'Restart=on-failure\nRestartSec=2\n\n[Install]\nWantedBy=multi-user.target\n'
     } >"$_new"

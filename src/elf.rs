@@ -18,6 +18,17 @@ pub enum Linkage {
     Dynamic,
 }
 
+/// The target triple of this machine's static build, as release/build.sh names it: what a
+/// static lucky running here was built for.
+pub fn host_static_target() -> String {
+    let arch = match std::env::consts::ARCH {
+        // Rust says powerpc64 for both byte orders; the release target is the little one.
+        "powerpc64" if cfg!(target_endian = "little") => "powerpc64le",
+        other => other,
+    };
+    format!("{arch}-unknown-linux-musl")
+}
+
 /// Why a file's linkage could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ElfError {

@@ -6,6 +6,23 @@
 use anyhow::{Result, bail};
 use std::path::PathBuf;
 
+/// The levels the unit's daemon logs at, as LUCKY_LOG_LEVEL (and `charm build -L`) take them.
+pub const LOG_LEVELS: &str = "trace, debug, info, warn, error, off";
+
+/// A daemon log level by name, in any case (`warning` is `warn`); None for another word.
+pub fn log_level(name: &str) -> Option<tracing::level_filters::LevelFilter> {
+    use tracing::level_filters::LevelFilter;
+    match name.to_ascii_lowercase().as_str() {
+        "trace" => Some(LevelFilter::TRACE),
+        "debug" => Some(LevelFilter::DEBUG),
+        "info" => Some(LevelFilter::INFO),
+        "warn" | "warning" => Some(LevelFilter::WARN),
+        "error" => Some(LevelFilter::ERROR),
+        "off" => Some(LevelFilter::OFF),
+        _ => None,
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct UnitPaths {
     /// Juju unit name (`app/0`), or a name derived from the paths when unknown.

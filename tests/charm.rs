@@ -168,6 +168,59 @@ fn take_calls(log: &Path) -> String {
     calls
 }
 
+/// `charm build -L LEVEL`: dispatch gives lucky (and the installer, which starts the
+/// daemon) LUCKY_LOG_LEVEL from the charm, unless the environment sets it.
+#[test]
+fn dispatch_exports_the_built_log_level_unless_the_environment_sets_one() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = created(tmp.path(), "lvl");
+    let log = tmp.path().join("calls");
+    let bin = tmp.path().join("fakebin");
+    write_exec(
+        &bin.join("lucky"),
+        &format!(
+            "#!/bin/sh\necho \"lucky $* level=${{LUCKY_LOG_LEVEL:-unset}}\" >> '{}'\n",
+            log.display()
+        ),
+    );
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let hook = |built: &Path, level: Option<&str>| {
+        let mut cmd = Command::new("./dispatch");
+        cmd.current_dir(built)
+            .env("PATH", &path)
+            .env("JUJU_CHARM_DIR", built)
+            .env("LUCKY_INSTALL_DIR", &bin)
+            .env("JUJU_DISPATCH_PATH", "hooks/start")
+            .env_remove("LUCKY_LOG_LEVEL")
+            .stdin(Stdio::null());
+        if let Some(level) = level {
+            cmd.env("LUCKY_LOG_LEVEL", level);
+        }
+        ok(&run(&mut cmd));
+        take_calls(&log)
+    };
+
+    ok(&run(lucky()
+        .args(["charm", "build", "--dev", "-L", "Trace"])
+        .arg(&dir)));
+    let built = dir.join("build/lvl");
+    assert_eq!(
+        std::fs::read_to_string(built.join("lucky/log-level")).expect("level"),
+        "trace\n"
+    );
+    assert_eq!(hook(&built, None), "lucky hook start level=trace\n");
+    assert_eq!(hook(&built, Some("warn")), "lucky hook start level=warn\n");
+
+    // Built without -L: nothing is set, the daemon's default (info) holds.
+    ok(&build(&dir));
+    assert!(!built.join("lucky/log-level").exists());
+    assert_eq!(hook(&built, None), "lucky hook start level=unset\n");
+}
+
 #[test]
 fn dispatch_and_every_hook_run_lucky_hook_with_their_name() {
     let tmp = tempfile::tempdir().expect("tempdir");

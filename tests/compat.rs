@@ -352,18 +352,149 @@ fn the_2020_short_flags_of_charm_create_and_build() {
         .expect("run");
     assert!(out.status.success(), "{}", text(&out));
     assert!(built.join("dispatch").is_file());
-    for flags in [&["-l"][..], &["-L", "trace"]] {
-        let out = lucky()
-            .args(["charm", "build"])
-            .args(flags)
-            .arg(&dir)
-            .output()
-            .expect("run");
-        assert_eq!(out.status.code(), Some(2), "{flags:?}: {}", text(&out));
-        let err = support::stderr(&out);
-        assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(err.contains("Lucky 0.1"), "{err}");
+}
+
+/// `charm build -l` bundles the running lucky (static, so only the musl build may) and
+/// makes a development charm; `-L LEVEL` makes the built charm's daemon log at LEVEL.
+#[test]
+fn charm_build_l_bundles_this_lucky_and_capital_l_sets_the_daemons_log_level() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("loud");
+    write(
+        &dir.join("metadata.yaml"),
+        "name: loud\nsummary: s\ndescription: d\n",
+        0o644,
+    );
+    write(
+        &dir.join("lucky.yaml"),
+        "hooks:\n  install:\n    - inline-host-script: echo installed\n",
+        0o644,
+    );
+    let built = tmp.path().join("out");
+
+    // The test build of lucky is dynamically linked: it cannot be bundled.
+    let out = lucky()
+        .args(["charm", "build", "-l", "-b"])
+        .arg(&built)
+        .arg(&dir)
+        .output()
+        .expect("run");
+    assert!(!out.status.success(), "{}", text(&out));
+    let err = support::stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("cannot bundle") && err.contains("dynamically linked"),
+        "{err}"
+    );
+    assert!(!built.exists(), "a refused build writes nothing");
+
+    // A level the daemon would not take is refused at build time.
+    let out = lucky()
+        .args(["charm", "build", "--dev", "-L", "loudest"])
+        .arg(&dir)
+        .output()
+        .expect("run");
+    assert!(!out.status.success(), "{}", text(&out));
+    let err = support::stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("cannot build with --log-level \"loudest\"")
+            && err.contains("trace, debug, info, warn, error, off"),
+        "{err}"
+    );
+
+    // -l bundles another source too? No: one or the other.
+    let out = lucky()
+        .args(["charm", "build", "-l", "--bundle-lucky", "x86_64"])
+        .arg(&dir)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+
+    // The static build bundles itself, unsigned: a development charm, said so.
+    let musl = support::docker::musl_lucky();
+    let out = Command::new(&musl)
+        .args(["charm", "build", "-l", "-L", "DEBUG", "-b"])
+        .arg(&built)
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "lucky: note: --use-local-lucky (-l) bundled {} unsigned: this is a development charm (as with --dev)",
+            musl.canonicalize().expect("musl path").display()
+        )),
+        "{}",
+        text(&out)
+    );
+    let version = std::fs::read_to_string(built.join("lucky/version")).expect("version");
+    let name = format!("lucky-{}-x86_64-unknown-linux-musl", version.trim());
+    assert!(
+        text(&out).contains(&format!(", bundled {name})")),
+        "{}",
+        text(&out)
+    );
+    let bundled = std::fs::read(built.join("lucky").join(&name)).expect("bundled binary");
+    assert_eq!(bundled, std::fs::read(&musl).expect("musl lucky"));
+    assert_eq!(mode(&built.join("lucky").join(&name)), 0o755);
+    use sha2::Digest;
+    let hex: String = sha2::Sha256::digest(&bundled)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let sums = std::fs::read_to_string(built.join("lucky/SHA256SUMS")).expect("sums");
+    assert_eq!(sums, format!("{hex}  {name}\n"));
+    assert!(
+        built.join("lucky/dev").is_file(),
+        "marked a development charm"
+    );
+    assert_eq!(
+        std::fs::read_to_string(built.join("lucky/log-level")).expect("log level"),
+        "debug\n"
+    );
+
+    // The built charm's install hook (its dispatch and installer, as Juju runs them)
+    // installs the bundled lucky and starts a daemon that logs at debug.
+    let root = tmp.path();
+    let (data, socket, bin) = (root.join("data"), root.join("lucky.sock"), root.join("bin"));
+    let model = lucky::simulator::Model::create(root.join("model"), &built, "loud/0", &musl)
+        .expect("model");
+    for (k, v) in [
+        ("LUCKY_SOCKET", socket.display().to_string()),
+        ("LUCKY_DATA_DIR", data.display().to_string()),
+        ("LUCKY_INSTALL_DIR", bin.display().to_string()),
+        ("LUCKY_NO_SYSTEMD", "1".into()),
+        ("LUCKY_INSECURE_SKIP_SIGNATURE", "1".into()),
+    ] {
+        model.pass_env(k, v).expect("pass env");
     }
+    let install = model.run_hook("install").expect("install");
+    let stop = || {
+        Command::new(&musl)
+            .args(["daemon", "stop"])
+            .env("JUJU_UNIT_NAME", "loud/0")
+            .env("LUCKY_SOCKET", &socket)
+            .env("LUCKY_DATA_DIR", &data)
+            .output()
+            .expect("daemon stop")
+    };
+    if !install.success() {
+        stop();
+        panic!("install failed:\n{}{}", install.stdout, install.stderr);
+    }
+    assert_eq!(
+        std::fs::read(bin.join("lucky")).expect("installed"),
+        bundled
+    );
+    let log = std::fs::read_to_string(data.join("lucky.log")).expect("daemon log");
+    stop();
+    assert!(
+        log.lines().any(|l| l.contains(" DEBUG ")),
+        "the daemon logs at debug:\n{log}"
+    );
+    assert!(install.stdout.contains("installed"), "{}", install.stdout);
 }
 
 /// A unit with an empty charm whose daemon a first hook has started.

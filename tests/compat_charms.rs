@@ -389,3 +389,55 @@ fi
         "{env:?}"
     );
 }
+
+/// Inline container scripts run in bash where the image has it (as in 2020), else in sh:
+/// the same script, in the busybox-only image and in one with bash added.
+#[test]
+fn inline_container_scripts_run_in_bash_where_the_image_has_it_else_sh() {
+    docker::ensure_bash_test_image();
+    let run = |image: &str| {
+        let yaml = format!(
+            r#"
+hooks:
+  install:
+    - inline-host-script: |
+        set -e
+        lucky container image set {image} --no-pull
+        lucky container set-command -- sleep 100000
+      shell-command: ["/bin/sh", "-c"]
+    - inline-container-script: |
+        echo "shell=$(busybox readlink /proc/$$/exe) bash=${{BASH_VERSION:-none}}"
+  start:
+    - inline-container-script: |
+        words=(an array in bash)
+        echo "${{#words[@]}} words: ${{words[*]}}"
+"#
+        );
+        let unit = docker::Unit::new(&yaml, &[]);
+        let install = unit.hook_ok("install");
+        let start = unit.lucky(&["hook", "start"]);
+        (install, start)
+    };
+
+    let (install, start) = run(docker::BASH_TEST_IMAGE);
+    assert!(install.contains("shell=/bin/bash bash=5."), "{install}");
+    let start_text = text(&start);
+    assert!(start.status.success(), "{start_text}");
+    assert!(
+        start_text.contains("4 words: an array in bash"),
+        "{start_text}"
+    );
+
+    let (install, start) = run(TEST_IMAGE);
+    assert!(
+        install.contains("shell=/bin/busybox bash=none"),
+        "{install}"
+    );
+    // sh has no arrays: the bash-only script fails there.
+    let start_text = text(&start);
+    assert!(!start.status.success(), "{start_text}");
+    assert!(
+        !start_text.contains("words: an array in bash"),
+        "{start_text}"
+    );
+}

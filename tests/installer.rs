@@ -669,6 +669,33 @@ fn systemd_unit_is_written_started_once_and_left_alone_on_rerun() {
     assert!(again.status.success(), "{}", stderr(&again));
     let rerun = "enable lucky-myapp-0.service\nstart lucky-myapp-0.service\n";
     assert_eq!(fs::read_to_string(&log).unwrap(), format!("{first}{rerun}"));
+    assert!(!unit.contains("LUCKY_LOG_LEVEL"), "{unit}");
+
+    // A log level (dispatch exports the charm's `charm build -L`) goes into the unit, and
+    // the changed unit restarts the daemon; anything but one word stays out of it.
+    let mut leveled = env.to_vec();
+    leveled.push(("LUCKY_LOG_LEVEL", "debug"));
+    let out = fx.install("x86_64", &leveled);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let unit = fs::read_to_string(units.join("lucky-myapp-0.service")).unwrap();
+    assert!(
+        unit.contains("Environment=LUCKY_LOG_LEVEL=debug\n"),
+        "{unit}"
+    );
+    let changed = "daemon-reload\nenable lucky-myapp-0.service\nrestart lucky-myapp-0.service\n";
+    assert_eq!(
+        fs::read_to_string(&log).unwrap(),
+        format!("{first}{rerun}{changed}")
+    );
+    let mut forged = env.to_vec();
+    forged.push(("LUCKY_LOG_LEVEL", "debug\nExecStartPre=/bin/false"));
+    let out = fx.install("x86_64", &forged);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let unit = fs::read_to_string(units.join("lucky-myapp-0.service")).unwrap();
+    assert!(
+        !unit.contains("LUCKY_LOG_LEVEL") && !unit.contains("ExecStartPre"),
+        "{unit}"
+    );
 }
 
 /// Finds a program on the test's own PATH.

@@ -8,6 +8,9 @@ need_packages=()
 command -v shellcheck >/dev/null 2>&1 || need_packages+=(shellcheck)
 command -v dockerd >/dev/null 2>&1 || need_packages+=(docker.io)
 [ -x /bin/busybox ] || need_packages+=(busybox-static)
+# Inline container scripts run in bash where the image has it: the test image with bash
+# gets Debian's static bash (tests/support/docker.rs).
+[ -x /bin/bash-static ] || need_packages+=(bash-static)
 command -v musl-gcc >/dev/null 2>&1 || need_packages+=(musl-tools)
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
 command -v curl >/dev/null 2>&1 || need_packages+=(curl)

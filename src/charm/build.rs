@@ -79,7 +79,17 @@ pub struct BuildOptions {
     /// where `LUCKY_RELEASE_URL` and `LUCKY_RELEASE_PUBKEY` (or, for an unsigned bundle,
     /// `LUCKY_INSECURE_SKIP_SIGNATURE=1`) are set, as `lucky charm run` and the tests do.
     pub dev: bool,
+    /// A lucky binary to bundle for this machine's target (`-l`, `--use-local-lucky`: the
+    /// running one), as `lucky-<lucky_version>-<target>`: it must be static, since the
+    /// bundle is named for the static (musl) build and containers mount it.
+    pub local_lucky: Option<PathBuf>,
+    /// The level the charm's daemon logs at unless LUCKY_LOG_LEVEL is set (`-L`):
+    /// written to `lucky/log-level`, which `dispatch` reads.
+    pub log_level: Option<String>,
 }
+
+/// The file in a built charm's `lucky/` naming the daemon's log level (`charm build -L`).
+pub const LOG_LEVEL_FILE: &str = "log-level";
 
 #[derive(Debug)]
 pub struct BuildReport {
@@ -116,6 +126,19 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, CharmError> {
         .entry(crate::juju::leader::PEER_ENDPOINT.to_string())
         .or_insert("peers");
     let bundle = bundle_plan(opts)?;
+    let log_level = match &opts.log_level {
+        None => None,
+        Some(level) => match crate::unit::log_level(level) {
+            Some(_) => Some(level.to_ascii_lowercase()),
+            None => {
+                return Err(format!(
+                    "cannot build with --log-level {level:?}: not one of {}",
+                    crate::unit::LOG_LEVELS
+                )
+                .into());
+            }
+        },
+    };
     let (charm_bases, bases_origin) = bases::load(&charm_dir, &meta.series)?;
     let own_profile = charm_dir.join(lxd_profile::FILE);
     if own_profile.is_file() {
@@ -203,6 +226,13 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, CharmError> {
             .notes
             .extend(bases_note(&charm_bases, &bases_origin, &meta));
         report.bundled = write_bundle(&staging, &bundle, opts)?;
+        if let Some(level) = &log_level {
+            write_file(
+                &staging.join("lucky").join(LOG_LEVEL_FILE),
+                format!("{level}\n").as_bytes(),
+                0o644,
+            )?;
+        }
         let identity = super::release_identity::write(
             &staging,
             &opts.lucky_version,
@@ -596,6 +626,34 @@ struct Bundle {
 }
 
 fn bundle_plan(opts: &BuildOptions) -> Result<Bundle, CharmError> {
+    if let Some(exe) = &opts.local_lucky {
+        if !opts.bundle_targets.is_empty() || opts.lucky_binaries.is_some() {
+            return Err(
+                "cannot bundle both this lucky (--use-local-lucky) and --bundle-lucky: pick one"
+                    .to_string()
+                    .into(),
+            );
+        }
+        let target = crate::elf::host_static_target();
+        match crate::elf::linkage(exe) {
+            Ok(crate::elf::Linkage::Static) => {}
+            Ok(crate::elf::Linkage::Dynamic) => {
+                return Err(format!(
+                    "cannot bundle {} (--use-local-lucky): it is dynamically linked and a unit needs a static lucky: build one with `cargo build --release --target {target}` and run target/{target}/release/lucky",
+                    exe.display()
+                )
+                .into());
+            }
+            Err(e) => {
+                return Err(format!("cannot bundle this lucky (--use-local-lucky): {e}").into());
+            }
+        }
+        let name = format!("lucky-{}-{target}", opts.lucky_version);
+        return Ok(Bundle {
+            files: vec![(name, exe.clone())],
+            sums: None,
+        });
+    }
     if opts.bundle_targets.is_empty() {
         return Ok(Bundle {
             files: Vec::new(),
@@ -911,6 +969,14 @@ if [ -z "$charm_dir" ]; then
 fi
 CHARM_DIR="$charm_dir"
 export CHARM_DIR
+
+# The level the daemon logs at, as the charm was built with it (`lucky charm build -L`),
+# unless the environment sets LUCKY_LOG_LEVEL: Juju hooks cannot set variables, so the
+# charm carries it. The installer passes it on to the daemon it starts.
+if [ -z "${LUCKY_LOG_LEVEL:-}" ] && [ -f "$charm_dir/lucky/log-level" ]; then
+    IFS= read -r LUCKY_LOG_LEVEL <"$charm_dir/lucky/log-level" || true
+    export LUCKY_LOG_LEVEL
+fi
 
 installed="${LUCKY_INSTALL_DIR:-/usr/local/bin}/lucky"
 if [ "$kind" = hooks ] && { [ "$name" = install ] || [ "$name" = upgrade-charm ] || [ ! -x "$installed" ]; }; then

@@ -1,7 +1,7 @@
 //! `lucky charm create`, `build` and `run`: need no daemon (`run` starts a private one).
 
+use super::CliResult;
 use super::output::key_value;
-use super::{CliResult, Failure};
 use crate::charm::build::{self, BuildOptions};
 use crate::charm::template::{self, Values};
 use crate::run::{ActionParam, RelationData, RelationSecret, RemoteApp, RunOptions, Setting};
@@ -64,20 +64,18 @@ pub struct BuildArgs {
     /// simulator. Without it such a build fails
     #[arg(long)]
     pub dev: bool,
-    /// The 2020 Lucky's `-l` and `-L`, refused with what to use instead
-    #[command(flatten)]
-    pub lucky0: Lucky0BuildFlags,
-}
-
-/// `charm build -l` and `-L` of the 2020 Lucky: taken so an old script gets a one-line
-/// answer naming today's way, not clap's "unexpected argument".
-#[derive(clap::Args)]
-pub struct Lucky0BuildFlags {
-    /// (Lucky 0.1) bundle this lucky: use --bundle-lucky TARGETS --lucky-binaries DIR
-    #[arg(short = 'l', long, hide = true)]
+    /// Bundle this lucky (the running binary, which must be static) for this machine's
+    /// target, as the 2020 Lucky's -l did for development: the bundle is unsigned, so -l
+    /// implies --dev (a development charm, marked lucky/dev)
+    #[arg(
+        short = 'l',
+        long,
+        conflicts_with_all = ["bundle_lucky", "lucky_binaries", "lucky_version"]
+    )]
     pub use_local_lucky: bool,
-    /// (Lucky 0.1) the daemon's log level: set it at run time with LUCKY_LOG_LEVEL
-    #[arg(short = 'L', long, hide = true, value_name = "LEVEL")]
+    /// The level the charm's daemon logs at unless LUCKY_LOG_LEVEL is set (trace, debug,
+    /// info, warn, error, off): the charm carries it in lucky/log-level
+    #[arg(short = 'L', long, value_name = "LEVEL")]
     pub log_level: Option<String>,
 }
 
@@ -289,15 +287,30 @@ fn prompt(question: &str, default: &str) -> Result<String, String> {
 }
 
 fn build(args: BuildArgs) -> CliResult {
-    lucky0_build_flags(&args.lucky0)?;
+    let local_lucky =
+        if args.use_local_lucky {
+            Some(std::env::current_exe().map_err(|e| {
+                format!("cannot find this lucky's own path (--use-local-lucky): {e}")
+            })?)
+        } else {
+            None
+        };
     let report = build::build(&BuildOptions {
         charm_dir: args.dir,
         build_dir: args.build_dir,
         bundle_targets: args.bundle_lucky,
         lucky_binaries: args.lucky_binaries,
         lucky_version: args.lucky_version,
-        dev: args.dev,
+        dev: args.dev || local_lucky.is_some(),
+        local_lucky: local_lucky.clone(),
+        log_level: args.log_level,
     })?;
+    if let Some(exe) = &local_lucky {
+        eprintln!(
+            "lucky: note: --use-local-lucky (-l) bundled {} unsigned: this is a development charm (as with --dev)",
+            exe.display()
+        );
+    }
     for note in &report.notes {
         eprintln!("lucky: note: {note}");
     }
@@ -317,21 +330,6 @@ fn build(args: BuildArgs) -> CliResult {
         report.charm_file.display(),
         report.charm_size
     );
-    Ok(())
-}
-
-fn lucky0_build_flags(flags: &Lucky0BuildFlags) -> CliResult {
-    let usage = |message: String| Failure { message, code: 2 };
-    if flags.use_local_lucky {
-        return Err(usage(
-            "cannot use --use-local-lucky (-l, Lucky 0.1): bundle binaries with --bundle-lucky TARGETS --lucky-binaries DIR (a release folder)".into(),
-        ));
-    }
-    if let Some(level) = &flags.log_level {
-        return Err(usage(format!(
-            "cannot build in --log-level {level} (-L, Lucky 0.1): the level is the daemon's, set at run time (LUCKY_LOG_LEVEL={level})"
-        )));
-    }
     Ok(())
 }
 

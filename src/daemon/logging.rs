@@ -15,14 +15,13 @@ use tracing_subscriber::fmt::writer::MakeWriterExt;
 pub fn level_from_env() -> Result<LevelFilter> {
     match std::env::var("LUCKY_LOG_LEVEL") {
         Err(_) => Ok(LevelFilter::INFO),
-        Ok(v) => match v.to_ascii_lowercase().as_str() {
-            "" | "info" => Ok(LevelFilter::INFO),
-            "trace" => Ok(LevelFilter::TRACE),
-            "debug" => Ok(LevelFilter::DEBUG),
-            "warn" | "warning" => Ok(LevelFilter::WARN),
-            "error" => Ok(LevelFilter::ERROR),
-            "off" => Ok(LevelFilter::OFF),
-            _ => bail!("LUCKY_LOG_LEVEL={v:?} is not one of trace, debug, info, warn, error, off"),
+        Ok(v) if v.is_empty() => Ok(LevelFilter::INFO),
+        Ok(v) => match crate::unit::log_level(&v) {
+            Some(level) => Ok(level),
+            None => bail!(
+                "LUCKY_LOG_LEVEL={v:?} is not one of {}",
+                crate::unit::LOG_LEVELS
+            ),
         },
     }
 }

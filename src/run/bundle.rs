@@ -30,6 +30,8 @@ impl Runner {
             // The bundle is this lucky, unsigned: the simulator's hooks have
             // LUCKY_INSECURE_SKIP_SIGNATURE=1 (see life.rs).
             dev: true,
+            local_lucky: None,
+            log_level: None,
         })?;
         println!(
             "Built {} ({} hooks, {} actions) in {}",

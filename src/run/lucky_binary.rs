@@ -13,12 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// The target triple of this machine's static build (as release/build.sh names them).
 pub(super) fn host_target() -> String {
-    let arch = match std::env::consts::ARCH {
-        // Rust says powerpc64 for both byte orders; the release target is the little one.
-        "powerpc64" if cfg!(target_endian = "little") => "powerpc64le",
-        other => other,
-    };
-    format!("{arch}-unknown-linux-musl")
+    elf::host_static_target()
 }
 
 /// The lucky for the unit: `given`, or this binary; static when the charm uses Docker.

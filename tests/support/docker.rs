@@ -1,6 +1,7 @@
 //! Helpers for tests against the real Docker engine that `tests/support/docker-engine.sh`
-//! starts: the engine connection, the busybox-only test image, a static (musl) lucky
-//! binary to mount into containers, and a unit with its own charm, data dir and daemon.
+//! starts: the engine connection, the busybox-only test image (and one with bash), a
+//! static (musl) lucky binary to mount into containers, and a unit with its own charm,
+//! data dir and daemon.
 #![allow(dead_code)]
 
 use bollard::Docker;
@@ -62,6 +63,26 @@ pub fn ensure_test_image() {
         let docker = docker(&rt);
         rt.block_on(BusyboxImage::shell(TEST_IMAGE).import(&docker))
             .unwrap_or_else(|e| panic!("cannot import {TEST_IMAGE}: {e}"));
+    });
+}
+
+/// The busybox test image plus bash: Debian's bash-static (`apt-get install bash-static`,
+/// as tests/run.sh does) copied to `/bin/bash`. Imported once per test process.
+pub const BASH_TEST_IMAGE: &str = "lucky-test-bash:latest";
+const BASH_STATIC: &str = "/bin/bash-static";
+
+pub fn ensure_bash_test_image() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let bash = std::fs::read(BASH_STATIC).unwrap_or_else(|e| {
+            panic!("cannot read {BASH_STATIC} ({e}): install it with `apt-get install bash-static`")
+        });
+        let mut image = BusyboxImage::shell(BASH_TEST_IMAGE);
+        image.files.push(("bin/bash".into(), bash, 0o755));
+        let rt = runtime();
+        let docker = docker(&rt);
+        rt.block_on(image.import(&docker))
+            .unwrap_or_else(|e| panic!("cannot import {BASH_TEST_IMAGE}: {e}"));
     });
 }
 
