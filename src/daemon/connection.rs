@@ -112,6 +112,7 @@ async fn session(daemon: &Arc<Daemon>, stream: UnixStream, origin: Origin, guest
         }),
         origin,
     };
+    // A script's connection holds a container slot until the session ends.
     let mut container_slot = None;
     if let Some(id) = guest
         && caller.context.is_some()
@@ -123,7 +124,7 @@ async fn session(daemon: &Arc<Daemon>, stream: UnixStream, origin: Origin, guest
         container_slot = Some(slot);
         max_frame = frame::MAX_CONTAINER_FRAME_LEN;
     }
-    // Held until the session ends.
+    // A guest is answered one request, then closed: it cannot keep a connection open.
     let one_request_only = guest.is_some() && container_slot.is_none();
 
     loop {
