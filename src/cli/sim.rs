@@ -173,100 +173,18 @@ pub fn run(cmd: SimCommand) -> CliResult {
             config,
             leader,
             juju,
-        } => {
-            let exe = std::env::current_exe()?;
-            let model = Model::create_on(juju, &model_dir, &charm, &unit, exe)?;
-            for kv in &config {
-                let (k, v) = split_kv(kv)?;
-                model.set_config_str(&k, &v)?;
-            }
-            model.set_leader(leader)?;
-            println!("model for {unit} created in {}", model.dir().display());
-            Ok(())
-        }
+        } => sim_init(model_dir, charm, unit, config, leader, juju),
         SimCommand::Hook {
             model_dir,
             hook,
             relation,
             remote_unit,
-        } => {
-            let model = open(&model_dir)?;
-            let Some((endpoint, event)) = hook.split_once("-relation-") else {
-                return finish(&model.run_hook(&hook)?);
-            };
-            let event = RelationEvent::parse(event).ok_or_else(|| Failure {
-                message: format!("unknown relation event in {hook:?}"),
-                code: 2,
-            })?;
-            let state = model.state()?;
-            let id = match relation {
-                Some(id) => id,
-                // Juju creates a peer relation with the application itself.
-                None if event == RelationEvent::Created
-                    && !state
-                        .data
-                        .relations
-                        .values()
-                        .any(|r| r.endpoint == endpoint)
-                    && model.peer_endpoints()?.iter().any(|p| p == endpoint) =>
-                {
-                    model.add_peer_relation(endpoint)?
-                }
-                None => {
-                    let ids: Vec<&String> = state
-                        .data
-                        .relations
-                        .iter()
-                        .filter(|(_, r)| r.endpoint == endpoint)
-                        .map(|(id, _)| id)
-                        .collect();
-                    match ids.as_slice() {
-                        [one] => (*one).clone(),
-                        [] => return Err(format!("no relation on endpoint {endpoint}").into()),
-                        _ => {
-                            return Err(format!(
-                                "several relations on {endpoint}: pass --relation"
-                            )
-                            .into());
-                        }
-                    }
-                }
-            };
-            let rel = model.relation(&id)?;
-            let remote_unit = match (remote_unit, event) {
-                (Some(u), _) => Some(u),
-                (
-                    None,
-                    RelationEvent::Joined | RelationEvent::Changed | RelationEvent::Departed,
-                ) => rel.remote_units.keys().next().cloned(),
-                (None, _) => None,
-            };
-            finish(&model.run_relation_hook(&id, event, remote_unit.as_deref())?)
-        }
+        } => sim_hook(model_dir, hook, relation, remote_unit),
         SimCommand::Action {
             model_dir,
             name,
             params,
-        } => {
-            let model = open(&model_dir)?;
-            let mut map = Map::new();
-            for kv in &params {
-                let (k, v) = split_kv(kv)?;
-                // Values read as YAML scalars, as `juju run` does (`n=3` is a number).
-                let value: Value = serde_saphyr::from_str(&v).unwrap_or(Value::String(v));
-                map.insert(k, value);
-            }
-            let run = model.run_action(&name, map)?;
-            let summary = json!({
-                "status": run.action.status,
-                "message": run.action.message,
-                "results": run.action.results,
-                "log": run.action.logs,
-            });
-            let result = finish(&run.run);
-            print!("{}", format::yaml(&summary));
-            result
-        }
+        } => sim_action(model_dir, name, params),
         SimCommand::Relate {
             model_dir,
             endpoint,
@@ -278,22 +196,7 @@ pub fn run(cmd: SimCommand) -> CliResult {
             println!("{id}");
             Ok(())
         }
-        SimCommand::Config { model_dir, values } => {
-            let model = open(&model_dir)?;
-            let pairs = values
-                .iter()
-                .map(|kv| split_kv(kv))
-                .collect::<Result<Vec<_>, _>>()?;
-            // All or nothing: check every key before changing any.
-            let declared = model.state()?.config_options;
-            if let Some((k, _)) = pairs.iter().find(|(k, _)| !declared.contains_key(k)) {
-                return Err(format!("unknown config option {k:?} (not in config.yaml)").into());
-            }
-            for (k, v) in pairs {
-                model.set_config_str(&k, &v)?;
-            }
-            Ok(())
-        }
+        SimCommand::Config { model_dir, values } => sim_config(model_dir, values),
         SimCommand::AttachStorage {
             model_dir,
             name,
@@ -335,49 +238,7 @@ pub fn run(cmd: SimCommand) -> CliResult {
             let model = open(&model_dir)?;
             finish(&model.detach_storage(&id)?)
         }
-        SimCommand::Show { model_dir } => {
-            let model = open(&model_dir)?;
-            let s = model.state()?;
-            let relations: Map<String, Value> = s
-                .data
-                .relations
-                .iter()
-                .map(|(id, r)| (id.clone(), serde_json::to_value(r).unwrap_or(Value::Null)))
-                .collect();
-            let calls: Vec<Value> = model
-                .calls()?
-                .iter()
-                .rev()
-                .take(20)
-                .rev()
-                .map(|c| Value::String(c.to_line().trim_end().replace('\t', "  ")))
-                .collect();
-            let view = json!({
-                "unit": s.unit,
-                "juju-version": s.juju_version,
-                "charm": s.charm_dir,
-                "leader": s.leader,
-                "unit-status": s.unit_status,
-                "application-status": s.application_status,
-                "application-version": s.application_version,
-                "config": s.effective_config(),
-                "relations": relations,
-                "leader-data": s.data.leader_data,
-                "secrets": s.data.secrets,
-                "opened-ports": s.data.opened_ports,
-                "unit-state": s.data.unit_state,
-                "resources": s.resources,
-                "storage": s.data.storage,
-                "hooks": s.hooks.iter().map(|h| format!("{} exit={}{}", h.hook, h.exit_code, if h.committed { "" } else { " (not committed)" })).collect::<Vec<_>>(),
-                "actions": s.actions,
-                "last-calls": calls,
-                "agent-status": s.agent_status,
-                "trusted": s.machine.trusted,
-                "reboots": s.machine.reboots.iter().map(|r| format!("after {}{}", r.hook, if r.now { " (--now: killed, runs again after the reboot)" } else { "" })).collect::<Vec<_>>(),
-            });
-            print!("{}", format::yaml(&view));
-            Ok(())
-        }
+        SimCommand::Show { model_dir } => sim_show(model_dir),
         SimCommand::SecretAdd {
             model_dir,
             owner_app,
@@ -420,6 +281,169 @@ pub fn run(cmd: SimCommand) -> CliResult {
             Some(revision),
         )?),
     }
+}
+
+/// `lucky sim init`: a new model for one unit of `charm`.
+fn sim_init(
+    model_dir: PathBuf,
+    charm: PathBuf,
+    unit: String,
+    config: Vec<String>,
+    leader: bool,
+    juju: Juju,
+) -> CliResult {
+    let exe = std::env::current_exe()?;
+    let model = Model::create_on(juju, &model_dir, &charm, &unit, exe)?;
+    for kv in &config {
+        let (k, v) = split_kv(kv)?;
+        model.set_config_str(&k, &v)?;
+    }
+    model.set_leader(leader)?;
+    println!("model for {unit} created in {}", model.dir().display());
+    Ok(())
+}
+
+/// `lucky sim hook`: a unit hook, or a relation hook on the (only, or given) relation of
+/// its endpoint with a remote unit of it.
+fn sim_hook(
+    model_dir: PathBuf,
+    hook: String,
+    relation: Option<String>,
+    remote_unit: Option<String>,
+) -> CliResult {
+    let model = open(&model_dir)?;
+    let Some((endpoint, event)) = hook.split_once("-relation-") else {
+        return finish(&model.run_hook(&hook)?);
+    };
+    let event = RelationEvent::parse(event).ok_or_else(|| Failure {
+        message: format!("unknown relation event in {hook:?}"),
+        code: 2,
+    })?;
+    let state = model.state()?;
+    let id = match relation {
+        Some(id) => id,
+        // Juju creates a peer relation with the application itself.
+        None if event == RelationEvent::Created
+            && !state
+                .data
+                .relations
+                .values()
+                .any(|r| r.endpoint == endpoint)
+            && model.peer_endpoints()?.iter().any(|p| p == endpoint) =>
+        {
+            model.add_peer_relation(endpoint)?
+        }
+        None => {
+            let ids: Vec<&String> = state
+                .data
+                .relations
+                .iter()
+                .filter(|(_, r)| r.endpoint == endpoint)
+                .map(|(id, _)| id)
+                .collect();
+            match ids.as_slice() {
+                [one] => (*one).clone(),
+                [] => return Err(format!("no relation on endpoint {endpoint}").into()),
+                _ => {
+                    return Err(format!("several relations on {endpoint}: pass --relation").into());
+                }
+            }
+        }
+    };
+    let rel = model.relation(&id)?;
+    let remote_unit = match (remote_unit, event) {
+        (Some(u), _) => Some(u),
+        (None, RelationEvent::Joined | RelationEvent::Changed | RelationEvent::Departed) => {
+            rel.remote_units.keys().next().cloned()
+        }
+        (None, _) => None,
+    };
+    finish(&model.run_relation_hook(&id, event, remote_unit.as_deref())?)
+}
+
+/// `lucky sim action`: runs the action and prints how it ended.
+fn sim_action(model_dir: PathBuf, name: String, params: Vec<String>) -> CliResult {
+    let model = open(&model_dir)?;
+    let mut map = Map::new();
+    for kv in &params {
+        let (k, v) = split_kv(kv)?;
+        // Values read as YAML scalars, as `juju run` does (`n=3` is a number).
+        let value: Value = serde_saphyr::from_str(&v).unwrap_or(Value::String(v));
+        map.insert(k, value);
+    }
+    let run = model.run_action(&name, map)?;
+    let summary = json!({
+        "status": run.action.status,
+        "message": run.action.message,
+        "results": run.action.results,
+        "log": run.action.logs,
+    });
+    let result = finish(&run.run);
+    print!("{}", format::yaml(&summary));
+    result
+}
+
+/// `lucky sim config`: all or nothing, as `juju config` is.
+fn sim_config(model_dir: PathBuf, values: Vec<String>) -> CliResult {
+    let model = open(&model_dir)?;
+    let pairs = values
+        .iter()
+        .map(|kv| split_kv(kv))
+        .collect::<Result<Vec<_>, _>>()?;
+    // All or nothing: check every key before changing any.
+    let declared = model.state()?.config_options;
+    if let Some((k, _)) = pairs.iter().find(|(k, _)| !declared.contains_key(k)) {
+        return Err(format!("unknown config option {k:?} (not in config.yaml)").into());
+    }
+    for (k, v) in pairs {
+        model.set_config_str(&k, &v)?;
+    }
+    Ok(())
+}
+
+/// `lucky sim show`: the model as YAML.
+fn sim_show(model_dir: PathBuf) -> CliResult {
+    let model = open(&model_dir)?;
+    let s = model.state()?;
+    let relations: Map<String, Value> = s
+        .data
+        .relations
+        .iter()
+        .map(|(id, r)| (id.clone(), serde_json::to_value(r).unwrap_or(Value::Null)))
+        .collect();
+    let calls: Vec<Value> = model
+        .calls()?
+        .iter()
+        .rev()
+        .take(20)
+        .rev()
+        .map(|c| Value::String(c.to_line().trim_end().replace('\t', "  ")))
+        .collect();
+    let view = json!({
+        "unit": s.unit,
+        "juju-version": s.juju_version,
+        "charm": s.charm_dir,
+        "leader": s.leader,
+        "unit-status": s.unit_status,
+        "application-status": s.application_status,
+        "application-version": s.application_version,
+        "config": s.effective_config(),
+        "relations": relations,
+        "leader-data": s.data.leader_data,
+        "secrets": s.data.secrets,
+        "opened-ports": s.data.opened_ports,
+        "unit-state": s.data.unit_state,
+        "resources": s.resources,
+        "storage": s.data.storage,
+        "hooks": s.hooks.iter().map(|h| format!("{} exit={}{}", h.hook, h.exit_code, if h.committed { "" } else { " (not committed)" })).collect::<Vec<_>>(),
+        "actions": s.actions,
+        "last-calls": calls,
+        "agent-status": s.agent_status,
+        "trusted": s.machine.trusted,
+        "reboots": s.machine.reboots.iter().map(|r| format!("after {}{}", r.hook, if r.now { " (--now: killed, runs again after the reboot)" } else { "" })).collect::<Vec<_>>(),
+    });
+    print!("{}", format::yaml(&view));
+    Ok(())
 }
 
 fn secret_content(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
