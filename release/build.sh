@@ -251,15 +251,8 @@ build_target() {
     info "building $t"
     (
         cd "$REPO"
-        env "${envs[@]}" \
+        env "${envs[@]}" "${RELEASE_ENV[@]}" \
             CARGO_TARGET_DIR="$TARGET_DIR" \
-            CARGO_INCREMENTAL=0 \
-            LUCKY_RELEASE_PUBKEY="$RELEASE_PUBKEY" \
-            LUCKY_VERSION_OVERRIDE="$VERSION" \
-            LUCKY_BUILD_COMMIT="$COMMIT" \
-            LUCKY_DEFAULT_RELEASE_URL="$RELEASE_URL" \
-            SOURCE_DATE_EPOCH="$SOURCE_DATE_EPOCH" \
-            TZ=UTC LC_ALL=C \
             RUSTFLAGS="$rustflags" \
             "${cargo[@]}" build --locked --release --bin lucky --target "$t" >&2
     )
@@ -274,15 +267,9 @@ build_lucky_doc() {
     info "building lucky-doc for this machine (completions and man pages)"
     (
         cd "$REPO"
-        env CARGO_TARGET_DIR="$dir" \
-            CARGO_INCREMENTAL=0 \
+        env "${RELEASE_ENV[@]}" \
+            CARGO_TARGET_DIR="$dir" \
             CARGO_PROFILE_DEV_DEBUG=0 \
-            LUCKY_RELEASE_PUBKEY="$RELEASE_PUBKEY" \
-            LUCKY_VERSION_OVERRIDE="$VERSION" \
-            LUCKY_BUILD_COMMIT="$COMMIT" \
-            LUCKY_DEFAULT_RELEASE_URL="$RELEASE_URL" \
-            SOURCE_DATE_EPOCH="$SOURCE_DATE_EPOCH" \
-            TZ=UTC LC_ALL=C \
             cargo build --locked --bin lucky-doc >&2
     ) || die "building lucky-doc failed"
     [ -x "$dir/debug/lucky-doc" ] || die "cargo finished but $dir/debug/lucky-doc is missing"
@@ -377,6 +364,15 @@ main() {
     SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git -C "$REPO" log -1 --format=%ct 2>/dev/null || echo 0)}"
     # The commit `--version` names, from the caller when the checkout is a copy without .git.
     COMMIT="${LUCKY_BUILD_COMMIT:-$(git -C "$REPO" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}"
+    # What every build of this release is given: its identity (key, version, commit, URL,
+    # time), and what keeps the bytes the same wherever it is built.
+    RELEASE_ENV=(CARGO_INCREMENTAL=0
+        "LUCKY_RELEASE_PUBKEY=$RELEASE_PUBKEY"
+        "LUCKY_VERSION_OVERRIDE=$VERSION"
+        "LUCKY_BUILD_COMMIT=$COMMIT"
+        "LUCKY_DEFAULT_RELEASE_URL=$RELEASE_URL"
+        "SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH"
+        TZ=UTC LC_ALL=C)
     local rel="$OUT/$VERSION" t start secs bin asset summary=()
     mkdir -p "$rel"
     for t in "${TARGETS[@]}"; do

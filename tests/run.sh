@@ -15,6 +15,8 @@ command -v musl-gcc >/dev/null 2>&1 || need_packages+=(musl-tools)
 command -v openssl >/dev/null 2>&1 || need_packages+=(openssl)
 command -v curl >/dev/null 2>&1 || need_packages+=(curl)
 command -v wget >/dev/null 2>&1 || need_packages+=(wget)
+# tests/deploy.rs unpacks the built .charm (a zip) as Juju does.
+command -v unzip >/dev/null 2>&1 || need_packages+=(unzip)
 command -v python3 >/dev/null 2>&1 || need_packages+=(python3)
 # Cron time zones are tested against the tz database's own TZif files.
 [ -f /usr/share/zoneinfo/Europe/Paris ] || need_packages+=(tzdata)

@@ -5,14 +5,13 @@
 use super::error::RunError;
 
 use super::Runner;
-use super::lucky_binary::host_target;
 use crate::charm::build::{self, BuildOptions};
 use std::path::Path;
 
 impl Runner {
     pub(super) fn build(&self, charm_dir: &Path) -> Result<(), RunError> {
         let version = env!("CARGO_PKG_VERSION");
-        let target = host_target();
+        let target = crate::elf::host_static_target();
         let release = &self.paths.release;
         std::fs::create_dir_all(release).map_err(|e| RunError::io("create", release, e))?;
         let bundled = release.join(format!("lucky-{version}-{target}"));

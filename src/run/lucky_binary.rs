@@ -11,14 +11,9 @@ use super::error::RunError;
 use crate::elf::{self, Linkage};
 use std::path::{Path, PathBuf};
 
-/// The target triple of this machine's static build (as release/build.sh names them).
-pub(super) fn host_target() -> String {
-    elf::host_static_target()
-}
-
 /// The lucky for the unit: `given`, or this binary; static when the charm uses Docker.
 pub(super) fn choose(given: Option<&Path>, uses_docker: bool) -> Result<PathBuf, RunError> {
-    let target = host_target();
+    let target = elf::host_static_target();
     if let Some(bin) = given {
         let bin = bin
             .canonicalize()
@@ -60,7 +55,10 @@ mod tests {
         assert!(
             err.starts_with("--lucky-binary /")
                 && err.contains("not a static binary")
-                && err.contains(&format!("cargo build --release --target {}", host_target()))
+                && err.contains(&format!(
+                    "cargo build --release --target {}",
+                    elf::host_static_target()
+                ))
                 && !err.contains('\n'),
             "{err}"
         );

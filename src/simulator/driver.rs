@@ -497,16 +497,16 @@ impl Model {
                 .remote_units
                 .get_mut(unit)
                 .ok_or_else(|| anyhow!("unit {unit:?} is not in relation {relation_id}"))?;
-            apply(bag, data);
+            super::state::set_or_delete(bag, data.iter().copied());
             Ok(())
         })
     }
 
     pub fn set_remote_app_data(&self, relation_id: &str, data: &[(&str, &str)]) -> Result<()> {
         self.update(|s| {
-            apply(
+            super::state::set_or_delete(
                 &mut relation_mut(&mut s.data, relation_id)?.remote_app_data,
-                data,
+                data.iter().copied(),
             );
             Ok(())
         })
@@ -1018,14 +1018,4 @@ fn relation_mut<'a>(data: &'a mut Data, id: &str) -> Result<&'a mut Relation> {
     data.relations
         .get_mut(id)
         .ok_or_else(|| anyhow!("no relation {id}"))
-}
-
-fn apply(bag: &mut Bag, data: &[(&str, &str)]) {
-    for (k, v) in data {
-        if v.is_empty() {
-            bag.remove(*k);
-        } else {
-            bag.insert((*k).to_string(), (*v).to_string());
-        }
-    }
 }

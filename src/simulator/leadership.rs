@@ -15,6 +15,7 @@
 
 use super::driver::{HookRun, Model, RelationEvent};
 use super::juju::Juju;
+use super::state::set_or_delete;
 use anyhow::{Result, anyhow, bail};
 
 impl Model {
@@ -64,7 +65,7 @@ impl Model {
         match state.juju() {
             Juju::V3_6 => {
                 self.update(|s| {
-                    apply(&mut s.data.leader_data, data);
+                    set_or_delete(&mut s.data.leader_data, data.iter().copied());
                     s.leader_settings_seen = false;
                     Ok(())
                 })?;
@@ -89,21 +90,11 @@ impl Model {
                         .relations
                         .get_mut(&id)
                         .ok_or_else(|| anyhow!("no relation {id}"))?;
-                    apply(&mut rel.local_app_data, data);
+                    set_or_delete(&mut rel.local_app_data, data.iter().copied());
                     Ok(())
                 })?;
                 self.run_relation_hook(&id, RelationEvent::Changed, None)
             }
-        }
-    }
-}
-
-fn apply(bag: &mut super::state::Bag, data: &[(&str, &str)]) {
-    for (k, v) in data {
-        if v.is_empty() {
-            bag.remove(*k);
-        } else {
-            bag.insert((*k).to_string(), (*v).to_string());
         }
     }
 }

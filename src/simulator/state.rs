@@ -11,6 +11,22 @@ use std::path::PathBuf;
 
 pub type Bag = BTreeMap<String, String>;
 
+/// Sets each key of `settings` in `bag`, as Juju's `*-set` tools do: an empty value
+/// deletes the key.
+pub fn set_or_delete<K, V>(bag: &mut Bag, settings: impl IntoIterator<Item = (K, V)>)
+where
+    K: Into<String> + AsRef<str>,
+    V: Into<String> + AsRef<str>,
+{
+    for (k, v) in settings {
+        if v.as_ref().is_empty() {
+            bag.remove(k.as_ref());
+        } else {
+            bag.insert(k.into(), v.into());
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelState {
     pub model_name: String,

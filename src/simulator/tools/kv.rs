@@ -59,13 +59,7 @@ pub fn state_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     }
     settings.extend(args::key_values(&p.args)?);
     let data = &mut ctx.data().unit_state;
-    for (k, v) in settings {
-        if v.is_empty() {
-            data.remove(&k);
-        } else {
-            data.insert(k, v);
-        }
-    }
+    crate::simulator::state::set_or_delete(data, settings);
     Ok(Vec::new())
 }
 

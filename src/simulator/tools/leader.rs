@@ -30,13 +30,7 @@ pub fn leader_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
         ));
     }
     let data = &mut ctx.data().leader_data;
-    for (k, v) in settings {
-        if v.is_empty() {
-            data.remove(&k);
-        } else {
-            data.insert(k, v);
-        }
-    }
+    crate::simulator::state::set_or_delete(data, settings);
     Ok(Vec::new())
 }
 

@@ -148,13 +148,7 @@ pub fn relation_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     } else {
         &mut rel.local_unit_data
     };
-    for (k, v) in settings {
-        if v.is_empty() {
-            bag.remove(&k);
-        } else {
-            bag.insert(k, v);
-        }
-    }
+    crate::simulator::state::set_or_delete(bag, settings);
     Ok(Vec::new())
 }
 
