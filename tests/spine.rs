@@ -471,3 +471,35 @@ fn a_background_process_holding_the_output_does_not_hang_the_hook() {
         "the hook waited for the background process"
     );
 }
+
+/// The daemon's resident file-backed pages (its binary's code and constants), in KiB.
+fn rss_file_kib(pid: i32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("RssFile:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn an_idle_daemon_gives_back_its_code_pages_and_serves_on() {
+    let unit = Unit::new();
+    unit.host_script("a.sh", "lucky kv set step=hook");
+    unit.lucky_yaml("hooks:\n  install:\n    - host-script: a.sh\n");
+    let out = unit.hook("install");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pid = unit.daemon_pid().expect("a running daemon");
+    let busy = rss_file_kib(pid);
+    assert!(busy > 0, "no RssFile for the daemon");
+    // No client for `lucky::daemon::idle::IDLE_AFTER` (3 s): the pages go.
+    wait_for(
+        "the idle daemon to give back its pages",
+        Duration::from_secs(20),
+        || rss_file_kib(pid) < busy / 4,
+    );
+    // And it serves on from the same binary, its state intact.
+    let out = unit.lucky(&["kv", "get", "step"]);
+    assert_eq!(stdout(&out).trim(), "hook", "{}", stderr(&out));
+    assert_eq!(unit.daemon_pid(), Some(pid));
+}

@@ -44,6 +44,7 @@ pub async fn serve(daemon: Arc<Daemon>, stream: UnixStream, origin: Origin) {
             daemon.container_guests.leave(id);
         }
     }
+    daemon.activity.served();
 }
 
 async fn refuse_busy(stream: UnixStream, origin: Origin) {
@@ -60,12 +61,17 @@ async fn send_busy(write: &mut OwnedWriteHalf, origin: Origin) {
     let _ = send(write, &Reply::Error(busy)).await;
 }
 
+const READ_BUFFER: usize = 1024;
+
 /// Hello, then requests until the client leaves. `guest` is the container connection's
 /// guest id: it becomes a script's connection (taking a container slot) once its hello
 /// shows a live script token; until then it is kept small and answers one request.
 async fn session(daemon: &Arc<Daemon>, stream: UnixStream, origin: Origin, guest: Option<u64>) {
     let (read, mut write) = stream.into_split();
-    let mut read = BufReader::new(read);
+    // Most frames (hello, a script's request) are a few hundred bytes; a larger one is
+    // read past the buffer. tokio's default 8 KiB would be an allocation per connection
+    // large enough to be mapped and unmapped each time.
+    let mut read = BufReader::with_capacity(READ_BUFFER, read);
     let mut buf = Vec::new();
     let mut max_frame = match origin {
         Origin::Host => frame::MAX_FRAME_LEN,

@@ -9,6 +9,7 @@ pub mod handlers;
 pub mod handover;
 pub mod history;
 pub mod hook_runner;
+pub mod idle;
 mod juju_exec;
 pub mod logging;
 pub mod scripts;
@@ -62,6 +63,8 @@ pub struct Daemon {
     pub checks: checks::Checks,
     /// `lucky self-update`'s handover of the sockets to a new binary (`handover`).
     pub handover: handover::Handover,
+    /// Connection ends, after which an idle daemon gives back its code pages (`idle`).
+    pub activity: idle::Activity,
     running_hook: Mutex<Option<String>>,
     shutting_down: AtomicBool,
     shutdown: Notify,
@@ -95,6 +98,7 @@ impl Daemon {
             history: history::Recording::new(kept_runs),
             checks: checks::Checks::default(),
             handover: handover::Handover::default(),
+            activity: idle::Activity::default(),
             store,
             running_hook: Mutex::new(None),
             shutting_down: AtomicBool::new(false),
@@ -106,6 +110,13 @@ impl Daemon {
         self.running_hook
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether any client is connected, on either socket.
+    pub fn has_connections(&self) -> bool {
+        self.host_slots.available_permits() != MAX_HOST_CONNECTIONS
+            || self.container_slots.available_permits() != MAX_CONTAINER_CONNECTIONS
+            || self.container_guests.count() != 0
     }
 
     /// Asks the daemon to stop once the running hook (if any) has finished.

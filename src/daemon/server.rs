@@ -102,6 +102,7 @@ pub fn run_foreground(
         }
         tokio::spawn(super::cron::run_scheduler(Arc::clone(&daemon)));
         tokio::spawn(super::checks::run_supervisor(Arc::clone(&daemon)));
+        tokio::spawn(super::idle::release_when_idle(Arc::clone(&daemon)));
         serve_containers(&daemon, inherited.container.take());
         on_ready(Ok(()));
         serve(&daemon, listener).await
@@ -303,16 +304,11 @@ async fn hand_over(
     let _ = plan.accepted.send(Ok(()));
     // Every open connection ends (the one that asked for the handover included); each
     // request's state writes are on disk once it is answered.
-    let all_closed = || {
-        daemon.host_slots.available_permits() == super::MAX_HOST_CONNECTIONS
-            && daemon.container_slots.available_permits() == super::MAX_CONTAINER_CONNECTIONS
-            && daemon.container_guests.count() == 0
-    };
     let deadline = Instant::now() + DRAIN_LIMIT;
     loop {
         // First let connections accepted just now start (and take their slot).
         tokio::time::sleep(Duration::from_millis(2)).await;
-        if all_closed() {
+        if !daemon.has_connections() {
             break;
         }
         if Instant::now() >= deadline {

@@ -52,7 +52,9 @@ impl OutputSink {
     /// until end of file.
     pub async fn pump(&self, stream: Stream, mut reader: impl AsyncRead + Unpin) {
         let mut pending: Vec<u8> = Vec::new();
-        let mut buf = [0u8; 8192];
+        // On the heap: an array here would make every connection's task this much larger
+        // (a future holds its locals), and a large task costs an mmap per request.
+        let mut buf = vec![0u8; 8192];
         loop {
             let n = match reader.read(&mut buf).await {
                 Ok(0) | Err(_) => break,

@@ -82,6 +82,9 @@ pub async fn handle(
     if caller.origin == Origin::Container {
         policy::check_container(caller, &request)?;
     }
+    // The hook and container arms run long and hold large futures: they are boxed so
+    // that every connection's task (which holds this future) stays small; a kv call
+    // then costs no large allocation (bench/cli.rs).
     match request {
         Request::DaemonStatus => Ok(daemon::status(daemon, caller)),
         Request::DaemonStop => Ok(daemon::stop(daemon, caller)),
@@ -89,7 +92,7 @@ pub async fn handle(
             hook,
             env,
             cron_job,
-        } => hook::run(daemon, caller, hook, env, cron_job, &out).await,
+        } => Box::pin(hook::run(daemon, caller, hook, env, cron_job, &out)).await,
         Request::SetStatus {
             owner,
             status,
@@ -134,7 +137,7 @@ pub async fn handle(
             container::edit(daemon, caller, container, edit).await
         }
         Request::ContainerGet { container, query } => container::get(daemon, container, query),
-        Request::ContainerApply => container::apply_updates(daemon, caller, &out).await,
+        Request::ContainerApply => Box::pin(container::apply_updates(daemon, caller, &out)).await,
         Request::History {
             limit,
             name,
