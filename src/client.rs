@@ -43,7 +43,7 @@ pub enum ClientError {
 }
 
 impl ClientError {
-    pub fn daemon_kind(&self) -> Option<ErrorKind> {
+    pub(crate) fn daemon_kind(&self) -> Option<ErrorKind> {
         match self {
             ClientError::Daemon(e) => Some(e.kind),
             _ => None,
@@ -53,7 +53,7 @@ impl ClientError {
     /// The exit status a command that failed this way ends with: the failed hook tool's
     /// own, or the daemon's error kind when it refused, 9 for a broken wire, 1 for
     /// everything else.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             ClientError::Daemon(e) => e.exit_code(),
             ClientError::Protocol(_) => ErrorKind::Protocol.exit_code(),
@@ -111,7 +111,7 @@ pub fn request(paths: &UnitPaths, request: &Request) -> Result<Response, ClientE
 }
 
 /// Connects, starting the daemon first if none answers.
-pub fn connect_or_start(paths: &UnitPaths) -> Result<UnixStream, ClientError> {
+pub(crate) fn connect_or_start(paths: &UnitPaths) -> Result<UnixStream, ClientError> {
     match connect(paths) {
         Err(ClientError::NotRunning { .. }) => {}
         other => return other,
@@ -128,7 +128,7 @@ pub fn connect_or_start(paths: &UnitPaths) -> Result<UnixStream, ClientError> {
 const START_LIMIT: Duration = Duration::from_secs(10);
 
 /// Waits until the unit's daemon accepts a connection, for at most `limit`.
-pub fn wait_until_up(paths: &UnitPaths, limit: Duration) -> Result<UnixStream, ClientError> {
+pub(crate) fn wait_until_up(paths: &UnitPaths, limit: Duration) -> Result<UnixStream, ClientError> {
     let deadline = Instant::now() + limit;
     let mut pause = Duration::from_millis(1);
     loop {
@@ -151,11 +151,11 @@ pub fn wait_until_up(paths: &UnitPaths, limit: Duration) -> Result<UnixStream, C
 
 /// How long a stop waits for the daemon's running hook to end (`daemon stop`, a
 /// self-update's restart, `charm run`).
-pub const STOP_LIMIT: Duration = Duration::from_secs(300);
+pub(crate) const STOP_LIMIT: Duration = Duration::from_secs(300);
 
 /// Waits until no daemon answers for the unit (it stops after its running hook), for at
 /// most `limit`.
-pub fn wait_until_gone(paths: &UnitPaths, limit: Duration) -> Result<(), ClientError> {
+pub(crate) fn wait_until_gone(paths: &UnitPaths, limit: Duration) -> Result<(), ClientError> {
     let deadline = Instant::now() + limit;
     loop {
         if matches!(connect(paths), Err(ClientError::NotRunning { .. })) {
@@ -174,7 +174,7 @@ pub fn wait_until_gone(paths: &UnitPaths, limit: Duration) -> Result<(), ClientE
 
 /// Starts a detached daemon of this binary for `paths` and waits until it listens.
 /// Returns its pid.
-pub fn start_daemon(paths: &UnitPaths) -> Result<u32, ClientError> {
+pub(crate) fn start_daemon(paths: &UnitPaths) -> Result<u32, ClientError> {
     let exe = std::env::current_exe()
         .map_err(|e| ClientError::Start(format!("cannot find the lucky binary: {e}")))?;
     start_daemon_with(&exe, None, paths)
@@ -187,7 +187,7 @@ pub fn start_daemon(paths: &UnitPaths) -> Result<u32, ClientError> {
 /// The child runs `lucky daemon start --foreground --notify-ready` in its own process
 /// group and writes one line to its stdout once its socket accepts connections (or why it
 /// could not start): no polling, no fixed sleep.
-pub fn start_daemon_with(
+pub(crate) fn start_daemon_with(
     exe: &Path,
     env: Option<&[(OsString, OsString)]>,
     paths: &UnitPaths,
@@ -240,7 +240,7 @@ pub fn start_daemon_with(
 
 /// The one line `daemon start --notify-ready` prints: `ready <pid>`, `running <why>`
 /// (another daemon holds the unit) or `error <why>`.
-pub enum ReadyLine<'a> {
+pub(crate) enum ReadyLine<'a> {
     Ready(Option<u32>),
     AlreadyRunning(&'a str),
     Failed(&'a str),
@@ -248,7 +248,7 @@ pub enum ReadyLine<'a> {
 
 impl<'a> ReadyLine<'a> {
     /// The line as the daemon prints it, newline included.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let one_line = |why: &str| why.replace('\n', " ");
         match self {
             ReadyLine::Ready(pid) => format!("ready {}\n", pid.unwrap_or_default()),
@@ -257,7 +257,7 @@ impl<'a> ReadyLine<'a> {
         }
     }
 
-    pub fn parse(line: &'a str) -> Self {
+    pub(crate) fn parse(line: &'a str) -> Self {
         if let Some(pid) = line.strip_prefix("ready ") {
             ReadyLine::Ready(pid.parse().ok())
         } else if let Some(why) = line.strip_prefix("running ") {

@@ -20,7 +20,7 @@ pub enum Linkage {
 
 /// The target triple of this machine's static build, as release/build.sh names it: what a
 /// static lucky running here was built for.
-pub fn host_static_target() -> String {
+pub(crate) fn host_static_target() -> String {
     let arch = match std::env::consts::ARCH {
         // Rust says powerpc64 for both byte orders; the release target is the little one.
         "powerpc64" if cfg!(target_endian = "little") => "powerpc64le",
@@ -66,7 +66,7 @@ pub fn linkage(path: &Path) -> Result<Linkage, ElfError> {
 }
 
 /// True for a static executable; false for a dynamic one or anything unreadable.
-pub fn is_static(path: &Path) -> bool {
+pub(crate) fn is_static(path: &Path) -> bool {
     matches!(linkage(path), Ok(Linkage::Static))
 }
 

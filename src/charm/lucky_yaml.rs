@@ -1,7 +1,7 @@
 //! lucky.yaml: the schema, strict parsing and validation against the charm folder.
 //!
 //! Parsing is two steps: serde reads the raw document (unknown keys are refused there,
-//! with their line), then `validate` turns each raw entry into a [`ScriptEntry`] and checks
+//! with their line), then `validate` turns each raw entry into a `ScriptEntry` and checks
 //! what serde cannot: exactly one script kind per entry, options that fit that kind, and
 //! script files that exist and are executable. Every error names the file, line and key.
 
@@ -17,26 +17,26 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LuckyYaml {
-    pub path: PathBuf,
-    pub use_docker: bool,
-    pub hooks: BTreeMap<String, Vec<ScriptEntry>>,
-    pub cron_jobs: Vec<CronJob>,
+    pub(crate) path: PathBuf,
+    pub(crate) use_docker: bool,
+    pub(crate) hooks: BTreeMap<String, Vec<ScriptEntry>>,
+    pub(crate) cron_jobs: Vec<CronJob>,
     /// The zone cron schedules are read in (`timezone:`): `None` for the machine's local
     /// time, else `UTC` or an IANA name.
-    pub timezone: Option<String>,
+    pub(crate) timezone: Option<String>,
     /// `checks:`: health checks the daemon runs between hooks.
-    pub checks: Vec<super::checks::Check>,
-    pub actions: BTreeMap<String, Vec<ScriptEntry>>,
+    pub(crate) checks: Vec<super::checks::Check>,
+    pub(crate) actions: BTreeMap<String, Vec<ScriptEntry>>,
     /// Line of each `hooks:` key, for messages about the hook itself (e.g. an unknown relation).
-    pub hook_lines: BTreeMap<String, u64>,
+    pub(crate) hook_lines: BTreeMap<String, u64>,
     /// Line of each `actions:` key.
-    pub action_lines: BTreeMap<String, u64>,
+    pub(crate) action_lines: BTreeMap<String, u64>,
 }
 
 impl LuckyYaml {
     /// Every script file the charm declares (hooks, actions, cron jobs), as paths
     /// relative to the charm folder, once each, in order.
-    pub fn script_files(&self) -> Vec<PathBuf> {
+    pub(crate) fn script_files(&self) -> Vec<PathBuf> {
         let entries = self
             .hooks
             .values()
@@ -60,20 +60,20 @@ impl LuckyYaml {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CronJob {
+pub(crate) struct CronJob {
     /// Seconds-first cron expression, as written.
-    pub schedule: String,
+    pub(crate) schedule: String,
     /// Line of the expression's key.
-    pub line: u64,
-    pub entries: Vec<ScriptEntry>,
+    pub(crate) line: u64,
+    pub(crate) entries: Vec<ScriptEntry>,
 }
 
 /// A lucky.yaml problem: `<file>:<line>: <message>` on one line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct LuckyYamlError {
-    pub path: PathBuf,
-    pub line: Option<u64>,
-    pub message: String,
+    pub(crate) path: PathBuf,
+    pub(crate) line: Option<u64>,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for LuckyYamlError {
@@ -116,7 +116,7 @@ struct RawEntry {
 }
 
 /// Finds `lucky.yaml` (or `lucky.yml`) at the charm root.
-pub fn find(charm_dir: &Path) -> Option<PathBuf> {
+pub(crate) fn find(charm_dir: &Path) -> Option<PathBuf> {
     ["lucky.yaml", "lucky.yml"]
         .iter()
         .map(|name| charm_dir.join(name))
@@ -131,7 +131,7 @@ pub fn load(charm_dir: &Path) -> Result<LuckyYaml, LuckyYamlError> {
 /// As [`load`], for a charm's source folder that `charm build` packs: its declared
 /// scripts need not be executable yet, because the build makes them so (the 2020 Lucky
 /// did too, and charms were committed without the bit).
-pub fn load_source(charm_dir: &Path) -> Result<LuckyYaml, LuckyYamlError> {
+pub(crate) fn load_source(charm_dir: &Path) -> Result<LuckyYaml, LuckyYamlError> {
     load_with(charm_dir, false)
 }
 
@@ -525,7 +525,7 @@ fn owner_id(owner: &str) -> String {
 }
 
 /// `["/bin/bash", "-c"]`, or `["/bin/sh", "-c"]` where bash is absent.
-pub fn default_shell() -> Vec<String> {
+pub(crate) fn default_shell() -> Vec<String> {
     let shell = if Path::new("/bin/bash").exists() {
         "/bin/bash"
     } else {
@@ -538,7 +538,7 @@ pub fn default_shell() -> Vec<String> {
 /// container scripts), else sh: every image Lucky supports has /bin/sh, busybox-only ones
 /// included. The exec appends the script, its id and its args, so this small sh program
 /// gets the script as `$1` and hands the rest on as `$0 $1…`.
-pub fn default_container_shell() -> Vec<String> {
+pub(crate) fn default_container_shell() -> Vec<String> {
     const PICK: &str = r#"s=$1; shift; if command -v bash >/dev/null 2>&1; then exec bash -c "$s" "$@"; fi; exec /bin/sh -c "$s" "$@""#;
     ["/bin/sh", "-c", PICK, "lucky-inline-script"]
         .map(String::from)

@@ -32,19 +32,23 @@ const CREATE_SCHEME: u32 = 3;
 
 /// Host facts that go into every container besides its spec.
 #[derive(Debug, Clone, Serialize)]
-pub struct HostMounts {
-    pub unit: String,
-    pub data_dir: PathBuf,
+pub(crate) struct HostMounts {
+    pub(crate) unit: String,
+    pub(crate) data_dir: PathBuf,
     /// The running lucky binary, bind-mounted at /usr/bin/lucky.
-    pub lucky_binary: PathBuf,
+    pub(crate) lucky_binary: PathBuf,
     /// Folder holding the container socket.
-    pub socket_dir: PathBuf,
+    pub(crate) socket_dir: PathBuf,
     /// `$CHARM_DIR/container_scripts`, when the charm has one.
-    pub container_scripts: Option<PathBuf>,
+    pub(crate) container_scripts: Option<PathBuf>,
 }
 
 impl HostMounts {
-    pub fn new(unit: &str, data_dir: &Path, charm_dir: Option<&Path>) -> Result<Self, EngineError> {
+    pub(crate) fn new(
+        unit: &str,
+        data_dir: &Path,
+        charm_dir: Option<&Path>,
+    ) -> Result<Self, EngineError> {
         let lucky_binary = std::env::current_exe()
             .map_err(|e| EngineError(format!("cannot find the lucky binary to mount: {e}")))?;
         let container_scripts = charm_dir
@@ -82,7 +86,7 @@ impl Calls<'_> {
 /// `never` is pulled afresh first, as the 2020 Lucky did on every recreate, and a
 /// container whose image tag now names another image is recreated. A pull that fails
 /// (no registry reachable) is a note: the engine's copy stays in use.
-pub async fn reconcile(
+pub(crate) async fn reconcile(
     docker: &Docker,
     specs: &ContainerSpecs,
     host: &HostMounts,
@@ -217,7 +221,10 @@ async fn refresh_images(
 
 /// Stops and removes every container of the unit (the `stop` hook). Desired state is
 /// kept: a later hook that applies creates them again.
-pub async fn remove_all(docker: &Docker, unit: &str) -> Result<ReconcileReport, EngineError> {
+pub(crate) async fn remove_all(
+    docker: &Docker,
+    unit: &str,
+) -> Result<ReconcileReport, EngineError> {
     let mut report = ReconcileReport::default();
     let existing = list(
         docker,
@@ -532,7 +539,7 @@ struct HashInput<'a> {
     host: &'a HostMounts,
 }
 
-pub fn config_hash(key: &str, spec: &ContainerSpec, host: &HostMounts) -> String {
+pub(crate) fn config_hash(key: &str, spec: &ContainerSpec, host: &HostMounts) -> String {
     let input = HashInput {
         scheme: CREATE_SCHEME,
         container: key,

@@ -89,16 +89,8 @@ pub fn read_blocking<T: DeserializeOwned>(r: &mut impl Read) -> Result<T, FrameE
     decode(&body)
 }
 
-/// Async read of one frame, reusing `buf` between frames.
-pub async fn read_async<T: DeserializeOwned>(
-    r: &mut (impl AsyncRead + Unpin),
-    buf: &mut Vec<u8>,
-) -> Result<T, FrameError> {
-    read_async_limited(r, buf, MAX_FRAME_LEN).await
-}
-
-/// Like [`read_async`], refusing bodies over `max` bytes.
-pub async fn read_async_limited<T: DeserializeOwned>(
+/// Async read of one frame, reusing `buf` between frames, refusing bodies over `max` bytes.
+pub(crate) async fn read_async_limited<T: DeserializeOwned>(
     r: &mut (impl AsyncRead + Unpin),
     buf: &mut Vec<u8>,
     max: u32,
@@ -131,7 +123,7 @@ fn truncated() -> FrameError {
     ))
 }
 
-pub async fn write_async<T: Serialize>(
+pub(crate) async fn write_async<T: Serialize>(
     w: &mut (impl AsyncWrite + Unpin),
     msg: &T,
 ) -> Result<(), FrameError> {
@@ -196,7 +188,7 @@ mod tests {
         let mut bytes = MAX_FRAME_LEN.to_be_bytes().to_vec();
         bytes.extend_from_slice(&[1, 2, 3]);
         let mut buf = Vec::new();
-        let err = read_async::<u32>(&mut &bytes[..], &mut buf)
+        let err = read_async_limited::<u32>(&mut &bytes[..], &mut buf, MAX_FRAME_LEN)
             .await
             .expect_err("truncated");
         assert!(matches!(err, FrameError::Io(_)), "{err}");

@@ -223,14 +223,14 @@ pub enum WorkloadStatus {
 }
 
 impl WorkloadStatus {
-    pub const ALL: [WorkloadStatus; 4] = [
+    pub(crate) const ALL: [WorkloadStatus; 4] = [
         WorkloadStatus::Active,
         WorkloadStatus::Waiting,
         WorkloadStatus::Maintenance,
         WorkloadStatus::Blocked,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             WorkloadStatus::Active => "active",
             WorkloadStatus::Waiting => "waiting",
@@ -265,7 +265,7 @@ pub enum LogLevel {
 
 impl LogLevel {
     /// The spelling `juju-log -l` takes.
-    pub fn juju_name(self) -> &'static str {
+    pub(crate) fn juju_name(self) -> &'static str {
         match self {
             LogLevel::Debug => "DEBUG",
             LogLevel::Info => "INFO",
@@ -296,7 +296,7 @@ impl std::str::FromStr for LogLevel {
 
 impl Request {
     /// Short name for logs.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Request::DaemonStatus => "daemon-status",
             Request::DaemonStop => "daemon-stop",
@@ -384,23 +384,23 @@ pub enum Response {
 pub struct DaemonStatus {
     pub version: String,
     pub pid: u32,
-    pub unit: String,
-    pub socket: String,
-    pub data_dir: String,
-    pub uptime_secs: u64,
-    pub hooks_run: u64,
+    pub(crate) unit: String,
+    pub(crate) socket: String,
+    pub(crate) data_dir: String,
+    pub(crate) uptime_secs: u64,
+    pub(crate) hooks_run: u64,
     /// The hook running now, if any.
-    pub running_hook: Option<String>,
+    pub(crate) running_hook: Option<String>,
     /// The hook the caller's context belongs to, when the call came from a live hook.
-    pub caller_hook: Option<String>,
+    pub(crate) caller_hook: Option<String>,
     /// Problems found at start-up, e.g. a corrupt state file that was kept aside.
-    pub problems: Vec<String>,
+    pub(crate) problems: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct HookSummary {
-    pub hook: String,
-    pub scripts_run: u32,
+    pub(crate) hook: String,
+    pub(crate) scripts_run: u32,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -430,7 +430,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 11] = [
+    pub(crate) const ALL: [ErrorKind; 11] = [
         ErrorKind::ScriptFailed,
         ErrorKind::BadRequest,
         ErrorKind::NoContext,
@@ -445,7 +445,7 @@ impl ErrorKind {
     ];
 
     /// What the kind means, for the exit-status table of docs/commands.md.
-    pub fn meaning(self) -> &'static str {
+    pub(crate) fn meaning(self) -> &'static str {
         match self {
             ErrorKind::ScriptFailed => "a script failed",
             ErrorKind::BadRequest => "a well-formed request with bad arguments",
@@ -466,7 +466,7 @@ impl ErrorKind {
     /// The exit status a `lucky` command ends with when the daemon refuses with this
     /// kind (documented in docs/commands.md; `lucky hook` always exits 1 on failure,
     /// which is what Juju looks at).
-    pub fn exit_code(self) -> u8 {
+    pub(crate) fn exit_code(self) -> u8 {
         match self {
             ErrorKind::ScriptFailed => 1,
             ErrorKind::BadRequest => 2,
@@ -491,15 +491,15 @@ pub struct ErrorReply {
     /// of a tool, with the status that tool gives): the command exits with it. Left out
     /// on the wire when absent, so a peer that predates it still reads the reply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_status: Option<u8>,
+    pub(crate) tool_status: Option<u8>,
 }
 
 /// The exit status Juju's hook tools give when they refuse (a non-leader writing, a
 /// secret that does not exist): what a refusal Lucky makes in place of such a tool gives.
-pub const JUJU_TOOL_REFUSED: u8 = 1;
+pub(crate) const JUJU_TOOL_REFUSED: u8 = 1;
 
 impl ErrorReply {
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
             kind,
             message: message.into(),
@@ -508,14 +508,14 @@ impl ErrorReply {
     }
 
     /// The same error, ending the command with a hook tool's exit status.
-    pub fn with_tool_status(mut self, status: Option<u8>) -> Self {
+    pub(crate) fn with_tool_status(mut self, status: Option<u8>) -> Self {
         self.tool_status = status;
         self
     }
 
     /// The exit status of a `lucky` command that failed with this error: the hook tool's
     /// own when one failed, else the one its kind documents.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         self.tool_status.unwrap_or_else(|| self.kind.exit_code())
     }
 }

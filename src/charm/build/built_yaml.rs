@@ -8,7 +8,7 @@ use crate::charm::metadata::{self, Metadata};
 use std::path::Path;
 
 /// The Juju resource a unit can be given its lucky binary through.
-pub const LUCKY_RESOURCE: &str = "lucky-binary";
+const LUCKY_RESOURCE: &str = "lucky-binary";
 
 /// The built charm's actions.yaml text: the charm's own, plus a bare entry for each
 /// lucky.yaml action it does not describe. `None` when there are no actions at all.

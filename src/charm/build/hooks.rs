@@ -6,7 +6,7 @@ use crate::charm::lucky_yaml::LuckyYaml;
 use crate::charm::metadata::Metadata;
 
 /// Hooks every machine charm gets.
-pub const STANDARD_HOOKS: &[&str] = &[
+const STANDARD_HOOKS: &[&str] = &[
     "install",
     "leader-elected",
     "leader-settings-changed",
@@ -25,17 +25,17 @@ pub const STANDARD_HOOKS: &[&str] = &[
     "secret-remove",
     "secret-rotate",
 ];
-pub const RELATION_HOOK_SUFFIXES: &[&str] = &[
+const RELATION_HOOK_SUFFIXES: &[&str] = &[
     "-relation-created",
     "-relation-joined",
     "-relation-changed",
     "-relation-departed",
     "-relation-broken",
 ];
-pub const STORAGE_HOOK_SUFFIXES: &[&str] = &["-storage-attached", "-storage-detaching"];
+const STORAGE_HOOK_SUFFIXES: &[&str] = &["-storage-attached", "-storage-detaching"];
 
 /// Every hook the built charm answers to.
-pub fn hook_names(meta: &Metadata, has_metrics: bool) -> Vec<String> {
+pub(super) fn hook_names(meta: &Metadata, has_metrics: bool) -> Vec<String> {
     let mut hooks: Vec<String> = STANDARD_HOOKS.iter().map(|s| s.to_string()).collect();
     if has_metrics {
         hooks.push("collect-metrics".into());

@@ -25,11 +25,8 @@ mod hooks;
 mod place;
 mod tree;
 
-pub use built_yaml::LUCKY_RESOURCE;
 pub use bundle::TARGETS;
-pub use generated::{DISPATCH, HOOK, installer_script};
-pub use hooks::{RELATION_HOOK_SUFFIXES, STANDARD_HOOKS, STORAGE_HOOK_SUFFIXES, hook_names};
-pub use place::is_built;
+pub(crate) use place::is_built;
 
 use super::bases;
 use super::error::CharmError;
@@ -37,52 +34,53 @@ use super::lucky_yaml::{self, LuckyYaml};
 use super::lxd_profile;
 use super::metadata::{self, Metadata};
 use bundle::Bundle;
+use hooks::hook_names;
 use place::Place;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
-pub struct BuildOptions {
-    pub charm_dir: PathBuf,
+pub(crate) struct BuildOptions {
+    pub(crate) charm_dir: PathBuf,
     /// Default `<charm>/build/<name>`.
-    pub build_dir: Option<PathBuf>,
+    pub(crate) build_dir: Option<PathBuf>,
     /// Rust target triples (or `uname -m` names, or `all`) whose binaries ship inside.
-    pub bundle_targets: Vec<String>,
+    pub(crate) bundle_targets: Vec<String>,
     /// Folder holding `lucky-<version>-<target>` files (a release folder).
-    pub lucky_binaries: Option<PathBuf>,
+    pub(crate) lucky_binaries: Option<PathBuf>,
     /// The version the installer installs.
-    pub lucky_version: String,
+    pub(crate) lucky_version: String,
     /// A development charm: built even when it could not install lucky on a unit by itself
     /// (no release key, an unsigned bundle), marked `lucky/dev`; it installs lucky only
     /// where `LUCKY_RELEASE_URL` and `LUCKY_RELEASE_PUBKEY` (or, for an unsigned bundle,
     /// `LUCKY_INSECURE_SKIP_SIGNATURE=1`) are set, as `lucky charm run` and the tests do.
-    pub dev: bool,
+    pub(crate) dev: bool,
     /// A lucky binary to bundle for this machine's target (`-l`, `--use-local-lucky`: the
     /// running one), as `lucky-<lucky_version>-<target>`: it must be static, since the
     /// bundle is named for the static (musl) build and containers mount it.
-    pub local_lucky: Option<PathBuf>,
+    pub(crate) local_lucky: Option<PathBuf>,
     /// The level the charm's daemon logs at unless LUCKY_LOG_LEVEL is set (`-L`):
     /// written to `lucky/log-level`, which `dispatch` reads.
-    pub log_level: Option<String>,
+    pub(crate) log_level: Option<String>,
 }
 
 /// The file in a built charm's `lucky/` naming the daemon's log level (`charm build -L`).
-pub const LOG_LEVEL_FILE: &str = "log-level";
+pub(crate) const LOG_LEVEL_FILE: &str = "log-level";
 
 #[derive(Debug)]
-pub struct BuildReport {
-    pub build_dir: PathBuf,
+pub(crate) struct BuildReport {
+    pub(crate) build_dir: PathBuf,
     /// The packed charm, `<name>.charm` beside the build folder, and its size in bytes.
-    pub charm_file: PathBuf,
-    pub charm_size: u64,
-    pub hooks: Vec<String>,
-    pub actions: Vec<String>,
-    pub bundled: Vec<String>,
-    pub notes: Vec<String>,
+    pub(crate) charm_file: PathBuf,
+    pub(crate) charm_size: u64,
+    pub(crate) hooks: Vec<String>,
+    pub(crate) actions: Vec<String>,
+    pub(crate) bundled: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// Builds the charm `opts` names: checks everything first, writes the build beside its
 /// place, swaps it in whole, then packs `<name>.charm`.
-pub fn build(opts: &BuildOptions) -> Result<BuildReport, CharmError> {
+pub(crate) fn build(opts: &BuildOptions) -> Result<BuildReport, CharmError> {
     let checked = check(opts)?;
     let place = Place::prepare(
         opts.build_dir.as_deref(),

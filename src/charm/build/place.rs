@@ -128,7 +128,7 @@ fn absolute(p: &Path) -> Result<PathBuf, CharmError> {
 }
 
 /// True for a folder `charm build` wrote (what Juju deploys): it holds `lucky/version`.
-pub fn is_built(dir: &Path) -> bool {
+pub(crate) fn is_built(dir: &Path) -> bool {
     dir.join("lucky").join("version").is_file()
 }
 

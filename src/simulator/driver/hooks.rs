@@ -53,7 +53,7 @@ impl Model {
     }
 
     /// `juju-exec <unit> <command>`: the command runs through `/bin/sh -c` in a fresh context.
-    pub fn exec(&self, command: &str) -> Result<HookRun> {
+    pub(crate) fn exec(&self, command: &str) -> Result<HookRun> {
         self.run(RunSpec {
             hook: "juju-exec".into(),
             command: Some(command.into()),

@@ -3,7 +3,7 @@
 //! a hook's staged changes only when it exits 0.
 //!
 //! This file holds the model's types and its creation; the rest is one concern per file:
-//! `operator` (what an operator changes: config, addresses, resources), `relations`,
+//! `operator` (what an operator changes: config, leadership, resources), `relations`,
 //! `hooks` (running hooks, a unit's whole life), `actions`, `readback` (what tests read
 //! back) and `run` (one run: the context, the process, Juju's environment, the commit).
 

@@ -1,8 +1,8 @@
 //! What an operator changes between hooks: config (checked against config.yaml),
-//! leadership, the unit's addresses and attached resources.
+//! leadership and attached resources.
 
 use super::Model;
-use crate::simulator::state::{Addresses, ConfigOption};
+use crate::simulator::state::ConfigOption;
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 use std::path::Path;
@@ -77,16 +77,6 @@ impl Model {
     pub fn set_leader(&self, leader: bool) -> Result<()> {
         self.update(|s| {
             s.leader = leader;
-            Ok(())
-        })
-    }
-
-    pub fn set_addresses(&self, private: &str, public: &str) -> Result<()> {
-        self.update(|s| {
-            s.addresses = Addresses {
-                private: private.into(),
-                public: public.into(),
-            };
             Ok(())
         })
     }

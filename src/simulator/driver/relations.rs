@@ -15,7 +15,7 @@ pub enum RelationEvent {
 }
 
 impl RelationEvent {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Created => "created",
             Self::Joined => "joined",
@@ -25,7 +25,7 @@ impl RelationEvent {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "created" => Self::Created,
             "joined" => Self::Joined,
@@ -108,23 +108,6 @@ impl Model {
         let charm = self.state()?.charm_dir;
         let metadata = read_yaml(&charm.join("metadata.yaml"))?;
         Ok(keys_of(metadata.as_ref().and_then(|m| m.get("peers"))))
-    }
-
-    /// A new unit of the remote application joins; returns its name.
-    pub fn add_remote_unit(&self, relation_id: &str) -> Result<String> {
-        self.update(|s| {
-            let rel = relation_mut(&mut s.data, relation_id)?;
-            let n = (0..)
-                .find(|n| {
-                    !rel.remote_units
-                        .contains_key(&format!("{}/{n}", rel.remote_app))
-                })
-                .unwrap_or(0);
-            let unit = format!("{}/{n}", rel.remote_app);
-            rel.remote_units
-                .insert(unit.clone(), address_bag(&unit_address(&unit)));
-            Ok(unit)
-        })
     }
 
     /// Set keys of a remote unit's data bag (empty value deletes), as the remote charm would.

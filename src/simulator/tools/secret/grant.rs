@@ -25,7 +25,7 @@ fn unit_tag(unit: &str) -> String {
     format!("unit-{}", unit.replace('/', "-"))
 }
 
-pub fn secret_grant(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn secret_grant(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[&UNIT, &RELATION], argv)?;
     let Some(first) = p.args.first() else {
         return Err(ToolError::usage("missing secret URI"));
@@ -87,7 +87,7 @@ pub fn secret_grant(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     Ok(Vec::new())
 }
 
-pub fn secret_revoke(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn secret_revoke(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[&APP, &UNIT, &RELATION], argv)?;
     let Some(first) = p.args.first() else {
         return Err(ToolError::usage("missing secret URI"));

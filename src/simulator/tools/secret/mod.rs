@@ -12,8 +12,8 @@
 mod grant;
 mod read;
 
-pub use grant::{secret_grant, secret_revoke};
-pub use read::{secret_get, secret_ids, secret_info_get};
+pub(crate) use grant::{secret_grant, secret_revoke};
+pub(crate) use read::{secret_get, secret_ids, secret_info_get};
 
 use super::args::{self, OUTPUT, Parsed, flag, option};
 use super::{Ctx, ToolError, ToolResult};
@@ -47,7 +47,7 @@ const ROTATE_POLICIES: &[&str] = &[
 ];
 
 /// `secret:ID`, `secret://UUID/ID` or a bare ID → the bare 20-character ID (xid).
-pub fn parse_uri(given: &str) -> Option<String> {
+pub(crate) fn parse_uri(given: &str) -> Option<String> {
     let rest = given.strip_prefix("secret:").unwrap_or(given);
     let rest = rest
         .strip_prefix("//")
@@ -64,7 +64,7 @@ fn uri_arg(given: &str) -> Result<String, ToolError> {
 }
 
 /// A new xid-like id: 20 characters of base32hex.
-pub fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     const ALPHABET: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
     random_hex(20)
         .as_bytes()
@@ -79,7 +79,7 @@ pub fn new_id() -> String {
 
 /// Juju's secret key rule: a lowercase letter, then at least two more letters or digits,
 /// single hyphens allowed between them.
-pub fn valid_key(key: &str) -> bool {
+pub(crate) fn valid_key(key: &str) -> bool {
     let b = key.as_bytes();
     if b.len() < 3 || !b[0].is_ascii_lowercase() || b[b.len() - 1] == b'-' {
         return false;
@@ -294,7 +294,7 @@ fn label_taken(ctx: &Ctx, label: &str, except: Option<&str>) -> bool {
         .any(|(id, s)| s.label == label && Some(id.as_str()) != except)
 }
 
-pub fn secret_add(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn secret_add(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(
         &[&EXPIRE, &ROTATE, &DESCRIPTION, &LABEL, &FILE, &OWNER],
         argv,
@@ -338,7 +338,7 @@ pub fn secret_add(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     Ok(format!("secret:{id}\n").into_bytes())
 }
 
-pub fn secret_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn secret_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(
         &[&EXPIRE, &ROTATE, &DESCRIPTION, &LABEL, &FILE, &OWNER],
         argv,
@@ -379,7 +379,7 @@ pub fn secret_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     Ok(Vec::new())
 }
 
-pub fn secret_remove(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn secret_remove(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[&REVISION], argv)?;
     let Some(first) = p.args.first() else {
         return Err(ToolError::usage("missing secret URI"));

@@ -8,7 +8,7 @@ use crate::simulator::tools::args;
 use crate::simulator::tools::{Ctx, ToolError, ToolResult};
 use serde_json::{Map, Value};
 
-pub fn secret_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn secret_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[&FORMAT, &OUTPUT, &LABEL, &PEEK, &REFRESH], argv)?;
     let id = p.args.first().map(|a| uri_arg(a)).transpose()?;
     let label = p.value("label").map(str::to_string);
@@ -95,7 +95,7 @@ pub fn secret_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     write_out(&p, text)
 }
 
-pub fn secret_ids(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn secret_ids(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[&FORMAT, &OUTPUT], argv)?;
     p.at_most(0)?;
     let ids: Vec<Value> = ctx
@@ -109,7 +109,7 @@ pub fn secret_ids(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     crate::simulator::tools::output(&p, &Value::Array(ids))
 }
 
-pub fn secret_info_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn secret_info_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[&FORMAT, &OUTPUT, &LABEL], argv)?;
     let id = p.args.first().map(|a| uri_arg(a)).transpose()?;
     let label = p.value("label");
