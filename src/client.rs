@@ -14,30 +14,48 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Why a call to the daemon failed: on this side (no daemon, a broken wire) or the
+/// daemon's refusal (`Daemon`), which decides the command's exit status.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    /// Nothing listens on the unit's socket.
     #[error(
         "no lucky daemon is running for unit {unit} (socket {socket}): start it with `lucky daemon start`"
     )]
-    NotRunning { unit: String, socket: String },
+    NotRunning {
+        /// The unit whose daemon was called.
+        unit: String,
+        /// The socket nothing listens on.
+        socket: String,
+    },
+    /// The socket is there but connecting failed (e.g. permission denied).
     #[error("cannot reach the lucky daemon at {socket}: {source}")]
     Connect {
+        /// The daemon's socket.
         socket: String,
+        /// What the connection failed with.
         source: std::io::Error,
     },
     /// Another daemon holds the unit's lock (the message says which).
     #[error("could not start the lucky daemon: {0}")]
     AlreadyRunning(String),
+    /// Starting a daemon failed (the message says why).
     #[error("could not start the lucky daemon: {0}")]
     Start(String),
+    /// A daemon being started or stopped did not get there in time.
     #[error("the lucky daemon for unit {unit} {what} after {secs} s")]
     Timeout {
+        /// The unit whose daemon it is.
         unit: String,
+        /// What went wrong, e.g. `does not answer`.
         what: &'static str,
+        /// How long the client waited.
         secs: u64,
     },
+    /// A frame could not be read or written: the connection broke or the peer spoke nonsense.
     #[error("lost the connection to the lucky daemon: {0}")]
     Protocol(#[from] FrameError),
+    /// The daemon refused the request.
     #[error("{0}")]
     Daemon(#[from] ErrorReply),
 }
@@ -62,6 +80,7 @@ impl ClientError {
     }
 }
 
+/// Connects to the unit's daemon; no daemon is `NotRunning`, not an I/O error.
 pub fn connect(paths: &UnitPaths) -> Result<UnixStream, ClientError> {
     UnixStream::connect(&paths.socket).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {

@@ -32,15 +32,26 @@ pub(crate) fn host_static_target() -> String {
 /// Why a file's linkage could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ElfError {
+    /// The file could not be opened or read.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The file.
         path: String,
+        /// What reading failed with.
         source: std::io::Error,
     },
+    /// The file is not a 64-bit ELF file (a script, a 32-bit binary).
     #[error("{path} is not a 64-bit ELF executable")]
-    NotElf64 { path: String },
+    NotElf64 {
+        /// The file.
+        path: String,
+    },
+    /// The program headers are not where a normal executable has them.
     #[error("{path}: its program headers lie past the first {HEAD_BYTES} bytes")]
-    Truncated { path: String },
+    Truncated {
+        /// The file.
+        path: String,
+    },
 }
 
 /// The ELF header and program headers sit at the start of the file: 64 KiB hold them

@@ -23,11 +23,14 @@ pub(crate) fn log_level(name: &str) -> Option<tracing::level_filters::LevelFilte
     }
 }
 
+/// The unit a process serves and where its daemon listens and keeps its data.
 #[derive(Debug, Clone)]
 pub struct UnitPaths {
     /// Juju unit name (`app/0`), or a name derived from the paths when unknown.
     pub unit: String,
+    /// The daemon's host socket (`/run/lucky/<unit>.sock`).
     pub socket: PathBuf,
+    /// The unit's durable state (`/var/lib/lucky/<unit>`).
     pub data_dir: PathBuf,
 }
 
@@ -59,6 +62,8 @@ impl UnitPaths {
         )
     }
 
+    /// The paths for `unit`, each unless given: without a unit, the one socket in
+    /// /run/lucky names it.
     pub fn resolve(
         unit: Option<String>,
         socket: Option<PathBuf>,

@@ -15,6 +15,7 @@ use std::fmt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+/// A charm's lucky.yaml, parsed and checked: its hooks', actions' and cron jobs' scripts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LuckyYaml {
     pub(crate) path: PathBuf,

@@ -48,6 +48,7 @@ pub(crate) const LONG_VERSION: &str = concat!(
     ")"
 );
 
+/// Every `lucky` command, as clap parses them (`lucky-doc` renders the same definitions).
 #[derive(Parser)]
 #[command(
     name = "lucky",
@@ -189,6 +190,7 @@ pub(crate) fn request_value(req: Request) -> Result<serde_json::Value, Failure> 
     }
 }
 
+/// `lucky`'s command line: parse, run the command, map its failure to an exit status.
 pub fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if version::is_verbose_version(&args) {

@@ -14,10 +14,13 @@
 use anyhow::{Result, bail};
 use serde_json::Value;
 
+/// The Juju a simulated model stands in for: its version, tools and hooks differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Juju {
+    /// Juju 3.6, the long-term release.
     #[default]
     V3_6,
+    /// Juju 4.0: no leader-settings tools or hooks, no `series`.
     V4_0,
 }
 

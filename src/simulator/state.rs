@@ -27,17 +27,22 @@ where
     }
 }
 
+/// Everything `model.json` holds: the model, the unit, what the operator set, the
+/// committed data, and the record of every hook, action and status.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelState {
     pub(crate) model_name: String,
+    /// `JUJU_MODEL_UUID`, random per model.
     pub model_uuid: String,
     pub(crate) unit: String,
     pub(crate) machine_id: String,
     pub(crate) availability_zone: String,
+    /// `JUJU_VERSION`: which Juju the model stands in for.
     pub juju_version: String,
     pub(crate) charm_dir: PathBuf,
     /// The `lucky` binary the tools dir links to.
     pub(crate) lucky_bin: PathBuf,
+    /// Whether the unit leads its application (`is-leader`).
     pub leader: bool,
     /// Whether the unit has run leader-settings-changed (Juju 3.6) since leader data last
     /// changed: Juju's resolver runs that hook for a non-leader whose leader settings
@@ -50,7 +55,9 @@ pub struct ModelState {
     /// Values set by the operator (`juju config`), on top of the defaults.
     #[serde(default)]
     pub(crate) config: Map<String, Value>,
+    /// The unit's workload status (`status-set`).
     pub unit_status: Status,
+    /// The application's status (`status-set --application`, leader only).
     pub application_status: Status,
     /// The unit agent's status: `idle`, `executing` while a hook runs, or `error` with
     /// `hook failed: "<hook>"` after a failed hook (as `juju status` shows it).
@@ -59,6 +66,7 @@ pub struct ModelState {
     /// Every status-set, oldest first, so tests can see statuses a hook went through.
     #[serde(default)]
     pub status_history: Vec<StatusRecord>,
+    /// `application-version-set`'s version, shown by `juju status`.
     #[serde(default)]
     pub application_version: String,
     pub(crate) addresses: Addresses,
@@ -74,6 +82,7 @@ pub struct ModelState {
     /// Committed transactional data.
     pub data: Data,
     pub(crate) next_relation_id: u32,
+    /// Every action run, oldest first.
     #[serde(default)]
     pub actions: Vec<ActionRecord>,
     /// Every hook the driver ran, oldest first.
@@ -133,7 +142,9 @@ pub(crate) struct StorageDecl {
 /// A storage instance of the unit.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct StorageInstance {
+    /// `filesystem` or `block`.
     pub kind: String,
+    /// Where it is mounted (a filesystem) or its device (a block).
     pub location: String,
     /// False from `storage-add` until the instance is attached (its
     /// `<name>-storage-attached` hook); only attached storage is listed.
@@ -150,20 +161,26 @@ pub(crate) struct ConfigOption {
     pub(crate) description: String,
 }
 
+/// A status as `juju status` shows it: its name and message.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Status {
+    /// `active`, `blocked`, `maintenance`, `waiting` (the agent's: `idle`, `executing`, `error`).
     pub status: String,
+    /// Shown beside it.
     #[serde(default)]
     pub message: String,
 }
 
+/// One status-set, as the model's history keeps it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StatusRecord {
     pub(crate) time: String,
     pub(crate) hook: String,
     /// `unit` or `application`.
     pub target: String,
+    /// The status set.
     pub status: String,
+    /// Its message.
     pub message: String,
 }
 
@@ -173,11 +190,13 @@ pub(crate) struct Addresses {
     pub(crate) public: String,
 }
 
+/// What hooks change transactionally: staged while a hook runs, committed when it exits 0.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Data {
     /// Keyed by relation id, e.g. `db:1`.
     #[serde(default)]
     pub relations: BTreeMap<String, Relation>,
+    /// The application's leader settings (`leader-set`).
     #[serde(default)]
     pub leader_data: Bag,
     /// Opened ports as Juju prints them: `80/tcp`, `8000-8010/udp`, `icmp`.
@@ -199,17 +218,22 @@ pub struct Data {
     pub port_endpoints: BTreeMap<String, Vec<String>>,
 }
 
+/// One relation of the unit, with every data bag the unit can see.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Relation {
+    /// The charm's endpoint it is on (metadata.yaml).
     pub endpoint: String,
+    /// The application on the other side (the unit's own for a peer relation).
     pub remote_app: String,
     /// Remote units in the relation and their data bags.
     #[serde(default)]
     pub remote_units: BTreeMap<String, Bag>,
     #[serde(default)]
     pub(crate) remote_app_data: Bag,
+    /// This unit's data bag (`relation-set`), pre-filled with its addresses.
     #[serde(default)]
     pub local_unit_data: Bag,
+    /// The application's data bag (`relation-set --app`, leader only).
     #[serde(default)]
     pub local_app_data: Bag,
     /// The model the remote application lives in, for a cross-model relation (None: this
@@ -224,14 +248,18 @@ pub struct Secret {
     /// `application` (this unit's application), `unit` (this unit), or `remote` (owned by
     /// another application, `owner_id`, and shared with this one).
     pub owner: String,
+    /// The owning application or unit, e.g. `app` or `app/0`.
     pub owner_id: String,
     /// The label this unit gave it (owner label, or consumer label for a remote secret).
     #[serde(default)]
     pub label: String,
+    /// `--description`, as the owner set it.
     #[serde(default)]
     pub description: String,
+    /// The rotation policy (`hourly`, `daily` …); `None` for never.
     #[serde(default)]
     pub rotate: Option<String>,
+    /// When the secret expires (RFC 3339), if it does.
     #[serde(default)]
     pub expire: Option<String>,
     /// Revision number → key → base64 value.
@@ -239,11 +267,13 @@ pub struct Secret {
     /// The revision this unit's secret-get returns (set by its first get, or --refresh).
     #[serde(default)]
     pub tracked: Option<u32>,
+    /// Who else may read it (`secret-grant`).
     #[serde(default)]
     pub grants: Vec<SecretGrant>,
 }
 
 impl Secret {
+    /// The newest revision (0 when it has none).
     pub fn latest(&self) -> u32 {
         self.revisions.keys().next_back().copied().unwrap_or(0)
     }
@@ -254,6 +284,7 @@ impl Secret {
     }
 }
 
+/// One `secret-grant`: an application or unit on a relation may read the secret.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct SecretGrant {
     /// `application-<app>` or `unit-<app>-<n>`.
@@ -264,31 +295,42 @@ pub struct SecretGrant {
     pub(crate) scope: String,
 }
 
+/// One action run: what it was given and what it answered, as `juju run` shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ActionRecord {
+    /// `JUJU_ACTION_UUID`.
     pub uuid: String,
+    /// The action's name in actions.yaml.
     pub name: String,
     pub(crate) params: Map<String, Value>,
+    /// What `action-set` set.
     #[serde(default)]
     pub results: Map<String, Value>,
     /// `running`, `completed` or `failed`.
     pub status: String,
+    /// `action-fail`'s message, or the exit status of a failed run.
     #[serde(default)]
     pub message: Option<String>,
+    /// `action-log`'s messages, oldest first.
     #[serde(default)]
     pub logs: Vec<String>,
 }
 
+/// One hook (or action, or juju-exec) the driver ran.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HookRecord {
+    /// Its name.
     pub hook: String,
     pub(crate) context_id: String,
     pub(crate) started: String,
+    /// What it exited with (-1 when it could not run).
     pub exit_code: i32,
     /// Whether the hook's staged changes were committed (exit 0).
     pub committed: bool,
 }
 
+/// The hook whose context is open: the tools serve its id, and its changes stay staged
+/// until it ends.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunningHook {
     pub(crate) context_id: String,
@@ -339,6 +381,7 @@ impl ModelState {
         super::juju::Juju::of_version(&self.juju_version)
     }
 
+    /// The unit's application: `app` of `app/0`.
     pub fn app(&self) -> &str {
         self.unit.split('/').next().unwrap_or(&self.unit)
     }

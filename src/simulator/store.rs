@@ -95,8 +95,11 @@ pub struct CallRecord {
     pub(crate) time: String,
     /// The hook whose context the call used, or `-` when it had none that was valid.
     pub hook: String,
+    /// The tool called, e.g. `status-set`.
     pub tool: String,
+    /// Its arguments, as given.
     pub args: Vec<String>,
+    /// What the tool exited with.
     pub exit_code: i32,
     /// Why the call was refused (any non-zero exit), if it was.
     pub rejected: Option<String>,

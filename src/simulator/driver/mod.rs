@@ -34,24 +34,33 @@ pub struct Model {
 /// What one hook, action or juju-exec command did.
 #[derive(Debug, Clone)]
 pub struct HookRun {
+    /// The hook's name (the action's, or `juju-exec`).
     pub hook: String,
+    /// The `JUJU_CONTEXT_ID` it ran with; tools calls.log lines carry it.
     pub context_id: String,
+    /// The process's exit status (128 + the signal when killed); 0 commits its changes.
     pub exit_code: i32,
+    /// Everything it wrote to standard output.
     pub stdout: String,
+    /// Everything it wrote to standard error.
     pub stderr: String,
     /// False when the charm has neither `dispatch` nor the hook file (Juju skips it).
     pub ran: bool,
 }
 
 impl HookRun {
+    /// It exited 0, so Juju committed what it changed.
     pub fn success(&self) -> bool {
         self.exit_code == 0
     }
 }
 
+/// What `juju run <unit> <action>` did: the run, and the action's record.
 #[derive(Debug, Clone)]
 pub struct ActionRun {
+    /// The action's process, as a hook's.
     pub run: HookRun,
+    /// Its parameters, results, status and log, as Juju keeps them.
     pub action: ActionRecord,
 }
 
@@ -222,6 +231,7 @@ impl Model {
         Ok(model)
     }
 
+    /// The model `create` made in `dir` (`lucky sim` opens it again for each command).
     pub fn open(dir: impl AsRef<Path>) -> Result<Model> {
         let dir = dir
             .as_ref()
@@ -231,10 +241,12 @@ impl Model {
         Ok(Model { dir })
     }
 
+    /// The model's directory: model.json, calls.log, juju-debug.log, the tools.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
+    /// Where the hook tools (links to `lucky`) are, first on every hook's PATH.
     pub fn tools_dir(&self) -> PathBuf {
         self.dir.join(store::TOOLS_DIR)
     }

@@ -74,6 +74,8 @@ impl Model {
         self.set_config(key, value)
     }
 
+    /// Make the unit leader or not, without running a hook (as Juju decides it before
+    /// a unit's first hooks).
     pub fn set_leader(&self, leader: bool) -> Result<()> {
         self.update(|s| {
             s.leader = leader;

@@ -7,22 +7,27 @@ use crate::simulator::store::{self, CallRecord};
 use anyhow::{Context, Result};
 
 impl Model {
+    /// The unit's workload status, as `juju status` shows it.
     pub fn unit_status(&self) -> Result<Status> {
         Ok(self.state()?.unit_status)
     }
 
+    /// The application's status (set by the leader).
     pub fn application_status(&self) -> Result<Status> {
         Ok(self.state()?.application_status)
     }
 
+    /// The application's leader data as committed.
     pub fn leader_data(&self) -> Result<Bag> {
         Ok(self.state()?.data.leader_data)
     }
 
+    /// The ports the unit opened, as Juju prints them (`80/tcp`).
     pub fn opened_ports(&self) -> Result<Vec<String>> {
         Ok(self.state()?.data.opened_ports)
     }
 
+    /// What the unit stored with `state-set` (Juju's, not Lucky's kv).
     pub fn unit_state(&self) -> Result<Bag> {
         Ok(self.state()?.data.unit_state)
     }

@@ -5,12 +5,18 @@ use super::{HookRun, Model, RunSpec, keys_of, read_yaml};
 use crate::simulator::state::{Bag, Data, Relation};
 use anyhow::{Result, anyhow, bail};
 
+/// Which `<endpoint>-relation-<event>` hook to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RelationEvent {
+    /// The relation exists, before any remote unit joins.
     Created,
+    /// A remote unit joined.
     Joined,
+    /// A remote unit's (or the remote application's) data changed.
     Changed,
+    /// A remote unit left; it is gone from the relation before the hook runs.
     Departed,
+    /// The relation is ending; it is gone once the hook succeeds.
     Broken,
 }
 
@@ -128,6 +134,8 @@ impl Model {
         })
     }
 
+    /// Set keys of the remote application's data bag (empty value deletes), as its
+    /// leader would.
     pub fn set_remote_app_data(&self, relation_id: &str, data: &[(&str, &str)]) -> Result<()> {
         self.update(|s| {
             crate::simulator::state::set_or_delete(
@@ -138,6 +146,7 @@ impl Model {
         })
     }
 
+    /// The relation as committed: its endpoint, remote units and data bags.
     pub fn relation(&self, relation_id: &str) -> Result<Relation> {
         self.state()?
             .data
