@@ -5,13 +5,17 @@
 //! configuration it was created from. A container whose hash matches and which runs is
 //! left alone (a no-op apply is one list call, no mutating call); a changed one is
 //! removed and created again; one no longer desired is removed.
+//!
+//! `images` pulls the images containers are created from; `tests` checks the plan and
+//! the create body without an engine.
+
+mod images;
 
 use super::spec::{ContainerSpec, ContainerSpecs, split_port};
 use super::{
     CONTAINER_LUCKY_BIN, CONTAINER_SCRIPTS, CONTAINER_SOCKET, CONTAINER_SOCKET_DIR, EngineError,
     LABEL_CONTAINER, LABEL_HASH, LABEL_UNIT, describe, docker_name, volume_dir,
 };
-use crate::protocol::Stream;
 use crate::protocol::container::ReconcileReport;
 use crate::script::OutputSink;
 use bollard::Docker;
@@ -19,10 +23,8 @@ use bollard::models::{
     ContainerCreateBody, ContainerSummaryStateEnum, HostConfig, PortBinding, RestartPolicy,
     RestartPolicyNameEnum,
 };
-use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, RemoveContainerOptionsBuilder,
-};
-use futures_util::StreamExt;
+use bollard::query_parameters::{CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder};
+use images::{ensure_image, pull, refresh_images};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -162,61 +164,6 @@ pub(crate) async fn reconcile(
     } else {
         Err((report, EngineError(failures.join("; "))))
     }
-}
-
-/// Pulls each wanted image afresh (policy not `never`), once per image, and finds the
-/// image each tag names now: image → its id, and the images pulled.
-async fn refresh_images(
-    docker: &Docker,
-    specs: &ContainerSpecs,
-    host: &HostMounts,
-    existing: &BTreeMap<String, Found>,
-    out: &OutputSink,
-    report: &mut ReconcileReport,
-) -> (HashMap<String, String>, std::collections::HashSet<String>) {
-    let mut current = HashMap::new();
-    let mut pulled = std::collections::HashSet::new();
-    for (key, spec) in &specs.containers {
-        let Some(image) = spec.image.as_deref() else {
-            continue;
-        };
-        if spec.no_pull || current.contains_key(image) {
-            continue;
-        }
-        let name = docker_name(&host.unit, key);
-        let mut calls = Calls {
-            report: &mut *report,
-        };
-        match pull(docker, image, &name, out, &mut calls).await {
-            Ok(()) => {
-                pulled.insert(image.to_string());
-            }
-            Err(EngineError(cause)) => {
-                let note = format!("lucky: note: {cause}; the engine's copy is kept");
-                out.line(Stream::Stderr, note).await;
-            }
-        }
-        calls.read();
-        // Absent (never pulled, pull failed): creating the container says so.
-        if let Ok(id) = docker
-            .inspect_image(image)
-            .await
-            .map(|i| i.id.unwrap_or_default())
-        {
-            current.insert(image.to_string(), id);
-        }
-    }
-    for (key, found) in existing {
-        let image = specs.containers.get(key).and_then(|s| s.image.as_deref());
-        if let Some((image, id)) = image.and_then(|i| Some((i, current.get(i)?)))
-            && *id != found.image_id
-        {
-            let name = docker_name(&host.unit, key);
-            let note = format!("lucky: {image} now names image {id}: recreating container {name}");
-            out.line(Stream::Stdout, note).await;
-        }
-    }
-    (current, pulled)
 }
 
 /// Stops and removes every container of the unit (the `stop` hook). Desired state is
@@ -443,72 +390,6 @@ async fn start(docker: &Docker, id: &str, calls: &mut Calls<'_>) -> Result<(), E
         .start_container(id, None)
         .await
         .map_err(|e| EngineError(format!("cannot start it: {}", describe(&e))))
-}
-
-/// Pulls `image` unless it is present or pulling is off, showing progress in the hook
-/// output (one line per layer status change, not every byte count).
-async fn ensure_image(
-    docker: &Docker,
-    image: &str,
-    no_pull: bool,
-    name: &str,
-    out: &OutputSink,
-    calls: &mut Calls<'_>,
-) -> Result<(), EngineError> {
-    calls.read();
-    match docker.inspect_image(image).await {
-        Ok(_) => return Ok(()),
-        Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 404, ..
-        }) => {}
-        Err(e) => {
-            return Err(EngineError(format!(
-                "cannot inspect image {image}: {}",
-                describe(&e)
-            )));
-        }
-    }
-    if no_pull {
-        return Err(EngineError(format!(
-            "image {image} is not present and --no-pull is set"
-        )));
-    }
-    pull(docker, image, name, out, calls).await
-}
-
-/// Pulls `image` from its registry, showing progress.
-async fn pull(
-    docker: &Docker,
-    image: &str,
-    name: &str,
-    out: &OutputSink,
-    calls: &mut Calls<'_>,
-) -> Result<(), EngineError> {
-    out.line(
-        Stream::Stdout,
-        format!("lucky: pulling {image} for container {name}"),
-    )
-    .await;
-    let options = CreateImageOptionsBuilder::default()
-        .from_image(image)
-        .build();
-    calls.mutate();
-    let mut progress = docker.create_image(Some(options), None, None);
-    let mut last = String::new();
-    while let Some(item) = progress.next().await {
-        let info =
-            item.map_err(|e| EngineError(format!("cannot pull image {image}: {}", describe(&e))))?;
-        let line = match (info.id, info.status) {
-            (Some(id), Some(status)) => format!("lucky: pull {image}: {id}: {status}"),
-            (None, Some(status)) => format!("lucky: pull {image}: {status}"),
-            _ => continue,
-        };
-        if line != last {
-            out.line(Stream::Stdout, line.clone()).await;
-            last = line;
-        }
-    }
-    Ok(())
 }
 
 /// Named volumes live under the unit's data dir; create their folders before Docker
