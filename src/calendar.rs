@@ -3,7 +3,7 @@
 
 /// Days since 1970-01-01 → (year, month 1-12, day 1-31), proleptic Gregorian calendar
 /// (Howard Hinnant's `civil_from_days`).
-pub fn civil_from_days(days: i64) -> (u32, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (u32, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -17,7 +17,7 @@ pub fn civil_from_days(days: i64) -> (u32, u32, u32) {
 }
 
 /// (year, month 1-12, day 1-31) → days since 1970-01-01 (Hinnant's `days_from_civil`).
-pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);
@@ -29,7 +29,7 @@ pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 }
 
 /// 1 = Sunday … 7 = Saturday, as cron's day-of-week field counts (1970-01-01 was a Thursday).
-pub fn weekday_from_days(days: i64) -> u32 {
+pub(crate) fn weekday_from_days(days: i64) -> u32 {
     (days + 4).rem_euclid(7) as u32 + 1
 }
 

@@ -14,36 +14,54 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Why a call to the daemon failed: on this side (no daemon, a broken wire) or the
+/// daemon's refusal (`Daemon`), which decides the command's exit status.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    /// Nothing listens on the unit's socket.
     #[error(
         "no lucky daemon is running for unit {unit} (socket {socket}): start it with `lucky daemon start`"
     )]
-    NotRunning { unit: String, socket: String },
+    NotRunning {
+        /// The unit whose daemon was called.
+        unit: String,
+        /// The socket nothing listens on.
+        socket: String,
+    },
+    /// The socket is there but connecting failed (e.g. permission denied).
     #[error("cannot reach the lucky daemon at {socket}: {source}")]
     Connect {
+        /// The daemon's socket.
         socket: String,
+        /// What the connection failed with.
         source: std::io::Error,
     },
     /// Another daemon holds the unit's lock (the message says which).
     #[error("could not start the lucky daemon: {0}")]
     AlreadyRunning(String),
+    /// Starting a daemon failed (the message says why).
     #[error("could not start the lucky daemon: {0}")]
     Start(String),
+    /// A daemon being started or stopped did not get there in time.
     #[error("the lucky daemon for unit {unit} {what} after {secs} s")]
     Timeout {
+        /// The unit whose daemon it is.
         unit: String,
+        /// What went wrong, e.g. `does not answer`.
         what: &'static str,
+        /// How long the client waited.
         secs: u64,
     },
+    /// A frame could not be read or written: the connection broke or the peer spoke nonsense.
     #[error("lost the connection to the lucky daemon: {0}")]
     Protocol(#[from] FrameError),
+    /// The daemon refused the request.
     #[error("{0}")]
     Daemon(#[from] ErrorReply),
 }
 
 impl ClientError {
-    pub fn daemon_kind(&self) -> Option<ErrorKind> {
+    pub(crate) fn daemon_kind(&self) -> Option<ErrorKind> {
         match self {
             ClientError::Daemon(e) => Some(e.kind),
             _ => None,
@@ -53,7 +71,7 @@ impl ClientError {
     /// The exit status a command that failed this way ends with: the failed hook tool's
     /// own, or the daemon's error kind when it refused, 9 for a broken wire, 1 for
     /// everything else.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             ClientError::Daemon(e) => e.exit_code(),
             ClientError::Protocol(_) => ErrorKind::Protocol.exit_code(),
@@ -62,6 +80,7 @@ impl ClientError {
     }
 }
 
+/// Connects to the unit's daemon; no daemon is `NotRunning`, not an I/O error.
 pub fn connect(paths: &UnitPaths) -> Result<UnixStream, ClientError> {
     UnixStream::connect(&paths.socket).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
@@ -111,7 +130,7 @@ pub fn request(paths: &UnitPaths, request: &Request) -> Result<Response, ClientE
 }
 
 /// Connects, starting the daemon first if none answers.
-pub fn connect_or_start(paths: &UnitPaths) -> Result<UnixStream, ClientError> {
+pub(crate) fn connect_or_start(paths: &UnitPaths) -> Result<UnixStream, ClientError> {
     match connect(paths) {
         Err(ClientError::NotRunning { .. }) => {}
         other => return other,
@@ -128,7 +147,7 @@ pub fn connect_or_start(paths: &UnitPaths) -> Result<UnixStream, ClientError> {
 const START_LIMIT: Duration = Duration::from_secs(10);
 
 /// Waits until the unit's daemon accepts a connection, for at most `limit`.
-pub fn wait_until_up(paths: &UnitPaths, limit: Duration) -> Result<UnixStream, ClientError> {
+pub(crate) fn wait_until_up(paths: &UnitPaths, limit: Duration) -> Result<UnixStream, ClientError> {
     let deadline = Instant::now() + limit;
     let mut pause = Duration::from_millis(1);
     loop {
@@ -151,11 +170,11 @@ pub fn wait_until_up(paths: &UnitPaths, limit: Duration) -> Result<UnixStream, C
 
 /// How long a stop waits for the daemon's running hook to end (`daemon stop`, a
 /// self-update's restart, `charm run`).
-pub const STOP_LIMIT: Duration = Duration::from_secs(300);
+pub(crate) const STOP_LIMIT: Duration = Duration::from_secs(300);
 
 /// Waits until no daemon answers for the unit (it stops after its running hook), for at
 /// most `limit`.
-pub fn wait_until_gone(paths: &UnitPaths, limit: Duration) -> Result<(), ClientError> {
+pub(crate) fn wait_until_gone(paths: &UnitPaths, limit: Duration) -> Result<(), ClientError> {
     let deadline = Instant::now() + limit;
     loop {
         if matches!(connect(paths), Err(ClientError::NotRunning { .. })) {
@@ -174,7 +193,7 @@ pub fn wait_until_gone(paths: &UnitPaths, limit: Duration) -> Result<(), ClientE
 
 /// Starts a detached daemon of this binary for `paths` and waits until it listens.
 /// Returns its pid.
-pub fn start_daemon(paths: &UnitPaths) -> Result<u32, ClientError> {
+pub(crate) fn start_daemon(paths: &UnitPaths) -> Result<u32, ClientError> {
     let exe = std::env::current_exe()
         .map_err(|e| ClientError::Start(format!("cannot find the lucky binary: {e}")))?;
     start_daemon_with(&exe, None, paths)
@@ -187,7 +206,7 @@ pub fn start_daemon(paths: &UnitPaths) -> Result<u32, ClientError> {
 /// The child runs `lucky daemon start --foreground --notify-ready` in its own process
 /// group and writes one line to its stdout once its socket accepts connections (or why it
 /// could not start): no polling, no fixed sleep.
-pub fn start_daemon_with(
+pub(crate) fn start_daemon_with(
     exe: &Path,
     env: Option<&[(OsString, OsString)]>,
     paths: &UnitPaths,
@@ -240,7 +259,7 @@ pub fn start_daemon_with(
 
 /// The one line `daemon start --notify-ready` prints: `ready <pid>`, `running <why>`
 /// (another daemon holds the unit) or `error <why>`.
-pub enum ReadyLine<'a> {
+pub(crate) enum ReadyLine<'a> {
     Ready(Option<u32>),
     AlreadyRunning(&'a str),
     Failed(&'a str),
@@ -248,7 +267,7 @@ pub enum ReadyLine<'a> {
 
 impl<'a> ReadyLine<'a> {
     /// The line as the daemon prints it, newline included.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let one_line = |why: &str| why.replace('\n', " ");
         match self {
             ReadyLine::Ready(pid) => format!("ready {}\n", pid.unwrap_or_default()),
@@ -257,7 +276,7 @@ impl<'a> ReadyLine<'a> {
         }
     }
 
-    pub fn parse(line: &'a str) -> Self {
+    pub(crate) fn parse(line: &'a str) -> Self {
         if let Some(pid) = line.strip_prefix("ready ") {
             ReadyLine::Ready(pid.parse().ok())
         } else if let Some(why) = line.strip_prefix("running ") {

@@ -20,7 +20,7 @@ pub enum Linkage {
 
 /// The target triple of this machine's static build, as release/build.sh names it: what a
 /// static lucky running here was built for.
-pub fn host_static_target() -> String {
+pub(crate) fn host_static_target() -> String {
     let arch = match std::env::consts::ARCH {
         // Rust says powerpc64 for both byte orders; the release target is the little one.
         "powerpc64" if cfg!(target_endian = "little") => "powerpc64le",
@@ -32,15 +32,26 @@ pub fn host_static_target() -> String {
 /// Why a file's linkage could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ElfError {
+    /// The file could not be opened or read.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The file.
         path: String,
+        /// What reading failed with.
         source: std::io::Error,
     },
+    /// The file is not a 64-bit ELF file (a script, a 32-bit binary).
     #[error("{path} is not a 64-bit ELF executable")]
-    NotElf64 { path: String },
+    NotElf64 {
+        /// The file.
+        path: String,
+    },
+    /// The program headers are not where a normal executable has them.
     #[error("{path}: its program headers lie past the first {HEAD_BYTES} bytes")]
-    Truncated { path: String },
+    Truncated {
+        /// The file.
+        path: String,
+    },
 }
 
 /// The ELF header and program headers sit at the start of the file: 64 KiB hold them
@@ -66,7 +77,7 @@ pub fn linkage(path: &Path) -> Result<Linkage, ElfError> {
 }
 
 /// True for a static executable; false for a dynamic one or anything unreadable.
-pub fn is_static(path: &Path) -> bool {
+pub(crate) fn is_static(path: &Path) -> bool {
     matches!(linkage(path), Ok(Linkage::Static))
 }
 

@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// Every executable file called `name` on `path`, in PATH order.
-pub fn on_path<'a>(name: &'a str, path: &'a OsStr) -> impl Iterator<Item = PathBuf> + 'a {
+pub(crate) fn on_path<'a>(name: &'a str, path: &'a OsStr) -> impl Iterator<Item = PathBuf> + 'a {
     // Relative entries would resolve against whatever folder the caller runs in.
     std::env::split_paths(path)
         .filter(|dir| dir.is_absolute())
@@ -17,12 +17,12 @@ pub fn on_path<'a>(name: &'a str, path: &'a OsStr) -> impl Iterator<Item = PathB
 }
 
 /// The first executable file called `name` on `path`.
-pub fn find(name: &str, path: &OsStr) -> Option<PathBuf> {
+pub(crate) fn find(name: &str, path: &OsStr) -> Option<PathBuf> {
     on_path(name, path).next()
 }
 
 /// A regular file (after links) with an execute bit.
-pub fn is_executable(path: &Path) -> bool {
+pub(crate) fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 

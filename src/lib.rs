@@ -10,31 +10,34 @@
 //! | layer | modules | what |
 //! | --- | --- | --- |
 //! | 6 | [`cli`] | clap definitions, one file per command group; thin clients of the daemon |
-//! | 5 | [`daemon`], [`run`], [`update`] | the per-unit daemon; the local runner (`charm run`); self-update |
+//! | 5 | [`daemon`], `run`, `update` | the per-unit daemon; the local runner (`charm run`); self-update |
 //! | 4 | [`client`], [`charm`], [`simulator`] | the socket client; lucky.yaml and `charm build`; the Juju simulator |
-//! | 3 | [`docker`], [`juju`], [`release`] | containers (desired state, reconciler, exec); Juju's hook tools; where releases live, fetched and verified |
-//! | 2 | [`script`], [`state`], [`zone`] | what a script run needs (context, output, entry, failure); durable state; time zones (TZif) |
-//! | 1 | [`protocol`], [`unit`](mod@unit), [`calendar`], [`executable`], [`elf`] | the wire; a unit's names and paths; dates; PATH search; static-binary check |
+//! | 3 | [`docker`], `juju`, `release` | containers (desired state, reconciler, exec); Juju's hook tools; where releases live, fetched and verified |
+//! | 2 | `script`, `state`, `zone` | what a script run needs (context, output, entry, failure); durable state; time zones (TZif) |
+//! | 1 | [`protocol`], [`unit`](mod@unit), `calendar`, `executable`, [`elf`] | the wire; a unit's names and paths; dates; PATH search; static-binary check |
+//!
+//! Only what the binaries, tests, benchmarks and fuzz targets use is public (linked above);
+//! everything else is `pub(crate)`: `cargo doc --document-private-items` shows it all.
 //!
 //! Inside the daemon, `handlers/` (one file per request family) validate a request and
 //! call down into the hook runner, `docker`, `juju` and `state`; nothing calls a handler
 //! but the connection's routing.
 
-pub mod calendar;
+mod calendar;
 pub mod charm;
 pub mod cli;
 pub mod client;
 pub mod daemon;
 pub mod docker;
 pub mod elf;
-pub mod executable;
-pub mod juju;
+mod executable;
+mod juju;
 pub mod protocol;
-pub mod release;
-pub mod run;
-pub mod script;
+mod release;
+mod run;
+mod script;
 pub mod simulator;
-pub mod state;
+mod state;
 pub mod unit;
-pub mod update;
-pub mod zone;
+mod update;
+mod zone;

@@ -1,3 +1,6 @@
+//! The `lucky` binary: the CLI and the daemon in one; as `status-set`, `config-get` …
+//! (a link named for a hook tool) it is the simulator's tool instead.
+
 fn main() -> std::process::ExitCode {
     // Hook-tool mode (status-set, config-get …): a file-name comparison, nothing more,
     // before anything else runs.

@@ -7,10 +7,10 @@ use anyhow::{Result, bail};
 use std::path::PathBuf;
 
 /// The levels the unit's daemon logs at, as LUCKY_LOG_LEVEL (and `charm build -L`) take them.
-pub const LOG_LEVELS: &str = "trace, debug, info, warn, error, off";
+pub(crate) const LOG_LEVELS: &str = "trace, debug, info, warn, error, off";
 
 /// A daemon log level by name, in any case (`warning` is `warn`); None for another word.
-pub fn log_level(name: &str) -> Option<tracing::level_filters::LevelFilter> {
+pub(crate) fn log_level(name: &str) -> Option<tracing::level_filters::LevelFilter> {
     use tracing::level_filters::LevelFilter;
     match name.to_ascii_lowercase().as_str() {
         "trace" => Some(LevelFilter::TRACE),
@@ -23,16 +23,19 @@ pub fn log_level(name: &str) -> Option<tracing::level_filters::LevelFilter> {
     }
 }
 
+/// The unit a process serves and where its daemon listens and keeps its data.
 #[derive(Debug, Clone)]
 pub struct UnitPaths {
     /// Juju unit name (`app/0`), or a name derived from the paths when unknown.
     pub unit: String,
+    /// The daemon's host socket (`/run/lucky/<unit>.sock`).
     pub socket: PathBuf,
+    /// The unit's durable state (`/var/lib/lucky/<unit>`).
     pub data_dir: PathBuf,
 }
 
 /// `app/0` → `app-0`: safe as one path component.
-pub fn safe_unit_name(unit: &str) -> String {
+pub(crate) fn safe_unit_name(unit: &str) -> String {
     unit.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -45,7 +48,7 @@ pub fn safe_unit_name(unit: &str) -> String {
 }
 
 impl UnitPaths {
-    pub fn from_env() -> Result<Self> {
+    pub(crate) fn from_env() -> Result<Self> {
         Self::resolve(
             std::env::var("JUJU_UNIT_NAME")
                 .ok()
@@ -59,6 +62,8 @@ impl UnitPaths {
         )
     }
 
+    /// The paths for `unit`, each unless given: without a unit, the one socket in
+    /// /run/lucky names it.
     pub fn resolve(
         unit: Option<String>,
         socket: Option<PathBuf>,

@@ -9,13 +9,13 @@ use crate::calendar::{civil_from_days, days_from_civil};
 use std::path::Path;
 
 /// Where IANA zone names are looked up.
-pub const ZONEINFO: &str = "/usr/share/zoneinfo";
+pub(crate) const ZONEINFO: &str = "/usr/share/zoneinfo";
 
 /// A time zone: which offset from UTC applies when.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Zone {
+pub(crate) struct Zone {
     /// `UTC`, the IANA name, or how the local zone was found (`/etc/localtime`).
-    pub name: String,
+    pub(crate) name: String,
     /// Transition instants (Unix seconds), ascending.
     transitions: Vec<i64>,
     /// The offset (seconds east of UTC) in force from each transition on.
@@ -28,7 +28,7 @@ pub struct Zone {
 
 /// Why a zone cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ZoneError {
+pub(crate) enum ZoneError {
     #[error("\"{0}\" is not a time zone name: write UTC or an IANA name such as Europe/Paris")]
     BadName(String),
     #[error("cannot read time zone \"{name}\" ({path}): {why}")]
@@ -46,7 +46,7 @@ pub enum ZoneError {
 }
 
 impl Zone {
-    pub fn utc() -> Zone {
+    pub(crate) fn utc() -> Zone {
         Zone {
             name: "UTC".into(),
             transitions: Vec::new(),
@@ -57,12 +57,12 @@ impl Zone {
     }
 
     /// A zone by the name lucky.yaml gives: `UTC` or an IANA name under [`ZONEINFO`].
-    pub fn named(name: &str) -> Result<Zone, ZoneError> {
+    pub(crate) fn named(name: &str) -> Result<Zone, ZoneError> {
         Zone::named_in(Path::new(ZONEINFO), name)
     }
 
     /// As [`Zone::named`], with the tz database at `root`.
-    pub fn named_in(root: &Path, name: &str) -> Result<Zone, ZoneError> {
+    pub(crate) fn named_in(root: &Path, name: &str) -> Result<Zone, ZoneError> {
         check_name(name)?;
         if name == "UTC" {
             return Ok(Zone::utc());
@@ -73,7 +73,7 @@ impl Zone {
     /// The machine's local zone, as cron finds it: the `TZ` variable if set (a zone name,
     /// a TZif path, or a POSIX rule such as `CET-1CEST,M3.5.0,M10.5.0/3`), else
     /// `/etc/localtime`, else UTC.
-    pub fn local() -> Result<Zone, ZoneError> {
+    pub(crate) fn local() -> Result<Zone, ZoneError> {
         Zone::local_from(std::env::var("TZ").ok().as_deref(), Path::new(ZONEINFO))
     }
 
@@ -118,7 +118,7 @@ impl Zone {
     }
 
     /// Reads TZif data (versions 1 to 4; leap-second records are skipped).
-    pub fn parse(name: &str, bytes: &[u8]) -> Result<Zone, &'static str> {
+    pub(crate) fn parse(name: &str, bytes: &[u8]) -> Result<Zone, &'static str> {
         let (header, mut rest) = Header::read(bytes)?;
         let mut time_size = 4;
         let mut header = header;
@@ -173,7 +173,7 @@ impl Zone {
     }
 
     /// Seconds east of UTC at instant `t` (Unix seconds).
-    pub fn offset_at(&self, t: i64) -> i32 {
+    pub(crate) fn offset_at(&self, t: i64) -> i32 {
         let after = self.transitions.partition_point(|&x| x <= t);
         match (after, &self.rule) {
             (n, Some(rule)) if n == self.transitions.len() => rule.offset_at(t),
@@ -185,7 +185,7 @@ impl Zone {
     /// The UTC instants at which the local wall-clock time `local` (seconds since
     /// 1970-01-01 00:00 local) happens, ascending: none in a gap (clocks jumped over it),
     /// two when clocks went back over it, else one.
-    pub fn instants_of(&self, local: i64) -> Vec<i64> {
+    pub(crate) fn instants_of(&self, local: i64) -> Vec<i64> {
         // Transitions are days apart: the offsets a day either side cover both readings.
         let mut out: Vec<i64> = [local - 86_400, local + 86_400]
             .iter()
@@ -201,7 +201,7 @@ impl Zone {
 
 /// `UTC`, or an IANA-style name: path components of letters, digits, `_`, `-`, `+`,
 /// never `.`/`..` or absolute (the name is data, never a path of the user's choosing).
-pub fn check_name(name: &str) -> Result<(), ZoneError> {
+pub(crate) fn check_name(name: &str) -> Result<(), ZoneError> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name.split('/').all(|part| {

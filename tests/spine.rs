@@ -492,7 +492,7 @@ fn an_idle_daemon_gives_back_its_code_pages_and_serves_on() {
     let pid = unit.daemon_pid().expect("a running daemon");
     let busy = rss_file_kib(pid);
     assert!(busy > 0, "no RssFile for the daemon");
-    // No client for `lucky::daemon::idle::IDLE_AFTER` (3 s): the pages go.
+    // No client for the daemon's idle spell, `IDLE_AFTER` in src/daemon/idle.rs (3 s): the pages go.
     wait_for(
         "the idle daemon to give back its pages",
         Duration::from_secs(20),

@@ -12,17 +12,17 @@ use super::error::CharmError;
 use std::path::Path;
 
 /// The architectures Lucky ships binaries for, as Juju names them.
-pub const ARCHITECTURES: &[&str] = &["amd64", "arm64", "ppc64el", "s390x"];
+pub(crate) const ARCHITECTURES: &[&str] = &["amd64", "arm64", "ppc64el", "s390x"];
 
 /// What a charm without a charmcraft.yaml runs on: the Ubuntu LTS releases Juju 3.6 and
 /// 4.0 both deploy to, on every architecture Lucky has a binary for.
-pub const DEFAULT_CHANNELS: &[&str] = &["22.04", "24.04"];
+pub(crate) const DEFAULT_CHANNELS: &[&str] = &["22.04", "24.04"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Base {
-    pub name: String,
-    pub channel: String,
-    pub architectures: Vec<String>,
+pub(crate) struct Base {
+    pub(crate) name: String,
+    pub(crate) channel: String,
+    pub(crate) architectures: Vec<String>,
 }
 
 /// charmcraft.yaml is read as a plain value tree, not into derived structs: every type
@@ -44,7 +44,7 @@ fn channel_text(v: &Tree) -> Option<String> {
 
 /// Where a charm's bases came from: the build says so when it chose them itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     Charmcraft,
     /// From metadata.yaml's 2020 `series`; the names Juju 3.6 and 4.0 no longer deploy to.
     Series {
@@ -68,7 +68,7 @@ const OLDEST_DEPLOYABLE: &str = "20.04";
 
 /// The charm's bases: from `<charm>/charmcraft.yaml`; else from metadata.yaml's
 /// `series` (a 2020 charm, built unchanged); else [`DEFAULT_CHANNELS`].
-pub fn load(charm_dir: &Path, series: &[String]) -> Result<(Vec<Base>, Origin), CharmError> {
+pub(crate) fn load(charm_dir: &Path, series: &[String]) -> Result<(Vec<Base>, Origin), CharmError> {
     // Checked even when charmcraft.yaml decides: a misspelt release is a mistake either way.
     let from_metadata = from_series(series, &charm_dir.join("metadata.yaml"))?;
     let path = charm_dir.join("charmcraft.yaml");
@@ -128,7 +128,7 @@ fn defaults() -> Vec<Base> {
         .collect()
 }
 
-pub fn parse(text: &str, path: &Path) -> Result<Vec<Base>, CharmError> {
+pub(crate) fn parse(text: &str, path: &Path) -> Result<Vec<Base>, CharmError> {
     let file = path.display();
     let raw: Tree =
         serde_saphyr::from_str(text).map_err(|e| super::metadata::yaml_error(path, &e))?;
@@ -268,7 +268,7 @@ fn checked(
 
 /// The `manifest.yaml` charmcraft writes at the root of a packed charm: Juju reads the
 /// charm's bases from it (the only place a Juju 4 looks for them).
-pub fn manifest_yaml(bases: &[Base]) -> String {
+pub(crate) fn manifest_yaml(bases: &[Base]) -> String {
     let mut out = String::from(
         "# Written by `lucky charm build` in the layout charmcraft packs: Juju reads the\n# charm's bases from here.\nbases:\n",
     );

@@ -22,34 +22,34 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Default time between two probes of a check.
-pub const DEFAULT_PERIOD: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_PERIOD: Duration = Duration::from_secs(10);
 /// Default time a probe may take before it counts as failed.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Default consecutive failures before a check is down.
-pub const DEFAULT_THRESHOLD: u32 = 3;
+pub(crate) const DEFAULT_THRESHOLD: u32 = 3;
 /// Checks at most per charm (each one is a timer and a probe in flight).
-pub const MAX_CHECKS: usize = 32;
+pub(crate) const MAX_CHECKS: usize = 32;
 /// Shortest period: a check is not a busy loop.
-pub const MIN_PERIOD: Duration = Duration::from_millis(100);
+pub(crate) const MIN_PERIOD: Duration = Duration::from_millis(100);
 
 /// One declared check.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
-    pub name: String,
+pub(crate) struct Check {
+    pub(crate) name: String,
     /// Line of the check's key.
-    pub line: u64,
-    pub probe: Probe,
-    pub period: Duration,
-    pub timeout: Duration,
-    pub threshold: u32,
+    pub(crate) line: u64,
+    pub(crate) probe: Probe,
+    pub(crate) period: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) threshold: u32,
     /// The named unit status the check's state feeds, if any.
-    pub status: Option<String>,
+    pub(crate) status: Option<String>,
     /// The container (its lucky.yaml name) restarted when the check goes down.
-    pub restart_container: Option<String>,
+    pub(crate) restart_container: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Probe {
+pub(crate) enum Probe {
     Http { url: String, status: u16 },
     Tcp { address: String },
     Exec { command: Vec<String>, place: Place },
@@ -57,17 +57,17 @@ pub enum Probe {
 
 /// Where an `exec` check runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Place {
+pub(crate) enum Place {
     Host,
     /// In the unit's container of that name (`None`: the default container).
     Container(Option<String>),
 }
 
 /// The raw section: check name → its keys, each with its value's line.
-pub type RawChecks = BTreeMap<String, Spanned<BTreeMap<String, Spanned<Value>>>>;
+pub(crate) type RawChecks = BTreeMap<String, Spanned<BTreeMap<String, Spanned<Value>>>>;
 
 /// Checks the raw section; errors are `(line, message)`.
-pub fn parse(
+pub(crate) fn parse(
     raw: RawChecks,
     key_line: impl Fn(&str, u64) -> u64,
 ) -> (Vec<Check>, Vec<(u64, String)>) {
@@ -337,7 +337,7 @@ fn exec(v: &Value) -> Result<Probe, String> {
 }
 
 /// `10s`, `500ms`, `2m`, `1h`, or a number of seconds.
-pub fn duration(v: &Value) -> Result<Duration, String> {
+pub(crate) fn duration(v: &Value) -> Result<Duration, String> {
     const HINT: &str = "expected a duration such as `10s`, `500ms` or `2m`";
     match v {
         Value::Number(n) => n

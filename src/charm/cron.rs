@@ -6,7 +6,7 @@
 //! comma list of those. Months and weekdays also take names (`JAN`, `MON`); weekdays are
 //! 1-7 with 1 = Sunday. `@yearly`, `@monthly`, `@weekly`, `@daily`, `@hourly` are shortcuts.
 //! Parsed here (not with the crate): the field sets are all the scheduler needs to find the
-//! next run (`next_after`), and the crate would pull in chrono for it. One parser serves
+//! next run (`next_after_in`), and the crate would pull in chrono for it. One parser serves
 //! both lucky.yaml validation and the daemon's scheduler, so they cannot disagree.
 
 use crate::calendar::{civil_from_days, weekday_from_days};
@@ -14,16 +14,16 @@ use crate::zone::Zone;
 
 /// The allowed values of each field, as bit sets (bit n = value n).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CronSchedule {
-    pub seconds: u64,
-    pub minutes: u64,
-    pub hours: u64,
-    pub days_of_month: u64,
-    pub months: u64,
+pub(crate) struct CronSchedule {
+    pub(crate) seconds: u64,
+    pub(crate) minutes: u64,
+    pub(crate) hours: u64,
+    pub(crate) days_of_month: u64,
+    pub(crate) months: u64,
     /// 1 = Sunday … 7 = Saturday.
-    pub days_of_week: u64,
+    pub(crate) days_of_week: u64,
     /// Years allowed, `None` for every year.
-    pub years: Option<Vec<(u32, u32, u32)>>,
+    pub(crate) years: Option<Vec<(u32, u32, u32)>>,
 }
 
 impl CronSchedule {
@@ -44,19 +44,21 @@ impl CronSchedule {
             && self.days_of_week & (1 << weekday) != 0
     }
 
-    /// The first time (Unix seconds) strictly after `after` that the schedule matches in
-    /// UTC, or `None` if it never does again (e.g. a past year, or 30 February).
-    pub fn next_after(&self, after: i64) -> Option<i64> {
+    /// [`CronSchedule::next_after_in`] in UTC, as the tests read a schedule.
+    #[cfg(test)]
+    pub(crate) fn next_after(&self, after: i64) -> Option<i64> {
         self.next_after_in(after, &Zone::utc())
     }
 
-    /// As [`CronSchedule::next_after`], with the fields read as wall-clock time in `zone`.
+    /// The first time (Unix seconds) strictly after `after` that the schedule matches, its
+    /// fields read as wall-clock time in `zone`, or `None` if it never does again (e.g. a
+    /// past year, or 30 February).
     ///
     /// Where clocks jump forward, a time in the gap never happens and is skipped. Where
     /// they go back, a time that happens twice runs once, at its first occurrence, unless
     /// the schedule runs every hour (`*` in the hours field): such a job keeps its pace
     /// through the repeated hour instead of pausing for an hour (as cron does).
-    pub fn next_after_in(&self, after: i64, zone: &Zone) -> Option<i64> {
+    pub(crate) fn next_after_in(&self, after: i64, zone: &Zone) -> Option<i64> {
         let start = after.checked_add(1)?;
         let offset = |t: i64| i64::from(zone.offset_at(t));
         // Near a change, the wall clock reads earlier times again: scan from the earliest
@@ -189,7 +191,7 @@ const FIELDS: [Field; 7] = [
 ];
 
 /// Parses a cron expression; the error says which field is wrong and why, on one line.
-pub fn parse(expression: &str) -> Result<CronSchedule, String> {
+pub(crate) fn parse(expression: &str) -> Result<CronSchedule, String> {
     let expanded = match expression.trim() {
         "@yearly" | "@annually" => "0 0 0 1 1 *",
         "@monthly" => "0 0 0 1 * *",

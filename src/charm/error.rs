@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
-pub enum CharmError {
+pub(crate) enum CharmError {
     /// Reading, writing or moving one of the charm's files (or the build's) failed.
     #[error("cannot {op} {}: {source}", path.display())]
     Io {
@@ -21,7 +21,7 @@ pub enum CharmError {
 }
 
 impl CharmError {
-    pub fn io(op: &'static str, path: impl AsRef<Path>, source: std::io::Error) -> Self {
+    pub(crate) fn io(op: &'static str, path: impl AsRef<Path>, source: std::io::Error) -> Self {
         Self::Io {
             op,
             path: path.as_ref().to_path_buf(),
@@ -36,8 +36,6 @@ impl From<String> for CharmError {
         Self::Invalid(message)
     }
 }
-
-pub type Result<T, E = CharmError> = std::result::Result<T, E>;
 
 /// A charm file the daemon read on a client's behalf (metadata.yaml, lucky.yaml).
 impl From<CharmError> for crate::protocol::ErrorReply {

@@ -15,10 +15,10 @@ macro_rules! example_files {
     };
 }
 
-pub const NAME: &str = "webapp";
+pub(crate) const NAME: &str = "webapp";
 
 /// Every file of `examples/webapp/` (a test checks none is missing).
-pub const FILES: &[TemplateFile] = example_files![
+pub(crate) const FILES: &[TemplateFile] = example_files![
     "README.md",
     "actions.yaml",
     "charmcraft.yaml",
@@ -37,7 +37,7 @@ pub const FILES: &[TemplateFile] = example_files![
 
 /// Writes the example into `dir`, replacing what an earlier unpacking left there (but
 /// not `build/`, where `charm run` keeps a model the user asked to keep).
-pub fn unpack(dir: &Path) -> Result<(), CharmError> {
+pub(crate) fn unpack(dir: &Path) -> Result<(), CharmError> {
     for sub in ["host_scripts", "container_scripts"] {
         let path = dir.join(sub);
         if path.exists() {

@@ -12,10 +12,10 @@ use super::error::CharmError;
 
 use std::path::Path;
 
-pub const FILE: &str = "lxd-profile.yaml";
+pub(crate) const FILE: &str = "lxd-profile.yaml";
 
 /// The profile `charm build` writes for a charm that uses Docker and ships none.
-pub const DOCKER_PROFILE: &str = r#"# Written by `lucky charm build`: what the Docker engine needs when Juju puts this unit
+pub(crate) const DOCKER_PROFILE: &str = r#"# Written by `lucky charm build`: what the Docker engine needs when Juju puts this unit
 # in an LXD container. Ship your own lxd-profile.yaml in the charm to replace it.
 description: Docker inside an LXD container, for a Lucky charm
 config:
@@ -31,7 +31,7 @@ const ALLOWED_DEVICE_TYPES: &[&str] = &["unix-char", "unix-block", "gpu", "usb"]
 
 /// Checks a profile text the way Juju does when the charm is deployed. Read as a plain
 /// value tree (see `bases` for why not derived structs).
-pub fn check(text: &str, path: &Path) -> Result<(), CharmError> {
+pub(crate) fn check(text: &str, path: &Path) -> Result<(), CharmError> {
     let raw: serde_json::Value =
         serde_saphyr::from_str(text).map_err(|e| super::metadata::yaml_error(path, &e))?;
     if let Some(config) = raw.get("config").and_then(|c| c.as_object()) {

@@ -9,16 +9,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
-pub struct Metadata {
-    pub path: PathBuf,
-    pub name: String,
+pub(crate) struct Metadata {
+    pub(crate) path: PathBuf,
+    pub(crate) name: String,
     /// Relation endpoint → `provides`, `requires` or `peers`.
-    pub relations: BTreeMap<String, &'static str>,
-    pub storage: Vec<String>,
-    pub resources: Vec<String>,
+    pub(crate) relations: BTreeMap<String, &'static str>,
+    pub(crate) storage: Vec<String>,
+    pub(crate) resources: Vec<String>,
     /// The 2020 way of naming what a charm runs on (`series: [focal]`). Juju 4 refuses it,
     /// so `charm build` turns it into bases and leaves it out of the built metadata.yaml.
-    pub series: Vec<String>,
+    pub(crate) series: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -47,13 +47,13 @@ struct RawResource {
 }
 
 /// Reads `<charm>/metadata.yaml`; errors are one line naming the file (and line).
-pub fn load(charm_dir: &Path) -> Result<Metadata, CharmError> {
+pub(crate) fn load(charm_dir: &Path) -> Result<Metadata, CharmError> {
     let path = charm_dir.join("metadata.yaml");
     let text = std::fs::read_to_string(&path).map_err(|e| CharmError::io("read", &path, e))?;
     parse(&text, &path)
 }
 
-pub fn parse(text: &str, path: &Path) -> Result<Metadata, CharmError> {
+pub(crate) fn parse(text: &str, path: &Path) -> Result<Metadata, CharmError> {
     let raw: RawMetadata = serde_saphyr::from_str(text).map_err(|e| yaml_error(path, &e))?;
     let name = raw
         .name
@@ -122,7 +122,7 @@ fn not_series(text: &str, path: &Path) -> String {
 
 /// `text` without top-level key `key` and the lines that belong to it (indented or list
 /// items), comments elsewhere kept. For a key written in block or flow style on its line.
-pub fn without_top_level_key(text: &str, key: &str) -> String {
+pub(crate) fn without_top_level_key(text: &str, key: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut skipping = false;
     for line in text.lines() {
@@ -145,7 +145,7 @@ pub fn without_top_level_key(text: &str, key: &str) -> String {
 /// lowercase letters, digits, `-` and `_`, starting with a letter and ending with a letter
 /// or digit — the shape Juju's own names take. That rules out `/`, `..`, a leading `-`
 /// and anything a shell or a path would read specially.
-pub fn is_juju_name(name: &str) -> bool {
+pub(crate) fn is_juju_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_lowercase())
         && name.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
         && name
@@ -180,7 +180,7 @@ fn check_file_name(name: &str) -> Result<(), &'static str> {
 }
 
 /// `<file>:<line>: <message>` for a YAML parse error, on one line.
-pub fn yaml_error(path: &Path, e: &serde_saphyr::Error) -> String {
+pub(crate) fn yaml_error(path: &Path, e: &serde_saphyr::Error) -> String {
     let mut message = e
         .without_snippet()
         .to_string()
@@ -197,7 +197,7 @@ pub fn yaml_error(path: &Path, e: &serde_saphyr::Error) -> String {
 }
 
 /// The action names declared in an actions.yaml text.
-pub fn action_names(text: &str, path: &Path) -> Result<Vec<String>, CharmError> {
+pub(crate) fn action_names(text: &str, path: &Path) -> Result<Vec<String>, CharmError> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
@@ -210,13 +210,13 @@ pub fn action_names(text: &str, path: &Path) -> Result<Vec<String>, CharmError> 
 }
 
 /// The 1-based line of top-level key `key` in a YAML text, if written in block style.
-pub fn top_level_key_line(text: &str, key: &str) -> Option<u64> {
+pub(crate) fn top_level_key_line(text: &str, key: &str) -> Option<u64> {
     text.lines()
         .position(|l| is_top_level_key(l, key))
         .map(|i| i as u64 + 1)
 }
 
-pub fn is_top_level_key(line: &str, key: &str) -> bool {
+pub(crate) fn is_top_level_key(line: &str, key: &str) -> bool {
     [
         format!("{key}:"),
         format!("\"{key}\":"),

@@ -1,14 +1,14 @@
 //! The charm as Lucky sees it: its folder and its lucky.yaml.
 
-pub mod bases;
+pub(crate) mod bases;
 pub mod build;
-pub mod checks;
-pub mod cron;
-pub mod error;
-pub mod example;
+pub(crate) mod checks;
+pub(crate) mod cron;
+pub(crate) mod error;
+pub(crate) mod example;
 pub mod lucky_yaml;
-pub mod lxd_profile;
-pub mod metadata;
-pub mod pack;
-pub mod release_identity;
-pub mod template;
+pub(crate) mod lxd_profile;
+pub(crate) mod metadata;
+pub(crate) mod pack;
+pub(crate) mod release_identity;
+pub(crate) mod template;

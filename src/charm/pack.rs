@@ -49,7 +49,7 @@ const CRC_TABLE: [u32; 256] = {
     table
 };
 
-pub fn crc32(bytes: &[u8]) -> u32 {
+pub(crate) fn crc32(bytes: &[u8]) -> u32 {
     let mut c = !0u32;
     for b in bytes {
         c = CRC_TABLE[((c ^ *b as u32) & 0xff) as usize] ^ (c >> 8);
@@ -66,7 +66,7 @@ struct Entry {
 
 /// Packs the tree under `root` into a zip at `dest`, written beside it and renamed into
 /// place so a failed pack never leaves half a `.charm`. Returns the archive's size.
-pub fn pack(root: &Path, dest: &Path) -> Result<u64, CharmError> {
+pub(crate) fn pack(root: &Path, dest: &Path) -> Result<u64, CharmError> {
     let mut entries = Vec::new();
     collect(root, root, &mut entries)?;
     entries.sort_by(|a, b| a.name.cmp(&b.name));

@@ -26,11 +26,11 @@ const BUNDLE: &str = "pass --bundle-lucky TARGETS --lucky-binaries DIR (a signed
 const DEV: &str = "or pass --dev for a charm that installs lucky only where LUCKY_RELEASE_URL and LUCKY_RELEASE_PUBKEY are set";
 
 /// What `lucky/dev` says to whoever opens the charm (and the installer's refusal names).
-pub const DEV_MARKER: &str = "built with `lucky charm build --dev`: lucky installs only where LUCKY_RELEASE_URL and LUCKY_RELEASE_PUBKEY (or, for an unsigned bundle, LUCKY_INSECURE_SKIP_SIGNATURE=1) are set\n";
+pub(crate) const DEV_MARKER: &str = "built with `lucky charm build --dev`: lucky installs only where LUCKY_RELEASE_URL and LUCKY_RELEASE_PUBKEY (or, for an unsigned bundle, LUCKY_INSECURE_SKIP_SIGNATURE=1) are set\n";
 
 /// Writes the identity into `staging/lucky`; returns notes for the author. With `dev`, a
 /// refusal (not a failed file operation) is a note instead, and `lucky/dev` marks the charm.
-pub fn write(
+pub(crate) fn write(
     staging: &Path,
     version: &str,
     bundled: &[String],

@@ -6,15 +6,15 @@ use super::error::CharmError;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-pub struct TemplateFile {
+pub(crate) struct TemplateFile {
     /// Path inside the charm.
-    pub path: &'static str,
-    pub contents: &'static str,
+    pub(crate) path: &'static str,
+    pub(crate) contents: &'static str,
 }
 
 impl TemplateFile {
     /// Scripts get the executable bit.
-    pub fn executable(&self) -> bool {
+    pub(crate) fn executable(&self) -> bool {
         self.path.starts_with("host_scripts/") || self.path.starts_with("container_scripts/")
     }
 }
@@ -29,7 +29,7 @@ macro_rules! template_files {
 }
 
 /// Every file of `charm_template/` (a test checks none is missing).
-pub const FILES: &[TemplateFile] = template_files![
+pub(crate) const FILES: &[TemplateFile] = template_files![
     "README.md",
     "actions.yaml",
     "charmcraft.yaml",
@@ -47,16 +47,16 @@ pub const FILES: &[TemplateFile] = template_files![
 
 /// What the template's `{{...}}` placeholders are filled with.
 #[derive(Debug, Clone)]
-pub struct Values {
-    pub name: String,
-    pub display_name: String,
-    pub summary: String,
-    pub maintainer: String,
+pub(crate) struct Values {
+    pub(crate) name: String,
+    pub(crate) display_name: String,
+    pub(crate) summary: String,
+    pub(crate) maintainer: String,
 }
 
 impl Values {
     /// Defaults for a charm created in `dir`.
-    pub fn defaults(dir: &Path) -> Values {
+    pub(crate) fn defaults(dir: &Path) -> Values {
         let name = default_name(dir);
         Values {
             display_name: display_name(&name),
@@ -68,7 +68,7 @@ impl Values {
 
     /// `{{key}}` is replaced by the raw value, `{{yaml:key}}` by a quoted YAML scalar
     /// (a JSON string is one), so a summary with `:` or `#` stays one string.
-    pub fn fill(&self, text: &str) -> String {
+    pub(crate) fn fill(&self, text: &str) -> String {
         let mut out = text.to_string();
         for (key, value) in [
             ("name", &self.name),
@@ -87,7 +87,7 @@ impl Values {
 
 /// Juju's rule for charm names: lowercase letters and digits in hyphen-separated words,
 /// starting with a letter, and no word made of digits only.
-pub fn check_name(name: &str) -> Result<(), CharmError> {
+pub(crate) fn check_name(name: &str) -> Result<(), CharmError> {
     let ok = !name.is_empty()
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && name.split('-').all(|word| {
@@ -131,7 +131,7 @@ fn default_name(dir: &Path) -> String {
 }
 
 /// `my-app` → `My App`.
-pub fn display_name(name: &str) -> String {
+pub(crate) fn display_name(name: &str) -> String {
     name.split('-')
         .map(|w| {
             let mut c = w.chars();
@@ -144,7 +144,7 @@ pub fn display_name(name: &str) -> String {
 }
 
 /// Lays out the template in `dir`, which must be absent or empty.
-pub fn create(dir: &Path, values: &Values) -> Result<(), CharmError> {
+pub(crate) fn create(dir: &Path, values: &Values) -> Result<(), CharmError> {
     check_name(&values.name)?;
     match std::fs::read_dir(dir) {
         Ok(mut entries) => {
@@ -163,7 +163,7 @@ pub fn create(dir: &Path, values: &Values) -> Result<(), CharmError> {
 }
 
 /// Writes embedded files under `dir` (scripts executable), each through `fill`.
-pub fn write_files<S: AsRef<str>>(
+pub(crate) fn write_files<S: AsRef<str>>(
     dir: &Path,
     files: &[TemplateFile],
     fill: impl Fn(&'static str) -> S,

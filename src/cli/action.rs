@@ -6,7 +6,7 @@ use crate::protocol::Request;
 use clap::Subcommand;
 
 #[derive(Subcommand)]
-pub enum ActionCommand {
+pub(crate) enum ActionCommand {
     /// Print one action parameter (dotted path) or all of them
     Get {
         key: Option<String>,
@@ -30,7 +30,7 @@ pub enum ActionCommand {
     },
 }
 
-pub fn run(cmd: ActionCommand) -> CliResult {
+pub(crate) fn run(cmd: ActionCommand) -> CliResult {
     match cmd {
         ActionCommand::Get { key, format } => {
             output::print(&request_value(Request::ActionGet { key })?, format.format);

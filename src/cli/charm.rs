@@ -9,7 +9,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 #[derive(clap::Subcommand)]
-pub enum CharmCommand {
+pub(crate) enum CharmCommand {
     /// Lay out a new charm from Lucky's template
     Create(CreateArgs),
     /// Validate a charm and write the folder Juju deploys
@@ -19,51 +19,51 @@ pub enum CharmCommand {
 }
 
 #[derive(clap::Args)]
-pub struct CreateArgs {
+pub(crate) struct CreateArgs {
     /// Folder to create the charm in (must be absent or empty)
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Charm name (default: from the folder's name)
     #[arg(short = 'n', long)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Name shown to people (default: from the charm name)
     #[arg(short = 'd', long)]
-    pub display_name: Option<String>,
+    pub(crate) display_name: Option<String>,
     /// One-line summary
     #[arg(short = 's', long)]
-    pub summary: Option<String>,
+    pub(crate) summary: Option<String>,
     /// Maintainer, e.g. "Jane Doe <jane@example.com>"
     #[arg(short = 'm', long)]
-    pub maintainer: Option<String>,
+    pub(crate) maintainer: Option<String>,
     /// Do not ask: use defaults for what is not given (asking happens only on a terminal)
     #[arg(short = 'y', short_alias = 'D', long)]
-    pub use_defaults: bool,
+    pub(crate) use_defaults: bool,
 }
 
 #[derive(clap::Args)]
-pub struct BuildArgs {
+pub(crate) struct BuildArgs {
     /// The charm folder
     #[arg(default_value = ".")]
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Where to write the built charm (default: <dir>/build/<name>); replaced as a whole
     #[arg(short, long)]
-    pub build_dir: Option<PathBuf>,
+    pub(crate) build_dir: Option<PathBuf>,
     /// Ship lucky binaries inside the charm for these targets (comma-separated target
     /// triples, uname -m names, or all), for machines that cannot download them
     #[arg(long, value_delimiter = ',', value_name = "TARGETS")]
-    pub bundle_lucky: Vec<String>,
+    pub(crate) bundle_lucky: Vec<String>,
     /// Folder holding the lucky-<version>-<target> files to bundle (a release folder)
     #[arg(long, value_name = "DIR", requires = "bundle_lucky")]
-    pub lucky_binaries: Option<PathBuf>,
+    pub(crate) lucky_binaries: Option<PathBuf>,
     /// Version of lucky the charm installs (default: this lucky's)
     #[arg(long, value_name = "VERSION", default_value = env!("LUCKY_BUILD_VERSION"))]
-    pub lucky_version: String,
+    pub(crate) lucky_version: String,
     /// Build a development charm even though it cannot install lucky on a unit by itself
     /// (this lucky has no release key built in and nothing is bundled, or the bundle is
     /// unsigned): marked lucky/dev, it installs lucky only where LUCKY_RELEASE_URL and
     /// LUCKY_RELEASE_PUBKEY (or LUCKY_INSECURE_SKIP_SIGNATURE=1) are set, as on the
     /// simulator. Without it such a build fails
     #[arg(long)]
-    pub dev: bool,
+    pub(crate) dev: bool,
     /// Bundle this lucky (the running binary, which must be static) for this machine's
     /// target, as the 2020 Lucky's -l did for development: the bundle is unsigned, so -l
     /// implies --dev (a development charm, marked lucky/dev)
@@ -72,11 +72,11 @@ pub struct BuildArgs {
         long,
         conflicts_with_all = ["bundle_lucky", "lucky_binaries", "lucky_version"]
     )]
-    pub use_local_lucky: bool,
+    pub(crate) use_local_lucky: bool,
     /// The level the charm's daemon logs at unless LUCKY_LOG_LEVEL is set (trace, debug,
     /// info, warn, error, off): the charm carries it in lucky/log-level
     #[arg(short = 'L', long, value_name = "LEVEL")]
-    pub log_level: Option<String>,
+    pub(crate) log_level: Option<String>,
 }
 
 /// Plays install, leader-elected, config-changed, start, a relation joined/changed per
@@ -87,64 +87,64 @@ pub struct BuildArgs {
 /// serves the unit and is stopped at the end. Without a folder it runs the example
 /// charm built into lucky and leaves its web page served.
 #[derive(clap::Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// The charm folder (default: Lucky's example charm, embedded in the binary)
-    pub dir: Option<PathBuf>,
+    pub(crate) dir: Option<PathBuf>,
     /// Work dir for the built charm, the model and the daemon (default: <dir>/build/lucky-run)
     #[arg(long, value_name = "DIR")]
-    pub model_dir: Option<PathBuf>,
+    pub(crate) model_dir: Option<PathBuf>,
     /// Unit name (default: <charm name>/0)
     #[arg(long)]
-    pub unit: Option<String>,
+    pub(crate) unit: Option<String>,
     /// Reuse the model kept by an earlier run instead of starting afresh
     #[arg(long)]
-    pub keep: bool,
+    pub(crate) keep: bool,
     /// Initial config, as `juju deploy --config` (repeatable)
     #[arg(long, value_name = "KEY=VALUE", value_parser = setting)]
-    pub config: Vec<Setting>,
+    pub(crate) config: Vec<Setting>,
     /// Config changed after the actions, before stop (repeatable)
     #[arg(long, value_name = "KEY=VALUE", value_parser = setting)]
-    pub then_config: Vec<Setting>,
+    pub(crate) then_config: Vec<Setting>,
     /// Name the remote application of an endpoint (default: <endpoint>-remote)
     #[arg(long, value_name = "ENDPOINT:REMOTE-APP", value_parser = remote_app)]
-    pub relate: Vec<RemoteApp>,
+    pub(crate) relate: Vec<RemoteApp>,
     /// Data the remote unit of an endpoint sends (repeatable)
     #[arg(long, value_name = "ENDPOINT:KEY=VALUE", value_parser = relation_data)]
-    pub relation_data: Vec<RelationData>,
+    pub(crate) relation_data: Vec<RelationData>,
     /// The remote application of an endpoint shares a secret holding FIELD=VALUE (repeat
     /// with the same KEY for more fields) and sends its id as KEY
     #[arg(long, value_name = "ENDPOINT:KEY:FIELD=VALUE", value_parser = relation_secret)]
-    pub relation_secret: Vec<RelationSecret>,
+    pub(crate) relation_secret: Vec<RelationSecret>,
     /// An action parameter (repeatable)
     #[arg(long, value_name = "ACTION:KEY=VALUE", value_parser = action_param)]
-    pub action_param: Vec<ActionParam>,
+    pub(crate) action_param: Vec<ActionParam>,
     /// Run just this hook on the kept model (e.g. config-changed, db-relation-changed)
     #[arg(long, value_name = "NAME", conflicts_with_all = ["relate", "relation_data", "relation_secret", "then_config"])]
-    pub hook: Option<String>,
+    pub(crate) hook: Option<String>,
     /// Run just this action on the kept model
     #[arg(long, value_name = "NAME", conflicts_with_all = ["relate", "relation_data", "relation_secret", "then_config"])]
-    pub action: Option<String>,
+    pub(crate) action: Option<String>,
     /// On the kept model, another unit becomes the leader first (as `lucky sim depose`:
     /// no leader-deposed; on Juju 3.6, leader-settings-changed if the unit lags); then
     /// --hook/--action run as a non-leader's. `--hook leader-elected` elects it again
     #[arg(long, conflicts_with_all = ["relate", "relation_data", "relation_secret", "then_config"])]
-    pub depose: bool,
+    pub(crate) depose: bool,
     /// Skip stop and remove and leave the workload and daemon running (the default without
     /// a folder); `--hook stop` on the kept model stops them later
     #[arg(long)]
-    pub no_stop: bool,
+    pub(crate) no_stop: bool,
     /// Static lucky to install on the unit and mount into containers (default: this
     /// binary when it is static; a charm with containers needs one:
     /// `cargo build --release --target x86_64-unknown-linux-musl`)
     #[arg(long, value_name = "FILE")]
-    pub lucky_binary: Option<PathBuf>,
+    pub(crate) lucky_binary: Option<PathBuf>,
     /// The Juju the simulated model stands in for: 3.6, or 4.0 (no leader-get/leader-set,
     /// no leader-settings-changed, no `series`); ignored with --keep's kept model
     #[arg(long, value_name = "VERSION", default_value = "3.6", value_parser = super::sim::juju_arg)]
-    pub juju: crate::simulator::Juju,
+    pub(crate) juju: crate::simulator::Juju,
 }
 
-pub fn run(cmd: CharmCommand) -> CliResult {
+pub(crate) fn run(cmd: CharmCommand) -> CliResult {
     match cmd {
         CharmCommand::Create(args) => create(args),
         CharmCommand::Build(args) => build(args),

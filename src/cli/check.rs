@@ -8,7 +8,7 @@ use crate::protocol::Request;
 use clap::Subcommand;
 
 #[derive(Subcommand)]
-pub enum CheckCommand {
+pub(crate) enum CheckCommand {
     /// List every health check with its state (up, down, unknown) and last failure
     List {
         /// Output format
@@ -31,7 +31,7 @@ pub enum CheckCommand {
     },
 }
 
-pub fn run(command: CheckCommand) -> CliResult {
+pub(crate) fn run(command: CheckCommand) -> CliResult {
     match command {
         CheckCommand::List { format } => {
             let value = request_value(Request::Checks { name: None })?;

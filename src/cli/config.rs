@@ -5,26 +5,26 @@ use super::{CliResult, request_value};
 use crate::protocol::Request;
 
 #[derive(clap::Args)]
-pub struct GetConfigArgs {
+pub(crate) struct GetConfigArgs {
     /// One key; without it, every key as key=value lines
-    pub key: Option<String>,
+    pub(crate) key: Option<String>,
     #[command(flatten)]
-    pub format: FormatArg,
+    pub(crate) format: FormatArg,
 }
 
-pub fn get_config(args: GetConfigArgs) -> CliResult {
+pub(crate) fn get_config(args: GetConfigArgs) -> CliResult {
     let value = request_value(Request::GetConfig { key: args.key })?;
     output::print(&value, args.format.format);
     Ok(())
 }
 
 #[derive(clap::Args)]
-pub struct GetResourceArgs {
+pub(crate) struct GetResourceArgs {
     /// The resource's name in metadata.yaml
-    pub name: String,
+    pub(crate) name: String,
 }
 
-pub fn get_resource(args: GetResourceArgs) -> CliResult {
+pub(crate) fn get_resource(args: GetResourceArgs) -> CliResult {
     let value = request_value(Request::GetResource { name: args.name })?;
     output::print(&value, output::Format::Plain);
     Ok(())

@@ -10,22 +10,22 @@ use std::io::Write;
 
 /// Which container: the default one unless `-c NAME`.
 #[derive(clap::Args, Clone)]
-pub struct Which {
+pub(crate) struct Which {
     /// Container name (default: the default container)
     #[arg(short = 'c', long = "container", value_name = "NAME", global = true)]
-    pub container: Option<String>,
+    pub(crate) container: Option<String>,
 }
 
 #[derive(clap::Args)]
-pub struct ContainerArgs {
+pub(crate) struct ContainerArgs {
     #[command(flatten)]
-    pub which: Which,
+    pub(crate) which: Which,
     #[command(subcommand)]
-    pub command: ContainerCommand,
+    pub(crate) command: ContainerCommand,
 }
 
 #[derive(Subcommand)]
-pub enum ContainerCommand {
+pub(crate) enum ContainerCommand {
     /// Set or get the container's image
     #[command(subcommand)]
     Image(ImageCommand),
@@ -80,7 +80,7 @@ pub enum ContainerCommand {
 }
 
 #[derive(Subcommand)]
-pub enum ImageCommand {
+pub(crate) enum ImageCommand {
     Set {
         image: String,
         /// Never pull: the image must already be present (`--pull never`)
@@ -95,7 +95,7 @@ pub enum ImageCommand {
 }
 
 #[derive(Subcommand)]
-pub enum EnvCommand {
+pub(crate) enum EnvCommand {
     /// K=V ... (K= deletes K)
     Set {
         #[arg(required = true)]
@@ -107,7 +107,7 @@ pub enum EnvCommand {
 }
 
 #[derive(Subcommand)]
-pub enum VolumeCommand {
+pub(crate) enum VolumeCommand {
     /// SOURCE is a volume name (kept under the unit's data dir) or an absolute host path
     Add {
         source: String,
@@ -125,7 +125,7 @@ pub enum VolumeCommand {
 }
 
 #[derive(Subcommand)]
-pub enum PortCommand {
+pub(crate) enum PortCommand {
     /// HOST:CONTAINER[/tcp|udp]
     Add {
         binding: String,
@@ -140,7 +140,7 @@ pub enum PortCommand {
     List,
 }
 
-pub fn run(args: ContainerArgs) -> CliResult {
+pub(crate) fn run(args: ContainerArgs) -> CliResult {
     let container = args.which.container;
     let request = match args.command {
         ContainerCommand::Image(ImageCommand::Set {

@@ -6,7 +6,7 @@ use crate::protocol::Request;
 use crate::simulator::format::{self, Format};
 
 #[derive(Clone, Copy, Default, clap::ValueEnum)]
-pub enum JujuFormat {
+pub(crate) enum JujuFormat {
     /// as Juju's smart format: the map as YAML
     #[default]
     Smart,
@@ -17,13 +17,13 @@ pub enum JujuFormat {
 }
 
 #[derive(clap::Args)]
-pub struct CredentialGetArgs {
+pub(crate) struct CredentialGetArgs {
     /// Output format, as credential-get's
     #[arg(long, value_enum, default_value_t = JujuFormat::Smart)]
-    pub format: JujuFormat,
+    pub(crate) format: JujuFormat,
 }
 
-pub fn run(args: CredentialGetArgs) -> CliResult {
+pub(crate) fn run(args: CredentialGetArgs) -> CliResult {
     let value = request_value(Request::CredentialGet)?;
     let format = match args.format {
         JujuFormat::Smart => Format::Smart,

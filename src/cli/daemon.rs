@@ -9,7 +9,7 @@ use clap::Subcommand;
 use std::io::Write;
 
 #[derive(Subcommand)]
-pub enum DaemonCommand {
+pub(crate) enum DaemonCommand {
     /// Start the unit's daemon (detached unless --foreground)
     Start {
         /// Stay in the foreground and log to stderr too (for supervisors such as systemd)
@@ -25,7 +25,7 @@ pub enum DaemonCommand {
     Status,
 }
 
-pub fn run(cmd: DaemonCommand) -> CliResult {
+pub(crate) fn run(cmd: DaemonCommand) -> CliResult {
     let paths = UnitPaths::from_env()?;
     match cmd {
         DaemonCommand::Start {

@@ -6,12 +6,12 @@ use super::{Cli, CliResult};
 use clap::CommandFactory;
 
 #[derive(clap::Subcommand)]
-pub enum DocCommand {
+pub(crate) enum DocCommand {
     /// Print the command reference as Markdown
     Commands,
 }
 
-pub fn run(cmd: DocCommand) -> CliResult {
+pub(crate) fn run(cmd: DocCommand) -> CliResult {
     match cmd {
         DocCommand::Commands => print!("{}", commands_markdown()),
     }
@@ -19,7 +19,7 @@ pub fn run(cmd: DocCommand) -> CliResult {
 }
 
 /// Every visible command's `--help`, depth first, under a heading with its full name.
-pub fn commands_markdown() -> String {
+pub(crate) fn commands_markdown() -> String {
     let mut root = Cli::command();
     root.build();
     let mut out = String::from(
@@ -71,7 +71,7 @@ fn render(cmd: &clap::Command, path: &str, out: &mut String) {
 /// command's page of the reference (its help and its subcommands'), or `None` when the
 /// arguments ask for no page. The flag counts only right after the command's name and
 /// its other flags, so `set-command grep -H x` stays a command to set.
-pub fn page_for_args(args: &[std::ffi::OsString]) -> Option<String> {
+pub(crate) fn page_for_args(args: &[std::ffi::OsString]) -> Option<String> {
     // Building the whole definition costs more than a script call: only when asked.
     if !args.iter().any(|a| a == "-H" || a == "--doc") {
         return None;

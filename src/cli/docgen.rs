@@ -47,6 +47,7 @@ enum Shell {
     Fish,
 }
 
+/// `lucky-doc`'s command line: completions or man pages on standard output or in a folder.
 pub fn main() -> ExitCode {
     let args = match DocGen::try_parse() {
         Ok(args) => args,

@@ -5,12 +5,12 @@ use super::{CliResult, request_value};
 use crate::protocol::Request;
 
 #[derive(clap::Args)]
-pub struct GoalStateArgs {
+pub(crate) struct GoalStateArgs {
     #[command(flatten)]
-    pub format: FormatArg,
+    pub(crate) format: FormatArg,
 }
 
-pub fn run(args: GoalStateArgs) -> CliResult {
+pub(crate) fn run(args: GoalStateArgs) -> CliResult {
     output::print(&request_value(Request::GoalState)?, args.format.format);
     Ok(())
 }

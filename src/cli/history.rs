@@ -8,7 +8,7 @@ use clap::Subcommand;
 
 #[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
-pub struct HistoryArgs {
+pub(crate) struct HistoryArgs {
     #[command(subcommand)]
     command: Option<HistoryCommand>,
     /// Show at most N runs, newest first
@@ -38,7 +38,7 @@ enum HistoryCommand {
     },
 }
 
-pub fn run(args: HistoryArgs) -> CliResult {
+pub(crate) fn run(args: HistoryArgs) -> CliResult {
     match args.command {
         Some(HistoryCommand::Show { id, format }) => {
             let value = request_value(Request::HistoryShow { id })?;

@@ -8,18 +8,18 @@ use std::io::Write;
 use std::time::Duration;
 
 #[derive(clap::Args)]
-pub struct HookArgs {
+pub(crate) struct HookArgs {
     /// The hook to run, e.g. install or db-relation-changed
-    pub hook_name: String,
+    pub(crate) hook_name: String,
     /// A cron job the daemon scheduled (passed by the daemon through juju-exec)
     #[arg(long, hide = true)]
-    pub cron_job: Option<String>,
+    pub(crate) cron_job: Option<String>,
 }
 
 /// How often a hook is resent when it reached a daemon that was stopping (nothing ran).
 const RESTART_RETRIES: u32 = 5;
 
-pub fn run(args: HookArgs) -> CliResult {
+pub(crate) fn run(args: HookArgs) -> CliResult {
     let paths = UnitPaths::from_env()?;
     let env = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))

@@ -10,7 +10,7 @@ use crate::protocol::Request;
 use clap::Subcommand;
 
 #[derive(Subcommand)]
-pub enum JujuStateCommand {
+pub(crate) enum JujuStateCommand {
     /// Print one value kept by Juju (empty line if unset), or every key=value
     Get {
         key: Option<String>,
@@ -29,7 +29,7 @@ pub enum JujuStateCommand {
     },
 }
 
-pub fn run(cmd: JujuStateCommand) -> CliResult {
+pub(crate) fn run(cmd: JujuStateCommand) -> CliResult {
     match cmd {
         JujuStateCommand::Get { key, format } => {
             output::print(

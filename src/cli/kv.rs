@@ -6,7 +6,7 @@ use crate::protocol::Request;
 use clap::Subcommand;
 
 #[derive(Subcommand)]
-pub enum KvCommand {
+pub(crate) enum KvCommand {
     /// Print one value (empty line if unset), or every key=value
     Get {
         key: Option<String>,
@@ -20,7 +20,7 @@ pub enum KvCommand {
     },
 }
 
-pub fn run(cmd: KvCommand) -> CliResult {
+pub(crate) fn run(cmd: KvCommand) -> CliResult {
     match cmd {
         KvCommand::Get { key, format } => {
             output::print(&request_value(Request::KvGet { key })?, format.format);

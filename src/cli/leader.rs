@@ -6,7 +6,7 @@ use crate::protocol::Request;
 use clap::Subcommand;
 
 #[derive(Subcommand)]
-pub enum LeaderCommand {
+pub(crate) enum LeaderCommand {
     /// Print one leader value, or every key=value
     Get {
         key: Option<String>,
@@ -22,7 +22,7 @@ pub enum LeaderCommand {
     IsLeader,
 }
 
-pub fn run(cmd: LeaderCommand) -> CliResult {
+pub(crate) fn run(cmd: LeaderCommand) -> CliResult {
     match cmd {
         LeaderCommand::Get { key, format } => {
             output::print(&request_value(Request::LeaderGet { key })?, format.format);

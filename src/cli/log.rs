@@ -4,19 +4,19 @@ use super::{CliResult, request};
 use crate::protocol::{LogLevel, Request};
 
 #[derive(clap::Args)]
-pub struct LogArgs {
+pub(crate) struct LogArgs {
     /// TRACE, DEBUG, INFO, WARNING (or WARN), ERROR or CRITICAL, in any case
     #[arg(short, long, default_value = "INFO", value_parser = parse_level)]
-    pub level: LogLevel,
+    pub(crate) level: LogLevel,
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
-    pub message: Vec<String>,
+    pub(crate) message: Vec<String>,
 }
 
 fn parse_level(s: &str) -> Result<LogLevel, String> {
     s.parse()
 }
 
-pub fn run(args: LogArgs) -> CliResult {
+pub(crate) fn run(args: LogArgs) -> CliResult {
     request(Request::Log {
         level: args.level,
         message: args.message.join(" "),

@@ -19,7 +19,7 @@ mod kv;
 mod leader;
 mod log;
 mod network;
-pub mod output;
+pub(crate) mod output;
 mod port;
 mod random;
 mod reboot;
@@ -39,7 +39,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 /// `lucky --version`: version, target and commit.
-pub const LONG_VERSION: &str = concat!(
+pub(crate) const LONG_VERSION: &str = concat!(
     env!("LUCKY_BUILD_VERSION"),
     " (",
     env!("LUCKY_BUILD_TARGET"),
@@ -48,6 +48,7 @@ pub const LONG_VERSION: &str = concat!(
     ")"
 );
 
+/// Every `lucky` command, as clap parses them (`lucky-doc` renders the same definitions).
 #[derive(Parser)]
 #[command(
     name = "lucky",
@@ -57,11 +58,11 @@ pub const LONG_VERSION: &str = concat!(
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run a Juju hook: used by the charm's hooks and dispatch; exit code is the hook's result
     Hook(hook::HookArgs),
     /// Start, stop or inspect the unit's daemon
@@ -149,9 +150,9 @@ running hook and a round trip to the controller. Use kv for caches and progress,
 for what must survive the machine or must only change when the hook succeeds.";
 
 /// How a command failed: printed as `lucky: <message>`, exit `code`.
-pub struct Failure {
-    pub message: String,
-    pub code: u8,
+pub(crate) struct Failure {
+    pub(crate) message: String,
+    pub(crate) code: u8,
 }
 
 impl<E: std::fmt::Display> From<E> for Failure {
@@ -165,7 +166,7 @@ impl<E: std::fmt::Display> From<E> for Failure {
 
 impl Failure {
     /// A failed daemon call: its message, and the exit status its kind documents.
-    pub fn client(e: client::ClientError) -> Self {
+    pub(crate) fn client(e: client::ClientError) -> Self {
         Failure {
             message: e.to_string(),
             code: e.exit_code(),
@@ -173,22 +174,23 @@ impl Failure {
     }
 }
 
-pub type CliResult = Result<(), Failure>;
+pub(crate) type CliResult = Result<(), Failure>;
 
 /// Sends one request to the unit's daemon (which must be running).
-pub fn request(request: Request) -> Result<Response, Failure> {
+pub(crate) fn request(request: Request) -> Result<Response, Failure> {
     let paths = UnitPaths::from_env()?;
     client::request(&paths, &request).map_err(Failure::client)
 }
 
 /// Sends a request whose answer is a value to print.
-pub fn request_value(req: Request) -> Result<serde_json::Value, Failure> {
+pub(crate) fn request_value(req: Request) -> Result<serde_json::Value, Failure> {
     match request(req)? {
         Response::Value(v) => Ok(v),
         other => Err(format!("the daemon gave an unexpected answer: {other:?}").into()),
     }
 }
 
+/// `lucky`'s command line: parse, run the command, map its failure to an exit status.
 pub fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if version::is_verbose_version(&args) {

@@ -6,7 +6,7 @@ use crate::protocol::Request;
 use clap::Subcommand;
 
 #[derive(Subcommand)]
-pub enum NetworkCommand {
+pub(crate) enum NetworkCommand {
     /// Print a binding's network: all of it, or the fields asked for
     Get {
         /// An endpoint or extra-binding name from metadata.yaml
@@ -28,7 +28,7 @@ pub enum NetworkCommand {
     },
 }
 
-pub fn run(cmd: NetworkCommand) -> CliResult {
+pub(crate) fn run(cmd: NetworkCommand) -> CliResult {
     match cmd {
         NetworkCommand::Get {
             binding,

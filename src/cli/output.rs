@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 #[derive(Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// strings raw, lists one per line, maps as key=value lines
     #[default]
     Plain,
@@ -15,10 +15,10 @@ pub enum Format {
 }
 
 #[derive(clap::Args, Clone, Copy)]
-pub struct FormatArg {
+pub(crate) struct FormatArg {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Plain)]
-    pub format: Format,
+    pub(crate) format: Format,
 }
 
 fn scalar(value: &Value) -> String {
@@ -29,7 +29,7 @@ fn scalar(value: &Value) -> String {
     }
 }
 
-pub fn render(value: &Value, format: Format) -> String {
+pub(crate) fn render(value: &Value, format: Format) -> String {
     if format == Format::Json {
         return format!("{value}\n");
     }
@@ -43,7 +43,7 @@ pub fn render(value: &Value, format: Format) -> String {
     }
 }
 
-pub fn print(value: &Value, format: Format) {
+pub(crate) fn print(value: &Value, format: Format) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(render(value, format).as_bytes());
@@ -51,7 +51,7 @@ pub fn print(value: &Value, format: Format) {
 
 /// The crate's one `KEY=VALUE` parser, for clap value parsers and split arguments alike:
 /// the first `=` splits (values may hold `=`), the key must not be empty, the value may.
-pub fn key_value(s: &str) -> Result<(String, String), String> {
+pub(crate) fn key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some(("", _)) => Err(format!("expected KEY=VALUE, got {s:?} (empty key)")),
         Some((k, v)) => Ok((k.to_string(), v.to_string())),
@@ -60,13 +60,13 @@ pub fn key_value(s: &str) -> Result<(String, String), String> {
 }
 
 /// Parses `KEY=VALUE`; an empty value (`KEY=`) means delete.
-pub fn parse_pair(s: &str) -> Result<(String, Option<String>), String> {
+pub(crate) fn parse_pair(s: &str) -> Result<(String, Option<String>), String> {
     let (k, v) = key_value(s)?;
     Ok((k, (!v.is_empty()).then_some(v)))
 }
 
 /// A daemon answer's JSON read as `T`; `what` names the answer in the error.
-pub fn decode<T: serde::de::DeserializeOwned>(
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
     what: &str,
     value: serde_json::Value,
 ) -> Result<T, super::Failure> {
@@ -75,7 +75,7 @@ pub fn decode<T: serde::de::DeserializeOwned>(
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC) of Unix milliseconds.
-pub fn utc(ms: i64) -> String {
+pub(crate) fn utc(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let (y, m, d) = crate::calendar::civil_from_days(secs.div_euclid(86_400));
     let t = secs.rem_euclid(86_400);

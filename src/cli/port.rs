@@ -6,7 +6,7 @@ use crate::protocol::Request;
 use clap::Subcommand;
 
 #[derive(Subcommand)]
-pub enum PortCommand {
+pub(crate) enum PortCommand {
     /// Open a port: PORT, PORT/tcp, PORT/udp, FROM-TO[/proto] or icmp (any case)
     Open {
         port: String,
@@ -31,7 +31,7 @@ pub enum PortCommand {
     },
 }
 
-pub fn run(cmd: PortCommand) -> CliResult {
+pub(crate) fn run(cmd: PortCommand) -> CliResult {
     match cmd {
         PortCommand::Open { port, endpoints } => {
             request(Request::PortOpen { port, endpoints })?;

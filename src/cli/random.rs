@@ -3,18 +3,18 @@
 use super::{CliResult, Failure};
 
 #[derive(clap::Args)]
-pub struct RandomArgs {
+pub(crate) struct RandomArgs {
     /// Length of a random alphanumeric string
     #[arg(short, long, conflicts_with_all = ["range", "available_port"])]
-    pub length: Option<usize>,
+    pub(crate) length: Option<usize>,
     /// A random integer in LOW..=HIGH (a float in LOW..HIGH with --float)
     #[arg(short, long, num_args = 2, value_names = ["LOW", "HIGH"], allow_negative_numbers = true)]
-    pub range: Option<Vec<f64>>,
+    pub(crate) range: Option<Vec<f64>>,
     #[arg(short, long, requires = "range")]
-    pub float: bool,
+    pub(crate) float: bool,
     /// A TCP port that is free on this machine now (with --range, one in LOW..=HIGH)
     #[arg(short = 'p', long, conflicts_with_all = ["length", "float"])]
-    pub available_port: bool,
+    pub(crate) available_port: bool,
 }
 
 const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -47,7 +47,7 @@ fn free_port_in(low: f64, high: f64) -> Result<u16, Failure> {
     Err(format!("cannot find a free port in {low}..={high}: every one is in use").into())
 }
 
-pub fn run(args: RandomArgs) -> CliResult {
+pub(crate) fn run(args: RandomArgs) -> CliResult {
     if args.available_port
         && let Some(range) = &args.range
     {

@@ -4,14 +4,14 @@ use super::{CliResult, request};
 use crate::protocol::Request;
 
 #[derive(clap::Args)]
-pub struct JujuRebootArgs {
+pub(crate) struct JujuRebootArgs {
     /// Reboot at once: Juju kills the hook, drops what it changed, and runs it again from
     /// the start after the reboot (end the script right after this)
     #[arg(long)]
-    pub now: bool,
+    pub(crate) now: bool,
 }
 
-pub fn run(args: JujuRebootArgs) -> CliResult {
+pub(crate) fn run(args: JujuRebootArgs) -> CliResult {
     request(Request::JujuReboot { now: args.now })?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use crate::protocol::Request;
 use clap::Subcommand;
 
 #[derive(Subcommand)]
-pub enum RelationCommand {
+pub(crate) enum RelationCommand {
     /// Print relation data of a remote unit (or app), one key or every key=value
     Get {
         /// Relation id such as db:1 (default: the hook's relation)
@@ -88,7 +88,7 @@ fn read_file(path: &std::path::Path) -> Result<String, Failure> {
     Ok(text)
 }
 
-pub fn run(cmd: RelationCommand) -> CliResult {
+pub(crate) fn run(cmd: RelationCommand) -> CliResult {
     match cmd {
         RelationCommand::Get {
             relation_id,

@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 #[derive(Args)]
-pub struct MetaArgs {
+pub(crate) struct MetaArgs {
     /// A label to find the secret by in later hooks (unique for its owner)
     #[arg(long)]
     label: Option<String>,
@@ -35,7 +35,7 @@ impl MetaArgs {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Owner {
+pub(crate) enum Owner {
     /// The application: only its leader can change it
     Application,
     /// This unit
@@ -43,7 +43,7 @@ pub enum Owner {
 }
 
 #[derive(Subcommand)]
-pub enum SecretCommand {
+pub(crate) enum SecretCommand {
     /// Add a secret (KEY=VALUE content; KEY#base64=… for base64) and print its id
     Add {
         /// Who owns it (application secrets need the leader)
@@ -163,7 +163,7 @@ fn with_file(
     Ok(content)
 }
 
-pub fn run(cmd: SecretCommand) -> CliResult {
+pub(crate) fn run(cmd: SecretCommand) -> CliResult {
     let secret = |r: SecretRequest| Request::Secret(r);
     match cmd {
         SecretCommand::Add {

@@ -4,7 +4,7 @@ use super::CliResult;
 use clap::Args;
 
 #[derive(Args)]
-pub struct SelfUpdateArgs {
+pub(crate) struct SelfUpdateArgs {
     /// Install this version instead of the newest
     #[arg(long, value_name = "V")]
     version: Option<String>,
@@ -23,7 +23,7 @@ pub struct SelfUpdateArgs {
     restart: bool,
 }
 
-pub fn run(args: SelfUpdateArgs) -> CliResult {
+pub(crate) fn run(args: SelfUpdateArgs) -> CliResult {
     let opts = crate::update::Options {
         version: args.version,
         check: args.check,

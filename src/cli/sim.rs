@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Subcommand)]
-pub enum SimCommand {
+pub(crate) enum SimCommand {
     /// Create a model for one unit of a charm
     Init {
         model_dir: PathBuf,
@@ -164,7 +164,7 @@ fn finish(run: &HookRun) -> CliResult {
     })
 }
 
-pub fn run(cmd: SimCommand) -> CliResult {
+pub(crate) fn run(cmd: SimCommand) -> CliResult {
     match cmd {
         SimCommand::Init {
             model_dir,

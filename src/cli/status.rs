@@ -5,29 +5,29 @@ use crate::protocol::{Request, WorkloadStatus};
 
 #[derive(clap::Args)]
 #[command(group = clap::ArgGroup::new("what").required(true).args(["status", "clear"]))]
-pub struct SetStatusArgs {
+pub(crate) struct SetStatusArgs {
     /// Name of the status, so one script can report several (default: the script's id)
     #[arg(short, long)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Remove this status instead of setting it
     #[arg(long)]
-    pub clear: bool,
+    pub(crate) clear: bool,
     /// Set the application's status instead (leader only; not merged with the unit's)
     #[arg(long, conflicts_with_all = ["name", "clear"])]
-    pub application: bool,
+    pub(crate) application: bool,
     /// active, waiting, maintenance or blocked
     #[arg(value_parser = parse_status)]
-    pub status: Option<WorkloadStatus>,
+    pub(crate) status: Option<WorkloadStatus>,
     /// Message shown with the status
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub message: Vec<String>,
+    pub(crate) message: Vec<String>,
 }
 
 fn parse_status(s: &str) -> Result<WorkloadStatus, String> {
     s.parse()
 }
 
-pub fn run(args: SetStatusArgs) -> CliResult {
+pub(crate) fn run(args: SetStatusArgs) -> CliResult {
     if args.application
         && let Some(status) = args.status
     {

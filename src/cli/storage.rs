@@ -6,7 +6,7 @@ use crate::protocol::Request;
 use clap::Subcommand;
 
 #[derive(Subcommand)]
-pub enum StorageCommand {
+pub(crate) enum StorageCommand {
     /// Print a storage instance's kind and location, or one of them
     Get {
         /// The storage id, as `lucky storage list` prints it (default: the storage hook's)
@@ -43,7 +43,7 @@ fn parse_directive(s: &str) -> Result<(String, u32), String> {
     }
 }
 
-pub fn run(cmd: StorageCommand) -> CliResult {
+pub(crate) fn run(cmd: StorageCommand) -> CliResult {
     match cmd {
         StorageCommand::Get { id, key, format } => {
             output::print(

@@ -5,18 +5,18 @@ use super::{CliResult, request, request_value};
 use crate::protocol::Request;
 
 #[derive(clap::Args)]
-pub struct GetStatusArgs {
+pub(crate) struct GetStatusArgs {
     /// The application's status and its units' (leader only)
     #[arg(long)]
-    pub application: bool,
+    pub(crate) application: bool,
     /// The status with its message and data, not only its name
     #[arg(long)]
-    pub include_data: bool,
+    pub(crate) include_data: bool,
     #[command(flatten)]
-    pub format: FormatArg,
+    pub(crate) format: FormatArg,
 }
 
-pub fn get_status(args: GetStatusArgs) -> CliResult {
+pub(crate) fn get_status(args: GetStatusArgs) -> CliResult {
     let value = request_value(Request::StatusGet {
         application: args.application,
         include_data: args.include_data,
@@ -26,13 +26,13 @@ pub fn get_status(args: GetStatusArgs) -> CliResult {
 }
 
 #[derive(clap::Args)]
-pub struct SetApplicationVersionArgs {
+pub(crate) struct SetApplicationVersionArgs {
     /// The workload's version, shown by `juju status`
     #[arg(allow_hyphen_values = true, value_name = "VERSION")]
-    pub workload_version: String,
+    pub(crate) workload_version: String,
 }
 
-pub fn set_application_version(args: SetApplicationVersionArgs) -> CliResult {
+pub(crate) fn set_application_version(args: SetApplicationVersionArgs) -> CliResult {
     request(Request::SetApplicationVersion {
         version: args.workload_version,
     })?;

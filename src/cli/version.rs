@@ -1,7 +1,7 @@
 //! `lucky --version --verbose`: what this binary is, for a bug report or an audit.
 
 /// The lines `--version --verbose` prints.
-pub fn verbose() -> String {
+pub(crate) fn verbose() -> String {
     let deps = match crate::release::dependency_list_len() {
         Some(n) => format!("embedded (.dep-v0, cargo auditable format, {n} bytes)"),
         None => "not embedded (release/build.sh embeds it)".into(),
@@ -18,7 +18,7 @@ pub fn verbose() -> String {
 
 /// `lucky --version --verbose` (either order, `-V` for `--version`): clap's version flag
 /// prints and exits on its own, so the pair is recognised before it parses.
-pub fn is_verbose_version(args: &[std::ffi::OsString]) -> bool {
+pub(crate) fn is_verbose_version(args: &[std::ffi::OsString]) -> bool {
     let rest: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
     rest.len() == 2
         && args.len() == 3

@@ -14,11 +14,11 @@ use tokio::sync::oneshot;
 /// Container-socket connections without a script token kept at once. Larger than the
 /// connections one accept-loop turn can take (tokio's budget, 128), so a guest whose
 /// hello was already sent is read before a burst of newcomers can close it.
-pub const MAX_CONTAINER_GUESTS: usize = 256;
+pub(crate) const MAX_CONTAINER_GUESTS: usize = 256;
 
 /// The container socket's guests, oldest first, each with the means to close it.
 #[derive(Default)]
-pub struct Guests {
+pub(crate) struct Guests {
     next_id: AtomicU64,
     queue: Mutex<VecDeque<(u64, oneshot::Sender<()>)>>,
 }
@@ -26,7 +26,7 @@ pub struct Guests {
 impl Guests {
     /// Admits a new guest, closing the oldest one when there are too many. The returned
     /// future completes when this guest is closed that way.
-    pub fn admit(&self) -> (u64, impl Future<Output = ()> + use<>) {
+    pub(crate) fn admit(&self) -> (u64, impl Future<Output = ()> + use<>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
@@ -48,12 +48,12 @@ impl Guests {
     }
 
     /// The guest `id` is a guest no more (it showed a token) or is gone.
-    pub fn leave(&self, id: u64) {
+    pub(crate) fn leave(&self, id: u64) {
         let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
         queue.retain(|(i, _)| *i != id);
     }
 
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.queue.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 }

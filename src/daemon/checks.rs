@@ -25,48 +25,48 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::io::AsyncReadExt;
 
 /// Output of a probe kept for its failure message (the rest is read and dropped).
-pub const OUTPUT_LIMIT: usize = 4096;
+pub(crate) const OUTPUT_LIMIT: usize = 4096;
 /// Failures kept per check, newest last.
-pub const KEPT_FAILURES: usize = 5;
+pub(crate) const KEPT_FAILURES: usize = 5;
 /// Longest failure message kept.
 const MAX_MESSAGE: usize = 512;
 
 /// What `lucky check list` / `show` print for one check.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct CheckState {
-    pub name: String,
+pub(crate) struct CheckState {
+    pub(crate) name: String,
     /// `http`, `tcp` or `exec`.
-    pub kind: String,
+    pub(crate) kind: String,
     /// What is probed: the URL, `host:port` or the command (and where).
-    pub target: String,
+    pub(crate) target: String,
     /// `unknown` (no probe yet), `up` or `down`.
-    pub state: String,
+    pub(crate) state: String,
     /// Failures in a row now.
-    pub failures: u32,
-    pub threshold: u32,
-    pub period_ms: u64,
-    pub timeout_ms: u64,
+    pub(crate) failures: u32,
+    pub(crate) threshold: u32,
+    pub(crate) period_ms: u64,
+    pub(crate) timeout_ms: u64,
     /// The named unit status it feeds.
-    pub status: Option<String>,
-    pub restart_container: Option<String>,
-    pub probes: u64,
+    pub(crate) status: Option<String>,
+    pub(crate) restart_container: Option<String>,
+    pub(crate) probes: u64,
     /// Unix milliseconds of the last probe's end.
-    pub last_probe_ms: Option<i64>,
+    pub(crate) last_probe_ms: Option<i64>,
     /// The last failures, oldest first.
-    pub last_failures: Vec<Failure>,
+    pub(crate) last_failures: Vec<Failure>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// Unix milliseconds.
-    pub at_ms: i64,
-    pub message: String,
+    pub(crate) at_ms: i64,
+    pub(crate) message: String,
 }
 
 /// The daemon's checks: their states, the report tokens handed to `juju-exec`, and what
 /// the next report logs.
 #[derive(Default)]
-pub struct Checks {
+pub(crate) struct Checks {
     states: Mutex<BTreeMap<String, CheckState>>,
     failures: Mutex<BTreeMap<String, VecDeque<Failure>>>,
     pending: Mutex<HashSet<String>>,
@@ -74,7 +74,7 @@ pub struct Checks {
     logs: Mutex<VecDeque<(LogLevel, String)>>,
     report_wanted: tokio::sync::Notify,
     /// Wakes the supervisor to re-read lucky.yaml (a hook ran).
-    pub changed: tokio::sync::Notify,
+    pub(crate) changed: tokio::sync::Notify,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -90,7 +90,7 @@ fn now_ms() -> i64 {
 
 impl Checks {
     /// Every check's state, by name.
-    pub fn list(&self) -> Vec<CheckState> {
+    pub(crate) fn list(&self) -> Vec<CheckState> {
         let failures = lock(&self.failures);
         lock(&self.states)
             .values()
@@ -106,7 +106,7 @@ impl Checks {
     }
 
     /// Whether `token` is a report the daemon asked `juju-exec` for (it is used once).
-    pub fn take_report_token(&self, token: &str) -> bool {
+    pub(crate) fn take_report_token(&self, token: &str) -> bool {
         lock(&self.pending).remove(token)
     }
 }
@@ -173,7 +173,7 @@ fn plan(daemon: &Daemon) -> Vec<Check> {
 
 /// The supervisor: starts a task per check, re-plans after each hook (lucky.yaml may have
 /// changed), and runs until the daemon stops.
-pub async fn run_supervisor(daemon: Arc<Daemon>) {
+pub(crate) async fn run_supervisor(daemon: Arc<Daemon>) {
     let reporter = tokio::spawn(run_reporter(Arc::clone(&daemon)));
     let mut running: BTreeMap<String, (Check, tokio::task::JoinHandle<()>)> = BTreeMap::new();
     loop {
@@ -371,7 +371,7 @@ async fn exec_report(daemon: &Daemon) -> Result<(), String> {
 
 /// In the `juju-exec` context a report runs in: log what changed and give Juju the unit
 /// status.
-pub async fn report(daemon: &Daemon, context: &HookContext) {
+pub(crate) async fn report(daemon: &Daemon, context: &HookContext) {
     let lines: Vec<(LogLevel, String)> = lock(&daemon.checks.logs).drain(..).collect();
     for (level, line) in lines {
         if let Err(e) =

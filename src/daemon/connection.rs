@@ -25,7 +25,7 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest frame a container connection may send before it shows a script's token.
 const GUEST_FRAME_LEN: u32 = 4 * 1024;
 
-pub async fn serve(daemon: Arc<Daemon>, stream: UnixStream, origin: Origin) {
+pub(crate) async fn serve(daemon: Arc<Daemon>, stream: UnixStream, origin: Origin) {
     match origin {
         Origin::Host => {
             let Ok(slot) = Arc::clone(&daemon.host_slots).try_acquire_owned() else {

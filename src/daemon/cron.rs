@@ -29,10 +29,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Runs handed to `juju-exec` and not yet finished: token → schedule; and which
 /// schedules are running (a job never overlaps itself).
 #[derive(Default)]
-pub struct CronRuns {
+pub(crate) struct CronRuns {
     pending: Mutex<HashMap<String, String>>,
     running: Mutex<HashSet<String>>,
-    pub changed: tokio::sync::Notify,
+    pub(crate) changed: tokio::sync::Notify,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -40,18 +40,18 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The schedule a cron run token stands for.
-pub fn schedule_for(daemon: &Daemon, token: &str) -> Option<String> {
+pub(crate) fn schedule_for(daemon: &Daemon, token: &str) -> Option<String> {
     lock(&daemon.cron.pending).get(token).cloned()
 }
 
 /// Whether jobs are paused (the `stop` hook ran).
-pub fn stopped(daemon: &Daemon) -> bool {
+pub(crate) fn stopped(daemon: &Daemon) -> bool {
     daemon.state.cron.read(|c| c.stopped)
 }
 
 /// Learns from a hook what the scheduler needs: the charm folder, the hook PATH (to find
 /// `juju-exec`), and whether the unit is stopped.
-pub fn note_hook(daemon: &Daemon, hook: &str, charm_dir: &Path, path: Option<&String>) {
+pub(crate) fn note_hook(daemon: &Daemon, hook: &str, charm_dir: &Path, path: Option<&String>) {
     let stopped = match hook {
         "stop" => Some(true),
         "install" | "start" => Some(false),
@@ -84,7 +84,7 @@ fn status_owner(schedule: &str) -> String {
 
 /// After a cron run: a failure goes to `juju-log` at ERROR and becomes the job's status;
 /// success clears that status.
-pub async fn record_outcome(
+pub(crate) async fn record_outcome(
     daemon: &Daemon,
     context: &HookContext,
     schedule: &str,
@@ -220,7 +220,7 @@ fn plan(daemon: &Daemon) -> (Vec<(String, CronSchedule)>, Zone) {
 }
 
 /// The scheduler: runs until the daemon stops.
-pub async fn run_scheduler(daemon: Arc<Daemon>) {
+pub(crate) async fn run_scheduler(daemon: Arc<Daemon>) {
     // lucky.yaml is read when a hook says it may have changed, not at every wake-up.
     let (mut jobs, mut zone) = plan(&daemon);
     loop {

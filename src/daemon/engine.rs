@@ -14,7 +14,7 @@ const ENGINE_STATUS: &str = "lucky-docker-engine";
 
 /// Uses the engine that answers, or installs and starts one (see `docker::provision`);
 /// progress is a maintenance status and log lines, failure a blocked status.
-pub async fn ensure(
+pub(crate) async fn ensure(
     daemon: &Daemon,
     context: &HookContext,
     out: &OutputSink,

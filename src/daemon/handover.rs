@@ -24,23 +24,23 @@ use std::time::Duration;
 use tokio::sync::{Notify, oneshot, watch};
 
 /// `lock=FD,host=FD,container=FD`: what an exec'ing daemon leaves open for the next.
-pub const LISTEN_FDS_VAR: &str = "LUCKY_LISTEN_FDS";
+pub(crate) const LISTEN_FDS_VAR: &str = "LUCKY_LISTEN_FDS";
 
 /// How long the new binary gets to answer `--version` before the handover is refused.
 const VERSION_LIMIT: Duration = Duration::from_secs(10);
 
 /// A handover asked for and checked, waiting for the daemon's serve loop.
-pub struct Plan {
-    pub exe: PathBuf,
+pub(crate) struct Plan {
+    pub(crate) exe: PathBuf,
     /// What `exe --version` said.
-    pub version: String,
+    pub(crate) version: String,
     /// Told once the daemon has stopped accepting (or why it will not hand over).
-    pub accepted: oneshot::Sender<Result<(), String>>,
+    pub(crate) accepted: oneshot::Sender<Result<(), String>>,
 }
 
 /// The daemon's side of handovers: the fds to pass on and the plan in progress.
 #[derive(Default)]
-pub struct Handover {
+pub(crate) struct Handover {
     /// Copies of the listening sockets (close-on-exec until the handover): the accept
     /// loops may drop theirs when they stop, the socket stays open through these.
     host: OnceLock<OwnedFd>,
@@ -62,7 +62,7 @@ impl Handover {
     }
 
     /// Keeps a copy of a listening socket to pass on (`host` or the container one).
-    pub fn keep_listener(&self, fd: BorrowedFd<'_>, host: bool) -> Result<()> {
+    pub(crate) fn keep_listener(&self, fd: BorrowedFd<'_>, host: bool) -> Result<()> {
         let copy = fd
             .try_clone_to_owned()
             .context("cannot keep a copy of the listening socket")?;
@@ -71,35 +71,35 @@ impl Handover {
         Ok(())
     }
 
-    pub fn keep_lock(&self, fd: RawFd) {
+    pub(crate) fn keep_lock(&self, fd: RawFd) {
         let _ = self.lock.set(fd);
     }
 
     /// A new listener on the kept copy (after a failed exec, for the loops to resume).
-    pub fn listener_again(&self, host: bool) -> Option<tokio::net::UnixListener> {
+    pub(crate) fn listener_again(&self, host: bool) -> Option<tokio::net::UnixListener> {
         let slot = if host { &self.host } else { &self.container };
         let copy = slot.get()?.try_clone().ok()?;
         let std = std::os::unix::net::UnixListener::from(copy);
         tokio::net::UnixListener::from_std(std).ok()
     }
 
-    pub fn in_progress(&self) -> bool {
+    pub(crate) fn in_progress(&self) -> bool {
         self.in_progress.load(Ordering::SeqCst)
     }
 
-    pub fn set_in_progress(&self, on: bool) {
+    pub(crate) fn set_in_progress(&self, on: bool) {
         self.in_progress.store(on, Ordering::SeqCst);
         self.paused().send_replace(on);
     }
 
     /// Resolves when the accept loops must stop accepting.
-    pub async fn pause_requested(&self) {
+    pub(crate) async fn pause_requested(&self) {
         let mut rx = self.paused().subscribe();
         let _ = rx.wait_for(|paused| *paused).await;
     }
 
     /// Queues `plan`; refused when one is already under way.
-    pub fn request(&self, plan: Plan) -> Result<(), Plan> {
+    pub(crate) fn request(&self, plan: Plan) -> Result<(), Plan> {
         let mut slot = self.plan.lock().unwrap_or_else(PoisonError::into_inner);
         if slot.is_some() || self.in_progress() {
             return Err(plan);
@@ -111,7 +111,7 @@ impl Handover {
     }
 
     /// Resolves with the next plan asked for.
-    pub async fn next(&self) -> Plan {
+    pub(crate) async fn next(&self) -> Plan {
         loop {
             let notified = self.requested.notified();
             if let Some(plan) = self
@@ -128,7 +128,7 @@ impl Handover {
 
     /// Execs `exe` in this process with the sockets and the lock left open. Returns only
     /// if the exec failed; the fds are close-on-exec again then.
-    pub fn exec(&self, exe: &Path) -> anyhow::Error {
+    pub(crate) fn exec(&self, exe: &Path) -> anyhow::Error {
         let mut named = Vec::new();
         let mut fds = Vec::new();
         if let Some(fd) = self.lock.get() {
@@ -217,7 +217,7 @@ fn set_cloexec(fd: RawFd, on: bool) -> Result<()> {
 
 /// Checks that `exe` is a lucky binary that runs here: an ELF executable whose
 /// `--version` says `lucky <version> (…`. Returns the version.
-pub async fn check_binary(exe: &Path) -> Result<String> {
+pub(crate) async fn check_binary(exe: &Path) -> Result<String> {
     if !exe.is_absolute() {
         bail!(
             "cannot hand over to {}: give the new binary's absolute path",
@@ -273,18 +273,22 @@ pub async fn check_binary(exe: &Path) -> Result<String> {
 /// checked before it is taken (an fd that is not what it should be is left alone and
 /// reported, and the daemon binds instead).
 #[derive(Default)]
-pub struct Inherited {
-    pub lock: Option<OwnedFd>,
-    pub host: Option<std::os::unix::net::UnixListener>,
-    pub container: Option<std::os::unix::net::UnixListener>,
+pub(crate) struct Inherited {
+    pub(crate) lock: Option<OwnedFd>,
+    pub(crate) host: Option<std::os::unix::net::UnixListener>,
+    pub(crate) container: Option<std::os::unix::net::UnixListener>,
     /// Why an fd named was not taken, for the log once it is open.
-    pub refused: Vec<String>,
+    pub(crate) refused: Vec<String>,
 }
 
 impl Inherited {
     /// Reads and removes [`LISTEN_FDS_VAR`] (so no hook inherits it). Call it first
     /// thing, while the process has one thread.
-    pub fn take_from_env(lock_path: &Path, host_socket: &Path, container_socket: &Path) -> Self {
+    pub(crate) fn take_from_env(
+        lock_path: &Path,
+        host_socket: &Path,
+        container_socket: &Path,
+    ) -> Self {
         let Some(value) = std::env::var_os(LISTEN_FDS_VAR) else {
             return Self::default();
         };

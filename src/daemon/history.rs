@@ -18,24 +18,24 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 const MAX_RECORD_OUTPUT: usize = 256 * OUTPUT_TAIL;
 
 /// The history and the runs being recorded now.
-pub struct Recording {
-    pub store: History,
+pub(crate) struct Recording {
+    pub(crate) store: History,
     runs: Mutex<HashMap<String, Arc<RunRecorder>>>,
 }
 
 /// One run being recorded.
-pub struct RunRecorder {
+pub(crate) struct RunRecorder {
     token: String,
     started: Instant,
     record: Mutex<HookRecord>,
 }
 
 /// One script entry being recorded: run it with [`EntryRun::out`] as its output.
-pub struct EntryRun {
+pub(crate) struct EntryRun {
     run: Option<(Arc<RunRecorder>, usize)>,
     started: Instant,
     tail: Arc<Mutex<OutputTail>>,
-    pub out: OutputSink,
+    pub(crate) out: OutputSink,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -51,7 +51,7 @@ fn status_record((status, message): (WorkloadStatus, String)) -> UnitStatusRecor
 }
 
 impl Recording {
-    pub fn new(store: History) -> Self {
+    pub(crate) fn new(store: History) -> Self {
         Self {
             store,
             runs: Mutex::default(),
@@ -59,7 +59,7 @@ impl Recording {
     }
 
     /// Starts recording a run in `context`.
-    pub fn begin(
+    pub(crate) fn begin(
         &self,
         context: &HookContext,
         kind: RunKind,
@@ -95,7 +95,12 @@ impl Recording {
 
     /// Notes that `entry` starts in `context`; output sent through the returned run's
     /// `out` also goes to its record. Outside a recorded run it only passes `out` on.
-    pub fn entry(&self, context: &HookContext, entry: &ScriptEntry, out: &OutputSink) -> EntryRun {
+    pub(crate) fn entry(
+        &self,
+        context: &HookContext,
+        entry: &ScriptEntry,
+        out: &OutputSink,
+    ) -> EntryRun {
         let run = lock(&self.runs).get(&context.token).cloned().map(|run| {
             let mut record = lock(&run.record);
             record.entries.push(EntryRecord {
@@ -121,7 +126,7 @@ impl Recording {
     }
 
     /// Ends the run: writes its record (a failure to write is logged, never the hook's).
-    pub fn finish(
+    pub(crate) fn finish(
         &self,
         recorder: Arc<RunRecorder>,
         error: Option<&ErrorReply>,
@@ -145,13 +150,13 @@ impl Recording {
 
 impl RunRecorder {
     /// What the end of the run changed in the containers (`None`: it did not reconcile).
-    pub fn containers(&self, report: Option<ReconcileReport>) {
+    pub(crate) fn containers(&self, report: Option<ReconcileReport>) {
         lock(&self.record).containers = report;
     }
 }
 
 impl EntryRun {
-    pub fn finish(self, result: &Result<(), ScriptFailure>) {
+    pub(crate) fn finish(self, result: &Result<(), ScriptFailure>) {
         let Some((run, slot)) = self.run else {
             return;
         };

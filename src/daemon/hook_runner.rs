@@ -28,7 +28,7 @@ enum Run {
 
 /// Runs the scripts lucky.yaml lists for `hook` (or for the action / cron job the
 /// environment names). Waits for any hook already running.
-pub async fn run_hook(
+pub(crate) async fn run_hook(
     daemon: &Arc<Daemon>,
     hook: &str,
     env: BTreeMap<String, String>,
@@ -239,7 +239,7 @@ fn plan(
 
 /// What must happen while a context is still live, after its scripts: pending
 /// `juju-log` calls land, its `maintenance` statuses end, and Juju gets the unit status.
-pub async fn finish_context(daemon: &Daemon, context: &HookContext) {
+pub(crate) async fn finish_context(daemon: &Daemon, context: &HookContext) {
     context.flush_logs().await;
     let token = context.token.clone();
     let ended = daemon.state.statuses.update_if(|all| {
@@ -315,7 +315,7 @@ fn charm_dir(env: &BTreeMap<String, String>) -> Result<PathBuf, ErrorReply> {
 
 /// Runs `entries` in order in `context`; an `async` entry runs alongside the next ones and
 /// is joined before returning. The first failure stops the entries after it.
-pub async fn run_entries(
+pub(crate) async fn run_entries(
     daemon: &Arc<Daemon>,
     context: &Arc<HookContext>,
     charm_dir: &std::path::Path,

@@ -16,22 +16,22 @@ use tokio::sync::Notify;
 
 /// How long without a client before the daemon gives its code pages back. Units call
 /// lucky in bursts (a hook's scripts); between hooks they are idle for minutes.
-pub const IDLE_AFTER: Duration = Duration::from_secs(3);
+pub(crate) const IDLE_AFTER: Duration = Duration::from_secs(3);
 
 /// Connection ends, each of which may begin an idle spell.
 #[derive(Default)]
-pub struct Activity(Notify);
+pub(crate) struct Activity(Notify);
 
 impl Activity {
     /// A client was served (its connection ended): the idle spell starts again.
-    pub fn served(&self) {
+    pub(crate) fn served(&self) {
         // A permit is kept when the waiter is between checks: no end is missed.
         self.0.notify_one();
     }
 }
 
 /// Drops the code pages after each idle spell, for the daemon's whole life.
-pub async fn release_when_idle(daemon: Arc<Daemon>) {
+pub(crate) async fn release_when_idle(daemon: Arc<Daemon>) {
     loop {
         daemon.activity.0.notified().await;
         // Every further end restarts the spell.
@@ -52,7 +52,7 @@ pub async fn release_when_idle(daemon: Arc<Daemon>) {
 
 /// Drops this process's read-only, unmodified private file mappings (the binary's code
 /// and constants) from its resident set; returns how many resident bytes they held.
-pub fn release_file_pages() -> std::io::Result<u64> {
+pub(crate) fn release_file_pages() -> std::io::Result<u64> {
     let smaps = std::fs::read_to_string("/proc/self/smaps")?;
     let mut released = 0;
     for mapping in droppable(&smaps) {

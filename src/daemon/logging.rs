@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::fmt::writer::MakeWriterExt;
 
-pub fn level_from_env() -> Result<LevelFilter> {
+pub(crate) fn level_from_env() -> Result<LevelFilter> {
     match std::env::var("LUCKY_LOG_LEVEL") {
         Err(_) => Ok(LevelFilter::INFO),
         Ok(v) if v.is_empty() => Ok(LevelFilter::INFO),
@@ -27,17 +27,17 @@ pub fn level_from_env() -> Result<LevelFilter> {
 }
 
 /// Size at which `lucky.log` is rotated.
-pub const MAX_LOG_BYTES: u64 = 8 * 1024 * 1024;
+pub(crate) const MAX_LOG_BYTES: u64 = 8 * 1024 * 1024;
 
 /// `lucky.log`, rotated to `lucky.log.1` when it reaches [`MAX_LOG_BYTES`].
-pub struct RotatingLog {
+pub(crate) struct RotatingLog {
     path: PathBuf,
     file: File,
     size: u64,
 }
 
 impl RotatingLog {
-    pub fn open(path: PathBuf) -> std::io::Result<Self> {
+    pub(crate) fn open(path: PathBuf) -> std::io::Result<Self> {
         let file = OpenOptions::new().create(true).append(true).open(&path)?;
         let size = file.metadata()?.len();
         Ok(Self { path, file, size })
@@ -72,7 +72,7 @@ impl Write for RotatingLog {
     }
 }
 
-pub fn init(data_dir: &Path, level: LevelFilter, to_stderr: bool) -> Result<()> {
+pub(crate) fn init(data_dir: &Path, level: LevelFilter, to_stderr: bool) -> Result<()> {
     let path = data_dir.join("lucky.log");
     let file = RotatingLog::open(path.clone())
         .with_context(|| format!("cannot open the daemon log {}", path.display()))?;

@@ -8,15 +8,15 @@ use std::process::{ExitStatus, Stdio};
 use tokio::process::Command;
 
 /// What a script needs from the daemon besides its hook context.
-pub struct ScriptEnv<'a> {
-    pub socket: &'a Path,
+pub(crate) struct ScriptEnv<'a> {
+    pub(crate) socket: &'a Path,
     /// Folder holding a `lucky` link to the daemon's own binary, put first on PATH.
-    pub lucky_bin_dir: &'a Path,
-    pub charm_dir: &'a Path,
+    pub(crate) lucky_bin_dir: &'a Path,
+    pub(crate) charm_dir: &'a Path,
 }
 
 /// Runs one host script to completion, streaming its output.
-pub async fn run_host(
+pub(crate) async fn run_host(
     entry: &ScriptEntry,
     context: &HookContext,
     env: &ScriptEnv<'_>,
@@ -115,7 +115,7 @@ fn check_status(entry: &ScriptEntry, status: ExitStatus) -> Result<(), ScriptFai
 }
 
 /// The forwarded hook environment, plus what a script needs to reach the daemon.
-pub fn script_env(
+pub(crate) fn script_env(
     entry: &ScriptEntry,
     context: &HookContext,
     env: &ScriptEnv<'_>,

@@ -23,7 +23,7 @@ const BIN_DIR: &str = "bin";
 
 /// Why the daemon did not start, as whoever started it needs to tell apart.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum StartError {
+pub(crate) enum StartError {
     /// Another daemon holds the unit's lock: that one serves the unit.
     #[error("a lucky daemon for unit {unit} is already running (pid {pid}, socket {socket})")]
     AlreadyRunning {
@@ -48,7 +48,7 @@ impl StartError {
 ///
 /// `on_ready` is called once the socket accepts connections (or with the reason it
 /// cannot start), so whoever started us knows without polling.
-pub fn run_foreground(
+pub(crate) fn run_foreground(
     paths: UnitPaths,
     log_to_stderr: bool,
     on_ready: impl FnOnce(Result<(), StartError>),

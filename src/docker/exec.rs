@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 use std::time::Duration;
 
 /// Runs one `container-script` / `inline-container-script` entry to completion.
-pub async fn run_container_script(
+pub(crate) async fn run_container_script(
     docker_state: &DockerState,
     unit: &str,
     entry: &ScriptEntry,
@@ -182,7 +182,7 @@ async fn exit_code(docker: &bollard::Docker, exec_id: &str) -> Result<i64, Strin
 /// agent's socket address would let the workload talk to the unit agent as the hook,
 /// host paths mean nothing inside, and the rest is not the workload's business. See
 /// docs/container-policy.md.
-pub const CONTAINER_HOOK_VARS: &[&str] = &[
+pub(crate) const CONTAINER_HOOK_VARS: &[&str] = &[
     "JUJU_UNIT_NAME",
     "JUJU_PRINCIPAL_UNIT",
     "JUJU_MODEL_NAME",
@@ -242,7 +242,7 @@ fn exec_path(image_path: Option<String>) -> String {
 /// A health check's command in the unit's container `container` (`None`: the default
 /// one), with no hook context and no token: its exit code and the first `limit` bytes of
 /// its output (stdout and stderr together; the rest is read and dropped).
-pub async fn probe(
+pub(crate) async fn probe(
     docker_state: &DockerState,
     unit: &str,
     container: Option<&str>,
@@ -292,7 +292,7 @@ pub async fn probe(
 
 /// Restarts the unit's container `container` (its lucky.yaml name), as a failed health
 /// check asks.
-pub async fn restart(
+pub(crate) async fn restart(
     docker_state: &DockerState,
     unit: &str,
     container: &str,

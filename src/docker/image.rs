@@ -9,11 +9,11 @@ use bollard::query_parameters::CreateImageOptionsBuilder;
 use futures_util::StreamExt;
 
 /// The static busybox the root filesystem is made of.
-pub const BUSYBOX: &str = "/bin/busybox";
+pub(crate) const BUSYBOX: &str = "/bin/busybox";
 
 /// The web server image of the example charm (and the template's default), built by
 /// `lucky charm run` when the engine lacks it.
-pub const EXAMPLE_IMAGE: &str = "lucky-example-httpd:latest";
+pub(crate) const EXAMPLE_IMAGE: &str = "lucky-example-httpd:latest";
 
 /// Applets linked in `bin/`.
 const APPLETS: &[&str] = &[
@@ -26,7 +26,7 @@ const APPLETS: &[&str] = &[
 #[derive(Debug, Clone)]
 pub struct BusyboxImage {
     /// `repo:tag`.
-    pub image: String,
+    pub(crate) image: String,
     /// Dockerfile-style changes applied on import (`ENV …`, `CMD …`).
     pub changes: Vec<String>,
     /// Extra regular files: path inside the image (no leading `/`), contents, mode.
@@ -45,7 +45,7 @@ impl BusyboxImage {
 
     /// The example web server: busybox httpd serving `/www` on port 80 unless the
     /// charm sets another command.
-    pub fn example_httpd() -> Self {
+    pub(crate) fn example_httpd() -> Self {
         let page = "<!DOCTYPE html>\n<html><head><title>Lucky</title></head>\n<body><h1>Served by Lucky's local busybox httpd image</h1></body></html>\n";
         Self {
             image: EXAMPLE_IMAGE.into(),
@@ -59,7 +59,7 @@ impl BusyboxImage {
     }
 
     /// The root filesystem as an uncompressed tar.
-    pub fn rootfs_tar(&self) -> Result<Vec<u8>, String> {
+    pub(crate) fn rootfs_tar(&self) -> Result<Vec<u8>, String> {
         let busybox = std::fs::read(BUSYBOX).map_err(|e| {
             format!(
                 "cannot read {BUSYBOX} to build image {} ({e}); install it with `apt-get install busybox-static`",
@@ -127,7 +127,7 @@ impl BusyboxImage {
     }
 
     /// Imports the image unless the engine has it; true when it was built.
-    pub async fn ensure(&self, docker: &Docker) -> Result<bool, EngineError> {
+    pub(crate) async fn ensure(&self, docker: &Docker) -> Result<bool, EngineError> {
         match docker.inspect_image(&self.image).await {
             Ok(_) => Ok(false),
             Err(bollard::errors::Error::DockerResponseServerError {
@@ -146,7 +146,7 @@ impl BusyboxImage {
 }
 
 /// `repo:tag` → (repo, tag); a colon inside a registry's host:port is not a tag.
-pub fn split_image(image: &str) -> (&str, &str) {
+pub(crate) fn split_image(image: &str) -> (&str, &str) {
     match image.rsplit_once(':') {
         Some((repo, tag)) if !tag.contains('/') => (repo, tag),
         _ => (image, "latest"),

@@ -26,7 +26,7 @@ async fn note_dynamic_lucky(lucky: &Path, out: &OutputSink) {
 impl DockerState {
     /// Reconciles the unit's containers with the desired state. `charm_dir`, when given,
     /// is remembered as the folder container scripts are mounted from.
-    pub async fn apply(
+    pub(crate) async fn apply(
         &self,
         paths: &UnitPaths,
         charm_dir: Option<&Path>,
@@ -37,7 +37,7 @@ impl DockerState {
 
     /// As [`DockerState::apply`]; with `refresh` (the `upgrade-charm` hook) images are
     /// pulled afresh and a container whose tag moved is recreated (see `reconcile`).
-    pub async fn apply_refreshing(
+    pub(crate) async fn apply_refreshing(
         &self,
         paths: &UnitPaths,
         charm_dir: Option<&Path>,
@@ -52,7 +52,7 @@ impl DockerState {
     /// As [`DockerState::apply_refreshing`]; a failure comes with what the reconcile did
     /// before it (containers created, started or removed before another one failed), for
     /// the hook history. Nothing done yet (no engine, bad mounts) is an empty report.
-    pub async fn apply_reporting(
+    pub(crate) async fn apply_reporting(
         &self,
         paths: &UnitPaths,
         charm_dir: Option<&Path>,
@@ -97,7 +97,7 @@ impl DockerState {
     /// Applies the desired state only when it differs from what the last apply made
     /// the engine match (what a container script needs: the container as its hook has
     /// configured it so far). `None` when nothing was pending: no engine call at all.
-    pub async fn apply_pending(
+    pub(crate) async fn apply_pending(
         &self,
         paths: &UnitPaths,
         charm_dir: Option<&Path>,
@@ -126,7 +126,7 @@ impl DockerState {
     }
 
     /// The `stop` hook: stop and remove the unit's containers (desired state is kept).
-    pub async fn remove_all(&self, unit: &str) -> Result<ReconcileReport, EngineError> {
+    pub(crate) async fn remove_all(&self, unit: &str) -> Result<ReconcileReport, EngineError> {
         let _one_at_a_time = self.reconcile_lock.lock().await;
         let docker = self.client().await?;
         let result = reconciler::remove_all(&docker, unit).await;
@@ -140,7 +140,7 @@ impl DockerState {
 
     /// True when the unit has any container configured (so a charm without containers
     /// never needs an engine).
-    pub fn has_desired_state(&self) -> bool {
+    pub(crate) fn has_desired_state(&self) -> bool {
         self.specs.read(|s| !s.containers.is_empty())
     }
 }

@@ -1,12 +1,12 @@
 //! Containers: the desired state scripts edit (`spec`), the one reconciler that makes the
 //! engine match it (`reconciler`), and container scripts run through exec (`exec`).
 
-pub mod exec;
+pub(crate) mod exec;
 pub mod image;
 mod manager;
-pub mod provision;
-pub mod reconciler;
-pub mod spec;
+pub(crate) mod provision;
+pub(crate) mod reconciler;
+pub(crate) mod spec;
 
 use crate::state::{Document, Store};
 use bollard::Docker;
@@ -14,28 +14,28 @@ use spec::ContainerSpecs;
 use std::path::{Path, PathBuf};
 
 /// Where the engine listens when `DOCKER_HOST` says nothing.
-pub const DEFAULT_ENGINE_SOCKET: &str = "/var/run/docker.sock";
+pub(crate) const DEFAULT_ENGINE_SOCKET: &str = "/var/run/docker.sock";
 /// The private engine `tests/support/docker-engine.sh` (and `examples/run.sh`) start, so
 /// it does not disturb a system engine: used when `DOCKER_HOST` is unset and the default
 /// socket is absent.
-pub const PRIVATE_ENGINE_SOCKET: &str = "/run/lucky-test-docker.sock";
+pub(crate) const PRIVATE_ENGINE_SOCKET: &str = "/run/lucky-test-docker.sock";
 
 /// Seconds any one engine request may take (a pull of a big image included).
 const DOCKER_TIMEOUT_SECS: u64 = 600;
 
 /// Paths inside every container Lucky starts.
-pub const CONTAINER_LUCKY_BIN: &str = "/usr/bin/lucky";
+pub(crate) const CONTAINER_LUCKY_BIN: &str = "/usr/bin/lucky";
 /// The folder holding the container socket. A folder, not the socket file, is
 /// bind-mounted: a restarted daemon (self-update) binds a new socket inode, which a
 /// file bind mount would never see, whereas a folder mount shows the new socket.
-pub const CONTAINER_SOCKET_DIR: &str = "/run/lucky";
-pub const CONTAINER_SOCKET: &str = "/run/lucky/lucky.sock";
-pub const CONTAINER_SCRIPTS: &str = "/lucky/container_scripts";
+pub(crate) const CONTAINER_SOCKET_DIR: &str = "/run/lucky";
+pub(crate) const CONTAINER_SOCKET: &str = "/run/lucky/lucky.sock";
+pub(crate) const CONTAINER_SCRIPTS: &str = "/lucky/container_scripts";
 
 /// Labels that identify our containers; the hash label says what config made them.
-pub const LABEL_UNIT: &str = "lucky.unit";
-pub const LABEL_CONTAINER: &str = "lucky.container";
-pub const LABEL_HASH: &str = "lucky.config-hash";
+pub(crate) const LABEL_UNIT: &str = "lucky.unit";
+pub(crate) const LABEL_CONTAINER: &str = "lucky.container";
+pub(crate) const LABEL_HASH: &str = "lucky.config-hash";
 
 /// Every container Lucky made for `unit` (found by its label), running or not.
 pub async fn unit_containers(
@@ -54,11 +54,11 @@ pub async fn unit_containers(
 }
 
 /// The daemon's container side: desired state and the engine connection.
-pub struct DockerState {
-    pub specs: Document<ContainerSpecs>,
+pub(crate) struct DockerState {
+    pub(crate) specs: Document<ContainerSpecs>,
     /// Reconciles run one at a time (a hook's and an operator's `apply-updates`); not the
     /// hook lock, because a script calls `apply-updates` while its hook holds that.
-    pub reconcile_lock: tokio::sync::Mutex<()>,
+    pub(crate) reconcile_lock: tokio::sync::Mutex<()>,
     /// The negotiated client, kept between calls; dropped after a connection error so
     /// an engine that came back is found again.
     client: tokio::sync::Mutex<Option<Docker>>,
@@ -71,10 +71,10 @@ pub struct DockerState {
 /// An engine problem, phrased for one line.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]
-pub struct EngineError(pub String);
+pub struct EngineError(pub(crate) String);
 
 impl DockerState {
-    pub fn open(store: &Store) -> Self {
+    pub(crate) fn open(store: &Store) -> Self {
         let (specs, problem) = Document::open(store, spec::DOCUMENT);
         if let Some(problem) = problem {
             tracing::warn!(%problem, "container state");
@@ -89,7 +89,7 @@ impl DockerState {
 
     /// The engine client, connecting and negotiating the API version on first use (the
     /// engine may be older than bollard's default version).
-    pub async fn client(&self) -> Result<Docker, EngineError> {
+    pub(crate) async fn client(&self) -> Result<Docker, EngineError> {
         let mut cached = self.client.lock().await;
         if let Some(docker) = cached.as_ref() {
             return Ok(docker.clone());
@@ -100,7 +100,7 @@ impl DockerState {
     }
 
     /// Forgets the client after an error that may mean the engine went away.
-    pub async fn reset_client(&self) {
+    pub(crate) async fn reset_client(&self) {
         *self.client.lock().await = None;
     }
 }
@@ -108,7 +108,7 @@ impl DockerState {
 /// The engine's socket, the one way the daemon and `lucky charm run` find it:
 /// `DOCKER_HOST` when set (`unix://PATH` or a bare path; the client speaks only over a
 /// Unix socket), else the default socket, else the private engine's when only it exists.
-pub fn engine_socket() -> Result<PathBuf, EngineError> {
+pub(crate) fn engine_socket() -> Result<PathBuf, EngineError> {
     let host = std::env::var("DOCKER_HOST").unwrap_or_default();
     engine_socket_from(&host, |p| p.exists())
 }
@@ -135,7 +135,7 @@ fn engine_socket_from(host: &str, exists: impl Fn(&Path) -> bool) -> Result<Path
 /// Connects to the engine at `socket` (see [`engine_socket`]) and negotiates the API
 /// version (the engine may be older than bollard's default); an engine that does not
 /// answer is an error here, not at the first request.
-pub async fn connect(socket: &Path, timeout_secs: u64) -> Result<Docker, EngineError> {
+pub(crate) async fn connect(socket: &Path, timeout_secs: u64) -> Result<Docker, EngineError> {
     let unreachable = |e: &bollard::errors::Error| {
         EngineError(format!(
             "cannot reach the Docker engine at {}: {}",
@@ -162,21 +162,21 @@ pub fn docker_name(unit: &str, container: &str) -> String {
 }
 
 /// Folder on the host holding the container socket (mounted at [`CONTAINER_SOCKET_DIR`]).
-pub fn container_socket_dir(data_dir: &Path) -> PathBuf {
+pub(crate) fn container_socket_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("container-run")
 }
 
-pub fn container_socket(data_dir: &Path) -> PathBuf {
+pub(crate) fn container_socket(data_dir: &Path) -> PathBuf {
     container_socket_dir(data_dir).join("lucky.sock")
 }
 
 /// Folder on the host holding a named volume.
-pub fn volume_dir(data_dir: &Path, name: &str) -> PathBuf {
+pub(crate) fn volume_dir(data_dir: &Path, name: &str) -> PathBuf {
     data_dir.join("volumes").join(name)
 }
 
 /// Describes a bollard error without its Rust type names.
-pub fn describe(error: &bollard::errors::Error) -> String {
+pub(crate) fn describe(error: &bollard::errors::Error) -> String {
     use bollard::errors::Error as E;
     match error {
         E::DockerResponseServerError {

@@ -16,20 +16,20 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// The package Ubuntu ships the engine in.
-pub const PACKAGE: &str = "docker.io";
+pub(crate) const PACKAGE: &str = "docker.io";
 /// The drop-in that carries the proxy settings to the engine's pulls.
-pub const DROP_IN: &str = "docker.service.d/lucky-proxy.conf";
+pub(crate) const DROP_IN: &str = "docker.service.d/lucky-proxy.conf";
 
 /// Juju's proxy settings for the charm (`JUJU_CHARM_HTTP_PROXY` …); empty means unset.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Proxy {
-    pub http: String,
-    pub https: String,
-    pub no_proxy: String,
+pub(crate) struct Proxy {
+    pub(crate) http: String,
+    pub(crate) https: String,
+    pub(crate) no_proxy: String,
 }
 
 impl Proxy {
-    pub fn from_hook_env(env: &std::collections::BTreeMap<String, String>) -> Self {
+    pub(crate) fn from_hook_env(env: &std::collections::BTreeMap<String, String>) -> Self {
         let get = |k: &str| env.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
         Proxy {
             http: get("JUJU_CHARM_HTTP_PROXY"),
@@ -62,22 +62,22 @@ impl Proxy {
 /// How to provision: where programs are found, what proxy to use, where the drop-in goes,
 /// and the bounds.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The hook's `PATH`.
-    pub path: String,
-    pub proxy: Proxy,
+    pub(crate) path: String,
+    pub(crate) proxy: Proxy,
     /// systemd's unit folder (`/etc/systemd/system`).
-    pub unit_dir: PathBuf,
+    pub(crate) unit_dir: PathBuf,
     /// Attempts for each apt step, the first retry after `retry_delay`, doubling.
-    pub attempts: u32,
-    pub retry_delay: Duration,
+    pub(crate) attempts: u32,
+    pub(crate) retry_delay: Duration,
     /// How long the started engine may take to answer.
-    pub wait: Duration,
+    pub(crate) wait: Duration,
 }
 
 /// Why no engine answers; each names its cause in one line.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-pub enum ProvisionError {
+pub(crate) enum ProvisionError {
     #[error(
         "no Docker engine answers and apt-get is not on this machine to install {PACKAGE}: install a Docker engine, or set use-docker: false"
     )]
@@ -92,7 +92,7 @@ pub enum ProvisionError {
 
 impl ProvisionError {
     /// The short cause the blocked status names.
-    pub fn cause(&self) -> &'static str {
+    pub(crate) fn cause(&self) -> &'static str {
         match self {
             ProvisionError::NoApt => "no apt",
             ProvisionError::Install(_) => "package would not install",
@@ -103,13 +103,13 @@ impl ProvisionError {
 }
 
 /// The program named `name` on `path`, if any.
-pub fn find_program(path: &str, name: &str) -> Option<PathBuf> {
+pub(crate) fn find_program(path: &str, name: &str) -> Option<PathBuf> {
     crate::executable::find(name, path.as_ref())
 }
 
 /// Installs (if needed), configures and starts the engine, then waits until `answers`
 /// says it does. Called only when it did not answer at first.
-pub async fn install_and_start<F, Fut>(
+pub(crate) async fn install_and_start<F, Fut>(
     plan: &Plan,
     log: &(dyn Fn(String) + Sync),
     answers: F,
@@ -266,7 +266,7 @@ async fn run(plan: &Plan, program: &Path, args: &[&str], apt: bool) -> Result<()
 
 /// Writes (or removes, when no proxy is set) the engine's proxy drop-in. True when the
 /// file changed. A value systemd would read as more than a value is refused.
-pub fn write_drop_in(unit_dir: &Path, proxy: &Proxy) -> Result<bool, String> {
+pub(crate) fn write_drop_in(unit_dir: &Path, proxy: &Proxy) -> Result<bool, String> {
     let path = unit_dir.join(DROP_IN);
     let current = std::fs::read_to_string(&path).ok();
     if proxy.is_empty() {

@@ -5,13 +5,17 @@
 //! configuration it was created from. A container whose hash matches and which runs is
 //! left alone (a no-op apply is one list call, no mutating call); a changed one is
 //! removed and created again; one no longer desired is removed.
+//!
+//! `images` pulls the images containers are created from; `tests` checks the plan and
+//! the create body without an engine.
+
+mod images;
 
 use super::spec::{ContainerSpec, ContainerSpecs, split_port};
 use super::{
     CONTAINER_LUCKY_BIN, CONTAINER_SCRIPTS, CONTAINER_SOCKET, CONTAINER_SOCKET_DIR, EngineError,
     LABEL_CONTAINER, LABEL_HASH, LABEL_UNIT, describe, docker_name, volume_dir,
 };
-use crate::protocol::Stream;
 use crate::protocol::container::ReconcileReport;
 use crate::script::OutputSink;
 use bollard::Docker;
@@ -19,10 +23,8 @@ use bollard::models::{
     ContainerCreateBody, ContainerSummaryStateEnum, HostConfig, PortBinding, RestartPolicy,
     RestartPolicyNameEnum,
 };
-use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, RemoveContainerOptionsBuilder,
-};
-use futures_util::StreamExt;
+use bollard::query_parameters::{CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder};
+use images::{ensure_image, pull, refresh_images};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -32,19 +34,23 @@ const CREATE_SCHEME: u32 = 3;
 
 /// Host facts that go into every container besides its spec.
 #[derive(Debug, Clone, Serialize)]
-pub struct HostMounts {
-    pub unit: String,
-    pub data_dir: PathBuf,
+pub(crate) struct HostMounts {
+    pub(crate) unit: String,
+    pub(crate) data_dir: PathBuf,
     /// The running lucky binary, bind-mounted at /usr/bin/lucky.
-    pub lucky_binary: PathBuf,
+    pub(crate) lucky_binary: PathBuf,
     /// Folder holding the container socket.
-    pub socket_dir: PathBuf,
+    pub(crate) socket_dir: PathBuf,
     /// `$CHARM_DIR/container_scripts`, when the charm has one.
-    pub container_scripts: Option<PathBuf>,
+    pub(crate) container_scripts: Option<PathBuf>,
 }
 
 impl HostMounts {
-    pub fn new(unit: &str, data_dir: &Path, charm_dir: Option<&Path>) -> Result<Self, EngineError> {
+    pub(crate) fn new(
+        unit: &str,
+        data_dir: &Path,
+        charm_dir: Option<&Path>,
+    ) -> Result<Self, EngineError> {
         let lucky_binary = std::env::current_exe()
             .map_err(|e| EngineError(format!("cannot find the lucky binary to mount: {e}")))?;
         let container_scripts = charm_dir
@@ -82,7 +88,7 @@ impl Calls<'_> {
 /// `never` is pulled afresh first, as the 2020 Lucky did on every recreate, and a
 /// container whose image tag now names another image is recreated. A pull that fails
 /// (no registry reachable) is a note: the engine's copy stays in use.
-pub async fn reconcile(
+pub(crate) async fn reconcile(
     docker: &Docker,
     specs: &ContainerSpecs,
     host: &HostMounts,
@@ -160,64 +166,12 @@ pub async fn reconcile(
     }
 }
 
-/// Pulls each wanted image afresh (policy not `never`), once per image, and finds the
-/// image each tag names now: image → its id, and the images pulled.
-async fn refresh_images(
-    docker: &Docker,
-    specs: &ContainerSpecs,
-    host: &HostMounts,
-    existing: &BTreeMap<String, Found>,
-    out: &OutputSink,
-    report: &mut ReconcileReport,
-) -> (HashMap<String, String>, std::collections::HashSet<String>) {
-    let mut current = HashMap::new();
-    let mut pulled = std::collections::HashSet::new();
-    for (key, spec) in &specs.containers {
-        let Some(image) = spec.image.as_deref() else {
-            continue;
-        };
-        if spec.no_pull || current.contains_key(image) {
-            continue;
-        }
-        let name = docker_name(&host.unit, key);
-        let mut calls = Calls {
-            report: &mut *report,
-        };
-        match pull(docker, image, &name, out, &mut calls).await {
-            Ok(()) => {
-                pulled.insert(image.to_string());
-            }
-            Err(EngineError(cause)) => {
-                let note = format!("lucky: note: {cause}; the engine's copy is kept");
-                out.line(Stream::Stderr, note).await;
-            }
-        }
-        calls.read();
-        // Absent (never pulled, pull failed): creating the container says so.
-        if let Ok(id) = docker
-            .inspect_image(image)
-            .await
-            .map(|i| i.id.unwrap_or_default())
-        {
-            current.insert(image.to_string(), id);
-        }
-    }
-    for (key, found) in existing {
-        let image = specs.containers.get(key).and_then(|s| s.image.as_deref());
-        if let Some((image, id)) = image.and_then(|i| Some((i, current.get(i)?)))
-            && *id != found.image_id
-        {
-            let name = docker_name(&host.unit, key);
-            let note = format!("lucky: {image} now names image {id}: recreating container {name}");
-            out.line(Stream::Stdout, note).await;
-        }
-    }
-    (current, pulled)
-}
-
 /// Stops and removes every container of the unit (the `stop` hook). Desired state is
 /// kept: a later hook that applies creates them again.
-pub async fn remove_all(docker: &Docker, unit: &str) -> Result<ReconcileReport, EngineError> {
+pub(crate) async fn remove_all(
+    docker: &Docker,
+    unit: &str,
+) -> Result<ReconcileReport, EngineError> {
     let mut report = ReconcileReport::default();
     let existing = list(
         docker,
@@ -438,72 +392,6 @@ async fn start(docker: &Docker, id: &str, calls: &mut Calls<'_>) -> Result<(), E
         .map_err(|e| EngineError(format!("cannot start it: {}", describe(&e))))
 }
 
-/// Pulls `image` unless it is present or pulling is off, showing progress in the hook
-/// output (one line per layer status change, not every byte count).
-async fn ensure_image(
-    docker: &Docker,
-    image: &str,
-    no_pull: bool,
-    name: &str,
-    out: &OutputSink,
-    calls: &mut Calls<'_>,
-) -> Result<(), EngineError> {
-    calls.read();
-    match docker.inspect_image(image).await {
-        Ok(_) => return Ok(()),
-        Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 404, ..
-        }) => {}
-        Err(e) => {
-            return Err(EngineError(format!(
-                "cannot inspect image {image}: {}",
-                describe(&e)
-            )));
-        }
-    }
-    if no_pull {
-        return Err(EngineError(format!(
-            "image {image} is not present and --no-pull is set"
-        )));
-    }
-    pull(docker, image, name, out, calls).await
-}
-
-/// Pulls `image` from its registry, showing progress.
-async fn pull(
-    docker: &Docker,
-    image: &str,
-    name: &str,
-    out: &OutputSink,
-    calls: &mut Calls<'_>,
-) -> Result<(), EngineError> {
-    out.line(
-        Stream::Stdout,
-        format!("lucky: pulling {image} for container {name}"),
-    )
-    .await;
-    let options = CreateImageOptionsBuilder::default()
-        .from_image(image)
-        .build();
-    calls.mutate();
-    let mut progress = docker.create_image(Some(options), None, None);
-    let mut last = String::new();
-    while let Some(item) = progress.next().await {
-        let info =
-            item.map_err(|e| EngineError(format!("cannot pull image {image}: {}", describe(&e))))?;
-        let line = match (info.id, info.status) {
-            (Some(id), Some(status)) => format!("lucky: pull {image}: {id}: {status}"),
-            (None, Some(status)) => format!("lucky: pull {image}: {status}"),
-            _ => continue,
-        };
-        if line != last {
-            out.line(Stream::Stdout, line.clone()).await;
-            last = line;
-        }
-    }
-    Ok(())
-}
-
 /// Named volumes live under the unit's data dir; create their folders before Docker
 /// does (it would create them root-owned with default mode anyway, but a missing parent
 /// makes the error less clear).
@@ -532,7 +420,7 @@ struct HashInput<'a> {
     host: &'a HostMounts,
 }
 
-pub fn config_hash(key: &str, spec: &ContainerSpec, host: &HostMounts) -> String {
+pub(crate) fn config_hash(key: &str, spec: &ContainerSpec, host: &HostMounts) -> String {
     let input = HashInput {
         scheme: CREATE_SCHEME,
         container: key,
@@ -627,163 +515,4 @@ fn create_body(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn host() -> HostMounts {
-        HostMounts {
-            unit: "app/0".into(),
-            data_dir: "/var/lib/lucky/app-0".into(),
-            lucky_binary: "/usr/bin/lucky".into(),
-            socket_dir: "/var/lib/lucky/app-0/container-run".into(),
-            container_scripts: None,
-        }
-    }
-
-    fn found(spec: &ContainerSpec, key: &str, running: bool) -> Found {
-        Found {
-            id: format!("id-{key}"),
-            hash: config_hash(key, spec, &host()),
-            running,
-            image_id: format!("sha256:{key}"),
-        }
-    }
-
-    #[test]
-    fn the_plan_keeps_what_matches_and_changes_only_the_rest() {
-        let web = ContainerSpec {
-            image: Some("httpd".into()),
-            ..Default::default()
-        };
-        let mut db = ContainerSpec {
-            image: Some("postgres".into()),
-            ..Default::default()
-        };
-        let old_db = found(&db, "db", true);
-        db.env.insert("PGDATA".into(), "/data".into());
-        let specs = ContainerSpecs {
-            containers: [
-                ("web".to_string(), web.clone()),
-                ("db".to_string(), db.clone()),
-                ("cache".to_string(), ContainerSpec::default()),
-            ]
-            .into(),
-            ..Default::default()
-        };
-        let existing: BTreeMap<String, Found> = [
-            ("web".to_string(), found(&web, "web", true)),
-            ("db".to_string(), old_db),
-            ("gone".to_string(), found(&web, "gone", false)),
-        ]
-        .into();
-        let steps = plan(&specs, &host(), &existing, &HashMap::new());
-        assert_eq!(
-            steps,
-            vec![
-                Step::Remove {
-                    key: "gone",
-                    id: "id-gone"
-                },
-                Step::Create {
-                    key: "db",
-                    spec: &db,
-                    replaces: Some("id-db"),
-                    hash: config_hash("db", &db, &host()),
-                },
-                Step::Keep { key: "web" },
-            ]
-        );
-    }
-
-    #[test]
-    fn a_container_whose_tag_moved_is_recreated_after_a_refresh() {
-        let web = ContainerSpec {
-            image: Some("httpd:latest".into()),
-            ..Default::default()
-        };
-        let specs = ContainerSpecs {
-            containers: [("web".to_string(), web.clone())].into(),
-            ..Default::default()
-        };
-        let existing: BTreeMap<String, Found> =
-            [("web".to_string(), found(&web, "web", true))].into();
-        let same = HashMap::from([("httpd:latest".to_string(), "sha256:web".to_string())]);
-        assert_eq!(
-            plan(&specs, &host(), &existing, &same),
-            vec![Step::Keep { key: "web" }]
-        );
-        let moved = HashMap::from([("httpd:latest".to_string(), "sha256:new".to_string())]);
-        assert_eq!(
-            plan(&specs, &host(), &existing, &moved),
-            vec![Step::Create {
-                key: "web",
-                spec: &web,
-                replaces: Some("id-web"),
-                hash: config_hash("web", &web, &host()),
-            }]
-        );
-    }
-
-    #[test]
-    fn a_stopped_current_container_is_started_not_recreated() {
-        let web = ContainerSpec {
-            image: Some("httpd".into()),
-            ..Default::default()
-        };
-        let specs = ContainerSpecs {
-            containers: [("web".to_string(), web.clone())].into(),
-            ..Default::default()
-        };
-        let existing: BTreeMap<String, Found> =
-            [("web".to_string(), found(&web, "web", false))].into();
-        assert_eq!(
-            plan(&specs, &host(), &existing, &HashMap::new()),
-            vec![Step::Start {
-                key: "web",
-                id: "id-web",
-                spec: &web
-            }]
-        );
-    }
-
-    #[test]
-    fn hash_is_stable_and_tracks_changes() {
-        let mut spec = ContainerSpec {
-            image: Some("busybox".into()),
-            ..Default::default()
-        };
-        let a = config_hash("default", &spec, &host());
-        assert_eq!(a, config_hash("default", &spec, &host()));
-        spec.env.insert("A".into(), "1".into());
-        assert_ne!(a, config_hash("default", &spec, &host()));
-        assert_ne!(
-            a,
-            config_hash(
-                "other",
-                &ContainerSpec {
-                    image: Some("busybox".into()),
-                    ..Default::default()
-                },
-                &host()
-            )
-        );
-    }
-
-    #[test]
-    fn create_body_has_the_mounts() {
-        let mut spec = ContainerSpec {
-            image: Some("busybox".into()),
-            init: true,
-            ..Default::default()
-        };
-        spec.volumes.insert("/data".into(), "data".into());
-        spec.ports.insert("8080:80/tcp".into());
-        let body = create_body("default", &spec, &host(), "h");
-        let hc = body.host_config.expect("host config");
-        assert_eq!(hc.init, Some(true));
-        let binds = hc.binds.expect("binds");
-        assert!(binds.contains(&"/usr/bin/lucky:/usr/bin/lucky:ro".to_string()));
-        assert!(binds.contains(&"/var/lib/lucky/app-0/volumes/data:/data".to_string()));
-        assert!(hc.port_bindings.expect("ports").contains_key("80/tcp"));
-    }
-}
+mod tests;

@@ -6,46 +6,46 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Name of the container scripts get when they pass no `-c NAME`.
-pub const DEFAULT_CONTAINER: &str = "default";
+pub(crate) const DEFAULT_CONTAINER: &str = "default";
 
 /// Name of the state document.
-pub const DOCUMENT: &str = "containers";
+pub(crate) const DOCUMENT: &str = "containers";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ContainerSpecs {
+pub(crate) struct ContainerSpecs {
     /// By container name (`default` for the default container).
-    pub containers: BTreeMap<String, ContainerSpec>,
+    pub(crate) containers: BTreeMap<String, ContainerSpec>,
     /// The charm folder the last hook ran from, so an apply outside a hook (an operator's
     /// `apply-updates`) mounts the same `container_scripts` and recreates nothing.
     #[serde(default)]
-    pub charm_dir: Option<std::path::PathBuf>,
+    pub(crate) charm_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default)]
-pub struct ContainerSpec {
+pub(crate) struct ContainerSpec {
     /// `None` until a script sets one: the container is then not created, but everything
     /// else set on it is kept for when it gets an image.
-    pub image: Option<String>,
-    pub no_pull: bool,
+    pub(crate) image: Option<String>,
+    pub(crate) no_pull: bool,
     /// Pull on every (re)create (`image set --pull always`).
-    pub always_pull: bool,
-    pub env: BTreeMap<String, String>,
+    pub(crate) always_pull: bool,
+    pub(crate) env: BTreeMap<String, String>,
     /// Container path → source (a volume name, or an absolute host path).
-    pub volumes: BTreeMap<String, String>,
+    pub(crate) volumes: BTreeMap<String, String>,
     /// `host:container/proto`, normalised.
-    pub ports: BTreeSet<String>,
-    pub entrypoint: Option<String>,
-    pub command: Option<Vec<String>>,
-    pub network: Option<String>,
+    pub(crate) ports: BTreeSet<String>,
+    pub(crate) entrypoint: Option<String>,
+    pub(crate) command: Option<Vec<String>>,
+    pub(crate) network: Option<String>,
     /// Docker's `--init`: off unless a script turns it on (`container set-init`).
-    pub init: bool,
+    pub(crate) init: bool,
 }
 
 /// Why an edit or query was refused: one line naming what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct SpecError(pub String);
+pub(crate) struct SpecError(pub(crate) String);
 
 fn bad(message: impl Into<String>) -> SpecError {
     SpecError(message.into())
@@ -53,7 +53,7 @@ fn bad(message: impl Into<String>) -> SpecError {
 
 /// `None` / `-c default` → the default container; other names must be usable in a
 /// Docker container name.
-pub fn container_key(name: Option<&str>) -> Result<String, SpecError> {
+pub(crate) fn container_key(name: Option<&str>) -> Result<String, SpecError> {
     let name = name.unwrap_or(DEFAULT_CONTAINER);
     let ok = !name.is_empty()
         && name.len() <= 64
@@ -76,7 +76,7 @@ pub fn container_key(name: Option<&str>) -> Result<String, SpecError> {
 /// What an edit did to the stored volumes, so the caller can delete data after the
 /// state change is durable.
 #[derive(Debug, PartialEq, Eq)]
-pub enum EditEffect {
+pub(crate) enum EditEffect {
     Nothing,
     /// The named volume's folder should be deleted (`volume remove --delete-data`).
     DeleteVolumeData(String),
@@ -86,7 +86,7 @@ pub enum EditEffect {
 }
 
 /// Applies `edit` to the container `key` of `specs`. Validates before changing anything.
-pub fn apply_edit(
+pub(crate) fn apply_edit(
     specs: &mut ContainerSpecs,
     key: &str,
     edit: &ContainerEdit,
@@ -266,7 +266,7 @@ fn check_conflicts(
 
 /// Answers a query as lines to print. A container that was never configured reads as
 /// empty, like a missing key.
-pub fn answer(specs: &ContainerSpecs, key: &str, query: &ContainerQuery) -> Vec<String> {
+pub(crate) fn answer(specs: &ContainerSpecs, key: &str, query: &ContainerQuery) -> Vec<String> {
     let empty = ContainerSpec::default();
     let spec = specs.containers.get(key).unwrap_or(&empty);
     match query {
@@ -330,7 +330,7 @@ fn check_volume_source(source: &str) -> Result<(), SpecError> {
 }
 
 /// `8080:80`, `8080:80/udp` → `8080:80/tcp`, `8080:80/udp`.
-pub fn parse_port(binding: &str) -> Result<String, SpecError> {
+pub(crate) fn parse_port(binding: &str) -> Result<String, SpecError> {
     let invalid = || {
         bad(format!(
             "invalid port binding {binding:?}: use HOST:CONTAINER[/tcp|/udp], e.g. 8080:80"
@@ -351,7 +351,7 @@ pub fn parse_port(binding: &str) -> Result<String, SpecError> {
 }
 
 /// Splits a normalised binding into (host port, container port, proto).
-pub fn split_port(binding: &str) -> Option<(u16, u16, &str)> {
+pub(crate) fn split_port(binding: &str) -> Option<(u16, u16, &str)> {
     let (ports, proto) = binding.split_once('/')?;
     let (host, container) = ports.split_once(':')?;
     Some((host.parse().ok()?, container.parse().ok()?, proto))

@@ -12,16 +12,16 @@
 
 /// Longest free text passed as one argument. Linux refuses a single argv word over
 /// 128 KiB (E2BIG), which would make the tool call fail for a reason nobody sees.
-pub const MAX_TEXT: usize = 32 * 1024;
+pub(crate) const MAX_TEXT: usize = 32 * 1024;
 /// Longest name (key, relation, unit, resource).
-pub const MAX_NAME: usize = 256;
+pub(crate) const MAX_NAME: usize = 256;
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("invalid {what} {value:?}: {expected}")]
-pub struct ArgError {
-    pub what: &'static str,
-    pub value: String,
-    pub expected: &'static str,
+pub(crate) struct ArgError {
+    pub(crate) what: &'static str,
+    pub(crate) value: String,
+    pub(crate) expected: &'static str,
 }
 
 fn check<'a>(
@@ -65,7 +65,7 @@ fn is_number(value: &str) -> bool {
 }
 
 /// `-r`'s value: `NAME:ID` or a bare relation `ID`, as Juju takes it.
-pub fn relation_id(value: &str) -> Result<&str, ArgError> {
+pub(crate) fn relation_id(value: &str) -> Result<&str, ArgError> {
     let ok = match value.split_once(':') {
         Some((name, id)) => is_name(name, '_') && is_number(id),
         None => is_number(value),
@@ -79,7 +79,7 @@ pub fn relation_id(value: &str) -> Result<&str, ArgError> {
 }
 
 /// A relation name as in metadata.yaml (`relation-ids NAME`).
-pub fn relation_name(value: &str) -> Result<&str, ArgError> {
+pub(crate) fn relation_name(value: &str) -> Result<&str, ArgError> {
     check(
         "relation name",
         value,
@@ -89,7 +89,7 @@ pub fn relation_name(value: &str) -> Result<&str, ArgError> {
 }
 
 /// A unit (`app/3`) or, for application data, an application name (`app`).
-pub fn unit_or_app(value: &str) -> Result<&str, ArgError> {
+pub(crate) fn unit_or_app(value: &str) -> Result<&str, ArgError> {
     let ok = match value.split_once('/') {
         Some((app, n)) => is_name(app, '-') && is_number(n),
         None => is_name(value, '-'),
@@ -104,7 +104,7 @@ pub fn unit_or_app(value: &str) -> Result<&str, ArgError> {
 
 /// A relation or leadership setting key: non-empty, no `=`, no spaces or control
 /// characters, not starting with `-`.
-pub fn setting_key(value: &str) -> Result<&str, ArgError> {
+pub(crate) fn setting_key(value: &str) -> Result<&str, ArgError> {
     check(
         "key",
         value,
@@ -118,7 +118,7 @@ pub fn setting_key(value: &str) -> Result<&str, ArgError> {
 
 /// An action parameter or result key: dot-separated parts of lowercase letters, digits
 /// and `-`, each starting and ending with a letter or digit (Juju's rule).
-pub fn action_key(value: &str) -> Result<&str, ArgError> {
+pub(crate) fn action_key(value: &str) -> Result<&str, ArgError> {
     let part_ok = |p: &str| {
         let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
         p.starts_with(alnum) && p.ends_with(alnum) && p.chars().all(|c| alnum(c) || c == '-')
@@ -132,7 +132,7 @@ pub fn action_key(value: &str) -> Result<&str, ArgError> {
 }
 
 /// A resource name as in metadata.yaml.
-pub fn resource_name(value: &str) -> Result<&str, ArgError> {
+pub(crate) fn resource_name(value: &str) -> Result<&str, ArgError> {
     check(
         "resource name",
         value,
@@ -145,7 +145,7 @@ pub fn resource_name(value: &str) -> Result<&str, ArgError> {
 }
 
 /// Free text for one argument (it goes after `--`): bounded in size.
-pub fn text<'a>(what: &'static str, value: &'a str) -> Result<&'a str, ArgError> {
+pub(crate) fn text<'a>(what: &'static str, value: &'a str) -> Result<&'a str, ArgError> {
     if value.len() <= MAX_TEXT && !value.contains('\0') {
         Ok(value)
     } else {
@@ -159,7 +159,7 @@ pub fn text<'a>(what: &'static str, value: &'a str) -> Result<&'a str, ArgError>
 
 /// `relation-set --file -` input: a YAML map (JSON is YAML) of the settings, with ""
 /// for a deleted key, so no value is ever a command-line word.
-pub fn settings_yaml(pairs: &[(String, Option<String>)]) -> Result<String, ArgError> {
+pub(crate) fn settings_yaml(pairs: &[(String, Option<String>)]) -> Result<String, ArgError> {
     let mut map = serde_json::Map::new();
     for (k, v) in pairs {
         setting_key(k)?;
@@ -174,7 +174,7 @@ pub fn settings_yaml(pairs: &[(String, Option<String>)]) -> Result<String, ArgEr
 
 /// `KEY=VALUE` words for `leader-set` / `action-set`, which take no file. They go after
 /// `--`, and the key, checked, never starts with `-`; the value follows the `=`.
-pub fn pair_words(
+pub(crate) fn pair_words(
     pairs: &[(String, Option<String>)],
     key_ok: fn(&str) -> Result<&str, ArgError>,
 ) -> Result<Vec<String>, ArgError> {
@@ -190,7 +190,7 @@ pub fn pair_words(
 }
 
 /// `text` cut to at most `max` bytes on a character boundary.
-pub fn truncated(text: &str, max: usize) -> &str {
+pub(crate) fn truncated(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;
     }
@@ -202,7 +202,7 @@ pub fn truncated(text: &str, max: usize) -> &str {
 }
 
 /// A storage name as in metadata.yaml (`data`, `pg-wal`).
-pub fn storage_name(value: &str) -> Result<&str, ArgError> {
+pub(crate) fn storage_name(value: &str) -> Result<&str, ArgError> {
     check(
         "storage name",
         value,
@@ -212,7 +212,7 @@ pub fn storage_name(value: &str) -> Result<&str, ArgError> {
 }
 
 /// A storage instance id as storage-list prints it: `NAME/NUMBER`.
-pub fn storage_id(value: &str) -> Result<&str, ArgError> {
+pub(crate) fn storage_id(value: &str) -> Result<&str, ArgError> {
     let ok = value
         .split_once('/')
         .is_some_and(|(name, n)| is_name(name, '-') && is_number(n));
@@ -226,7 +226,7 @@ pub fn storage_id(value: &str) -> Result<&str, ArgError> {
 
 /// A secret id as Juju prints it: `secret:` and 20 characters of base32hex (an xid),
 /// optionally with the model's `//UUID/`, or the bare 20 characters.
-pub fn secret_id(value: &str) -> Result<&str, ArgError> {
+pub(crate) fn secret_id(value: &str) -> Result<&str, ArgError> {
     let rest = value.strip_prefix("secret:").unwrap_or(value);
     let rest = rest
         .strip_prefix("//")
@@ -244,7 +244,7 @@ pub fn secret_id(value: &str) -> Result<&str, ArgError> {
 }
 
 /// A network binding: an endpoint or extra-binding name from metadata.yaml.
-pub fn binding_name(value: &str) -> Result<&str, ArgError> {
+pub(crate) fn binding_name(value: &str) -> Result<&str, ArgError> {
     check(
         "binding",
         value,
@@ -255,7 +255,7 @@ pub fn binding_name(value: &str) -> Result<&str, ArgError> {
 
 /// A secret content key, as Juju allows it: a lowercase letter, then at least two more
 /// lowercase letters or digits, single '-' between them; `#base64` may follow.
-pub fn secret_key(value: &str) -> Result<&str, ArgError> {
+pub(crate) fn secret_key(value: &str) -> Result<&str, ArgError> {
     let key = value.strip_suffix("#base64").unwrap_or(value);
     let b = key.as_bytes();
     let mut ok = b.len() >= 3 && b[0].is_ascii_lowercase() && !key.ends_with('-');
@@ -281,7 +281,7 @@ pub fn secret_key(value: &str) -> Result<&str, ArgError> {
 
 /// A value given as `--flag=VALUE` (one word, so gnuflag never reads it as a flag of its
 /// own): bounded, no NUL, no newline.
-pub fn flag_value<'a>(what: &'static str, value: &'a str) -> Result<&'a str, ArgError> {
+pub(crate) fn flag_value<'a>(what: &'static str, value: &'a str) -> Result<&'a str, ArgError> {
     check(
         what,
         value,

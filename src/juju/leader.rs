@@ -11,13 +11,13 @@ use crate::script::HookContext;
 use serde_json::{Map, Value};
 
 /// The peer relation `lucky charm build` declares for leader data on Juju 4.
-pub const PEER_ENDPOINT: &str = "lucky-leader";
+pub(crate) const PEER_ENDPOINT: &str = "lucky-leader";
 /// Its interface name.
-pub const PEER_INTERFACE: &str = "lucky-leader";
+pub(crate) const PEER_INTERFACE: &str = "lucky-leader";
 
 /// Where this unit's Juju keeps leader data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Store {
+pub(crate) enum Store {
     /// `leader-get` / `leader-set` (Juju 3).
     Tools,
     /// The [`PEER_ENDPOINT`] relation's application data (Juju 4).
@@ -29,7 +29,7 @@ impl Store {
     /// looking for `leader-get` on the PATH: the version is what Juju promises, while a
     /// stray `leader-get` elsewhere on the PATH (a charm helper, a copied tools dir)
     /// would pick the wrong store. No or an unreadable version means Juju 3's tools.
-    pub fn of(ctx: &HookContext) -> Self {
+    pub(crate) fn of(ctx: &HookContext) -> Self {
         let major = ctx
             .var("JUJU_VERSION")
             .and_then(|v| v.split('.').next())
@@ -43,7 +43,7 @@ impl Store {
 
 /// Why leader data could not be read or written.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum LeaderError {
+pub(crate) enum LeaderError {
     #[error(transparent)]
     Juju(#[from] JujuError),
     /// Juju 4, a non-leader writing: refused before anything is sent.
@@ -76,7 +76,7 @@ async fn peer_relation(ctx: &HookContext) -> Result<Option<String>, JujuError> {
 
 /// One value (`key`, null when unset) or, for `-`, every key as an object: what
 /// `leader-get --format=json` prints, on either Juju. `key` is already checked.
-pub async fn get(ctx: &HookContext, key: &str) -> Result<Value, LeaderError> {
+pub(crate) async fn get(ctx: &HookContext, key: &str) -> Result<Value, LeaderError> {
     if Store::of(ctx) == Store::Tools {
         return Ok(json(ctx, "leader-get", &["--", key]).await?);
     }
@@ -103,7 +103,7 @@ pub async fn get(ctx: &HookContext, key: &str) -> Result<Value, LeaderError> {
 }
 
 /// Sets `KEY=VALUE` words (`KEY=` deletes), already checked.
-pub async fn set(ctx: &HookContext, words: &[String]) -> Result<(), LeaderError> {
+pub(crate) async fn set(ctx: &HookContext, words: &[String]) -> Result<(), LeaderError> {
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     if Store::of(ctx) == Store::Tools {
         let mut argv = vec!["--"];

@@ -1,18 +1,18 @@
 //! The hook-tool backend: run Juju's hook tools in a hook's context and parse what they
 //! print. Nothing here knows about sockets or scripts.
 
-pub mod args;
-pub mod leader;
-pub mod status;
+pub(crate) mod args;
+pub(crate) mod leader;
+pub(crate) mod status;
 mod tools;
 
-pub use tools::{JujuError, run_tool, run_tool_with_input};
+pub(crate) use tools::{JujuError, run_tool, run_tool_with_input};
 
 use crate::script::HookContext;
 use serde_json::Value;
 
 /// Runs `tool --format=json args…` and parses its output (empty output is null).
-pub async fn json(ctx: &HookContext, tool: &str, args: &[&str]) -> Result<Value, JujuError> {
+pub(crate) async fn json(ctx: &HookContext, tool: &str, args: &[&str]) -> Result<Value, JujuError> {
     let mut full = Vec::with_capacity(args.len() + 1);
     full.push("--format=json");
     full.extend_from_slice(args);
@@ -28,12 +28,16 @@ pub async fn json(ctx: &HookContext, tool: &str, args: &[&str]) -> Result<Value,
 }
 
 /// Runs a tool for its effect.
-pub async fn exec(ctx: &HookContext, tool: &str, args: &[&str]) -> Result<(), JujuError> {
+pub(crate) async fn exec(ctx: &HookContext, tool: &str, args: &[&str]) -> Result<(), JujuError> {
     run_tool(ctx, tool, args).await.map(drop)
 }
 
 /// Runs a tool and returns what it printed, trimmed of the final newline.
-pub async fn text(ctx: &HookContext, tool: &str, args: &[&str]) -> Result<String, JujuError> {
+pub(crate) async fn text(
+    ctx: &HookContext,
+    tool: &str,
+    args: &[&str],
+) -> Result<String, JujuError> {
     let mut out = run_tool(ctx, tool, args).await?;
     while out.ends_with('\n') {
         out.pop();

@@ -13,13 +13,13 @@ const MAX_UNIT_MESSAGE: usize = 16 * 1024;
 
 /// Remembers the unit status last given to Juju, so it is only set again when it changes.
 #[derive(Default)]
-pub struct StatusReporter {
+pub(crate) struct StatusReporter {
     pushed: Mutex<Option<(WorkloadStatus, String)>>,
 }
 
 impl StatusReporter {
     /// Gives Juju the unit's aggregated status if it changed since it was last given.
-    pub async fn push(
+    pub(crate) async fn push(
         &self,
         statuses: &Document<Statuses>,
         ctx: &HookContext,

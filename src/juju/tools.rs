@@ -7,12 +7,12 @@ use tokio::process::Command;
 /// A hook tool that could not run or that refused: keeps Juju's own message.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{tool}: {message}")]
-pub struct JujuError {
-    pub tool: String,
-    pub message: String,
+pub(crate) struct JujuError {
+    pub(crate) tool: String,
+    pub(crate) message: String,
     /// The tool's own exit status when it ran and failed; None when it could not be run
     /// or answered what Lucky cannot read.
-    pub status: Option<u8>,
+    pub(crate) status: Option<u8>,
 }
 
 impl From<JujuError> for crate::protocol::ErrorReply {
@@ -27,12 +27,16 @@ impl From<JujuError> for crate::protocol::ErrorReply {
 /// Runs `tool args…` in the hook's environment and returns its stdout.
 ///
 /// Calls within one context are serialized: the unit agent takes one command at a time.
-pub async fn run_tool(ctx: &HookContext, tool: &str, args: &[&str]) -> Result<String, JujuError> {
+pub(crate) async fn run_tool(
+    ctx: &HookContext,
+    tool: &str,
+    args: &[&str],
+) -> Result<String, JujuError> {
     run_tool_with_input(ctx, tool, args, None).await
 }
 
 /// Like [`run_tool`], with `input` on the tool's stdin (`relation-set --file -`).
-pub async fn run_tool_with_input(
+pub(crate) async fn run_tool_with_input(
     ctx: &HookContext,
     tool: &str,
     args: &[&str],

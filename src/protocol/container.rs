@@ -36,7 +36,7 @@ pub enum ContainerEdit {
 }
 
 impl ContainerEdit {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             ContainerEdit::SetImage { .. } => "image set",
             ContainerEdit::SetEnv(_) => "env set",
@@ -75,10 +75,10 @@ pub enum ContainerAnswer {
 /// engine (create, start, stop, remove, pull): 0 when nothing changed.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ReconcileReport {
-    pub created: Vec<String>,
-    pub started: Vec<String>,
-    pub removed: Vec<String>,
-    pub unchanged: Vec<String>,
-    pub api_calls: u32,
-    pub mutating_calls: u32,
+    pub(crate) created: Vec<String>,
+    pub(crate) started: Vec<String>,
+    pub(crate) removed: Vec<String>,
+    pub(crate) unchanged: Vec<String>,
+    pub(crate) api_calls: u32,
+    pub(crate) mutating_calls: u32,
 }

@@ -18,16 +18,22 @@ pub const MAX_FRAME_LEN: u32 = 4 * 1024 * 1024;
 /// byte cost 128 MiB rather than 512.
 pub const MAX_CONTAINER_FRAME_LEN: u32 = 1024 * 1024 + 64 * 1024;
 
+/// Why a frame could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
+    /// The peer closed the connection between frames.
     #[error("connection closed")]
     Closed,
+    /// A frame's length (first) is over the limit (second): refused before reading it.
     #[error("frame of {0} bytes exceeds the {1}-byte limit")]
     TooLarge(u32, u32),
+    /// The body is not the MessagePack of the expected message.
     #[error("undecodable frame: {0}")]
     Decode(#[from] rmp_serde::decode::Error),
+    /// The message could not be encoded.
     #[error("cannot encode frame: {0}")]
     Encode(#[from] rmp_serde::encode::Error),
+    /// Reading or writing the connection failed (including a frame cut short).
     #[error("{0}")]
     Io(#[from] io::Error),
 }
@@ -49,6 +55,7 @@ pub fn encode_into<T: Serialize>(out: &mut Vec<u8>, msg: &T) -> Result<(), Frame
     Ok(())
 }
 
+/// One encoded frame: the 4-byte length, then the MessagePack body.
 pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, FrameError> {
     let mut out = Vec::with_capacity(128);
     encode_into(&mut out, msg)?;
@@ -89,16 +96,8 @@ pub fn read_blocking<T: DeserializeOwned>(r: &mut impl Read) -> Result<T, FrameE
     decode(&body)
 }
 
-/// Async read of one frame, reusing `buf` between frames.
-pub async fn read_async<T: DeserializeOwned>(
-    r: &mut (impl AsyncRead + Unpin),
-    buf: &mut Vec<u8>,
-) -> Result<T, FrameError> {
-    read_async_limited(r, buf, MAX_FRAME_LEN).await
-}
-
-/// Like [`read_async`], refusing bodies over `max` bytes.
-pub async fn read_async_limited<T: DeserializeOwned>(
+/// Async read of one frame, reusing `buf` between frames, refusing bodies over `max` bytes.
+pub(crate) async fn read_async_limited<T: DeserializeOwned>(
     r: &mut (impl AsyncRead + Unpin),
     buf: &mut Vec<u8>,
     max: u32,
@@ -131,7 +130,7 @@ fn truncated() -> FrameError {
     ))
 }
 
-pub async fn write_async<T: Serialize>(
+pub(crate) async fn write_async<T: Serialize>(
     w: &mut (impl AsyncWrite + Unpin),
     msg: &T,
 ) -> Result<(), FrameError> {
@@ -196,7 +195,7 @@ mod tests {
         let mut bytes = MAX_FRAME_LEN.to_be_bytes().to_vec();
         bytes.extend_from_slice(&[1, 2, 3]);
         let mut buf = Vec::new();
-        let err = read_async::<u32>(&mut &bytes[..], &mut buf)
+        let err = read_async_limited::<u32>(&mut &bytes[..], &mut buf, MAX_FRAME_LEN)
             .await
             .expect_err("truncated");
         assert!(matches!(err, FrameError::Io(_)), "{err}");

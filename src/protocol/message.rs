@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 /// First frame of every connection.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Hello {
+    /// The sender's `PROTOCOL_VERSION`; the daemon refuses any other.
     pub protocol: u32,
     /// The client's `lucky` version, only for error messages.
     pub version: String,
@@ -14,171 +15,246 @@ pub struct Hello {
     pub context: Option<String>,
 }
 
+/// What a client asks the daemon for: one per connection, answered by one [`Reply::Done`]
+/// or [`Reply::Error`] (after any [`Reply::Output`]).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub enum Request {
+    /// `lucky daemon status`: who the daemon is and what it is doing.
     DaemonStatus,
     /// Stop after the running hook, if any, has finished.
     DaemonStop,
     /// Run the scripts lucky.yaml lists for `hook`, in the Juju hook environment `env`.
     RunHook {
+        /// The Juju hook (or action) name, as `JUJU_DISPATCH_PATH` ends.
         hook: String,
+        /// The hook's Juju environment (`JUJU_*`), forwarded by `lucky hook`.
         env: BTreeMap<String, String>,
         /// Set when the daemon's cron scheduler asked for this run through `juju-exec`.
         cron_job: Option<String>,
     },
     /// Set (or with `status: None`, clear) the status `owner` reports for the unit.
     SetStatus {
+        /// Whose status: the script's id, or the `--name` given.
         owner: String,
+        /// The status to set; `None` clears this owner's.
         status: Option<WorkloadStatus>,
+        /// Shown with the status in `juju status`.
         message: String,
         /// The owner was named (`--name`), not the calling script's id: such a status
         /// stays until replaced or cleared, even `maintenance`.
         #[serde(default)]
         named: bool,
     },
-    /// One config value, or the whole config with `key: None`.
+    /// `lucky get-config`: one config value, or the whole config with `key: None`.
     GetConfig {
+        /// The option's name; `None` for the whole config.
         key: Option<String>,
     },
+    /// `lucky get-resource NAME`: the path Juju's `resource-get` gives for resource `name`.
     GetResource {
+        /// The resource's name in metadata.yaml.
         name: String,
     },
+    /// `lucky kv get`: one value of the unit's key-value store, or every pair.
     KvGet {
+        /// The key to read; `None` for every pair.
         key: Option<String>,
     },
-    /// `None` deletes the key.
+    /// `lucky kv set`; a `None` value deletes the key.
     KvSet {
+        /// Keys and values to store, in order.
         pairs: Vec<(String, Option<String>)>,
     },
+    /// `lucky leader get`: one leader value, or every pair.
     LeaderGet {
+        /// The key to read; `None` for every pair.
         key: Option<String>,
     },
+    /// `lucky leader set` (leader only); a `None` value deletes the key.
     LeaderSet {
+        /// Keys and values to set, in order.
         pairs: Vec<(String, Option<String>)>,
     },
+    /// `lucky leader is-leader`: whether this unit leads its application.
     IsLeader,
+    /// `lucky relation get`: a remote unit's (or application's) relation data, one key or all.
     RelationGet {
+        /// Relation id such as `db:1`; `None` for the hook's relation.
         relation_id: Option<String>,
         /// Unit (or, with `app`, application) whose data to read.
         remote: Option<String>,
+        /// Read the application's data instead of a unit's.
         app: bool,
+        /// The key to read; `None` for every pair.
         key: Option<String>,
     },
+    /// `lucky relation set`: this unit's (or, with `app`, the application's) relation data;
+    /// a `None` value deletes the key.
     RelationSet {
+        /// Relation id such as `db:1`; `None` for the hook's relation.
         relation_id: Option<String>,
+        /// Write the application's data (leader only) instead of the unit's.
         app: bool,
+        /// Keys and values to set, in order.
         pairs: Vec<(String, Option<String>)>,
         /// `--file`: the YAML map's text (read by the CLI where it runs, container or
         /// host); the pairs given on the command line win over it, as in relation-set.
         #[serde(default)]
         file: Option<String>,
     },
+    /// `lucky relation list-units`: the remote units of a relation.
     RelationListUnits {
+        /// Relation id such as `db:1`; `None` for the hook's relation.
         relation_id: Option<String>,
         /// `relation-list --app`: the remote application instead of its units.
         #[serde(default)]
         app: bool,
     },
-    /// `None`: the endpoint of the hook's relation (relation-ids' default).
+    /// `lucky relation list-ids`: the ids of an endpoint's relations.
     RelationListIds {
+        /// The endpoint; `None` for the hook's relation's own (relation-ids' default).
         relation_name: Option<String>,
     },
+    /// `lucky port open`: open a port (`80`, `80/udp`, `8000-8100/tcp`, `icmp`) on the unit.
     PortOpen {
+        /// The port spec, as `open-port` takes it.
         port: String,
         /// `--endpoints`: only for these endpoints (none: every endpoint).
         #[serde(default)]
         endpoints: Vec<String>,
     },
-    /// `port: None` closes every opened port.
+    /// `lucky port close`: close a port the unit opened.
     PortClose {
+        /// The port spec; `None` for every opened port.
         port: Option<String>,
+        /// `--endpoints`: only for these endpoints (none: every endpoint).
         #[serde(default)]
         endpoints: Vec<String>,
     },
+    /// `lucky port get-opened`: the ports this unit has opened.
     PortsOpened,
+    /// `lucky private-address` / `public-address`: the unit's address.
     Address {
+        /// The public address instead of the private one.
         public: bool,
     },
+    /// `lucky log`: a line in the Juju debug log (`juju-log`).
     Log {
+        /// The level Juju logs it at.
         level: LogLevel,
+        /// The line to log.
         message: String,
     },
+    /// `lucky action get`: one parameter of the running action (a dotted path), or all.
     ActionGet {
+        /// The dotted path of the parameter; `None` for all of them.
         key: Option<String>,
     },
+    /// `lucky action set`: results of the running action.
     ActionSet {
+        /// Result keys (dotted paths) and values, in order.
         pairs: Vec<(String, String)>,
     },
+    /// `lucky action fail`: mark the running action failed.
     ActionFail {
+        /// Why it failed, shown by `juju run`.
         message: String,
     },
+    /// `lucky action log`: a progress message in the action's output.
     ActionLog {
+        /// The progress line, shown by `juju run` while the action runs.
         message: String,
     },
     /// `lucky container …` edits of the desired state; `container: None` is the default one.
     ContainerEdit {
+        /// The container to edit; `None` for the default one.
         container: Option<String>,
+        /// What to change.
         edit: ContainerEdit,
     },
+    /// `lucky container get …`: a value of a container's desired or actual state.
     ContainerGet {
+        /// The container to read; `None` for the default one.
         container: Option<String>,
+        /// What to read.
         query: ContainerQuery,
     },
     /// `lucky container apply-updates`: reconcile now.
     ContainerApply,
     /// `lucky history`: the newest runs (at most `limit`), of `name` only, failed only.
     History {
+        /// At most this many runs.
         limit: u32,
+        /// Only runs of this hook or action (`cron` for cron jobs).
         name: Option<String>,
+        /// Only runs that failed.
         failed_only: bool,
     },
     /// `lucky history show ID`: one run, whole.
     HistoryShow {
+        /// The run's id, as `lucky history` lists it.
         id: u64,
     },
     /// `storage-get`: one attribute (`kind`, `location`) or both, of storage `id`
     /// (default: the storage hook's own).
     StorageGet {
+        /// The storage instance, e.g. `data/0`; `None` for the storage hook's own.
         id: Option<String>,
+        /// `kind` or `location`; `None` for both.
         key: Option<String>,
     },
     /// `storage-list`: the attached storage ids, of storage `name` only.
     StorageList {
+        /// The storage name in metadata.yaml; `None` for every storage.
         name: Option<String>,
     },
     /// `storage-add NAME=COUNT`.
     StorageAdd {
+        /// The storage name in metadata.yaml.
         name: String,
+        /// How many instances to add.
         count: u32,
     },
     /// `network-get BINDING`, whole or the fields asked for.
     NetworkGet {
+        /// An endpoint or extra-binding name from metadata.yaml.
         binding: String,
+        /// As seen over this relation (`NAME:ID`), e.g. across models.
         relation_id: Option<String>,
+        /// Only the address to bind to.
         bind_address: bool,
+        /// Only the address other units should connect to.
         ingress_address: bool,
+        /// Only the subnets this unit's traffic comes from.
         egress_subnets: bool,
     },
     /// `status-get`: the unit's status or (leader only) the application's.
     StatusGet {
+        /// The application's status and its units' (leader only) instead of the unit's.
         application: bool,
+        /// The status with its message and data, not only its name.
         include_data: bool,
     },
     /// `status-set --application` (leader only).
     SetApplicationStatus {
+        /// The application's new status.
         status: WorkloadStatus,
+        /// Shown with the status in `juju status`.
         message: String,
     },
     /// `application-version-set`.
     SetApplicationVersion {
+        /// The workload's version, shown by `juju status`.
         version: String,
     },
     /// `state-get`: Juju-stored unit state, one key or all.
     JujuStateGet {
+        /// The key to read; `None` for every pair.
         key: Option<String>,
     },
     /// `state-set`; `None` deletes the key (`state-delete`).
     JujuStateSet {
+        /// Keys and values to store, in order.
         pairs: Vec<(String, Option<String>)>,
     },
     /// `goal-state`: the units and relations the model is heading for.
@@ -187,28 +263,34 @@ pub enum Request {
     Secret(super::secret::SecretRequest),
     /// `lucky check list` (`name: None`) / `lucky check show NAME`: health check states.
     Checks {
+        /// The check's name; `None` for every check.
         name: Option<String>,
     },
     /// `lucky check report`: run by the daemon through `juju-exec` to give Juju the status
     /// its health checks changed; `env` is that context's environment.
     CheckReport {
+        /// The one-use token the daemon gave this `juju-exec` run.
         token: String,
+        /// The `juju-exec` context's environment (`JUJU_*`), forwarded.
         env: BTreeMap<String, String>,
     },
     /// `credential-get`: the model's cloud spec (trusted applications only).
     CredentialGet,
     /// `juju-reboot [--now]`.
     JujuReboot {
+        /// `--now`: kill the running hook and reboot at once, instead of after it.
         now: bool,
     },
     /// `relation-model-get`: the uuid of the model on the other side of a relation.
     RelationModelGet {
+        /// Relation id such as `db:1`; `None` for the hook's relation.
         relation_id: Option<String>,
     },
     /// `lucky self-update`: once no hook runs, hand the listening sockets over to the
     /// lucky binary at `exe` by exec'ing it in place (same pid). Answered just before the
     /// exec; a daemon too old to know it answers a protocol error.
     Handover {
+        /// Path of the new lucky binary.
         exe: String,
     },
 }
@@ -216,21 +298,25 @@ pub enum Request {
 /// A workload status a charm may set, least severe first.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum WorkloadStatus {
+    /// The workload runs as it should.
     Active,
+    /// The workload waits for something outside the charm (a relation, another unit).
     Waiting,
+    /// The charm is busy with work the operator need not act on.
     Maintenance,
+    /// The workload cannot run until the operator acts.
     Blocked,
 }
 
 impl WorkloadStatus {
-    pub const ALL: [WorkloadStatus; 4] = [
+    pub(crate) const ALL: [WorkloadStatus; 4] = [
         WorkloadStatus::Active,
         WorkloadStatus::Waiting,
         WorkloadStatus::Maintenance,
         WorkloadStatus::Blocked,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             WorkloadStatus::Active => "active",
             WorkloadStatus::Waiting => "waiting",
@@ -253,19 +339,26 @@ impl std::str::FromStr for WorkloadStatus {
     }
 }
 
+/// The level of a `lucky log` line, as `juju-log -l` takes it.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub enum LogLevel {
+    /// Debugging detail.
     Debug,
+    /// Normal operation.
     Info,
+    /// Something unexpected that the charm can live with.
     Warning,
+    /// Something failed.
     Error,
+    /// Finer than debug.
     Trace,
+    /// The charm or workload cannot go on.
     Critical,
 }
 
 impl LogLevel {
     /// The spelling `juju-log -l` takes.
-    pub fn juju_name(self) -> &'static str {
+    pub(crate) fn juju_name(self) -> &'static str {
         match self {
             LogLevel::Debug => "DEBUG",
             LogLevel::Info => "INFO",
@@ -296,7 +389,7 @@ impl std::str::FromStr for LogLevel {
 
 impl Request {
     /// Short name for logs.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Request::DaemonStatus => "daemon-status",
             Request::DaemonStop => "daemon-stop",
@@ -348,9 +441,12 @@ impl Request {
     }
 }
 
+/// Which output stream a script's [`Reply::Output`] chunk came from.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub enum Stream {
+    /// The script's standard output.
     Stdout,
+    /// The script's standard error.
     Stderr,
 }
 
@@ -359,7 +455,9 @@ pub enum Stream {
 pub enum Reply {
     /// A chunk (normally one line) a script wrote, while the request is still running.
     Output {
+        /// Which of the script's streams.
         stream: Stream,
+        /// The bytes as written (not necessarily UTF-8).
         #[serde(with = "serde_bytes")]
         data: Vec<u8>,
     },
@@ -369,40 +467,50 @@ pub enum Reply {
     Error(ErrorReply),
 }
 
+/// What a request that succeeded answers.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub enum Response {
+    /// Done, nothing to print.
     Ok,
+    /// `lucky daemon status`'s answer.
     DaemonStatus(DaemonStatus),
+    /// `lucky hook`'s answer: what ran.
     Hook(HookSummary),
     /// A value to print: strings raw, null as an empty line, the rest as JSON
     /// (or always JSON with `--format json`).
     Value(serde_json::Value),
+    /// `lucky container get`'s and `apply-updates`' answer.
     Container(ContainerAnswer),
 }
 
+/// Who the daemon is and what it is doing (`lucky daemon status`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DaemonStatus {
+    /// The daemon's lucky version.
     pub version: String,
+    /// The daemon's process id.
     pub pid: u32,
-    pub unit: String,
-    pub socket: String,
-    pub data_dir: String,
-    pub uptime_secs: u64,
-    pub hooks_run: u64,
+    pub(crate) unit: String,
+    pub(crate) socket: String,
+    pub(crate) data_dir: String,
+    pub(crate) uptime_secs: u64,
+    pub(crate) hooks_run: u64,
     /// The hook running now, if any.
-    pub running_hook: Option<String>,
+    pub(crate) running_hook: Option<String>,
     /// The hook the caller's context belongs to, when the call came from a live hook.
-    pub caller_hook: Option<String>,
+    pub(crate) caller_hook: Option<String>,
     /// Problems found at start-up, e.g. a corrupt state file that was kept aside.
-    pub problems: Vec<String>,
+    pub(crate) problems: Vec<String>,
 }
 
+/// What one `lucky hook` ran.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct HookSummary {
-    pub hook: String,
-    pub scripts_run: u32,
+    pub(crate) hook: String,
+    pub(crate) scripts_run: u32,
 }
 
+/// Why the daemon refused a request: decides the command's exit status (`exit_code`).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub enum ErrorKind {
     /// Malformed frames or messages.
@@ -430,7 +538,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 11] = [
+    pub(crate) const ALL: [ErrorKind; 11] = [
         ErrorKind::ScriptFailed,
         ErrorKind::BadRequest,
         ErrorKind::NoContext,
@@ -445,7 +553,7 @@ impl ErrorKind {
     ];
 
     /// What the kind means, for the exit-status table of docs/commands.md.
-    pub fn meaning(self) -> &'static str {
+    pub(crate) fn meaning(self) -> &'static str {
         match self {
             ErrorKind::ScriptFailed => "a script failed",
             ErrorKind::BadRequest => "a well-formed request with bad arguments",
@@ -466,7 +574,7 @@ impl ErrorKind {
     /// The exit status a `lucky` command ends with when the daemon refuses with this
     /// kind (documented in docs/commands.md; `lucky hook` always exits 1 on failure,
     /// which is what Juju looks at).
-    pub fn exit_code(self) -> u8 {
+    pub(crate) fn exit_code(self) -> u8 {
         match self {
             ErrorKind::ScriptFailed => 1,
             ErrorKind::BadRequest => 2,
@@ -482,24 +590,27 @@ impl ErrorKind {
     }
 }
 
+/// A refused request: its kind (which decides the exit status) and a one-line message.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ErrorReply {
+    /// What kind of failure; decides the exit status.
     pub kind: ErrorKind,
+    /// One line: what failed and what to do.
     pub message: String,
     /// A Juju hook tool ran and failed with this exit status (or Lucky refused in place
     /// of a tool, with the status that tool gives): the command exits with it. Left out
     /// on the wire when absent, so a peer that predates it still reads the reply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_status: Option<u8>,
+    pub(crate) tool_status: Option<u8>,
 }
 
 /// The exit status Juju's hook tools give when they refuse (a non-leader writing, a
 /// secret that does not exist): what a refusal Lucky makes in place of such a tool gives.
-pub const JUJU_TOOL_REFUSED: u8 = 1;
+pub(crate) const JUJU_TOOL_REFUSED: u8 = 1;
 
 impl ErrorReply {
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
             kind,
             message: message.into(),
@@ -508,14 +619,14 @@ impl ErrorReply {
     }
 
     /// The same error, ending the command with a hook tool's exit status.
-    pub fn with_tool_status(mut self, status: Option<u8>) -> Self {
+    pub(crate) fn with_tool_status(mut self, status: Option<u8>) -> Self {
         self.tool_status = status;
         self
     }
 
     /// The exit status of a `lucky` command that failed with this error: the hook tool's
     /// own when one failed, else the one its kind documents.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         self.tool_status.unwrap_or_else(|| self.kind.exit_code())
     }
 }

@@ -7,12 +7,11 @@
 //! or more [`Reply::Output`] frames and then exactly one [`Reply::Done`] or
 //! [`Reply::Error`].
 
-pub mod container;
+pub(crate) mod container;
 pub mod frame;
-pub mod message;
-pub mod secret;
+pub(crate) mod message;
+pub(crate) mod secret;
 
-pub use frame::{FrameError, MAX_FRAME_LEN};
 pub use message::*;
 
 /// Bumped whenever a message changes shape. CLI and daemon must agree exactly.

@@ -5,12 +5,12 @@ use serde::{Deserialize, Serialize};
 /// The metadata secret-add and secret-set take; `None` leaves it as it is.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SecretMeta {
-    pub label: Option<String>,
-    pub description: Option<String>,
+    pub(crate) label: Option<String>,
+    pub(crate) description: Option<String>,
     /// A duration (`24h`) or an RFC 3339 time.
-    pub expire: Option<String>,
+    pub(crate) expire: Option<String>,
     /// never, hourly, daily, weekly, monthly, quarterly or yearly.
-    pub rotate: Option<String>,
+    pub(crate) rotate: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -59,7 +59,7 @@ pub enum SecretRequest {
 
 impl SecretRequest {
     /// The `lucky secret` subcommand, for messages.
-    pub fn command(&self) -> &'static str {
+    pub(crate) fn command(&self) -> &'static str {
         match self {
             SecretRequest::Add { .. } => "secret add",
             SecretRequest::Get { .. } => "secret get",

@@ -8,13 +8,13 @@ use std::time::Duration;
 
 /// A release binary is about 5 MiB; the cap leaves room for the debug builds tests serve
 /// (over 100 MiB with their debug info), and still ends an endless body.
-pub const MAX_BINARY: u64 = 256 << 20;
+pub(crate) const MAX_BINARY: u64 = 256 << 20;
 /// `latest`, `SHA256SUMS`, `SHA256SUMS.sig`.
-pub const MAX_SMALL: u64 = 1 << 20;
-pub const MAX_REDIRECTS: usize = 5;
+pub(crate) const MAX_SMALL: u64 = 1 << 20;
+pub(crate) const MAX_REDIRECTS: usize = 5;
 
 /// GETs `url` into memory, at most `limit` bytes.
-pub fn get(url: &str, what: &str, limit: u64) -> Result<Vec<u8>> {
+pub(crate) fn get(url: &str, what: &str, limit: u64) -> Result<Vec<u8>> {
     use std::io::Read;
     check_url(url)?;
     // reqwest is built without a default crypto provider: install ring's, here only, so

@@ -14,8 +14,8 @@
 //! Both hold `lucky-<version>-<target>` per target, `SHA256SUMS`, `SHA256SUMS.sig` and a
 //! `latest` file naming the newest version (unsigned: a hint, never a reason to go back).
 
-pub mod fetch;
-pub mod verify;
+pub(crate) mod fetch;
+pub(crate) mod verify;
 
 use anyhow::{Result, bail};
 
@@ -30,7 +30,7 @@ static DEPENDENCY_LIST: [u8; include_bytes!(concat!(env!("OUT_DIR"), "/dep-v0.bi
 
 /// The size of the embedded dependency list, if this build has one. Reading it also keeps
 /// the linker from dropping a section nothing else refers to.
-pub fn dependency_list_len() -> Option<usize> {
+pub(crate) fn dependency_list_len() -> Option<usize> {
     #[cfg(lucky_audit)]
     return Some(std::hint::black_box(&DEPENDENCY_LIST).len());
     #[cfg(not(lucky_audit))]
@@ -38,35 +38,35 @@ pub fn dependency_list_len() -> Option<usize> {
 }
 
 /// The release URL built into this binary (`LUCKY_DEFAULT_RELEASE_URL` at build time).
-pub const BUILT_IN_URL: Option<&str> = option_env!("LUCKY_DEFAULT_RELEASE_URL");
+pub(crate) const BUILT_IN_URL: Option<&str> = option_env!("LUCKY_DEFAULT_RELEASE_URL");
 
 /// The URL a release binary names for its own releases, if it was built with one.
-pub fn built_in_url() -> Option<&'static str> {
+pub(crate) fn built_in_url() -> Option<&'static str> {
     BUILT_IN_URL.map(str::trim).filter(|u| !u.is_empty())
 }
 
 /// A release base URL and how assets are laid out under it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReleaseUrl {
+pub(crate) struct ReleaseUrl {
     base: String,
     github: bool,
 }
 
 impl ReleaseUrl {
     /// Checks the URL ([`check_url`]) and picks its layout.
-    pub fn parse(url: &str) -> Result<ReleaseUrl> {
+    pub(crate) fn parse(url: &str) -> Result<ReleaseUrl> {
         check_url(url)?;
         let base = url.trim_end_matches('/').to_string();
         let github = base.ends_with("/releases");
         Ok(ReleaseUrl { base, github })
     }
 
-    pub fn base(&self) -> &str {
+    pub(crate) fn base(&self) -> &str {
         &self.base
     }
 
     /// Where the file naming the newest version is.
-    pub fn latest(&self) -> String {
+    pub(crate) fn latest(&self) -> String {
         if self.github {
             format!("{}/latest/download/latest", self.base)
         } else {
@@ -75,7 +75,7 @@ impl ReleaseUrl {
     }
 
     /// Where `asset` of `version` is.
-    pub fn asset(&self, version: &str, asset: &str) -> String {
+    pub(crate) fn asset(&self, version: &str, asset: &str) -> String {
         if self.github {
             format!("{}/download/v{version}/{asset}", self.base)
         } else {
@@ -88,7 +88,7 @@ impl ReleaseUrl {
 /// plain http to loopback alone (traffic that never leaves the machine; tests serve
 /// releases there). The host is parsed, so `http://127.0.0.1:x@evil/` is evil's, and a
 /// URL with user info is refused outright: a release URL has no use for one.
-pub fn check_url(url: &str) -> Result<()> {
+pub(crate) fn check_url(url: &str) -> Result<()> {
     let refuse = |why: &str| -> Result<()> {
         bail!("refusing release URL {url:?}: {why} (it must be https://, or http:// on loopback)")
     };
@@ -113,7 +113,7 @@ pub fn check_url(url: &str) -> Result<()> {
 }
 
 /// A version used in a URL path: one safe component.
-pub fn check_version_name(v: &str) -> Result<&str> {
+pub(crate) fn check_version_name(v: &str) -> Result<&str> {
     if v.is_empty()
         || v.starts_with('.')
         || !v

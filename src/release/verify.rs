@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 const BAKED_KEY: Option<&str> = option_env!("LUCKY_BUILD_RELEASE_PUBKEY");
 
 /// The release key built into this binary, if any.
-pub fn built_in_key() -> Option<Result<[u8; 32]>> {
+pub(crate) fn built_in_key() -> Option<Result<[u8; 32]>> {
     BAKED_KEY.filter(|t| !t.trim().is_empty()).map(|text| {
         parse_public_key(text)
             .context("the release key built into this lucky is not an ed25519 public key")
@@ -24,7 +24,7 @@ const ED25519_SPKI_PREFIX: [u8; 12] = [
 ];
 
 /// What signatures are checked against.
-pub enum Trust {
+pub(crate) enum Trust {
     /// The key, and where it came from (for messages).
     Key([u8; 32], String),
     /// No key configured and `LUCKY_INSECURE_SKIP_SIGNATURE=1`: checksums only.
@@ -33,7 +33,7 @@ pub enum Trust {
 
 /// `LUCKY_RELEASE_PUBKEY_FILE` (a runtime override), else the baked-in key; with neither,
 /// refuse unless `LUCKY_INSECURE_SKIP_SIGNATURE=1`.
-pub fn trusted_key() -> Result<Trust> {
+pub(crate) fn trusted_key() -> Result<Trust> {
     if let Some(file) = std::env::var_os("LUCKY_RELEASE_PUBKEY_FILE").filter(|f| !f.is_empty()) {
         let text = std::fs::read_to_string(&file).with_context(|| {
             format!(
@@ -66,7 +66,7 @@ pub fn trusted_key() -> Result<Trust> {
 }
 
 /// A PEM `PUBLIC KEY` (ed25519 SubjectPublicKeyInfo) or the raw key in base64.
-pub fn parse_public_key(text: &str) -> Result<[u8; 32]> {
+pub(crate) fn parse_public_key(text: &str) -> Result<[u8; 32]> {
     let body: String = if text.contains("-----BEGIN") {
         let mut inside = false;
         let mut body = String::new();
@@ -100,7 +100,7 @@ pub fn parse_public_key(text: &str) -> Result<[u8; 32]> {
 }
 
 /// The key as `openssl pkey -pubout` writes it: what the installer's openssl reads.
-pub fn public_key_pem(key: &[u8; 32]) -> String {
+pub(crate) fn public_key_pem(key: &[u8; 32]) -> String {
     let mut der = ED25519_SPKI_PREFIX.to_vec();
     der.extend_from_slice(key);
     format!(
@@ -109,7 +109,7 @@ pub fn public_key_pem(key: &[u8; 32]) -> String {
     )
 }
 
-pub fn base64_encode(bytes: &[u8]) -> String {
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
@@ -128,7 +128,7 @@ pub fn base64_encode(bytes: &[u8]) -> String {
     out
 }
 
-pub fn base64_decode(text: &str) -> Result<Vec<u8>> {
+pub(crate) fn base64_decode(text: &str) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
     let (mut acc, mut bits) = (0u32, 0u32);
     for c in text.trim_end_matches('=').bytes() {
@@ -152,7 +152,7 @@ pub fn base64_decode(text: &str) -> Result<Vec<u8>> {
 }
 
 /// Checks `sig` (64 raw bytes, as `openssl pkeyutl -sign -rawin` writes) over `sums`.
-pub fn verify_signature(key: &[u8; 32], sums: &[u8], sig: &[u8]) -> Result<()> {
+pub(crate) fn verify_signature(key: &[u8; 32], sums: &[u8], sig: &[u8]) -> Result<()> {
     if sig.len() != 64 {
         bail!(
             "SHA256SUMS.sig is {} bytes, not a 64-byte ed25519 signature",
@@ -165,7 +165,7 @@ pub fn verify_signature(key: &[u8; 32], sums: &[u8], sig: &[u8]) -> Result<()> {
 }
 
 /// The lowercase hex SHA-256 `SHA256SUMS` lists for `name`.
-pub fn expected_sha256(sums: &str, name: &str) -> Result<String> {
+pub(crate) fn expected_sha256(sums: &str, name: &str) -> Result<String> {
     for line in sums.lines() {
         let Some((hash, file)) = line.split_once(char::is_whitespace) else {
             continue;
@@ -182,7 +182,7 @@ pub fn expected_sha256(sums: &str, name: &str) -> Result<String> {
     bail!("SHA256SUMS lists no {name}: this release has no binary for this target")
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))

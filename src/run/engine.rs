@@ -20,26 +20,26 @@ pub(super) struct Engine {
 
 /// One of the unit's containers, for the summary.
 pub(super) struct ContainerInfo {
-    pub name: String,
-    pub image: String,
-    pub state: String,
+    pub(crate) name: String,
+    pub(crate) image: String,
+    pub(crate) state: String,
     /// (host port, container port, protocol)
-    pub ports: Vec<(u16, u16, String)>,
+    pub(crate) ports: Vec<(u16, u16, String)>,
 }
 
 impl Engine {
-    pub fn find() -> Result<Self, RunError> {
+    pub(crate) fn find() -> Result<Self, RunError> {
         let socket = docker::engine_socket().map_err(RunError::Engine)?;
         Ok(Self { socket })
     }
 
     /// `DOCKER_HOST` for the unit's hooks, so its daemon finds this same engine.
-    pub fn docker_host(&self) -> String {
+    pub(crate) fn docker_host(&self) -> String {
         format!("unix://{}", self.socket.display())
     }
 
     /// Checks the engine answers and has the example image; true when it was built now.
-    pub fn prepare(&self) -> Result<(), RunError> {
+    pub(crate) fn prepare(&self) -> Result<(), RunError> {
         let built = self.with(|docker| async move {
             BusyboxImage::example_httpd()
                 .ensure(&docker)
@@ -53,7 +53,7 @@ impl Engine {
     }
 
     /// Removes every container of `unit`, as its `stop` hook would; returns their names.
-    pub fn remove_containers(&self, unit: &str) -> Result<Vec<String>, RunError> {
+    pub(crate) fn remove_containers(&self, unit: &str) -> Result<Vec<String>, RunError> {
         self.with(|docker| async move {
             reconciler::remove_all(&docker, unit)
                 .await
@@ -68,7 +68,7 @@ impl Engine {
     }
 
     /// The unit's containers, by name.
-    pub fn containers(&self, unit: &str) -> Result<Vec<ContainerInfo>, RunError> {
+    pub(crate) fn containers(&self, unit: &str) -> Result<Vec<ContainerInfo>, RunError> {
         let found = self.with(|docker| async move {
             docker::unit_containers(&docker, unit).await.map_err(|e| {
                 RunError::Engine(docker::EngineError(format!(

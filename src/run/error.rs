@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
-pub enum RunError {
+pub(crate) enum RunError {
     #[error(transparent)]
     Charm(#[from] crate::charm::error::CharmError),
     #[error(transparent)]
@@ -24,7 +24,7 @@ pub enum RunError {
 }
 
 impl RunError {
-    pub fn io(op: &'static str, path: impl AsRef<Path>, source: std::io::Error) -> Self {
+    pub(crate) fn io(op: &'static str, path: impl AsRef<Path>, source: std::io::Error) -> Self {
         Self::Io {
             op,
             path: path.as_ref().to_path_buf(),

@@ -15,17 +15,19 @@ use error::RunError;
 
 mod bundle;
 mod engine;
-pub mod error;
+pub(crate) mod error;
 mod life;
 mod lucky_binary;
-pub mod options;
+pub(crate) mod options;
 mod probe;
 mod steps;
 mod summary;
 mod table;
 mod workdir;
 
-pub use options::{ActionParam, RelationData, RelationSecret, RemoteApp, RunOptions, Setting};
+pub(crate) use options::{
+    ActionParam, RelationData, RelationSecret, RemoteApp, RunOptions, Setting,
+};
 
 use crate::charm::{example, lucky_yaml, metadata};
 use crate::client::{self, ClientError};
@@ -58,7 +60,7 @@ struct Runner {
     steps: Vec<Step>,
 }
 
-pub fn run(mut opts: RunOptions) -> Result<(), RunError> {
+pub(crate) fn run(mut opts: RunOptions) -> Result<(), RunError> {
     let (charm_dir, embedded) = match &opts.charm_dir {
         Some(dir) => (
             dir.canonicalize()

@@ -10,9 +10,9 @@ use serde_json::{Map, Value};
 
 /// A hook or action that ran, for the summary.
 pub(super) struct Step {
-    pub name: String,
-    pub exit_code: i32,
-    pub status: String,
+    pub(crate) name: String,
+    pub(crate) exit_code: i32,
+    pub(crate) status: String,
 }
 
 impl Runner {

@@ -11,19 +11,19 @@ use std::path::{Path, PathBuf};
 const MAX_SOCKET_PATH: usize = 100;
 
 pub(super) struct Paths {
-    pub root: PathBuf,
-    pub charm: PathBuf,
-    pub model: PathBuf,
-    pub data: PathBuf,
-    pub socket: PathBuf,
-    pub bin: PathBuf,
-    pub release: PathBuf,
+    pub(crate) root: PathBuf,
+    pub(crate) charm: PathBuf,
+    pub(crate) model: PathBuf,
+    pub(crate) data: PathBuf,
+    pub(crate) socket: PathBuf,
+    pub(crate) bin: PathBuf,
+    pub(crate) release: PathBuf,
 }
 
 impl Paths {
     /// The work dir for a run of `charm_dir`: `model_dir`, or the default; refused when
     /// too deep for the daemon's sockets.
-    pub fn for_run(model_dir: Option<&Path>, charm_dir: &Path) -> Result<Self, RunError> {
+    pub(crate) fn for_run(model_dir: Option<&Path>, charm_dir: &Path) -> Result<Self, RunError> {
         let root = match model_dir {
             Some(d) => absolute(d)?,
             None => charm_dir.join("build").join("lucky-run"),
@@ -56,7 +56,7 @@ impl Paths {
     }
 
     /// True when an earlier run kept its model here.
-    pub fn has_model(&self) -> bool {
+    pub(crate) fn has_model(&self) -> bool {
         self.model.join("model.json").exists()
     }
 }

@@ -14,28 +14,28 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
 #[derive(Debug)]
-pub struct HookContext {
-    pub token: String,
+pub(crate) struct HookContext {
+    pub(crate) token: String,
     /// Hook (or action / cron job) name, for messages.
-    pub hook: String,
+    pub(crate) hook: String,
     /// The environment Juju gave the hook, forwarded by `lucky hook`.
-    pub env: BTreeMap<String, String>,
+    pub(crate) env: BTreeMap<String, String>,
     /// The unit agent takes one hook-tool command at a time.
-    pub tool_lock: tokio::sync::Mutex<()>,
+    pub(crate) tool_lock: tokio::sync::Mutex<()>,
     /// The charm config, fetched once per hook: it cannot change while the hook runs.
-    pub config: tokio::sync::OnceCell<serde_json::Value>,
+    pub(crate) config: tokio::sync::OnceCell<serde_json::Value>,
     /// `juju-log` calls still in flight: they are off the script's path, but the hook
     /// waits for them before it ends (its context dies with it).
-    pub pending_logs: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    pub(crate) pending_logs: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl HookContext {
-    pub fn var(&self, key: &str) -> Option<&str> {
+    pub(crate) fn var(&self, key: &str) -> Option<&str> {
         self.env.get(key).map(String::as_str)
     }
 
     /// Waits for this context's `juju-log` calls to finish.
-    pub async fn flush_logs(&self) {
+    pub(crate) async fn flush_logs(&self) {
         loop {
             let pending: Vec<_> = std::mem::take(
                 &mut *self
@@ -55,7 +55,7 @@ impl HookContext {
 
 /// What a token was given to, so each socket accepts only its own kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenScope {
+pub(crate) enum TokenScope {
     /// The hook's own token: host scripts, on the host socket.
     Hook,
     /// One container script's exec, on the container socket.
@@ -63,14 +63,14 @@ pub enum TokenScope {
 }
 
 #[derive(Default)]
-pub struct Contexts {
+pub(crate) struct Contexts {
     live: Mutex<HashMap<String, (Arc<HookContext>, TokenScope)>>,
 }
 
 /// Keeps one container script's token valid; dropping it revokes the token.
-pub struct ScriptToken<'a> {
+pub(crate) struct ScriptToken<'a> {
     contexts: &'a Contexts,
-    pub token: String,
+    pub(crate) token: String,
 }
 
 impl Drop for ScriptToken<'_> {
@@ -80,9 +80,9 @@ impl Drop for ScriptToken<'_> {
 }
 
 /// Keeps a context registered; dropping it ends the context.
-pub struct ContextGuard<'a> {
+pub(crate) struct ContextGuard<'a> {
     contexts: &'a Contexts,
-    pub context: Arc<HookContext>,
+    pub(crate) context: Arc<HookContext>,
 }
 
 impl Drop for ContextGuard<'_> {
@@ -97,7 +97,7 @@ impl Contexts {
         self.live.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn register(&self, hook: &str, env: BTreeMap<String, String>) -> ContextGuard<'_> {
+    pub(crate) fn register(&self, hook: &str, env: BTreeMap<String, String>) -> ContextGuard<'_> {
         let context = Arc::new(HookContext {
             token: new_token(),
             hook: hook.to_string(),
@@ -117,7 +117,7 @@ impl Contexts {
     }
 
     /// A fresh token for one container script of `context`, valid while the guard lives.
-    pub fn register_container_script(&self, context: &Arc<HookContext>) -> ScriptToken<'_> {
+    pub(crate) fn register_container_script(&self, context: &Arc<HookContext>) -> ScriptToken<'_> {
         let token = new_token();
         self.lock().insert(
             token.clone(),
@@ -130,7 +130,7 @@ impl Contexts {
     }
 
     /// The live context `token` names, if it was given out for `scope`.
-    pub fn lookup(&self, token: &str, scope: TokenScope) -> Option<Arc<HookContext>> {
+    pub(crate) fn lookup(&self, token: &str, scope: TokenScope) -> Option<Arc<HookContext>> {
         self.lock()
             .get(token)
             .filter(|(_, s)| *s == scope)
@@ -138,7 +138,7 @@ impl Contexts {
     }
 
     /// True while the hook `token` names runs.
-    pub fn is_live(&self, token: &str) -> bool {
+    pub(crate) fn is_live(&self, token: &str) -> bool {
         self.lock()
             .get(token)
             .is_some_and(|(_, s)| *s == TokenScope::Hook)
@@ -146,7 +146,7 @@ impl Contexts {
 }
 
 /// 128 random bits, hex: unguessable by a process that was not given it.
-pub fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; 16];
     // The kernel's CSPRNG does not fail once the system is up; a fixed fallback would
     // make tokens guessable, so fall back to a clock-and-address mix only if it does.

@@ -5,22 +5,22 @@
 
 use std::path::PathBuf;
 
-pub const HOST_SCRIPTS_DIR: &str = "host_scripts";
-pub const CONTAINER_SCRIPTS_DIR: &str = "container_scripts";
+pub(crate) const HOST_SCRIPTS_DIR: &str = "host_scripts";
+pub(crate) const CONTAINER_SCRIPTS_DIR: &str = "container_scripts";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScriptEntry {
+pub(crate) struct ScriptEntry {
     /// Line of the entry in lucky.yaml, for messages.
-    pub line: u64,
+    pub(crate) line: u64,
     /// Stable identity of the script: owns its status, shown in messages.
-    pub id: String,
-    pub kind: ScriptKind,
-    pub args: Vec<String>,
-    pub is_async: bool,
+    pub(crate) id: String,
+    pub(crate) kind: ScriptKind,
+    pub(crate) args: Vec<String>,
+    pub(crate) is_async: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ScriptKind {
+pub(crate) enum ScriptKind {
     /// `host_scripts/<name>`, run on the host.
     Host { name: String, path: PathBuf },
     /// Script text run on the host by `shell`.
@@ -39,14 +39,14 @@ pub enum ScriptKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContainerTarget {
+pub(crate) struct ContainerTarget {
     /// `None` is the default container.
-    pub container_name: Option<String>,
-    pub ignore_missing_container: bool,
+    pub(crate) container_name: Option<String>,
+    pub(crate) ignore_missing_container: bool,
 }
 
 impl ScriptKind {
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             ScriptKind::Host { name, .. } => format!("host script {name}"),
             ScriptKind::InlineHost { .. } => "inline host script".into(),

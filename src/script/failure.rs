@@ -4,16 +4,16 @@ use super::entry::ScriptEntry;
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{script} (lucky.yaml line {line}) {cause}")]
-pub struct ScriptFailure {
-    pub script: String,
-    pub line: u64,
-    pub cause: String,
+pub(crate) struct ScriptFailure {
+    pub(crate) script: String,
+    pub(crate) line: u64,
+    pub(crate) cause: String,
     /// The script's exit status, when it exited by itself with one (for the history).
-    pub exit_status: Option<i64>,
+    pub(crate) exit_status: Option<i64>,
 }
 
 impl ScriptFailure {
-    pub fn new(entry: &ScriptEntry, cause: impl Into<String>) -> Self {
+    pub(crate) fn new(entry: &ScriptEntry, cause: impl Into<String>) -> Self {
         Self {
             script: entry.kind.describe(),
             line: entry.line,
@@ -22,7 +22,7 @@ impl ScriptFailure {
         }
     }
 
-    pub fn with_exit_status(self, code: i64) -> Self {
+    pub(crate) fn with_exit_status(self, code: i64) -> Self {
         Self {
             exit_status: Some(code),
             ..self

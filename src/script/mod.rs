@@ -5,14 +5,12 @@
 //! It sits low in the crate (it imports only `protocol` and the standard library) so
 //! those three never import each other, or the daemon, to share a type.
 
-pub mod context;
-pub mod entry;
-pub mod failure;
-pub mod output;
+pub(crate) mod context;
+pub(crate) mod entry;
+pub(crate) mod failure;
+pub(crate) mod output;
 
-pub use context::{ContextGuard, Contexts, HookContext, new_token};
-pub use entry::{
-    CONTAINER_SCRIPTS_DIR, ContainerTarget, HOST_SCRIPTS_DIR, ScriptEntry, ScriptKind,
-};
-pub use failure::ScriptFailure;
-pub use output::{OUTPUT_TAIL, OutputSink, OutputTail};
+pub(crate) use context::{Contexts, HookContext, new_token};
+pub(crate) use entry::{CONTAINER_SCRIPTS_DIR, ContainerTarget, ScriptEntry, ScriptKind};
+pub(crate) use failure::ScriptFailure;
+pub(crate) use output::{OUTPUT_TAIL, OutputSink, OutputTail};

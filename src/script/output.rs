@@ -7,25 +7,25 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::mpsc;
 
 /// Bytes of a script's output kept for its history record (the end of it).
-pub const OUTPUT_TAIL: usize = 4096;
+pub(crate) const OUTPUT_TAIL: usize = 4096;
 
 /// Longest chunk sent as one frame when a script writes a very long line (or none).
 const MAX_CHUNK: usize = 64 * 1024;
 
 #[derive(Clone)]
-pub struct OutputSink {
+pub(crate) struct OutputSink {
     tx: mpsc::Sender<Reply>,
     /// Also keeps the end of what passes, for the hook history.
     tap: Option<Arc<Mutex<OutputTail>>>,
 }
 
 impl OutputSink {
-    pub fn new(tx: mpsc::Sender<Reply>) -> Self {
+    pub(crate) fn new(tx: mpsc::Sender<Reply>) -> Self {
         Self { tx, tap: None }
     }
 
     /// The same sink, also keeping the end of what is sent through it in `tail`.
-    pub fn tapped(&self, tail: Arc<Mutex<OutputTail>>) -> Self {
+    pub(crate) fn tapped(&self, tail: Arc<Mutex<OutputTail>>) -> Self {
         Self {
             tx: self.tx.clone(),
             tap: Some(tail),
@@ -33,7 +33,7 @@ impl OutputSink {
     }
 
     /// Sends one chunk. A client that went away does not stop the work: output is dropped.
-    pub async fn send(&self, stream: Stream, data: Vec<u8>) {
+    pub(crate) async fn send(&self, stream: Stream, data: Vec<u8>) {
         if let Some(tap) = &self.tap {
             tap.lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -42,7 +42,7 @@ impl OutputSink {
         let _ = self.tx.send(Reply::Output { stream, data }).await;
     }
 
-    pub async fn line(&self, stream: Stream, text: impl Into<String>) {
+    pub(crate) async fn line(&self, stream: Stream, text: impl Into<String>) {
         let mut data = text.into().into_bytes();
         data.push(b'\n');
         self.send(stream, data).await;
@@ -50,7 +50,7 @@ impl OutputSink {
 
     /// Forwards everything `reader` yields, one frame per line (long lines are split),
     /// until end of file.
-    pub async fn pump(&self, stream: Stream, mut reader: impl AsyncRead + Unpin) {
+    pub(crate) async fn pump(&self, stream: Stream, mut reader: impl AsyncRead + Unpin) {
         let mut pending: Vec<u8> = Vec::new();
         // On the heap: an array here would make every connection's task this much larger
         // (a future holds its locals), and a large task costs an mmap per request.
@@ -80,13 +80,13 @@ impl OutputSink {
 
 /// The end of a script's output, at most [`OUTPUT_TAIL`] bytes.
 #[derive(Debug, Default)]
-pub struct OutputTail {
+pub(crate) struct OutputTail {
     bytes: VecDeque<u8>,
     truncated: bool,
 }
 
 impl OutputTail {
-    pub fn push(&mut self, data: &[u8]) {
+    pub(crate) fn push(&mut self, data: &[u8]) {
         let data = if data.len() > OUTPUT_TAIL {
             self.truncated = true;
             self.bytes.clear();
@@ -104,7 +104,7 @@ impl OutputTail {
 
     /// The tail as text (invalid UTF-8, a cut character included, shown as U+FFFD) and
     /// whether anything before it was dropped.
-    pub fn take(&mut self) -> (String, bool) {
+    pub(crate) fn take(&mut self) -> (String, bool) {
         let bytes: Vec<u8> = std::mem::take(&mut self.bytes).into();
         (String::from_utf8_lossy(&bytes).into_owned(), self.truncated)
     }

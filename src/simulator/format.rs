@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Format {
+pub(crate) enum Format {
     #[default]
     Smart,
     Yaml,
@@ -15,7 +15,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         match s {
             "smart" => Some(Self::Smart),
             "yaml" => Some(Self::Yaml),
@@ -25,7 +25,7 @@ impl Format {
     }
 }
 
-pub fn render(value: &Value, format: Format) -> String {
+pub(crate) fn render(value: &Value, format: Format) -> String {
     let mut out = match format {
         Format::Json => serde_json::to_string(value).unwrap_or_else(|_| "null".into()),
         Format::Yaml => yaml(value),
@@ -55,7 +55,7 @@ fn smart(value: &Value) -> String {
 
 /// Block-style YAML as Go's yaml.v2 writes it: sorted keys, `- ` list items at the key's
 /// indentation, strings quoted only when they would read back as something else.
-pub fn yaml(value: &Value) -> String {
+pub(crate) fn yaml(value: &Value) -> String {
     let mut out = String::new();
     match value {
         Value::Object(m) if m.is_empty() => out.push_str("{}\n"),

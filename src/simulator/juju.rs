@@ -14,18 +14,21 @@
 use anyhow::{Result, bail};
 use serde_json::Value;
 
+/// The Juju a simulated model stands in for: its version, tools and hooks differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Juju {
+    /// Juju 3.6, the long-term release.
     #[default]
     V3_6,
+    /// Juju 4.0: no leader-settings tools or hooks, no `series`.
     V4_0,
 }
 
 impl Juju {
     /// What `--juju` accepts.
-    pub const NAMES: &[&str] = &["3.6", "4.0"];
+    pub(crate) const NAMES: &[&str] = &["3.6", "4.0"];
 
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         match s {
             "3.6" => Some(Self::V3_6),
             "4.0" => Some(Self::V4_0),
@@ -34,7 +37,7 @@ impl Juju {
     }
 
     /// The model's Juju, from the version it gives hooks as `JUJU_VERSION`.
-    pub fn of_version(version: &str) -> Self {
+    pub(crate) fn of_version(version: &str) -> Self {
         match version
             .split('.')
             .next()
@@ -46,7 +49,7 @@ impl Juju {
     }
 
     /// `JUJU_VERSION` as this Juju's agents give it.
-    pub fn version(self) -> &'static str {
+    pub(crate) fn version(self) -> &'static str {
         match self {
             Self::V3_6 => "3.6.12",
             Self::V4_0 => "4.0.0",
@@ -54,12 +57,12 @@ impl Juju {
     }
 
     /// Whether a hook tool exists in this Juju's hook environment.
-    pub fn has_tool(self, tool: &str) -> bool {
+    pub(crate) fn has_tool(self, tool: &str) -> bool {
         !(self == Self::V4_0 && matches!(tool, "leader-get" | "leader-set"))
     }
 
     /// Whether this Juju ever fires the (non-relation) hook `hook` on a machine unit.
-    pub fn fires(self, hook: &str) -> bool {
+    pub(crate) fn fires(self, hook: &str) -> bool {
         match hook {
             "leader-deposed" => false,
             "leader-settings-changed" => self == Self::V3_6,
@@ -68,7 +71,7 @@ impl Juju {
     }
 
     /// Refuses what this Juju will not deploy: for 4.0, metadata.yaml's `series`.
-    pub fn check_metadata(self, metadata: Option<&Value>) -> Result<()> {
+    pub(crate) fn check_metadata(self, metadata: Option<&Value>) -> Result<()> {
         if self == Self::V4_0 && metadata.and_then(|m| m.get("series")).is_some() {
             bail!(
                 "cannot deploy the charm on Juju 4.0: its metadata.yaml declares `series`, which Juju 4 no longer reads; deploy the folder `lucky charm build` writes (it turns `series` into bases) or declare bases in charmcraft.yaml"

@@ -20,7 +20,7 @@ use anyhow::{Result, anyhow, bail};
 
 impl Model {
     /// The unit becomes its application's leader, and `leader-elected` runs.
-    pub fn elect(&self) -> Result<HookRun> {
+    pub(crate) fn elect(&self) -> Result<HookRun> {
         self.update(|s| {
             if s.leader {
                 bail!("{} is already the leader of {}", s.unit, s.app());
@@ -34,7 +34,7 @@ impl Model {
     /// Another unit takes the leadership: no leader-deposed (Juju runs none). On Juju 3.6
     /// the unit, now a minion, runs `leader-settings-changed` (returned) when leader data
     /// changed since it last ran that hook; on 4.0 nothing runs.
-    pub fn depose(&self) -> Result<Option<HookRun>> {
+    pub(crate) fn depose(&self) -> Result<Option<HookRun>> {
         let lagging = self.update(|s| {
             if !s.leader {
                 bail!("{} is not the leader of {}", s.unit, s.app());
@@ -51,7 +51,7 @@ impl Model {
     /// The leader, another unit, sets leader data (an empty value deletes the key), and
     /// this unit hears of it: `leader-settings-changed` on 3.6, the leader-data peer
     /// relation's `-relation-changed` on 4.0. Only a non-leader: a leader writes its own.
-    pub fn set_leader_data_as_leader(&self, data: &[(&str, &str)]) -> Result<HookRun> {
+    pub(crate) fn set_leader_data_as_leader(&self, data: &[(&str, &str)]) -> Result<HookRun> {
         for (k, _) in data {
             crate::juju::args::setting_key(k).map_err(|e| anyhow!("{e}"))?;
         }

@@ -70,7 +70,7 @@ impl Model {
     /// `secret-remove` when no consumer tracks a revision any more. Only for a secret
     /// this unit owns with the policy or revision in question; an application's secret
     /// goes to its leader, as in Juju.
-    pub fn owner_secret_event(
+    pub(crate) fn owner_secret_event(
         &self,
         event: OwnerSecretEvent,
         id: &str,
@@ -138,14 +138,14 @@ impl Model {
 
 /// A secret event Juju fires at the secret's owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OwnerSecretEvent {
+pub(crate) enum OwnerSecretEvent {
     Rotate,
     Expire,
     Obsolete,
 }
 
 impl OwnerSecretEvent {
-    pub fn hook(self) -> &'static str {
+    pub(crate) fn hook(self) -> &'static str {
         match self {
             Self::Rotate => "secret-rotate",
             Self::Expire => "secret-expired",

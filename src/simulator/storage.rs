@@ -13,7 +13,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// metadata.yaml's `storage:` section: name → kind and most instances.
-pub fn declared(metadata: Option<&Value>) -> Result<BTreeMap<String, StorageDecl>> {
+pub(crate) fn declared(metadata: Option<&Value>) -> Result<BTreeMap<String, StorageDecl>> {
     let mut out = BTreeMap::new();
     let Some(section) = metadata.and_then(|m| m.get("storage")) else {
         return Ok(out);
@@ -65,14 +65,14 @@ fn bounds_of_range(range: &Value) -> Result<(u32, Option<u32>)> {
 }
 
 /// The storage name of an id (`data/0` → `data`).
-pub fn name_of(id: &str) -> &str {
+pub(crate) fn name_of(id: &str) -> &str {
     id.split('/').next().unwrap_or(id)
 }
 
 /// The next instance of `name`: its id and instance, not yet attached. Refuses a name the
 /// charm does not declare, and one more instance than `multiple.range` allows.
 /// `storage` is the unit's instances as the caller sees them (a hook's staged copy).
-pub fn new_instance(
+pub(crate) fn new_instance(
     state: &mut ModelState,
     storage: &BTreeMap<String, StorageInstance>,
     name: &str,
@@ -102,7 +102,7 @@ pub fn new_instance(
 }
 
 /// Juju's storage hook variables for instance `id`.
-pub fn hook_env(state: &ModelState, id: &str) -> Vec<(String, String)> {
+pub(crate) fn hook_env(state: &ModelState, id: &str) -> Vec<(String, String)> {
     let (kind, location) = state
         .data
         .storage
@@ -137,7 +137,7 @@ impl Model {
 
     /// Deploy: each declared storage gets its lower bound of instances, and their
     /// `-storage-attached` hooks run, as Juju runs them before `install`.
-    pub fn attach_deploy_storage(&self) -> Result<Vec<(String, HookRun)>> {
+    pub(crate) fn attach_deploy_storage(&self) -> Result<Vec<(String, HookRun)>> {
         let state = self.state()?;
         let mut runs = Vec::new();
         for (name, decl) in &state.declared_storage {

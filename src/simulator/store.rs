@@ -8,11 +8,11 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub const MODEL_FILE: &str = "model.json";
-pub const CALLS_LOG: &str = "calls.log";
-pub const DEBUG_LOG: &str = "juju-debug.log";
-pub const TOOLS_DIR: &str = "tools";
-pub const SOCKET_NAME: &str = "agent.socket";
+pub(crate) const MODEL_FILE: &str = "model.json";
+pub(crate) const CALLS_LOG: &str = "calls.log";
+pub(crate) const DEBUG_LOG: &str = "juju-debug.log";
+pub(crate) const TOOLS_DIR: &str = "tools";
+pub(crate) const SOCKET_NAME: &str = "agent.socket";
 /// Held for each read-modify-write of model.json and the logs.
 const LOCK_FILE: &str = "model.lock";
 /// Held for as long as a hook (or juju-exec command) runs: one context at a time, as the
@@ -20,16 +20,16 @@ const LOCK_FILE: &str = "model.lock";
 const HOOK_LOCK_FILE: &str = "hook.lock";
 
 /// Exclusive hold of the model; released on drop (closing the file drops the lock).
-pub struct Locked {
+pub(crate) struct Locked {
     _file: File,
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
 }
 
-pub fn lock(dir: &Path) -> Result<Locked> {
+pub(crate) fn lock(dir: &Path) -> Result<Locked> {
     lock_file(dir, LOCK_FILE)
 }
 
-pub fn lock_hook(dir: &Path) -> Result<Locked> {
+pub(crate) fn lock_hook(dir: &Path) -> Result<Locked> {
     lock_file(dir, HOOK_LOCK_FILE)
 }
 
@@ -50,29 +50,29 @@ fn lock_file(dir: &Path, name: &str) -> Result<Locked> {
 }
 
 impl Locked {
-    pub fn load(&self) -> Result<ModelState> {
+    pub(crate) fn load(&self) -> Result<ModelState> {
         load_unlocked(&self.dir)
     }
 
-    pub fn save(&self, state: &ModelState) -> Result<()> {
+    pub(crate) fn save(&self, state: &ModelState) -> Result<()> {
         let mut text = serde_json::to_string_pretty(state).context("cannot encode model")?;
         text.push('\n');
         crate::state::write_atomic(&self.dir.join(MODEL_FILE), text.as_bytes())
             .map_err(anyhow::Error::from)
     }
 
-    pub fn append_call(&self, call: &CallRecord) -> Result<()> {
+    pub(crate) fn append_call(&self, call: &CallRecord) -> Result<()> {
         append(&self.dir.join(CALLS_LOG), &call.to_line())
     }
 
-    pub fn append_debug_log(&self, line: &str) -> Result<()> {
+    pub(crate) fn append_debug_log(&self, line: &str) -> Result<()> {
         append(&self.dir.join(DEBUG_LOG), &format!("{line}\n"))
     }
 }
 
 /// Read model.json without the lock: fine for one-off inspection between hooks, since
 /// writers replace the file atomically.
-pub fn load_unlocked(dir: &Path) -> Result<ModelState> {
+pub(crate) fn load_unlocked(dir: &Path) -> Result<ModelState> {
     let path = dir.join(MODEL_FILE);
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read simulated model {}", path.display()))?;
@@ -92,18 +92,21 @@ fn append(path: &Path, text: &str) -> Result<()> {
 /// One line of calls.log: `time<TAB>hook<TAB>tool<TAB>exit=N<TAB>args-as-JSON[<TAB>rejected: why]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallRecord {
-    pub time: String,
+    pub(crate) time: String,
     /// The hook whose context the call used, or `-` when it had none that was valid.
     pub hook: String,
+    /// The tool called, e.g. `status-set`.
     pub tool: String,
+    /// Its arguments, as given.
     pub args: Vec<String>,
+    /// What the tool exited with.
     pub exit_code: i32,
     /// Why the call was refused (any non-zero exit), if it was.
     pub rejected: Option<String>,
 }
 
 impl CallRecord {
-    pub fn new(
+    pub(crate) fn new(
         hook: &str,
         tool: &str,
         args: &[String],
@@ -120,7 +123,7 @@ impl CallRecord {
         }
     }
 
-    pub fn to_line(&self) -> String {
+    pub(crate) fn to_line(&self) -> String {
         let args = serde_json::to_string(&self.args).unwrap_or_else(|_| "[]".into());
         let mut line = format!(
             "{}\t{}\t{}\texit={}\t{}",
@@ -135,7 +138,7 @@ impl CallRecord {
         line
     }
 
-    pub fn parse(line: &str) -> Option<Self> {
+    pub(crate) fn parse(line: &str) -> Option<Self> {
         let mut parts = line.trim_end_matches('\n').splitn(6, '\t');
         let time = parts.next()?.to_string();
         let hook = parts.next()?.to_string();
@@ -156,7 +159,7 @@ impl CallRecord {
     }
 }
 
-pub fn read_calls(dir: &Path) -> Result<Vec<CallRecord>> {
+pub(crate) fn read_calls(dir: &Path) -> Result<Vec<CallRecord>> {
     let path = dir.join(CALLS_LOG);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,

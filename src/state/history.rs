@@ -21,9 +21,9 @@ use std::sync::{Mutex, PoisonError};
 
 /// What the history keeps at most; the oldest records go first.
 #[derive(Debug, Clone, Copy)]
-pub struct Bounds {
-    pub records: usize,
-    pub bytes: u64,
+pub(crate) struct Bounds {
+    pub(crate) records: usize,
+    pub(crate) bytes: u64,
 }
 
 impl Default for Bounds {
@@ -38,14 +38,14 @@ impl Default for Bounds {
 /// What kind of run a record is.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub enum RunKind {
+pub(crate) enum RunKind {
     Hook,
     Action,
     Cron,
 }
 
 impl RunKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             RunKind::Hook => "hook",
             RunKind::Action => "action",
@@ -56,72 +56,72 @@ impl RunKind {
 
 /// One run, whole.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct HookRecord {
+pub(crate) struct HookRecord {
     /// Given by [`History::append`].
     #[serde(default)]
-    pub id: u64,
-    pub kind: RunKind,
+    pub(crate) id: u64,
+    pub(crate) kind: RunKind,
     /// The hook, the action, or `cron` for a cron job (its schedule is in `trigger`).
-    pub name: String,
+    pub(crate) name: String,
     /// What started it: `juju`, `juju action <id>`, `cron schedule "<schedule>"`.
-    pub trigger: String,
+    pub(crate) trigger: String,
     /// Unix time in milliseconds.
-    pub started_ms: i64,
-    pub duration_ms: u64,
-    pub failed: bool,
+    pub(crate) started_ms: i64,
+    pub(crate) duration_ms: u64,
+    pub(crate) failed: bool,
     /// Why it failed, as the hook's caller was told.
     #[serde(default)]
-    pub error: Option<String>,
-    pub entries: Vec<EntryRecord>,
+    pub(crate) error: Option<String>,
+    pub(crate) entries: Vec<EntryRecord>,
     /// What the end of the run changed in the containers, if it reconciled.
     #[serde(default)]
-    pub containers: Option<ReconcileReport>,
-    pub status_before: UnitStatusRecord,
-    pub status_after: UnitStatusRecord,
+    pub(crate) containers: Option<ReconcileReport>,
+    pub(crate) status_before: UnitStatusRecord,
+    pub(crate) status_after: UnitStatusRecord,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct UnitStatusRecord {
-    pub status: WorkloadStatus,
-    pub message: String,
+pub(crate) struct UnitStatusRecord {
+    pub(crate) status: WorkloadStatus,
+    pub(crate) message: String,
 }
 
 /// One script entry of a run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct EntryRecord {
+pub(crate) struct EntryRecord {
     /// The entry's id (`install.sh`, `install#inline-1`, …).
-    pub id: String,
+    pub(crate) id: String,
     /// lucky.yaml line.
-    pub line: u64,
-    pub duration_ms: u64,
+    pub(crate) line: u64,
+    pub(crate) duration_ms: u64,
     /// 0 on success; `None` when it did not exit by itself (killed, not started, lost).
-    pub exit_status: Option<i64>,
+    pub(crate) exit_status: Option<i64>,
     #[serde(default)]
-    pub failure: Option<String>,
+    pub(crate) failure: Option<String>,
     /// The last bytes (at most `script::OUTPUT_TAIL`) of its stdout and stderr, in the order
     /// they reached the daemon.
-    pub output_tail: String,
+    pub(crate) output_tail: String,
     /// True when output before the tail was dropped.
-    pub output_truncated: bool,
+    pub(crate) output_truncated: bool,
 }
 
 /// One line of `lucky history`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct HookSummaryRow {
-    pub id: u64,
-    pub kind: RunKind,
-    pub name: String,
-    pub started_ms: i64,
-    pub duration_ms: u64,
-    pub failed: bool,
-    pub scripts: usize,
+pub(crate) struct HookSummaryRow {
+    pub(crate) id: u64,
+    pub(crate) kind: RunKind,
+    pub(crate) name: String,
+    pub(crate) started_ms: i64,
+    pub(crate) duration_ms: u64,
+    pub(crate) failed: bool,
+    pub(crate) scripts: usize,
     /// The first failed entry's id, or the run's error.
     #[serde(default)]
-    pub failure: Option<String>,
+    pub(crate) failure: Option<String>,
 }
 
 impl HookRecord {
-    pub fn summary(&self) -> HookSummaryRow {
+    pub(crate) fn summary(&self) -> HookSummaryRow {
         let failed_entry = self.entries.iter().find(|e| e.failure.is_some());
         HookSummaryRow {
             id: self.id,
@@ -140,12 +140,12 @@ impl HookRecord {
 
 /// Which records `lucky history` lists.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct HistoryFilter {
+pub(crate) struct HistoryFilter {
     /// Newest first, at most this many.
-    pub limit: usize,
+    pub(crate) limit: usize,
     /// Only runs of this hook or action (`cron`: every cron job's).
-    pub name: Option<String>,
-    pub failed_only: bool,
+    pub(crate) name: Option<String>,
+    pub(crate) failed_only: bool,
 }
 
 /// The records in `dir`, oldest first: id and size.
@@ -170,7 +170,7 @@ fn read_index(dir: &Path) -> Result<Vec<(u64, u64)>, StateError> {
 }
 
 /// The kept records: an index in memory (id and size, oldest first), one file each.
-pub struct History {
+pub(crate) struct History {
     dir: PathBuf,
     bounds: Bounds,
     index: Mutex<VecDeque<(u64, u64)>>,
@@ -180,7 +180,7 @@ impl History {
     /// Opens (creating) `<state dir>/history`; leftover temporaries of a crashed write are
     /// removed and files that are not records are left alone. A folder that cannot be
     /// read is reported alongside an empty history (whose writes then fail, logged).
-    pub fn open(state_dir: &Path, bounds: Bounds) -> (Self, Option<StateError>) {
+    pub(crate) fn open(state_dir: &Path, bounds: Bounds) -> (Self, Option<StateError>) {
         let dir = state_dir.join("history");
         let (index, problem) = match read_index(&dir) {
             Ok(index) => (index, None),
@@ -205,7 +205,7 @@ impl History {
 
     /// Stores `record` under the next id (set in it and returned), then drops the oldest
     /// records beyond the bounds.
-    pub fn append(&self, record: &mut HookRecord) -> Result<u64, StateError> {
+    pub(crate) fn append(&self, record: &mut HookRecord) -> Result<u64, StateError> {
         let mut index = self.index();
         record.id = index.back().map_or(1, |(id, _)| id + 1);
         let bytes = serde_json::to_vec(record).map_err(|source| StateError::Encode {
@@ -238,7 +238,7 @@ impl History {
     }
 
     /// One record; `None` if no record has that id (never was, or dropped by the bounds).
-    pub fn get(&self, id: u64) -> Option<HookRecord> {
+    pub(crate) fn get(&self, id: u64) -> Option<HookRecord> {
         if !self.index().iter().any(|(i, _)| *i == id) {
             return None;
         }
@@ -253,7 +253,7 @@ impl History {
     }
 
     /// The records `filter` selects, newest first.
-    pub fn list(&self, filter: &HistoryFilter) -> Vec<HookSummaryRow> {
+    pub(crate) fn list(&self, filter: &HistoryFilter) -> Vec<HookSummaryRow> {
         let ids: Vec<u64> = self.index().iter().rev().map(|(id, _)| *id).collect();
         ids.into_iter()
             .filter_map(|id| self.get(id))
@@ -265,7 +265,8 @@ impl History {
     }
 
     /// Records kept and their bytes on disk.
-    pub fn usage(&self) -> (usize, u64) {
+    #[cfg(test)]
+    pub(crate) fn usage(&self) -> (usize, u64) {
         let index = self.index();
         (index.len(), index.iter().map(|(_, b)| b).sum())
     }

@@ -6,9 +6,9 @@
 //! folder), so a crash at any point leaves either the old or the new file, never half of
 //! one. A file that cannot be parsed is moved aside, never silently emptied.
 
-pub mod history;
-pub mod status;
-pub mod unit;
+pub(crate) mod history;
+pub(crate) mod status;
+pub(crate) mod unit;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 #[derive(Debug, thiserror::Error)]
-pub enum StateError {
+pub(crate) enum StateError {
     #[error("cannot {action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -51,19 +51,19 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
 
 /// The folder holding the unit's state documents.
 #[derive(Debug, Clone)]
-pub struct Store {
+pub(crate) struct Store {
     dir: PathBuf,
 }
 
 impl Store {
-    pub fn open(data_dir: &Path) -> Result<Self, StateError> {
+    pub(crate) fn open(data_dir: &Path) -> Result<Self, StateError> {
         let dir = data_dir.join("state");
         fs::create_dir_all(&dir).map_err(io("create", &dir))?;
         remove_leftover_temporaries(&dir);
         Ok(Self { dir })
     }
 
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
@@ -73,7 +73,10 @@ impl Store {
 
     /// Reads a document; a missing file is the default value. A corrupt file is moved
     /// aside and reported as `Corrupt` together with the default value to go on with.
-    pub fn load<T: DeserializeOwned + Default>(&self, name: &str) -> (T, Option<StateError>) {
+    pub(crate) fn load<T: DeserializeOwned + Default>(
+        &self,
+        name: &str,
+    ) -> (T, Option<StateError>) {
         let path = self.path(name);
         let bytes = match fs::read(&path) {
             Ok(b) => b,
@@ -124,7 +127,7 @@ impl Store {
     }
 
     /// Replaces a document atomically and durably.
-    pub fn save<T: Serialize>(&self, name: &str, value: &T) -> Result<(), StateError> {
+    pub(crate) fn save<T: Serialize>(&self, name: &str, value: &T) -> Result<(), StateError> {
         let bytes = serde_json::to_vec_pretty(value).map_err(|source| StateError::Encode {
             name: name.to_string(),
             source,
@@ -153,7 +156,7 @@ fn remove_leftover_temporaries(dir: &Path) {
 }
 
 /// Writes `bytes` to `path` so that a crash leaves the old or the new content.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp{}",
@@ -184,7 +187,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
 /// One state document, in memory and on disk. Changes go through [`Document::update`],
 /// which writes the new value before making it visible, so memory never runs ahead of
 /// the disk and a failed write changes nothing.
-pub struct Document<T> {
+pub(crate) struct Document<T> {
     store: Store,
     name: &'static str,
     value: Mutex<T>,
@@ -195,7 +198,7 @@ pub struct Document<T> {
 
 /// Why [`Document::try_update`] changed nothing.
 #[derive(Debug)]
-pub enum UpdateError<E> {
+pub(crate) enum UpdateError<E> {
     /// The change itself refused (a quota, say).
     Refused(E),
     State(StateError),
@@ -203,7 +206,7 @@ pub enum UpdateError<E> {
 
 impl<T: Serialize + DeserializeOwned + Default + Clone> Document<T> {
     /// Loads the document; a corrupt file is reported (and kept aside) alongside.
-    pub fn open(store: &Store, name: &'static str) -> (Self, Option<StateError>) {
+    pub(crate) fn open(store: &Store, name: &'static str) -> (Self, Option<StateError>) {
         let (value, problem) = store.load(name);
         (
             Self {
@@ -216,12 +219,12 @@ impl<T: Serialize + DeserializeOwned + Default + Clone> Document<T> {
         )
     }
 
-    pub fn read<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&T) -> R) -> R {
         f(&self.value.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Like `update`, but `f` says whether it changed anything; nothing is written if not.
-    pub fn update_if(&self, f: impl FnOnce(&mut T) -> bool) -> Result<bool, StateError> {
+    pub(crate) fn update_if(&self, f: impl FnOnce(&mut T) -> bool) -> Result<bool, StateError> {
         self.try_update_if(|next| {
             let changed = f(next);
             Ok::<_, std::convert::Infallible>((changed, changed))
@@ -233,7 +236,7 @@ impl<T: Serialize + DeserializeOwned + Default + Clone> Document<T> {
     }
 
     /// Applies `f` to a copy, saves the copy, then makes it current.
-    pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R, StateError> {
+    pub(crate) fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R, StateError> {
         self.try_update(|next| Ok::<_, std::convert::Infallible>(f(next)))
             .map_err(|e| match e {
                 UpdateError::Refused(never) => match never {},
@@ -242,7 +245,7 @@ impl<T: Serialize + DeserializeOwned + Default + Clone> Document<T> {
     }
 
     /// Like `update`, but `f` may refuse the change (`Err`): then nothing is written.
-    pub fn try_update<R, E>(
+    pub(crate) fn try_update<R, E>(
         &self,
         f: impl FnOnce(&mut T) -> Result<R, E>,
     ) -> Result<R, UpdateError<E>> {
@@ -251,7 +254,7 @@ impl<T: Serialize + DeserializeOwned + Default + Clone> Document<T> {
 
     /// Like `try_update`, but `f` also says whether it changed anything (`(result,
     /// changed)`): an unchanged document is not written (no fsync for a no-op).
-    pub fn try_update_if<R, E>(
+    pub(crate) fn try_update_if<R, E>(
         &self,
         f: impl FnOnce(&mut T) -> Result<(R, bool), E>,
     ) -> Result<R, UpdateError<E>> {

@@ -11,20 +11,20 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct OwnedStatus {
-    pub status: WorkloadStatus,
-    pub message: String,
+pub(crate) struct OwnedStatus {
+    pub(crate) status: WorkloadStatus,
+    pub(crate) message: String,
     /// The context that set a script's own `maintenance` status; it ends with that
     /// context. `None` for a named one, which stays.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub context: Option<String>,
+    pub(crate) context: Option<String>,
 }
 
 /// Owner → status, as stored.
-pub type Statuses = BTreeMap<String, OwnedStatus>;
+pub(crate) type Statuses = BTreeMap<String, OwnedStatus>;
 
 /// The status the unit shows for `statuses`.
-pub fn unit_status(statuses: &Statuses) -> (WorkloadStatus, String) {
+pub(crate) fn unit_status(statuses: &Statuses) -> (WorkloadStatus, String) {
     let Some(worst) = statuses.values().map(|s| s.status).max() else {
         return (WorkloadStatus::Active, String::new());
     };
@@ -39,7 +39,7 @@ pub fn unit_status(statuses: &Statuses) -> (WorkloadStatus, String) {
 
 /// Drops `maintenance` statuses whose context is no longer live. One without a context
 /// was named (`--name`) and stays until replaced or cleared.
-pub fn end_maintenance(statuses: &mut Statuses, is_live: impl Fn(&str) -> bool) -> bool {
+pub(crate) fn end_maintenance(statuses: &mut Statuses, is_live: impl Fn(&str) -> bool) -> bool {
     let before = statuses.len();
     statuses.retain(|_, s| {
         s.status != WorkloadStatus::Maintenance || s.context.as_deref().is_none_or(&is_live)

@@ -7,44 +7,44 @@ use std::collections::BTreeMap;
 
 /// What was last learnt from Juju, to answer calls made outside any hook.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct JujuCache {
+pub(crate) struct JujuCache {
     #[serde(default)]
-    pub config: Option<serde_json::Value>,
+    pub(crate) config: Option<serde_json::Value>,
     #[serde(default)]
-    pub private_address: Option<String>,
+    pub(crate) private_address: Option<String>,
     #[serde(default)]
-    pub public_address: Option<String>,
+    pub(crate) public_address: Option<String>,
 }
 
 /// What the cron scheduler must remember across restarts.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct CronState {
+pub(crate) struct CronState {
     /// The charm folder, learnt from the last hook (the daemon starts without one).
     #[serde(default)]
-    pub charm_dir: Option<std::path::PathBuf>,
+    pub(crate) charm_dir: Option<std::path::PathBuf>,
     /// PATH of the last hook: where `juju-exec` / `juju-run` are found.
     #[serde(default)]
-    pub hook_path: Option<String>,
+    pub(crate) hook_path: Option<String>,
     /// Set by the `stop` hook, cleared by `install` and `start`.
     #[serde(default)]
-    pub stopped: bool,
+    pub(crate) stopped: bool,
     /// Schedule → when its job last started (Unix seconds).
     #[serde(default)]
-    pub last_runs: BTreeMap<String, i64>,
+    pub(crate) last_runs: BTreeMap<String, i64>,
 }
 
-pub struct UnitState {
+pub(crate) struct UnitState {
     /// `lucky kv`: unit-local key-values.
-    pub kv: Document<BTreeMap<String, String>>,
+    pub(crate) kv: Document<BTreeMap<String, String>>,
     /// Owner → status (see `state::status`).
-    pub statuses: Document<Statuses>,
-    pub juju_cache: Document<JujuCache>,
-    pub cron: Document<CronState>,
+    pub(crate) statuses: Document<Statuses>,
+    pub(crate) juju_cache: Document<JujuCache>,
+    pub(crate) cron: Document<CronState>,
 }
 
 impl UnitState {
     /// Opens every document; problems (a corrupt file kept aside) are returned to report.
-    pub fn open(store: &Store) -> (Self, Vec<StateError>) {
+    pub(crate) fn open(store: &Store) -> (Self, Vec<StateError>) {
         let mut problems = Vec::new();
         let mut note = |p: Option<StateError>| problems.extend(p);
         let (kv, p) = Document::open(store, "kv");

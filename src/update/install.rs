@@ -13,13 +13,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A new binary written beside the one it replaces; removed on drop unless installed.
-pub struct Staged {
+pub(crate) struct Staged {
     path: PathBuf,
     installed: bool,
 }
 
 impl Staged {
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 }
@@ -33,7 +33,7 @@ impl Drop for Staged {
 }
 
 /// Writes `bytes` to `.lucky-update.<pid>` in `exe`'s directory, fsynced, mode 755.
-pub fn stage(exe: &Path, bytes: &[u8]) -> Result<Staged> {
+pub(crate) fn stage(exe: &Path, bytes: &[u8]) -> Result<Staged> {
     let dir = exe
         .parent()
         .with_context(|| format!("{} has no parent directory", exe.display()))?;
@@ -58,7 +58,7 @@ pub fn stage(exe: &Path, bytes: &[u8]) -> Result<Staged> {
 
 /// Runs `<staged> --version`: it must start, exit 0 within 10 s and report `version` for
 /// `target`. Returns its first line.
-pub fn smoke_test(staged: &Staged, version: &str, target: &str) -> Result<String> {
+pub(crate) fn smoke_test(staged: &Staged, version: &str, target: &str) -> Result<String> {
     let mut child = Command::new(staged.path())
         .arg("--version")
         .stdin(Stdio::null())
@@ -106,7 +106,7 @@ pub fn smoke_test(staged: &Staged, version: &str, target: &str) -> Result<String
 }
 
 /// Renames the staged binary over `exe` and fsyncs the directory.
-pub fn install(mut staged: Staged, exe: &Path) -> Result<()> {
+pub(crate) fn install(mut staged: Staged, exe: &Path) -> Result<()> {
     fs::rename(&staged.path, exe)
         .with_context(|| format!("cannot move the new binary over {}", exe.display()))?;
     staged.installed = true;

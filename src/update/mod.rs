@@ -30,20 +30,20 @@ use std::cmp::Ordering;
 use std::path::PathBuf;
 use std::time::Instant;
 
-pub const CURRENT_VERSION: &str = env!("LUCKY_BUILD_VERSION");
-pub const TARGET: &str = env!("LUCKY_BUILD_TARGET");
+pub(crate) const CURRENT_VERSION: &str = env!("LUCKY_BUILD_VERSION");
+pub(crate) const TARGET: &str = env!("LUCKY_BUILD_TARGET");
 
-pub struct Options {
-    pub version: Option<String>,
-    pub check: bool,
-    pub allow_downgrade: bool,
-    pub release_url: Option<String>,
+pub(crate) struct Options {
+    pub(crate) version: Option<String>,
+    pub(crate) check: bool,
+    pub(crate) allow_downgrade: bool,
+    pub(crate) release_url: Option<String>,
     /// Stop and start the daemons instead of handing their sockets over.
-    pub restart: bool,
+    pub(crate) restart: bool,
 }
 
 /// Runs the update, reporting each step through `say` (one line each).
-pub fn run(opts: Options, say: &mut dyn FnMut(String)) -> Result<()> {
+pub(crate) fn run(opts: Options, say: &mut dyn FnMut(String)) -> Result<()> {
     let started = Instant::now();
     let release = release_base(opts.release_url)?;
     let base = release.base().to_string();

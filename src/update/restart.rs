@@ -21,11 +21,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A running daemon of the binary being replaced.
-pub struct RunningDaemon {
-    pub paths: UnitPaths,
-    pub pid: u32,
-    pub version: String,
-    pub running_hook: Option<String>,
+pub(crate) struct RunningDaemon {
+    pub(crate) paths: UnitPaths,
+    pub(crate) pid: u32,
+    pub(crate) version: String,
+    pub(crate) running_hook: Option<String>,
     /// Its environment, read before it stops (DOCKER_HOST, LUCKY_LOG_LEVEL, …).
     env: Option<Vec<(OsString, OsString)>>,
     /// `lucky-<unit>.service` when systemd runs it (the installer's unit).
@@ -34,7 +34,7 @@ pub struct RunningDaemon {
 
 /// The daemons to restart: the one `JUJU_UNIT_NAME` / `LUCKY_SOCKET` name, else every
 /// socket in /run/lucky; only those whose executable is `exe`. Others are reported.
-pub fn find_daemons(exe: &Path, say: &mut dyn FnMut(String)) -> Vec<RunningDaemon> {
+pub(crate) fn find_daemons(exe: &Path, say: &mut dyn FnMut(String)) -> Vec<RunningDaemon> {
     let explicit =
         std::env::var_os("LUCKY_SOCKET").is_some() || std::env::var_os("JUJU_UNIT_NAME").is_some();
     let sockets: Vec<PathBuf> = if explicit {
@@ -138,7 +138,7 @@ fn status_of(paths: &UnitPaths) -> Result<DaemonStatus, ClientError> {
 }
 
 /// How a daemon was replaced.
-pub enum Replaced {
+pub(crate) enum Replaced {
     Done,
     /// The daemon does not know the handover request (older than this binary's): the
     /// caller restarts it instead.
@@ -147,7 +147,7 @@ pub enum Replaced {
 
 /// Asks `daemon` to exec `new_exe` in its place, then waits until it answers with
 /// `new_version` from the same pid.
-pub fn hand_over(
+pub(crate) fn hand_over(
     daemon: &RunningDaemon,
     new_exe: &Path,
     new_version: &str,
@@ -203,7 +203,7 @@ pub fn hand_over(
 
 /// Stops `daemon` (after its running hook) and starts `new_exe` in its place. Returns the
 /// new daemon's status once it answers.
-pub fn restart(
+pub(crate) fn restart(
     daemon: &RunningDaemon,
     new_exe: &Path,
     new_version: &str,

@@ -20,7 +20,7 @@ fn action_context<'a>(caller: &'a Caller, what: &str) -> Result<&'a Arc<HookCont
     Ok(ctx)
 }
 
-pub async fn get(caller: &Caller, key: Option<String>) -> Result<Response, ErrorReply> {
+pub(crate) async fn get(caller: &Caller, key: Option<String>) -> Result<Response, ErrorReply> {
     let ctx = action_context(caller, "action get")?;
     let mut argv = vec!["--"];
     if let Some(key) = &key {
@@ -32,7 +32,10 @@ pub async fn get(caller: &Caller, key: Option<String>) -> Result<Response, Error
     Ok(Response::Value(value))
 }
 
-pub async fn set(caller: &Caller, pairs: Vec<(String, String)>) -> Result<Response, ErrorReply> {
+pub(crate) async fn set(
+    caller: &Caller,
+    pairs: Vec<(String, String)>,
+) -> Result<Response, ErrorReply> {
     let ctx = action_context(caller, "action set")?;
     let pairs: Vec<(String, Option<String>)> =
         pairs.into_iter().map(|(k, v)| (k, Some(v))).collect();
@@ -45,7 +48,7 @@ pub async fn set(caller: &Caller, pairs: Vec<(String, String)>) -> Result<Respon
     Ok(Response::Ok)
 }
 
-pub async fn fail(caller: &Caller, message: &str) -> Result<Response, ErrorReply> {
+pub(crate) async fn fail(caller: &Caller, message: &str) -> Result<Response, ErrorReply> {
     let ctx = action_context(caller, "action fail")?;
     let message = args::text("message", message).map_err(bad_arg)?;
     let argv: Vec<&str> = if message.is_empty() {
@@ -59,7 +62,7 @@ pub async fn fail(caller: &Caller, message: &str) -> Result<Response, ErrorReply
     Ok(Response::Ok)
 }
 
-pub async fn log(caller: &Caller, message: &str) -> Result<Response, ErrorReply> {
+pub(crate) async fn log(caller: &Caller, message: &str) -> Result<Response, ErrorReply> {
     let ctx = action_context(caller, "action log")?;
     let message = args::text("message", message).map_err(bad_arg)?;
     crate::juju::exec(ctx, "action-log", &["--", message])

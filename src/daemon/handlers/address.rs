@@ -6,7 +6,7 @@ use crate::protocol::{ErrorReply, Response};
 use serde_json::Value;
 use std::sync::Arc;
 
-pub async fn get(
+pub(crate) async fn get(
     daemon: &Arc<Daemon>,
     caller: &Caller,
     public: bool,

@@ -8,7 +8,7 @@ use crate::protocol::{ErrorKind, ErrorReply, Response};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub fn states(daemon: &Daemon, name: Option<String>) -> Result<Response, ErrorReply> {
+pub(crate) fn states(daemon: &Daemon, name: Option<String>) -> Result<Response, ErrorReply> {
     let all = daemon.checks.list();
     let value = match name {
         None => serde_json::to_value(&all),
@@ -29,7 +29,7 @@ pub fn states(daemon: &Daemon, name: Option<String>) -> Result<Response, ErrorRe
         .map_err(|e| ErrorReply::new(ErrorKind::Internal, format!("cannot encode: {e}")))
 }
 
-pub async fn report(
+pub(crate) async fn report(
     daemon: &Arc<Daemon>,
     caller: &Caller,
     token: String,

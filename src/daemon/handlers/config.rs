@@ -6,7 +6,7 @@ use crate::protocol::{ErrorReply, Response};
 use serde_json::Value;
 use std::sync::Arc;
 
-pub async fn get(
+pub(crate) async fn get(
     daemon: &Arc<Daemon>,
     caller: &Caller,
     key: Option<String>,
@@ -47,7 +47,7 @@ pub async fn get(
     }))
 }
 
-pub async fn resource(caller: &Caller, name: &str) -> Result<Response, ErrorReply> {
+pub(crate) async fn resource(caller: &Caller, name: &str) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("get-resource")?;
     let name = crate::juju::args::resource_name(name).map_err(bad_arg)?;
     let path = crate::juju::text(ctx, "resource-get", &["--", name])

@@ -11,7 +11,7 @@ use crate::state::UpdateError;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub async fn edit(
+pub(crate) async fn edit(
     daemon: &Arc<Daemon>,
     caller: &Caller,
     container: Option<String>,
@@ -72,7 +72,7 @@ fn edit_blocking(daemon: &Daemon, key: &str, edit: &ContainerEdit) -> Result<Res
     Ok(Response::Ok)
 }
 
-pub fn get(
+pub(crate) fn get(
     daemon: &Daemon,
     container: Option<String>,
     query: ContainerQuery,
@@ -86,7 +86,7 @@ pub fn get(
 }
 
 /// `lucky container apply-updates`.
-pub async fn apply_updates(
+pub(crate) async fn apply_updates(
     daemon: &Daemon,
     caller: &Caller,
     out: &OutputSink,

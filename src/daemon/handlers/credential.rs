@@ -4,7 +4,7 @@
 use super::{Caller, juju_error};
 use crate::protocol::{ErrorReply, Response};
 
-pub async fn get(caller: &Caller) -> Result<Response, ErrorReply> {
+pub(crate) async fn get(caller: &Caller) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("credential-get")?;
     let value = crate::juju::json(ctx, "credential-get", &[])
         .await

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-pub fn status(daemon: &Daemon, caller: &Caller) -> Response {
+pub(crate) fn status(daemon: &Daemon, caller: &Caller) -> Response {
     Response::DaemonStatus(DaemonStatus {
         version: env!("LUCKY_BUILD_VERSION").to_string(),
         pid: std::process::id(),
@@ -23,7 +23,7 @@ pub fn status(daemon: &Daemon, caller: &Caller) -> Response {
     })
 }
 
-pub fn stop(daemon: &Daemon, _caller: &Caller) -> Response {
+pub(crate) fn stop(daemon: &Daemon, _caller: &Caller) -> Response {
     tracing::info!("stop requested by a client");
     daemon.request_shutdown();
     Response::Ok
@@ -32,7 +32,7 @@ pub fn stop(daemon: &Daemon, _caller: &Caller) -> Response {
 /// Checks the new binary (`--version`), then waits until the daemon has stopped
 /// accepting for the handover; the answer (the new version) is the last one this
 /// process sends before it execs `exe`.
-pub async fn handover(daemon: &Arc<Daemon>, exe: String) -> Result<Response, ErrorReply> {
+pub(crate) async fn handover(daemon: &Arc<Daemon>, exe: String) -> Result<Response, ErrorReply> {
     let exe = PathBuf::from(exe);
     let version = handover::check_binary(&exe)
         .await

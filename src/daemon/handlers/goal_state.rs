@@ -3,7 +3,7 @@
 use super::{Caller, juju_error};
 use crate::protocol::{ErrorReply, Response};
 
-pub async fn get(caller: &Caller) -> Result<Response, ErrorReply> {
+pub(crate) async fn get(caller: &Caller) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("goal-state")?;
     let value = crate::juju::json(ctx, "goal-state", &[])
         .await

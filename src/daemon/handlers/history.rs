@@ -6,7 +6,7 @@ use crate::state::history::HistoryFilter;
 use std::sync::Arc;
 
 /// The newest runs the filter selects, as summary rows (newest first).
-pub async fn list(
+pub(crate) async fn list(
     daemon: &Arc<Daemon>,
     limit: u32,
     name: Option<String>,
@@ -27,7 +27,7 @@ pub async fn list(
     to_value(&rows)
 }
 
-pub fn show(daemon: &Daemon, id: u64) -> Result<Response, ErrorReply> {
+pub(crate) fn show(daemon: &Daemon, id: u64) -> Result<Response, ErrorReply> {
     match daemon.history.store.get(id) {
         Some(record) => to_value(&record),
         None => Err(ErrorReply::new(

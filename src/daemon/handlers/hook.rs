@@ -8,7 +8,7 @@ use crate::script::OutputSink;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub async fn run(
+pub(crate) async fn run(
     daemon: &Arc<Daemon>,
     caller: &Caller,
     hook: String,

@@ -6,7 +6,7 @@ use super::{Caller, bad_arg, check_keys, juju_error};
 use crate::juju::args;
 use crate::protocol::{ErrorReply, Response};
 
-pub async fn get(caller: &Caller, key: Option<String>) -> Result<Response, ErrorReply> {
+pub(crate) async fn get(caller: &Caller, key: Option<String>) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("state get")?;
     let mut argv = Vec::new();
     if let Some(key) = &key {
@@ -22,7 +22,7 @@ pub async fn get(caller: &Caller, key: Option<String>) -> Result<Response, Error
     }))
 }
 
-pub async fn set(
+pub(crate) async fn set(
     caller: &Caller,
     pairs: Vec<(String, Option<String>)>,
 ) -> Result<Response, ErrorReply> {

@@ -6,7 +6,7 @@ use crate::protocol::{ErrorKind, ErrorReply, Response};
 use serde_json::Value;
 use std::sync::Arc;
 
-pub fn get(daemon: &Daemon, key: Option<String>) -> Result<Response, ErrorReply> {
+pub(crate) fn get(daemon: &Daemon, key: Option<String>) -> Result<Response, ErrorReply> {
     Ok(Response::Value(daemon.state.kv.read(|kv| {
         match key {
             Some(key) => kv.get(&key).cloned().map_or(Value::Null, Value::String),
@@ -20,12 +20,12 @@ pub fn get(daemon: &Daemon, key: Option<String>) -> Result<Response, ErrorReply>
 }
 
 /// Largest single value: room for a certificate chain or a small config file.
-pub const MAX_VALUE: usize = 64 * 1024;
+pub(crate) const MAX_VALUE: usize = 64 * 1024;
 /// Largest store (keys and values together): every set rewrites (and fsyncs) the whole
 /// document, and it is held in memory for the daemon's life.
-pub const MAX_TOTAL: usize = 1024 * 1024;
+pub(crate) const MAX_TOTAL: usize = 1024 * 1024;
 
-pub async fn set(
+pub(crate) async fn set(
     daemon: &Arc<Daemon>,
     pairs: Vec<(String, Option<String>)>,
 ) -> Result<Response, ErrorReply> {

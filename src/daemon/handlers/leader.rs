@@ -18,7 +18,7 @@ fn leader_error(e: LeaderError) -> ErrorReply {
     }
 }
 
-pub async fn get(caller: &Caller, key: Option<String>) -> Result<Response, ErrorReply> {
+pub(crate) async fn get(caller: &Caller, key: Option<String>) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("leader get")?;
     let key = match &key {
         Some(key) => args::setting_key(key).map_err(bad_arg)?,
@@ -29,7 +29,7 @@ pub async fn get(caller: &Caller, key: Option<String>) -> Result<Response, Error
     Ok(Response::Value(value))
 }
 
-pub async fn set(
+pub(crate) async fn set(
     caller: &Caller,
     pairs: Vec<(String, Option<String>)>,
 ) -> Result<Response, ErrorReply> {
@@ -40,7 +40,7 @@ pub async fn set(
     Ok(Response::Ok)
 }
 
-pub async fn is_leader(caller: &Caller) -> Result<Response, ErrorReply> {
+pub(crate) async fn is_leader(caller: &Caller) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("leader is-leader")?;
     let value = crate::juju::json(ctx, "is-leader", &[])
         .await

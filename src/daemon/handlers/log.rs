@@ -8,9 +8,9 @@ use std::sync::{Arc, PoisonError};
 /// so each one holds its message until then; past this many, a caller waits for the
 /// oldest to land (memory stays bounded and the hook's end is not pushed back by
 /// thousands of queued calls).
-pub const MAX_PENDING_LOGS: usize = 32;
+pub(crate) const MAX_PENDING_LOGS: usize = 32;
 
-pub async fn log(
+pub(crate) async fn log(
     caller: &Caller,
     level: LogLevel,
     message: String,

@@ -5,7 +5,7 @@ mod action;
 mod address;
 mod check;
 mod config;
-pub mod container;
+pub(crate) mod container;
 mod credential;
 mod daemon;
 mod goal_state;
@@ -33,16 +33,16 @@ use std::sync::Arc;
 
 /// Who is asking: the hook context the caller's token names, if it is live, and which
 /// socket the call came in on.
-pub struct Caller {
-    pub context: Option<Arc<HookContext>>,
+pub(crate) struct Caller {
+    pub(crate) context: Option<Arc<HookContext>>,
     /// The caller presented a token (it may name a hook that has ended).
-    pub token_given: bool,
-    pub origin: Origin,
+    pub(crate) token_given: bool,
+    pub(crate) origin: Origin,
 }
 
 /// Which socket a client connected to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// The owner-only host socket: hooks, host scripts, operators.
     Host,
     /// The socket mounted into containers: anything a process in the container runs.
@@ -51,11 +51,11 @@ pub enum Origin {
 
 impl Caller {
     /// The caller's live hook context, or why there is none. `what` names the command.
-    pub fn hook(&self, what: &str) -> Result<&Arc<HookContext>, ErrorReply> {
+    pub(crate) fn hook(&self, what: &str) -> Result<&Arc<HookContext>, ErrorReply> {
         self.context.as_ref().ok_or_else(|| self.no_context(what))
     }
 
-    pub fn no_context(&self, what: &str) -> ErrorReply {
+    pub(crate) fn no_context(&self, what: &str) -> ErrorReply {
         let why = if self.token_given {
             "the hook it belonged to has ended"
         } else {
@@ -68,11 +68,11 @@ impl Caller {
     }
 }
 
-pub fn juju_error(e: JujuError) -> ErrorReply {
+pub(crate) fn juju_error(e: JujuError) -> ErrorReply {
     e.into()
 }
 
-pub async fn handle(
+pub(crate) async fn handle(
     daemon: &Arc<Daemon>,
     caller: &Caller,
     request: Request,
@@ -185,12 +185,12 @@ pub async fn handle(
 }
 
 /// A client string refused as a hook-tool argument.
-pub fn bad_arg(e: crate::juju::args::ArgError) -> ErrorReply {
+pub(crate) fn bad_arg(e: crate::juju::args::ArgError) -> ErrorReply {
     ErrorReply::new(ErrorKind::BadRequest, e.to_string())
 }
 
 /// Rejects kv keys: the same rule as Juju's setting keys, so a key works everywhere.
-pub fn check_keys<'a>(keys: impl IntoIterator<Item = &'a str>) -> Result<(), ErrorReply> {
+pub(crate) fn check_keys<'a>(keys: impl IntoIterator<Item = &'a str>) -> Result<(), ErrorReply> {
     for key in keys {
         crate::juju::args::setting_key(key).map_err(bad_arg)?;
     }

@@ -5,13 +5,13 @@ use crate::juju::args;
 use crate::protocol::{ErrorReply, Response};
 
 /// The fields asked for; none means the whole answer.
-pub struct Fields {
-    pub bind_address: bool,
-    pub ingress_address: bool,
-    pub egress_subnets: bool,
+pub(crate) struct Fields {
+    pub(crate) bind_address: bool,
+    pub(crate) ingress_address: bool,
+    pub(crate) egress_subnets: bool,
 }
 
-pub async fn get(
+pub(crate) async fn get(
     caller: &Caller,
     binding: &str,
     relation_id: Option<String>,

@@ -126,7 +126,7 @@ pub fn container_access(request: &Request) -> Access {
 }
 
 /// Refuses a container client's request the policy does not allow it.
-pub fn check_container(caller: &Caller, request: &Request) -> Result<(), ErrorReply> {
+pub(crate) fn check_container(caller: &Caller, request: &Request) -> Result<(), ErrorReply> {
     match container_access(request) {
         Access::Always => Ok(()),
         Access::ScriptToken if caller.context.is_some() => Ok(()),

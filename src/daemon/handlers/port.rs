@@ -42,7 +42,7 @@ fn check_lower(spec: &str) -> Option<()> {
     (from != 0 && to >= from).then_some(())
 }
 
-pub async fn open(
+pub(crate) async fn open(
     caller: &Caller,
     port: &str,
     endpoints: &[String],
@@ -58,7 +58,7 @@ pub async fn open(
     Ok(Response::Ok)
 }
 
-pub async fn close(
+pub(crate) async fn close(
     caller: &Caller,
     port: Option<String>,
     endpoints: &[String],
@@ -94,7 +94,7 @@ async fn opened_list(ctx: &crate::script::HookContext) -> Result<Vec<String>, Er
         .unwrap_or_default())
 }
 
-pub async fn opened(caller: &Caller) -> Result<Response, ErrorReply> {
+pub(crate) async fn opened(caller: &Caller) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("port get-opened")?;
     let ports = opened_list(ctx).await?;
     Ok(Response::Value(Value::Array(

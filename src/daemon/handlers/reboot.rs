@@ -5,7 +5,7 @@
 use super::{Caller, juju_error};
 use crate::protocol::{ErrorReply, Response};
 
-pub async fn request(caller: &Caller, now: bool) -> Result<Response, ErrorReply> {
+pub(crate) async fn request(caller: &Caller, now: bool) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("juju-reboot")?;
     let argv: &[&str] = if now { &["--now"] } else { &[] };
     crate::juju::exec(ctx, "juju-reboot", argv)

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 /// Largest `relation set --file` text taken (relation data is meant to be small; Juju's
 /// own limit on a unit's settings is far below this).
-pub const MAX_SETTINGS_FILE: usize = 1024 * 1024;
+pub(crate) const MAX_SETTINGS_FILE: usize = 1024 * 1024;
 
 /// `-r ID` when given, checked.
 fn relation_flag(relation_id: Option<&str>) -> Result<Vec<String>, ErrorReply> {
@@ -18,7 +18,7 @@ fn relation_flag(relation_id: Option<&str>) -> Result<Vec<String>, ErrorReply> {
     })
 }
 
-pub async fn get(
+pub(crate) async fn get(
     caller: &Caller,
     relation_id: Option<String>,
     remote: Option<String>,
@@ -46,7 +46,7 @@ pub async fn get(
     Ok(Response::Value(value))
 }
 
-pub async fn set(
+pub(crate) async fn set(
     caller: &Caller,
     relation_id: Option<String>,
     app: bool,
@@ -128,7 +128,7 @@ fn file_pairs(text: &str) -> Result<Vec<(String, Option<String>)>, ErrorReply> {
         .collect()
 }
 
-pub async fn list_units(
+pub(crate) async fn list_units(
     caller: &Caller,
     relation_id: Option<String>,
     app: bool,
@@ -145,7 +145,7 @@ pub async fn list_units(
     Ok(Response::Value(value))
 }
 
-pub async fn list_ids(
+pub(crate) async fn list_ids(
     caller: &Caller,
     relation_name: Option<String>,
 ) -> Result<Response, ErrorReply> {
@@ -176,7 +176,7 @@ pub async fn list_ids(
 }
 
 /// relation-model-get: the uuid of the model hosting the relation's other side.
-pub async fn model_get(
+pub(crate) async fn model_get(
     caller: &Caller,
     relation_id: Option<String>,
 ) -> Result<Response, ErrorReply> {

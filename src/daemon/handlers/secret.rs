@@ -19,7 +19,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub async fn handle(
+pub(crate) async fn handle(
     daemon: &Arc<Daemon>,
     caller: &Caller,
     request: SecretRequest,

@@ -8,13 +8,13 @@ use std::sync::Arc;
 
 /// Longest status message: Juju shows one line; a long one would also grow the unit's
 /// aggregated message past what `status-set` can take on its command line.
-pub const MAX_STATUS_MESSAGE: usize = 1024;
+pub(crate) const MAX_STATUS_MESSAGE: usize = 1024;
 /// Longest status owner name.
-pub const MAX_OWNER: usize = 128;
+pub(crate) const MAX_OWNER: usize = 128;
 /// Status owners at once; each is one script or `--name`, so a few dozen at most.
-pub const MAX_OWNERS: usize = 64;
+pub(crate) const MAX_OWNERS: usize = 64;
 
-pub async fn set(
+pub(crate) async fn set(
     daemon: &Arc<Daemon>,
     caller: &Caller,
     owner: String,

@@ -7,9 +7,9 @@ use crate::script::HookContext;
 
 /// Most instances one `storage add` asks for (Juju's ranges are small; a typo's 1000000
 /// would have the agent provision disks until it fails).
-pub const MAX_ADD: u32 = 64;
+pub(crate) const MAX_ADD: u32 = 64;
 
-pub async fn get(
+pub(crate) async fn get(
     caller: &Caller,
     id: Option<String>,
     key: Option<String>,
@@ -42,7 +42,7 @@ pub async fn get(
     Ok(Response::Value(value))
 }
 
-pub async fn list(caller: &Caller, name: Option<String>) -> Result<Response, ErrorReply> {
+pub(crate) async fn list(caller: &Caller, name: Option<String>) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("storage list")?;
     let mut argv = Vec::new();
     if let Some(name) = &name {
@@ -59,7 +59,7 @@ pub async fn list(caller: &Caller, name: Option<String>) -> Result<Response, Err
     }))
 }
 
-pub async fn add(caller: &Caller, name: &str, count: u32) -> Result<Response, ErrorReply> {
+pub(crate) async fn add(caller: &Caller, name: &str, count: u32) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("storage add")?;
     declared(ctx, "add", name)?;
     if count == 0 || count > MAX_ADD {

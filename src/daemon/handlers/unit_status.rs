@@ -6,7 +6,7 @@ use super::{Caller, bad_arg, juju_error};
 use crate::juju::args;
 use crate::protocol::{ErrorKind, ErrorReply, JUJU_TOOL_REFUSED, Response, WorkloadStatus};
 
-pub async fn get(
+pub(crate) async fn get(
     caller: &Caller,
     application: bool,
     include_data: bool,
@@ -25,7 +25,7 @@ pub async fn get(
     Ok(Response::Value(value))
 }
 
-pub async fn set_application(
+pub(crate) async fn set_application(
     caller: &Caller,
     status: WorkloadStatus,
     message: &str,
@@ -64,9 +64,9 @@ pub async fn set_application(
 }
 
 /// Longest workload version: Juju shows it in one column of `juju status`.
-pub const MAX_VERSION: usize = 256;
+pub(crate) const MAX_VERSION: usize = 256;
 
-pub async fn set_version(caller: &Caller, version: &str) -> Result<Response, ErrorReply> {
+pub(crate) async fn set_version(caller: &Caller, version: &str) -> Result<Response, ErrorReply> {
     let ctx = caller.hook("set-application-version")?;
     if version.len() > MAX_VERSION || version.chars().any(char::is_control) {
         return Err(ErrorReply::new(

@@ -15,7 +15,7 @@ fn action<'a>(ctx: &'a mut Ctx) -> Result<&'a mut ActionRecord, ToolError> {
         .ok_or_else(|| ToolError::fail("not running an action"))
 }
 
-pub fn action_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn action_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[&FORMAT, &OUTPUT], argv)?;
     p.at_most(1)?;
     let params = Value::Object(action(ctx)?.params.clone());
@@ -45,7 +45,7 @@ fn valid_key_part(part: &str) -> bool {
     }
 }
 
-pub fn action_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn action_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[], argv)?;
     let pairs = args::key_values(&p.args)?;
     for (k, _) in &pairs {
@@ -82,7 +82,7 @@ pub fn action_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     Ok(Vec::new())
 }
 
-pub fn action_fail(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn action_fail(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[], argv)?;
     p.at_most(1)?;
     let message = p
@@ -96,7 +96,7 @@ pub fn action_fail(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     Ok(Vec::new())
 }
 
-pub fn action_log(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn action_log(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[], argv)?;
     if p.args.is_empty() {
         return Err(ToolError::usage("no message specified"));

@@ -5,45 +5,45 @@ use super::ToolError;
 use crate::simulator::format::Format;
 use std::collections::HashMap;
 
-pub struct Flag {
+pub(crate) struct Flag {
     /// Long names (`format`) and one-letter names (`r`); the first is the canonical key.
-    pub names: &'static [&'static str],
-    pub takes_value: bool,
+    pub(crate) names: &'static [&'static str],
+    pub(crate) takes_value: bool,
 }
 
-pub const fn flag(names: &'static [&'static str]) -> Flag {
+pub(crate) const fn flag(names: &'static [&'static str]) -> Flag {
     Flag {
         names,
         takes_value: false,
     }
 }
 
-pub const fn option(names: &'static [&'static str]) -> Flag {
+pub(crate) const fn option(names: &'static [&'static str]) -> Flag {
     Flag {
         names,
         takes_value: true,
     }
 }
 
-pub const FORMAT: Flag = option(&["format"]);
-pub const OUTPUT: Flag = option(&["output", "o"]);
+pub(crate) const FORMAT: Flag = option(&["format"]);
+pub(crate) const OUTPUT: Flag = option(&["output", "o"]);
 
 #[derive(Debug, Default)]
-pub struct Parsed {
+pub(crate) struct Parsed {
     values: HashMap<&'static str, String>,
-    pub args: Vec<String>,
+    pub(crate) args: Vec<String>,
 }
 
 impl Parsed {
-    pub fn has(&self, name: &str) -> bool {
+    pub(crate) fn has(&self, name: &str) -> bool {
         self.values.get(name).is_some_and(|v| v != "false")
     }
 
-    pub fn value(&self, name: &str) -> Option<&str> {
+    pub(crate) fn value(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
     }
 
-    pub fn format(&self) -> Result<Format, ToolError> {
+    pub(crate) fn format(&self) -> Result<Format, ToolError> {
         match self.value("format") {
             None => Ok(Format::Smart),
             Some(f) => Format::parse(f).ok_or_else(|| {
@@ -55,7 +55,7 @@ impl Parsed {
     }
 
     /// At most `max` positional arguments; Juju rejects the rest.
-    pub fn at_most(&self, max: usize) -> Result<(), ToolError> {
+    pub(crate) fn at_most(&self, max: usize) -> Result<(), ToolError> {
         if self.args.len() > max {
             return Err(ToolError::usage(format!(
                 "unrecognized args: {:?}",
@@ -66,7 +66,7 @@ impl Parsed {
     }
 }
 
-pub fn parse(flags: &[&Flag], argv: &[String]) -> Result<Parsed, ToolError> {
+pub(crate) fn parse(flags: &[&Flag], argv: &[String]) -> Result<Parsed, ToolError> {
     let mut parsed = Parsed::default();
     let mut i = 0;
     while i < argv.len() {
@@ -133,7 +133,7 @@ pub fn parse(flags: &[&Flag], argv: &[String]) -> Result<Parsed, ToolError> {
 }
 
 /// `key=value` arguments in order. An empty value means "delete" to the callers that allow it.
-pub fn key_values(args: &[String]) -> Result<Vec<(String, String)>, ToolError> {
+pub(crate) fn key_values(args: &[String]) -> Result<Vec<(String, String)>, ToolError> {
     args.iter()
         .map(|a| match a.split_once('=') {
             Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),

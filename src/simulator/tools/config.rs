@@ -4,7 +4,7 @@ use super::args::{self, FORMAT, OUTPUT, flag};
 use super::{Ctx, ToolResult, output};
 use serde_json::Value;
 
-pub fn config_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn config_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let all = flag(&["all", "a"]);
     let p = args::parse(&[&all, &FORMAT, &OUTPUT], argv)?;
     p.at_most(1)?;

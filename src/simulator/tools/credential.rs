@@ -7,7 +7,7 @@ use super::{Ctx, ToolError, ToolResult, output};
 use serde_json::{Value, json};
 
 /// The simulated model's cloud spec, with the fields (and names) Juju's has.
-pub fn cloud_spec() -> Value {
+pub(crate) fn cloud_spec() -> Value {
     json!({
         "type": "lxd",
         "name": "localhost",
@@ -25,7 +25,7 @@ pub fn cloud_spec() -> Value {
     })
 }
 
-pub fn credential_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn credential_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[&FORMAT, &OUTPUT], argv)?;
     p.at_most(0)?;
     p.format()?;

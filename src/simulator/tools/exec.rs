@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub const JUJU_EXEC: &str = "juju-exec";
+pub(crate) const JUJU_EXEC: &str = "juju-exec";
 
 /// The model whose tools dir holds this juju-exec: the agent socket's dir when called
 /// from a hook, else the tools dir on the path we were called by (cron has no hook env).
@@ -32,7 +32,7 @@ fn model_dir(arg0: &Path) -> Option<PathBuf> {
     crate::executable::on_path(JUJU_EXEC, &path).find_map(|tool| from_tools(tool.parent()?))
 }
 
-pub fn main(arg0: &Path, args: &[String]) -> ExitCode {
+pub(crate) fn main(arg0: &Path, args: &[String]) -> ExitCode {
     let fail = |code: u8, msg: &str| {
         eprintln!("ERROR {msg}");
         ExitCode::from(code)

@@ -6,7 +6,7 @@ use super::args::{self, FORMAT, OUTPUT};
 use super::{Ctx, ToolResult, output};
 use serde_json::{Map, Value, json};
 
-pub fn goal_state(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn goal_state(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[&FORMAT, &OUTPUT], argv)?;
     p.at_most(0)?;
     let since = since(&ctx.hook.started);

@@ -4,7 +4,7 @@ use super::args::{self, FORMAT, OUTPUT, flag, option};
 use super::{Ctx, ToolError, ToolResult, output};
 use serde_json::Value;
 
-pub fn state_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn state_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let strict = flag(&["strict"]);
     let p = args::parse(&[&strict, &FORMAT, &OUTPUT], argv)?;
     p.at_most(1)?;
@@ -26,7 +26,7 @@ pub fn state_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     output(&p, &value)
 }
 
-pub fn state_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn state_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let file = option(&["file"]);
     let p = args::parse(&[&file], argv)?;
     let mut settings = Vec::new();
@@ -63,7 +63,7 @@ pub fn state_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     Ok(Vec::new())
 }
 
-pub fn state_delete(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn state_delete(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[], argv)?;
     let Some(key) = p.args.first() else {
         return Err(ToolError::usage("no key specified"));

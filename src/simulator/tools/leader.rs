@@ -4,7 +4,7 @@ use super::args::{self, FORMAT, OUTPUT};
 use super::{Ctx, ToolError, ToolResult, output};
 use serde_json::Value;
 
-pub fn leader_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn leader_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[&FORMAT, &OUTPUT], argv)?;
     p.at_most(1)?;
     let data = &ctx.hook.staged.leader_data;
@@ -21,7 +21,7 @@ pub fn leader_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     output(&p, &value)
 }
 
-pub fn leader_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn leader_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[], argv)?;
     let settings = args::key_values(&p.args)?;
     if !ctx.state.leader {
@@ -34,7 +34,7 @@ pub fn leader_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     Ok(Vec::new())
 }
 
-pub fn is_leader(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn is_leader(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[&FORMAT, &OUTPUT], argv)?;
     p.at_most(0)?;
     output(&p, &Value::Bool(ctx.state.leader))

@@ -5,7 +5,7 @@
 //! runs, saves the model if it changed and logs one line to calls.log.
 
 mod action;
-pub mod args;
+pub(crate) mod args;
 mod config;
 mod credential;
 mod exec;
@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Every tool the simulator provides; the tools dir holds one symlink per name.
-pub const TOOL_NAMES: &[&str] = &[
+pub(crate) const TOOL_NAMES: &[&str] = &[
     "status-set",
     "status-get",
     "application-version-set",
@@ -72,17 +72,17 @@ pub const TOOL_NAMES: &[&str] = &[
 ];
 
 /// The bare id of `secret:ID` (or of a bare ID), checked as Juju parses secret URIs.
-pub fn secret_id(given: &str) -> Option<String> {
+pub(crate) fn secret_id(given: &str) -> Option<String> {
     secret::parse_uri(given)
 }
 
 /// Juju's rule for a secret key.
-pub fn secret_key_ok(key: &str) -> bool {
+pub(crate) fn secret_key_ok(key: &str) -> bool {
     secret::valid_key(key)
 }
 
 /// A new secret id, as Juju makes them (20 characters of base32hex).
-pub fn new_secret_id() -> String {
+pub(crate) fn new_secret_id() -> String {
     secret::new_id()
 }
 
@@ -184,14 +184,14 @@ fn usage(tool: &str) -> &'static str {
 
 /// What a tool call learns from its environment.
 #[derive(Debug, Clone, Default)]
-pub struct CallEnv {
-    pub socket_network: Option<String>,
-    pub socket_address: Option<String>,
-    pub context_id: Option<String>,
+pub(crate) struct CallEnv {
+    pub(crate) socket_network: Option<String>,
+    pub(crate) socket_address: Option<String>,
+    pub(crate) context_id: Option<String>,
 }
 
 impl CallEnv {
-    pub fn from_process() -> Self {
+    pub(crate) fn from_process() -> Self {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         Self {
             socket_network: var("JUJU_AGENT_SOCKET_NETWORK"),
@@ -223,28 +223,28 @@ impl CallEnv {
 }
 
 #[derive(Debug)]
-pub struct ToolOutput {
-    pub stdout: Vec<u8>,
-    pub stderr: String,
-    pub code: u8,
+pub(crate) struct ToolOutput {
+    pub(crate) stdout: Vec<u8>,
+    pub(crate) stderr: String,
+    pub(crate) code: u8,
 }
 
 /// A refused call: exit 2 for bad usage (Juju's flag/argument errors), 1 otherwise.
 #[derive(Debug)]
-pub struct ToolError {
-    pub code: u8,
-    pub message: String,
+pub(crate) struct ToolError {
+    pub(crate) code: u8,
+    pub(crate) message: String,
 }
 
 impl ToolError {
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self {
             code: 2,
             message: message.into(),
         }
     }
 
-    pub fn fail(message: impl Into<String>) -> Self {
+    pub(crate) fn fail(message: impl Into<String>) -> Self {
         Self {
             code: 1,
             message: message.into(),
@@ -252,31 +252,31 @@ impl ToolError {
     }
 }
 
-pub type ToolResult = Result<Vec<u8>, ToolError>;
+pub(crate) type ToolResult = Result<Vec<u8>, ToolError>;
 
 /// What a tool sees: the model, the running hook, and where its side effects go.
-pub struct Ctx<'a> {
-    pub state: &'a mut ModelState,
-    pub hook: &'a mut RunningHook,
+pub(crate) struct Ctx<'a> {
+    pub(crate) state: &'a mut ModelState,
+    pub(crate) hook: &'a mut RunningHook,
     /// Set by tools that changed the model, so it is saved.
-    pub changed: bool,
+    pub(crate) changed: bool,
     /// juju-log lines to append to juju-debug.log.
-    pub debug_lines: Vec<String>,
+    pub(crate) debug_lines: Vec<String>,
 }
 
 impl Ctx<'_> {
-    pub fn data(&mut self) -> &mut Data {
+    pub(crate) fn data(&mut self) -> &mut Data {
         self.changed = true;
         &mut self.hook.staged
     }
 
-    pub fn unit_tag(&self) -> String {
+    pub(crate) fn unit_tag(&self) -> String {
         format!("unit-{}", self.state.unit.replace('/', "-"))
     }
 }
 
 /// Run one tool call against the model; never panics on bad input.
-pub fn execute(tool: &str, args: &[String], env: &CallEnv) -> ToolOutput {
+pub(crate) fn execute(tool: &str, args: &[String], env: &CallEnv) -> ToolOutput {
     let dir = match env.model_dir() {
         Ok(d) => d,
         Err(e) => return refused(1, &e),
@@ -414,7 +414,7 @@ fn dispatch(tool: &str, ctx: &mut Ctx, args: &[String]) -> ToolResult {
 }
 
 /// Render `value` for `--format`, honouring `-o/--output <file>` as Juju does.
-pub fn output(parsed: &args::Parsed, value: &serde_json::Value) -> ToolResult {
+pub(crate) fn output(parsed: &args::Parsed, value: &serde_json::Value) -> ToolResult {
     let format = parsed.format()?;
     let text = super::format::render(value, format);
     if let Some(path) = parsed.value("output") {
@@ -426,6 +426,6 @@ pub fn output(parsed: &args::Parsed, value: &serde_json::Value) -> ToolResult {
 }
 
 /// Timestamp for log lines written by tools.
-pub fn now() -> String {
+pub(crate) fn now() -> String {
     now_rfc3339()
 }

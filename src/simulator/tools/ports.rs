@@ -6,7 +6,7 @@ use super::{Ctx, ToolError, ToolResult, output};
 use serde_json::Value;
 
 /// Parse `80`, `80/tcp`, `8000-8010/udp`, `icmp` into the canonical form.
-pub fn parse_port(spec: &str) -> Result<String, String> {
+pub(crate) fn parse_port(spec: &str) -> Result<String, String> {
     if spec.eq_ignore_ascii_case("icmp") {
         return Ok("icmp".into());
     }
@@ -80,7 +80,7 @@ fn endpoints(ctx: &Ctx, given: Option<&str>, open: bool) -> Result<Vec<String>, 
 /// Every endpoint: how opened-ports --endpoints shows a port open on all of them.
 const ALL: &str = "*";
 
-pub fn open_port(ctx: &mut Ctx, argv: &[String], open: bool) -> ToolResult {
+pub(crate) fn open_port(ctx: &mut Ctx, argv: &[String], open: bool) -> ToolResult {
     let endpoints_flag = option(&["endpoints"]);
     let p = args::parse(&[&endpoints_flag, &FORMAT], argv)?;
     let Some(spec) = p.args.first() else {
@@ -130,7 +130,7 @@ pub fn open_port(ctx: &mut Ctx, argv: &[String], open: bool) -> ToolResult {
     Ok(Vec::new())
 }
 
-pub fn opened_ports(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn opened_ports(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let endpoints = flag(&["endpoints"]);
     let p = args::parse(&[&endpoints, &FORMAT, &OUTPUT], argv)?;
     p.at_most(0)?;

@@ -5,7 +5,7 @@ use super::args::{self, flag};
 use super::{Ctx, ToolError, ToolResult};
 use crate::simulator::state::RebootPriority;
 
-pub fn juju_reboot(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn juju_reboot(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let now = flag(&["now"]);
     let p = args::parse(&[&now], argv)?;
     p.at_most(0)?;

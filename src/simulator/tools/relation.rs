@@ -63,7 +63,7 @@ fn bag_value(bag: &Bag) -> Value {
     )
 }
 
-pub fn relation_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn relation_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[&RELATION, &APP, &FORMAT, &OUTPUT], argv)?;
     p.at_most(2)?;
     p.format()?;
@@ -126,7 +126,7 @@ pub fn relation_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     output(&p, &value)
 }
 
-pub fn relation_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn relation_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let file = option(&["file"]);
     let p = args::parse(&[&RELATION, &APP, &file, &FORMAT], argv)?;
     let id = relation_id(ctx, &p)?;
@@ -194,7 +194,7 @@ fn read_settings_file(path: &str) -> Result<Vec<(String, String)>, ToolError> {
         .collect()
 }
 
-pub fn relation_ids(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn relation_ids(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[&FORMAT, &OUTPUT], argv)?;
     p.at_most(1)?;
     let endpoint = match p.args.first() {
@@ -220,13 +220,13 @@ pub fn relation_ids(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     output(&p, &Value::Array(list))
 }
 
-pub fn relation_number(id: &str) -> u32 {
+pub(crate) fn relation_number(id: &str) -> u32 {
     id.rsplit_once(':')
         .and_then(|(_, n)| n.parse().ok())
         .unwrap_or(u32::MAX)
 }
 
-pub fn relation_list(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn relation_list(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[&RELATION, &APP, &FORMAT, &OUTPUT], argv)?;
     p.at_most(0)?;
     p.format()?;
@@ -255,7 +255,7 @@ pub fn relation_list(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
 }
 
 /// relation-model-get: `uuid:` of the model the relation's remote application is in.
-pub fn relation_model_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn relation_model_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[&RELATION, &FORMAT, &OUTPUT], argv)?;
     p.at_most(0)?;
     p.format()?;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 const SETTABLE: &[&str] = &["maintenance", "blocked", "waiting", "active"];
 
-pub fn status_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn status_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let app = flag(&["application"]);
     let p = args::parse(&[&app], argv)?;
     let Some(status) = p.args.first() else {
@@ -51,7 +51,7 @@ fn status_map(s: &Status) -> Value {
     json!({"status": s.status, "message": s.message, "status-data": {}})
 }
 
-pub fn status_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn status_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let include = flag(&["include-data"]);
     let app = flag(&["application"]);
     let p = args::parse(&[&include, &app, &FORMAT, &OUTPUT], argv)?;
@@ -73,7 +73,7 @@ pub fn status_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     output(&p, &Value::String(ctx.state.unit_status.status.clone()))
 }
 
-pub fn application_version_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn application_version_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[], argv)?;
     let Some(version) = p.args.first() else {
         return Err(ToolError::usage("no version specified"));

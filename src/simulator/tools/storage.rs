@@ -25,7 +25,7 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-pub fn storage_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn storage_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let id_flag = option(&["s"]);
     let p = args::parse(&[&id_flag, &FORMAT, &OUTPUT], argv)?;
     let attached = |id: &str| {
@@ -70,7 +70,7 @@ pub fn storage_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     }
 }
 
-pub fn storage_list(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn storage_list(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[&FORMAT, &OUTPUT], argv)?;
     p.at_most(1)?;
     let name = p.args.first();
@@ -85,7 +85,7 @@ pub fn storage_list(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     output(&p, &Value::Array(ids))
 }
 
-pub fn storage_add(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn storage_add(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[], argv)?;
     if p.args.is_empty() {
         return Err(ToolError::usage("storage add requires a storage directive"));

@@ -4,7 +4,7 @@ use super::args::{self, FORMAT, OUTPUT, flag, option};
 use super::{Ctx, ToolError, ToolResult, now, output};
 use serde_json::{Value, json};
 
-pub fn unit_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn unit_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[&FORMAT, &OUTPUT], argv)?;
     let Some(setting) = p.args.first() else {
         return Err(ToolError::usage("no setting specified"));
@@ -18,7 +18,7 @@ pub fn unit_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     output(&p, &Value::String(addr.clone()))
 }
 
-pub fn network_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn network_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let ingress = flag(&["ingress-address"]);
     let bind = flag(&["bind-address"]);
     let egress = flag(&["egress-subnets"]);
@@ -104,7 +104,7 @@ pub fn network_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     output(&p, &value)
 }
 
-pub fn resource_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn resource_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[], argv)?;
     let Some(name) = p.args.first() else {
         return Err(ToolError::usage("missing required resource name"));
@@ -127,7 +127,7 @@ pub fn resource_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
 
 const LEVELS: &[&str] = &["TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
 
-pub fn juju_log(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn juju_log(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let level = option(&["log-level", "l"]);
     let debug = flag(&["debug"]);
     let p = args::parse(&[&level, &debug, &FORMAT], argv)?;

@@ -4,12 +4,22 @@
 //! They work on the hook's staged copy, so a new secret, a new revision, a grant, a
 //! removal and even the revision a `secret-get` starts tracking are committed only when
 //! the hook exits 0. Errors in the arguments exit 2 (Juju's `Init`), refusals exit 1.
+//!
+//! This file holds what the tools share (flags, ids, content, metadata, ownership) and the
+//! tools that write a secret; `read` has secret-get, secret-ids and secret-info-get, and
+//! `grant` secret-grant and secret-revoke.
+
+mod grant;
+mod read;
+
+pub(crate) use grant::{secret_grant, secret_revoke};
+pub(crate) use read::{secret_get, secret_ids, secret_info_get};
 
 use super::args::{self, OUTPUT, Parsed, flag, option};
 use super::{Ctx, ToolError, ToolResult};
-use crate::release::verify::{base64_decode, base64_encode};
-use crate::simulator::state::{Bag, Secret, SecretGrant, random_hex};
-use serde_json::{Map, Value};
+use crate::release::verify::base64_encode;
+use crate::simulator::state::{Bag, Secret, random_hex};
+use serde_json::Value;
 
 const FORMAT: args::Flag = option(&["format"]);
 const LABEL: args::Flag = option(&["label"]);
@@ -37,7 +47,7 @@ const ROTATE_POLICIES: &[&str] = &[
 ];
 
 /// `secret:ID`, `secret://UUID/ID` or a bare ID → the bare 20-character ID (xid).
-pub fn parse_uri(given: &str) -> Option<String> {
+pub(crate) fn parse_uri(given: &str) -> Option<String> {
     let rest = given.strip_prefix("secret:").unwrap_or(given);
     let rest = rest
         .strip_prefix("//")
@@ -54,7 +64,7 @@ fn uri_arg(given: &str) -> Result<String, ToolError> {
 }
 
 /// A new xid-like id: 20 characters of base32hex.
-pub fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     const ALPHABET: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
     random_hex(20)
         .as_bytes()
@@ -69,7 +79,7 @@ pub fn new_id() -> String {
 
 /// Juju's secret key rule: a lowercase letter, then at least two more letters or digits,
 /// single hyphens allowed between them.
-pub fn valid_key(key: &str) -> bool {
+pub(crate) fn valid_key(key: &str) -> bool {
     let b = key.as_bytes();
     if b.len() < 3 || !b[0].is_ascii_lowercase() || b[b.len() - 1] == b'-' {
         return false;
@@ -284,7 +294,7 @@ fn label_taken(ctx: &Ctx, label: &str, except: Option<&str>) -> bool {
         .any(|(id, s)| s.label == label && Some(id.as_str()) != except)
 }
 
-pub fn secret_add(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn secret_add(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(
         &[&EXPIRE, &ROTATE, &DESCRIPTION, &LABEL, &FILE, &OWNER],
         argv,
@@ -328,94 +338,7 @@ pub fn secret_add(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     Ok(format!("secret:{id}\n").into_bytes())
 }
 
-pub fn secret_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
-    let p = args::parse(&[&FORMAT, &OUTPUT, &LABEL, &PEEK, &REFRESH], argv)?;
-    let id = p.args.first().map(|a| uri_arg(a)).transpose()?;
-    let label = p.value("label").map(str::to_string);
-    if id.is_none() && label.is_none() {
-        return Err(ToolError::usage("require either a secret URI or label"));
-    }
-    let (peek, refresh) = (p.has("peek"), p.has("refresh"));
-    if peek && refresh {
-        return Err(ToolError::usage(
-            "specify one of --peek or --refresh but not both",
-        ));
-    }
-    let key = p.args.get(1).cloned();
-    if p.args.len() > 2 {
-        return Err(ToolError::usage(format!(
-            "unrecognized args: {:?}",
-            &p.args[2..]
-        )));
-    }
-    let json = yaml_or_json(&p)?;
-    let id = match id {
-        Some(id) => id,
-        None => {
-            let label = label.clone().unwrap_or_default();
-            ctx.hook
-                .staged
-                .secrets
-                .iter()
-                .find(|(_, s)| s.label == label)
-                .map(|(id, _)| id.clone())
-                .ok_or_else(|| ToolError::fail(format!("secret with label {label:?} not found")))?
-        }
-    };
-    let secrets = &mut ctx.data().secrets;
-    let Some(secret) = secrets.get_mut(&id) else {
-        return Err(ToolError::fail(format!("secret {id:?} not found")));
-    };
-    if let Some(label) = label {
-        secret.label = label;
-    }
-    let latest = secret.latest();
-    let revision = if peek {
-        latest
-    } else if refresh {
-        secret.tracked = Some(latest);
-        latest
-    } else {
-        *secret.tracked.get_or_insert(latest)
-    };
-    let encoded = secret.revisions.get(&revision).cloned().unwrap_or_default();
-    let undecodable =
-        |k: &str| ToolError::fail(format!("secret value of {k:?} is not valid base64"));
-    let decode = |k: &str, v: &str| {
-        base64_decode(v)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .map_err(|_| undecodable(k))
-    };
-    let value = match key {
-        None => {
-            let mut map = Map::new();
-            for (k, v) in &encoded {
-                map.insert(k.clone(), Value::String(decode(k, v)?));
-            }
-            Value::Object(map)
-        }
-        Some(key) => {
-            let (name, raw) = match key.strip_suffix("#base64") {
-                Some(name) => (name.to_string(), true),
-                None => (key.clone(), false),
-            };
-            let Some(v) = encoded.get(&name) else {
-                return Err(ToolError::fail(format!(
-                    "secret key value {name:?} not found"
-                )));
-            };
-            Value::String(if raw { v.clone() } else { decode(&name, v)? })
-        }
-    };
-    let text = if json {
-        format!("{value}\n")
-    } else {
-        crate::simulator::format::yaml(&value)
-    };
-    write_out(&p, text)
-}
-
-pub fn secret_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn secret_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(
         &[&EXPIRE, &ROTATE, &DESCRIPTION, &LABEL, &FILE, &OWNER],
         argv,
@@ -456,257 +379,7 @@ pub fn secret_set(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     Ok(Vec::new())
 }
 
-pub fn secret_ids(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
-    let p = args::parse(&[&FORMAT, &OUTPUT], argv)?;
-    p.at_most(0)?;
-    let ids: Vec<Value> = ctx
-        .hook
-        .staged
-        .secrets
-        .iter()
-        .filter(|(_, s)| s.owned())
-        .map(|(id, _)| Value::String(id.clone()))
-        .collect();
-    super::output(&p, &Value::Array(ids))
-}
-
-pub fn secret_info_get(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
-    let p = args::parse(&[&FORMAT, &OUTPUT, &LABEL], argv)?;
-    let id = p.args.first().map(|a| uri_arg(a)).transpose()?;
-    let label = p.value("label");
-    match (&id, label) {
-        (None, None) => return Err(ToolError::usage("require either a secret URI or label")),
-        (Some(_), Some(_)) => {
-            return Err(ToolError::usage(
-                "specify either a secret URI or label but not both",
-            ));
-        }
-        _ => {}
-    }
-    p.at_most(usize::from(id.is_some()))?;
-    let json = yaml_or_json(&p)?;
-    let owned = ctx.hook.staged.secrets.iter().filter(|(_, s)| s.owned());
-    let found = match (&id, label) {
-        (Some(id), _) => owned.into_iter().find(|(i, _)| *i == id),
-        (None, Some(label)) => owned.into_iter().find(|(_, s)| s.label == label),
-        (None, None) => None,
-    };
-    let Some((id, secret)) = found else {
-        let want = id.as_deref().or(label).unwrap_or_default();
-        return Err(ToolError::fail(format!("secret {want:?} not found")));
-    };
-    write_out(&p, info_text(id, secret, json))
-}
-
-/// secret-info-get's document, fields in Juju's order (not sorted), omitempty as Juju.
-fn info_text(id: &str, s: &Secret, json: bool) -> String {
-    let mut fields: Vec<(&str, Value)> = vec![
-        ("revision", Value::from(s.latest())),
-        ("label", Value::String(s.label.clone())),
-        ("owner", Value::String(s.owner.clone())),
-    ];
-    if !s.description.is_empty() {
-        fields.push(("description", Value::String(s.description.clone())));
-    }
-    if let Some(r) = &s.rotate {
-        fields.push(("rotation", Value::String(r.clone())));
-    }
-    if let Some(e) = &s.expire {
-        fields.push(("expiry", Value::String(e.clone())));
-    }
-    let access: Vec<[(&str, &str); 3]> = s
-        .grants
-        .iter()
-        .map(|g| {
-            [
-                ("target", g.target.as_str()),
-                ("scope", g.scope.as_str()),
-                ("role", "view"),
-            ]
-        })
-        .collect();
-    if json {
-        let mut parts: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
-        if !access.is_empty() {
-            let items: Vec<String> = access
-                .iter()
-                .map(|a| {
-                    let kv: Vec<String> = a
-                        .iter()
-                        .map(|(k, v)| format!("\"{k}\":{}", Value::String((*v).to_string())))
-                        .collect();
-                    format!("{{{}}}", kv.join(","))
-                })
-                .collect();
-            parts.push(format!("\"access\":[{}]", items.join(",")));
-        }
-        return format!(
-            "{{{}:{{{}}}}}\n",
-            Value::String(id.to_string()),
-            parts.join(",")
-        );
-    }
-    let scalar = |v: &Value| {
-        // One scalar's YAML, without its newline.
-        crate::simulator::format::yaml(v).trim_end().to_string()
-    };
-    let mut out = format!("{id}:\n");
-    for (k, v) in &fields {
-        out.push_str(&format!("  {k}: {}\n", scalar(v)));
-    }
-    if !access.is_empty() {
-        out.push_str("  access:\n");
-        for a in &access {
-            for (i, (k, v)) in a.iter().enumerate() {
-                let lead = if i == 0 { "  - " } else { "    " };
-                out.push_str(&format!(
-                    "{lead}{k}: {}\n",
-                    scalar(&Value::String((*v).to_string()))
-                ));
-            }
-        }
-    }
-    out
-}
-
-/// The unit, checked as a Juju unit name (`app/N`).
-fn valid_unit(unit: &str) -> bool {
-    unit.split_once('/').is_some_and(|(app, n)| {
-        valid_app(app) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
-    })
-}
-
-fn valid_app(app: &str) -> bool {
-    app.starts_with(|c: char| c.is_ascii_lowercase())
-        && !app.ends_with('-')
-        && app
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-fn unit_tag(unit: &str) -> String {
-    format!("unit-{}", unit.replace('/', "-"))
-}
-
-pub fn secret_grant(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
-    let p = args::parse(&[&UNIT, &RELATION], argv)?;
-    let Some(first) = p.args.first() else {
-        return Err(ToolError::usage("missing secret URI"));
-    };
-    let id = uri_arg(first)?;
-    let relation_id = super::relation::relation_id(ctx, &p)?;
-    let (endpoint, remote_app) = ctx
-        .hook
-        .staged
-        .relations
-        .get(&relation_id)
-        .map(|r| (r.endpoint.clone(), r.remote_app.clone()))
-        .unwrap_or_default();
-    let unit = p.value("unit").map(str::to_string);
-    if let Some(u) = &unit {
-        if !valid_unit(u) {
-            return Err(ToolError::usage(format!("unit {u:?} not valid")));
-        }
-        if u.split('/').next() != Some(remote_app.as_str()) {
-            return Err(ToolError::usage(format!(
-                "cannot specify unit {u:?} in relation to application {remote_app:?}"
-            )));
-        }
-    }
-    p.at_most(1)?;
-    let app = ctx.state.app().to_string();
-    let leader = ctx.state.leader;
-    let secret = owned(ctx, &id)?;
-    check_manager(leader, secret)?;
-    let target = match &unit {
-        Some(u) => unit_tag(u),
-        None => format!("application-{remote_app}"),
-    };
-    let app_target = format!("application-{remote_app}");
-    let unit_prefix = format!("unit-{remote_app}-");
-    if secret
-        .grants
-        .iter()
-        .any(|g| g.target == target || g.target == app_target)
-    {
-        return Ok(Vec::new());
-    }
-    if unit.is_none()
-        && secret
-            .grants
-            .iter()
-            .any(|g| g.target.starts_with(&unit_prefix))
-    {
-        return Err(ToolError::fail(
-            "any unit level grants need to be revoked before granting access to the corresponding application",
-        ));
-    }
-    secret.grants.push(SecretGrant {
-        target,
-        relation_id,
-        // The relation's tag; the simulator names the remote endpoint like the local one.
-        scope: format!("relation-{remote_app}.{endpoint}#{app}.{endpoint}"),
-    });
-    Ok(Vec::new())
-}
-
-pub fn secret_revoke(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
-    let p = args::parse(&[&APP, &UNIT, &RELATION], argv)?;
-    let Some(first) = p.args.first() else {
-        return Err(ToolError::usage("missing secret URI"));
-    };
-    let id = uri_arg(first)?;
-    let mut app = p.value("app").map(str::to_string);
-    let unit = p.value("unit").map(str::to_string);
-    if let Some(a) = &app
-        && !valid_app(a)
-    {
-        return Err(ToolError::usage(format!("application {a:?} not valid")));
-    }
-    if let Some(u) = &unit
-        && !valid_unit(u)
-    {
-        return Err(ToolError::usage(format!("unit {u:?} not valid")));
-    }
-    if app.is_some() && unit.is_some() {
-        return Err(ToolError::usage("specify only one of application or unit"));
-    }
-    if p.value("relation").is_some() {
-        let relation_id = super::relation::relation_id(ctx, &p)?;
-        if app.is_some() {
-            return Err(ToolError::usage("do not specify both relation and app"));
-        }
-        app = ctx
-            .hook
-            .staged
-            .relations
-            .get(&relation_id)
-            .map(|r| r.remote_app.clone());
-    }
-    if app.is_none() && unit.is_none() {
-        return Err(ToolError::usage("missing relation or application or unit"));
-    }
-    p.at_most(1)?;
-    let leader = ctx.state.leader;
-    let secret = owned(ctx, &id)?;
-    check_manager(leader, secret)?;
-    match (&app, &unit) {
-        (Some(a), _) => {
-            let (app_target, unit_prefix) = (format!("application-{a}"), format!("unit-{a}-"));
-            secret
-                .grants
-                .retain(|g| g.target != app_target && !g.target.starts_with(&unit_prefix));
-        }
-        (None, Some(u)) => {
-            let target = unit_tag(u);
-            secret.grants.retain(|g| g.target != target);
-        }
-        (None, None) => {}
-    }
-    Ok(Vec::new())
-}
-
-pub fn secret_remove(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
+pub(crate) fn secret_remove(ctx: &mut Ctx, argv: &[String]) -> ToolResult {
     let p = args::parse(&[&REVISION], argv)?;
     let Some(first) = p.args.first() else {
         return Err(ToolError::usage("missing secret URI"));
