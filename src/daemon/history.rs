@@ -10,8 +10,10 @@ use crate::protocol::{ErrorReply, WorkloadStatus};
 use crate::script::{HookContext, OUTPUT_TAIL, OutputSink, OutputTail, ScriptEntry, ScriptFailure};
 use crate::state::history::{EntryRecord, History, HookRecord, RunKind, UnitStatusRecord};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::Notify;
 
 /// Output kept in one record across all its entries: the earliest entries' tails go
 /// first, so one record stays far below a frame (`lucky history show` sends it whole).
@@ -19,8 +21,19 @@ const MAX_RECORD_OUTPUT: usize = 256 * OUTPUT_TAIL;
 
 /// The history and the runs being recorded now.
 pub(crate) struct Recording {
-    pub(crate) store: History,
+    store: Arc<History>,
     runs: Mutex<HashMap<String, Arc<RunRecorder>>>,
+    writes: Arc<Writes>,
+}
+
+/// Record writes under way. Each is a durable write (two fsyncs): it runs on a blocking
+/// thread, so neither the event loop nor the hook's answer waits for the disk, and
+/// readers of the history wait for it ([`Recording::written`]), so a run is listed as
+/// soon as its hook has answered.
+#[derive(Default)]
+struct Writes {
+    pending: AtomicUsize,
+    done: Notify,
 }
 
 /// One run being recorded.
@@ -53,8 +66,21 @@ fn status_record((status, message): (WorkloadStatus, String)) -> UnitStatusRecor
 impl Recording {
     pub(crate) fn new(store: History) -> Self {
         Self {
-            store,
+            store: Arc::new(store),
             runs: Mutex::default(),
+            writes: Arc::default(),
+        }
+    }
+
+    /// The kept history, once every ended run's record is written.
+    pub(crate) async fn written(&self) -> Arc<History> {
+        loop {
+            // Registered before the count is read: a write ending in between wakes it.
+            let done = self.writes.done.notified();
+            if self.writes.pending.load(Ordering::SeqCst) == 0 {
+                return Arc::clone(&self.store);
+            }
+            done.await;
         }
     }
 
@@ -139,12 +165,19 @@ impl Recording {
         record.error = error.map(|e| e.message.clone());
         record.status_after = status_record(status_after);
         bound_output(&mut record);
-        match self.store.append(&mut record) {
-            Ok(id) => tracing::debug!(id, hook = %record.name, "recorded in the history"),
-            Err(e) => {
-                tracing::warn!(hook = %record.name, "cannot record the run in the history: {e}")
+        // Counted before the run's answer goes out: a `lucky history` after it waits.
+        self.writes.pending.fetch_add(1, Ordering::SeqCst);
+        let (store, writes) = (Arc::clone(&self.store), Arc::clone(&self.writes));
+        tokio::task::spawn_blocking(move || {
+            match store.append(&mut record) {
+                Ok(id) => tracing::debug!(id, hook = %record.name, "recorded in the history"),
+                Err(e) => {
+                    tracing::warn!(hook = %record.name, "cannot record the run in the history: {e}")
+                }
             }
-        }
+            writes.pending.fetch_sub(1, Ordering::SeqCst);
+            writes.done.notify_waiters();
+        });
     }
 }
 

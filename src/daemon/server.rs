@@ -319,6 +319,8 @@ async fn hand_over(
             break;
         }
     }
+    // The last runs' records are on disk before this process becomes the new binary.
+    daemon.history.written().await;
     tracing::info!(%exe, version = %plan.version, "handing over");
     let error = daemon.handover.exec(&plan.exe);
     tracing::error!(%exe, error = %format!("{error:#}"), "handover failed: this daemon serves on");

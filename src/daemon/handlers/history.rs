@@ -17,9 +17,9 @@ pub(crate) async fn list(
         name,
         failed_only,
     };
+    let store = daemon.history.written().await;
     // Reads up to every kept record's file: off the async threads.
-    let daemon = Arc::clone(daemon);
-    let rows = tokio::task::spawn_blocking(move || daemon.history.store.list(&filter))
+    let rows = tokio::task::spawn_blocking(move || store.list(&filter))
         .await
         .map_err(|e| {
             ErrorReply::new(ErrorKind::Internal, format!("cannot list the history: {e}"))
@@ -27,8 +27,8 @@ pub(crate) async fn list(
     to_value(&rows)
 }
 
-pub(crate) fn show(daemon: &Daemon, id: u64) -> Result<Response, ErrorReply> {
-    match daemon.history.store.get(id) {
+pub(crate) async fn show(daemon: &Daemon, id: u64) -> Result<Response, ErrorReply> {
+    match daemon.history.written().await.get(id) {
         Some(record) => to_value(&record),
         None => Err(ErrorReply::new(
             ErrorKind::BadRequest,

@@ -143,7 +143,7 @@ pub(crate) async fn handle(
             name,
             failed_only,
         } => history::list(daemon, limit, name, failed_only).await,
-        Request::HistoryShow { id } => history::show(daemon, id),
+        Request::HistoryShow { id } => history::show(daemon, id).await,
         Request::StorageGet { id, key } => storage::get(caller, id, key).await,
         Request::StorageList { name } => storage::list(caller, name).await,
         Request::StorageAdd { name, count } => storage::add(caller, &name, count).await,
