@@ -14,7 +14,7 @@
 //! | 4 | [`client`], [`charm`], [`simulator`] | the socket client; lucky.yaml and `charm build`; the Juju simulator |
 //! | 3 | [`docker`], `juju`, `release` | containers (desired state, reconciler, exec); Juju's hook tools; where releases live, fetched and verified |
 //! | 2 | `script`, `state`, `zone` | what a script run needs (context, output, entry, failure); durable state; time zones (TZif) |
-//! | 1 | [`protocol`], [`unit`](mod@unit), `calendar`, `executable`, [`elf`] | the wire; a unit's names and paths; dates; PATH search; static-binary check |
+//! | 1 | [`protocol`], [`unit`](mod@unit), `calendar`, `executable`, [`elf`], [`alloc`] | the wire; a unit's names and paths; dates; PATH search; static-binary check; the memory allocator |
 //!
 //! Only what the binaries, tests, benchmarks and fuzz targets use is public (linked above);
 //! everything else is `pub(crate)`: `cargo doc --document-private-items` shows it all.
@@ -23,6 +23,7 @@
 //! call down into the hook runner, `docker`, `juju` and `state`; nothing calls a handler
 //! but the connection's routing.
 
+pub mod alloc;
 mod calendar;
 pub mod charm;
 pub mod cli;

@@ -19,6 +19,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("script", 2),
     ("state", 2),
     ("zone", 2),
+    ("alloc", 1),
     ("calendar", 1),
     ("elf", 1),
     ("executable", 1),

@@ -43,6 +43,7 @@ pub(crate) async fn release_when_idle(daemon: Arc<Daemon>) {
             // A long hook's end starts the next spell.
             continue;
         }
+        crate::alloc::trim();
         match release_file_pages() {
             Ok(bytes) => tracing::debug!(bytes, "idle: released the binary's resident pages"),
             Err(e) => tracing::debug!(error = %e, "idle: cannot release the binary's pages"),
