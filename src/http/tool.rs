@@ -86,9 +86,14 @@ impl Tool {
             })
     }
 
-    /// curl, else wget, on the process's PATH.
+    /// curl, else wget, on the process's PATH; where PATH is unset, on the one `execvp`
+    /// searches then (musl's, a superset of glibc's `/bin:/usr/bin`).
     pub fn on_path() -> Result<Tool, String> {
-        Tool::find(&std::env::var_os("PATH").unwrap_or_default())
+        let path = std::env::var_os("PATH");
+        Tool::find(
+            path.as_deref()
+                .unwrap_or(OsStr::new("/usr/local/bin:/bin:/usr/bin")),
+        )
     }
 
     pub fn name(&self) -> &'static str {
