@@ -70,7 +70,8 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// The line curl writes after the transfer (to stderr, apart from the body).
+/// The line curl writes after the transfer (to stderr, apart from the body; `%{stderr}`
+/// needs curl 7.63 or later: Ubuntu 20.04 has 7.68).
 const MARK: &str = "lucky-curl-result:";
 
 impl Tool {
