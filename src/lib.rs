@@ -13,7 +13,7 @@
 //! | 5 | [`daemon`], `run`, `update` | the per-unit daemon; the local runner (`charm run`); self-update |
 //! | 4 | [`client`], [`charm`], [`simulator`] | the socket client; lucky.yaml and `charm build`; the Juju simulator |
 //! | 3 | [`docker`], `juju`, `release` | containers (desired state, reconciler, exec); Juju's hook tools; where releases live, fetched and verified |
-//! | 2 | `script`, `state`, `zone` | what a script run needs (context, output, entry, failure); durable state; time zones (TZif) |
+//! | 2 | `script`, `state`, `zone`, `http` | what a script run needs (context, output, entry, failure); durable state; time zones (TZif); HTTP GETs (hyper for plain http, the machine's curl for TLS) |
 //! | 1 | [`protocol`], [`unit`](mod@unit), `calendar`, `executable`, [`elf`], [`alloc`] | the wire; a unit's names and paths; dates; PATH search; static-binary check; the memory allocator |
 //!
 //! Only what the binaries, tests, benchmarks and fuzz targets use is public (linked above);
@@ -32,6 +32,7 @@ pub mod daemon;
 pub mod docker;
 pub mod elf;
 mod executable;
+mod http;
 mod juju;
 pub mod protocol;
 mod release;

@@ -16,6 +16,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("docker", 3),
     ("juju", 3),
     ("release", 3),
+    ("http", 2),
     ("script", 2),
     ("state", 2),
     ("zone", 2),

@@ -486,6 +486,34 @@ fn refuses_plain_http_redirects_look_alike_urls_and_endless_files() {
 }
 
 #[test]
+fn without_curl_or_wget_the_download_fails_in_one_line() {
+    let b = binary_b();
+    let s = Setup::new(Path::new(support::LUCKY));
+    let (version_a, target) = version_of(&s.exe);
+    make_release(&s.release, VERSION_B, &target, &b, &s.key);
+    let server = HttpServer::start(&s.release, s.release.with_extension("http.log"));
+    let original = fs::read(&s.exe).unwrap();
+    // lucky downloads with the machine's curl (or wget): a PATH with neither.
+    let empty = s.unit.path("empty-path");
+    fs::create_dir_all(&empty).unwrap();
+    let out = s
+        .command(&["self-update", "--release-url", &server.url()])
+        .env("PATH", &empty)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("cannot download the latest release's version from {}/latest: neither curl nor wget is on PATH", server.url())),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert_eq!(server.gets("/"), 0);
+    assert_eq!(fs::read(&s.exe).unwrap(), original);
+    assert_eq!(version_of(&s.exe).0, version_a);
+}
+
+#[test]
 fn version_verbose_names_version_target_commit_rustc_and_build_date() {
     let out = Command::new(support::LUCKY)
         .args(["--version", "--verbose"])

@@ -258,7 +258,7 @@ fn http(v: &Value) -> Result<Probe, String> {
         }
         _ => return Err("expected {url: URL, status: CODE}".into()),
     };
-    let parsed = reqwest::Url::parse(&url).map_err(|e| format!("invalid URL \"{url}\": {e}"))?;
+    let parsed = url::Url::parse(&url).map_err(|e| format!("invalid URL \"{url}\": {e}"))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(format!(
             "invalid URL \"{url}\": give an http:// or https:// URL with a host"

@@ -418,45 +418,35 @@ async fn probe(daemon: &Daemon, check: &Check) -> Result<(), String> {
 }
 
 async fn http(url: String, expected: u16, timeout: Duration) -> Result<(), String> {
-    // reqwest's blocking client (already here for self-update) on a blocking thread; its
-    // own timeout ends the thread's request when the check's timeout fires.
-    tokio::task::spawn_blocking(move || {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = reqwest::blocking::Client::builder()
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none());
-        // A proxy from the environment must not stand between the unit and its own
-        // loopback workload.
-        let loopback = reqwest::Url::parse(&url).is_ok_and(|u| {
-            u.host_str().is_some_and(|h| {
-                h == "localhost"
-                    || h.trim_matches(|c| c == '[' || c == ']')
-                        .parse::<std::net::IpAddr>()
-                        .is_ok_and(|a| a.is_loopback())
-            })
-        });
-        if loopback {
-            builder = builder.no_proxy();
-        }
-        let client = builder
-            .build()
-            .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
-        let response = client.get(&url).send().map_err(|e| {
-            let mut cause: &dyn std::error::Error = &e;
-            while let Some(inner) = cause.source() {
-                cause = inner;
-            }
-            format!("GET {url}: {cause}")
-        })?;
-        let got = response.status().as_u16();
-        if got == expected {
-            Ok(())
-        } else {
-            Err(format!("GET {url} answered {got}, expected {expected}"))
-        }
-    })
-    .await
-    .map_err(|e| format!("the HTTP probe failed: {e}"))?
+    // Straight to the workload: no proxy, no redirect followed. Plain http over hyper;
+    // https through the machine's curl (lucky carries no TLS stack), on a blocking thread
+    // that curl's own time limit ends when the check's timeout fires.
+    let got = if url.starts_with("http://") {
+        crate::http::get(&url, 0, timeout).await?.status.as_u16()
+    } else {
+        use crate::http::tool::{Request, Tool};
+        let request = Request {
+            limit: 1 << 20,
+            timeout,
+            proxy: false,
+            plain_http: false,
+            fail: false,
+        };
+        let probe_url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            let tool = Tool::on_path().map_err(|e| format!("GET {probe_url}: {e}"))?;
+            tool.get(&probe_url, &request, &[])
+                .map(|reply| reply.status)
+                .map_err(|e| format!("GET {probe_url}: {e}"))
+        })
+        .await
+        .map_err(|e| format!("the HTTP probe failed: {e}"))??
+    };
+    if got == expected {
+        Ok(())
+    } else {
+        Err(format!("GET {url} answered {got}, expected {expected}"))
+    }
 }
 
 async fn exec_host(command: &[String]) -> Result<(), String> {

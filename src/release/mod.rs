@@ -92,7 +92,7 @@ pub(crate) fn check_url(url: &str) -> Result<()> {
     let refuse = |why: &str| -> Result<()> {
         bail!("refusing release URL {url:?}: {why} (it must be https://, or http:// on loopback)")
     };
-    let Ok(parsed) = reqwest::Url::parse(url) else {
+    let Ok(parsed) = url::Url::parse(url) else {
         return refuse("not a URL");
     };
     if !parsed.username().is_empty() || parsed.password().is_some() {

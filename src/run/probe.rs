@@ -1,9 +1,8 @@
 //! Fetches the pages the unit's containers serve on loopback, to show them in the
 //! summary as a user would see them in a browser.
 //!
-//! reqwest (blocking) is already here for `lucky self-update`; using it rather than a
-//! hand-written client means HTTP framing (chunked bodies, keep-alive, odd servers) is
-//! someone's tested code, for the price of a background thread for a few requests.
+//! Plain http over hyper (`crate::http`), straight to loopback: no proxy stands in
+//! between.
 
 use super::error::RunError;
 
@@ -19,36 +18,26 @@ pub(super) fn fetch_page(port: u16) -> Result<(String, String), RunError> {
 }
 
 fn fetch_within(port: u16, grace: Duration) -> Result<(String, String), RunError> {
-    // TLS is never used here, but the client builder wants a crypto provider installed.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::blocking::Client::builder()
-        // Loopback: a proxy from the environment must not stand in between.
-        .no_proxy()
-        .timeout(Duration::from_secs(5))
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
-        .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
+        .map_err(|e| format!("cannot start a runtime: {e}"))?;
     let url = format!("http://127.0.0.1:{port}/");
     let deadline = Instant::now() + grace;
     loop {
-        let answer = client.get(&url).send().and_then(|r| {
-            let status = r.status().to_string();
-            r.text().map(|body| (status, text_of(&body)))
-        });
-        match answer {
-            Ok(answer) => return Ok(answer),
-            Err(e) if Instant::now() >= deadline => return Err(plain_error(&e).into()),
+        match rt.block_on(crate::http::get(&url, 64 << 10, Duration::from_secs(5))) {
+            Ok(answer) => {
+                let body = String::from_utf8_lossy(&answer.body);
+                return Ok((answer.status.to_string(), text_of(&body)));
+            }
+            Err(e) if Instant::now() >= deadline => {
+                // The summary names the URL already.
+                let prefix = format!("GET {url}: ");
+                return Err(e.strip_prefix(&prefix).unwrap_or(&e).to_string().into());
+            }
             Err(_) => std::thread::sleep(Duration::from_millis(100)),
         }
     }
-}
-
-/// The innermost cause ("Connection refused …"), not reqwest's wrapper text.
-fn plain_error(e: &reqwest::Error) -> String {
-    let mut cause: &dyn std::error::Error = e;
-    while let Some(inner) = cause.source() {
-        cause = inner;
-    }
-    cause.to_string()
 }
 
 /// The text of an HTML page, tags dropped, in one short quoted line.

@@ -15,10 +15,12 @@
 //! once (`self_replace`) with no signature check and no chance to smoke-test the new binary
 //! first; it cannot read a plain mirror at all. What we need from GitHub is two URLs that
 //! need no API (`…/releases/latest/download/<asset>`, `…/releases/download/<tag>/<asset>`)
-//! and one redirect, which `crate::release` already follows for the installer's rules. So
-//! the crate would bring the API client and reqwest's JSON and HTTP/2 support into every
-//! unit's binary (about 6 % of its size, measured when it was tried; x86_64 is at 4.90 of
-//! its 5 MiB budget) to do less than this module does. Not taken.
+//! and one redirect, which `crate::release` already follows for the installer's rules. And
+//! the crate downloads with reqwest, a TLS stack in every unit's binary: lucky carries none
+//! (issue #16: reqwest and rustls were about 850 KB of the 5 MiB budget), and fetches
+//! through the machine's curl or wget, as the installer does, which the crate cannot. So
+//! it would add the API client, JSON and a TLS stack to do less than this module does.
+//! Not taken.
 
 mod install;
 mod restart;
