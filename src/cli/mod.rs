@@ -17,6 +17,7 @@ mod hook;
 mod juju_state;
 mod kv;
 mod leader;
+mod lean;
 mod log;
 mod network;
 pub(crate) mod output;
@@ -111,7 +112,7 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Check(check::CheckCommand),
     /// Update this lucky binary to the newest (or a given) release and restart the daemon
-    #[command(disable_version_flag = true)]
+    #[command(disable_version_flag = true, after_help = SELF_UPDATE_NOTE)]
     SelfUpdate(self_update::SelfUpdateArgs),
     /// Generate documentation from the CLI definitions
     #[command(subcommand, hide = true)]
@@ -139,6 +140,12 @@ pub(crate) enum Command {
     /// Reboot the machine when this hook succeeds, or at once with --now (host scripts)
     JujuReboot(reboot::JujuRebootArgs),
 }
+
+/// How `lucky self-update` downloads, in its help.
+const SELF_UPDATE_NOTE: &str = "\
+Downloads run the machine's curl (7.63 or newer), or wget, as the unit's installer does,
+with the proxy settings Juju gives the charm (JUJU_CHARM_HTTP(S)_PROXY, JUJU_CHARM_NO_PROXY).
+lucky itself checks the release's signature and each file's SHA-256.";
 
 /// Which unit store to use, in `lucky state --help` and `lucky kv --help`.
 const STATE_VS_KV: &str = "\
@@ -201,7 +208,7 @@ pub fn main() -> ExitCode {
         print!("{page}");
         return ExitCode::SUCCESS;
     }
-    let command = match parse_one_group(&args) {
+    let command = match lean::parse(&args).or_else(|| parse_one_group(&args)) {
         Some(command) => command,
         None => match Cli::try_parse_from(&args) {
             Ok(cli) => cli.command,

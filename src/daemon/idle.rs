@@ -10,44 +10,83 @@
 //! dropped, so no written page (data, relocated tables) is ever lost.
 
 use super::Daemon;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
-use tokio::sync::Notify;
 
-/// How long without a client before the daemon gives its code pages back. Units call
-/// lucky in bursts (a hook's scripts); between hooks they are idle for minutes.
+/// How long without a client before the daemon gives its pages back. Units call lucky in
+/// bursts (a hook's scripts); between hooks they are idle for minutes.
 pub(crate) const IDLE_AFTER: Duration = Duration::from_secs(3);
 
-/// Connection ends, each of which may begin an idle spell.
+/// How long a blocking-pool thread outlives its last task (the runtime's setting): shorter
+/// than [`IDLE_AFTER`], so no thread's exit touches code after the release.
+pub(crate) const BLOCKING_THREAD_KEEP_ALIVE: Duration = Duration::from_secs(1);
+
+/// Connection ends, each of which begins an idle spell.
 #[derive(Default)]
-pub(crate) struct Activity(Notify);
+pub(crate) struct Activity {
+    /// Bumped at each connection end.
+    ends: Mutex<u64>,
+    changed: Condvar,
+}
 
 impl Activity {
     /// A client was served (its connection ended): the idle spell starts again.
     pub(crate) fn served(&self) {
-        // A permit is kept when the waiter is between checks: no end is missed.
-        self.0.notify_one();
+        *self.ends.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        self.changed.notify_one();
+    }
+
+    /// Waits for an end after `seen`, then for [`IDLE_AFTER`] without another; returns
+    /// the count of ends at that point.
+    fn next_idle_spell(&self, seen: u64) -> u64 {
+        let mut ends = self.ends.lock().unwrap_or_else(PoisonError::into_inner);
+        while *ends == seen {
+            ends = self
+                .changed
+                .wait(ends)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        loop {
+            let before = *ends;
+            let (after, waited) = self
+                .changed
+                .wait_timeout_while(ends, IDLE_AFTER, |e| *e == before)
+                .unwrap_or_else(PoisonError::into_inner);
+            ends = after;
+            if waited.timed_out() {
+                return *ends;
+            }
+        }
     }
 }
 
-/// Drops the code pages after each idle spell, for the daemon's whole life.
-pub(crate) async fn release_when_idle(daemon: Arc<Daemon>) {
-    loop {
-        daemon.activity.0.notified().await;
-        // Every further end restarts the spell.
-        while tokio::time::timeout(IDLE_AFTER, daemon.activity.0.notified())
-            .await
-            .is_ok()
-        {}
-        if daemon.has_connections() || daemon.running_hook_name().is_some() {
-            // A long hook's end starts the next spell.
-            continue;
-        }
-        crate::alloc::trim();
-        match release_file_pages() {
-            Ok(bytes) => tracing::debug!(bytes, "idle: released the binary's resident pages"),
-            Err(e) => tracing::debug!(error = %e, "idle: cannot release the binary's pages"),
-        }
+/// Starts the thread that gives back the daemon's pages after each idle spell.
+///
+/// A thread of its own, not a task: when it releases, the event loop is parked in
+/// `epoll_wait` and touches nothing, and the thread itself goes back to waiting through a
+/// few pages of code. A task would run the runtime's code again right after, and each page
+/// it touched would map back 64 KiB around it (the kernel's fault-around).
+pub(crate) fn start_releaser(daemon: &Arc<Daemon>) {
+    let daemon = Arc::clone(daemon);
+    let spawned = std::thread::Builder::new()
+        .name("lucky-idle".into())
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            let mut seen = 0;
+            loop {
+                seen = daemon.activity.next_idle_spell(seen);
+                if daemon.has_connections() || daemon.running_hook_name().is_some() {
+                    // Busy (a long hook): its end starts the next spell.
+                    continue;
+                }
+                crate::alloc::trim();
+                if let Err(e) = release_file_pages() {
+                    tracing::debug!(error = %e, "idle: cannot release the binary's pages");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no idle release: the daemon keeps its pages");
     }
 }
 

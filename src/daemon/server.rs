@@ -69,6 +69,7 @@ pub(crate) fn run_foreground(
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .thread_keep_alive(super::idle::BLOCKING_THREAD_KEEP_ALIVE)
         .build()
         .context("cannot start the async runtime")?;
     for why in &inherited.refused {
@@ -102,7 +103,7 @@ pub(crate) fn run_foreground(
         }
         tokio::spawn(super::cron::run_scheduler(Arc::clone(&daemon)));
         tokio::spawn(super::checks::run_supervisor(Arc::clone(&daemon)));
-        tokio::spawn(super::idle::release_when_idle(Arc::clone(&daemon)));
+        super::idle::start_releaser(&daemon);
         serve_containers(&daemon, inherited.container.take());
         on_ready(Ok(()));
         serve(&daemon, listener).await
