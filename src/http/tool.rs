@@ -109,7 +109,8 @@ impl Tool {
         match self {
             Tool::Curl(path) => {
                 let mut cmd = Command::new(path);
-                cmd.args(["--silent", "--show-error", "--max-redirs", "0"])
+                // --disable (first, or curl ignores it): no ~/.curlrc can change the limits.
+                cmd.args(["--disable", "--silent", "--show-error", "--max-redirs", "0"])
                     .args([
                         "--proto",
                         if req.plain_http {
