@@ -10,9 +10,11 @@
 pub(crate) mod container;
 pub mod frame;
 pub(crate) mod message;
+pub(crate) mod reply;
 pub(crate) mod secret;
 
 pub use message::*;
+pub use reply::*;
 
 /// Bumped whenever a message changes shape. CLI and daemon must agree exactly.
 /// 2: `SetStatus.named`, `ContainerEdit::SetInit`, `SetImage.always_pull`, `ContainerAnswer::Note`.
