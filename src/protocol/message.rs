@@ -15,8 +15,8 @@ pub struct Hello {
     pub context: Option<String>,
 }
 
-/// What a client asks the daemon for: one per connection, answered by one [`super::Reply::Done`]
-/// or [`super::Reply::Error`] (after any [`super::Reply::Output`]).
+/// What a client asks the daemon for: one per connection, answered by one [`Reply::Done`](super::Reply::Done)
+/// or [`Reply::Error`](super::Reply::Error) (after any [`Reply::Output`](super::Reply::Output)).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub enum Request {
     /// `lucky daemon status`: who the daemon is and what it is doing.
