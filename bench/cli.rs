@@ -98,6 +98,68 @@ fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     path
 }
 
+/// `n` `lucky kv get k` calls started at once: each one's success and time, and the wall.
+fn concurrent_calls(b: &Bench, n: usize) -> (Vec<(bool, Duration)>, Duration) {
+    let started = Instant::now();
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let mut cmd = b.lucky(&["kv", "get", "k"]);
+            std::thread::spawn(move || {
+                let t = Instant::now();
+                let ok = cmd.status().map(|s| s.success()).unwrap_or(false);
+                (ok, t.elapsed())
+            })
+        })
+        .collect();
+    let results = handles
+        .into_iter()
+        .map(|h| h.join().expect("join"))
+        .collect();
+    (results, started.elapsed())
+}
+
+/// [`concurrent_calls`] while another client runs `writes` one after another; also how
+/// many writes succeeded meanwhile.
+fn calls_while_writing(
+    b: &Bench,
+    mut writes: Vec<Command>,
+) -> ((Vec<(bool, Duration)>, Duration), u32) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut done = 0u32;
+            for cmd in &mut writes {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                if cmd.status().map(|s| s.success()).unwrap_or(false) {
+                    done += 1;
+                }
+            }
+            done
+        })
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    let calls = concurrent_calls(b, 200);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    (calls, writer.join().expect("join"))
+}
+
+fn print_concurrent(what: &str, mut results: Vec<(bool, Duration)>, wall: Duration) {
+    let failed = results.iter().filter(|(ok, _)| !ok).count();
+    results.sort_by_key(|(_, d)| *d);
+    let p50 = results[results.len() / 2].1;
+    let p99 = results[results.len() * 99 / 100].1;
+    println!(
+        "{what}: {failed} failed, p50 {} p99 {}: p99/p50 {:.2}, wall {}",
+        ms(p50),
+        ms(p99),
+        p99.as_secs_f64() / p50.as_secs_f64(),
+        ms(wall)
+    );
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
@@ -212,90 +274,33 @@ fn main() {
     );
 
     // 200 concurrent script calls.
-    let started = Instant::now();
-    let handles: Vec<_> = (0..200)
-        .map(|_| {
-            let mut cmd = b.lucky(&["kv", "get", "k"]);
-            std::thread::spawn(move || {
-                let t = Instant::now();
-                let ok = cmd.status().map(|s| s.success()).unwrap_or(false);
-                (ok, t.elapsed())
-            })
-        })
-        .collect();
-    let mut results: Vec<(bool, Duration)> = handles
-        .into_iter()
-        .map(|h| h.join().expect("join"))
-        .collect();
-    let wall = started.elapsed();
-    let failed = results.iter().filter(|(ok, _)| !ok).count();
-    results.sort_by_key(|(_, d)| *d);
-    let p50 = results[results.len() / 2].1;
-    let p99 = results[results.len() * 99 / 100].1;
-    println!(
-        "200 concurrent calls: {} failed, p50 {} p99 {}: p99/p50 {:.2} (target <= 3), wall {}",
-        failed,
-        ms(p50),
-        ms(p99),
-        p99.as_secs_f64() / p50.as_secs_f64(),
-        ms(wall)
-    );
+    let (results, wall) = concurrent_calls(&b, 200);
+    print_concurrent("200 concurrent calls (target p99/p50 <= 3)", results, wall);
 
     // The same while another client keeps editing the container state: each edit is a
     // durable write (two fsyncs), made off the daemon's event loop, so readers go on.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let writer = {
-        let stop = std::sync::Arc::clone(&stop);
-        let mut edits: Vec<std::process::Command> = (0..2000)
-            .map(|i| b.lucky(&["container", "env", "set", &format!("BENCH={i}")]))
-            .collect();
-        std::thread::spawn(move || {
-            let mut done = 0u32;
-            for cmd in &mut edits {
-                if stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    break;
-                }
-                if cmd.status().map(|s| s.success()).unwrap_or(false) {
-                    done += 1;
-                }
-            }
-            done
-        })
-    };
-    std::thread::sleep(Duration::from_millis(50));
-    let started = Instant::now();
-    let handles: Vec<_> = (0..200)
-        .map(|_| {
-            let mut cmd = b.lucky(&["kv", "get", "k"]);
-            std::thread::spawn(move || {
-                let t = Instant::now();
-                let ok = cmd.status().map(|s| s.success()).unwrap_or(false);
-                (ok, t.elapsed())
-            })
-        })
+    let edits = (0..2000)
+        .map(|i| b.lucky(&["container", "env", "set", &format!("BENCH={i}")]))
         .collect();
-    let mut results: Vec<(bool, Duration)> = handles
-        .into_iter()
-        .map(|h| h.join().expect("join"))
-        .collect();
-    let wall = started.elapsed();
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let edits = writer.join().expect("join");
-    let failed = results.iter().filter(|(ok, _)| !ok).count();
-    results.sort_by_key(|(_, d)| *d);
-    let (p50, p99) = (
-        results[results.len() / 2].1,
-        results[results.len() * 99 / 100].1,
-    );
-    println!(
-        "200 concurrent calls while container edits write ({edits} edits): {} failed, p50 {} p99 {}: p99/p50 {:.2}, wall {}",
-        failed,
-        ms(p50),
-        ms(p99),
-        p99.as_secs_f64() / p50.as_secs_f64(),
-        ms(wall)
+    let ((results, wall), edits) = calls_while_writing(&b, edits);
+    print_concurrent(
+        &format!("200 concurrent calls while container edits write ({edits} edits)"),
+        results,
+        wall,
     );
     let _ = b.lucky(&["container", "delete"]).status();
+
+    // And while one client keeps rewriting a large kv value (60 000 bytes; each set
+    // rewrites and fsyncs the whole store, off the event loop).
+    let big = format!("big={}", "x".repeat(60_000));
+    let sets = (0..2000).map(|_| b.lucky(&["kv", "set", &big])).collect();
+    let ((results, wall), sets) = calls_while_writing(&b, sets);
+    print_concurrent(
+        &format!("200 concurrent calls while a 60 000-byte kv value is rewritten ({sets} sets)"),
+        results,
+        wall,
+    );
+    let _ = b.lucky(&["kv", "set", "big="]).status();
 
     // Memory growth over 10 000 calls, made straight over the socket to be quick.
     let paths = lucky::unit::UnitPaths::resolve(
