@@ -3,8 +3,9 @@
 //!
 //!   bench/run.sh            # builds the static release binary and runs this
 //!
-//! LUCKY_BENCH_BIN names the lucky binary (default: the x86_64 musl release build) and
-//! LUCKY_BENCH_NOOP a static no-op binary to compare one exec against.
+//! LUCKY_BENCH_BIN names the lucky binary (default: the x86_64 musl release build),
+//! LUCKY_BENCH_NOOP a static no-op binary to compare one exec against, and
+//! LUCKY_BENCH_FLOOR the static C client of bench/floor.c (one exec, one round trip).
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -15,6 +16,8 @@ use std::time::{Duration, Instant};
 struct Bench {
     lucky: PathBuf,
     noop: PathBuf,
+    /// bench/floor.c: one exec and one round trip to the daemon, nothing else.
+    floor: PathBuf,
     dir: tempfile::TempDir,
 }
 
@@ -172,7 +175,10 @@ fn main() {
     let noop = std::env::var_os("LUCKY_BENCH_NOOP")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target/bench/noop"));
-    for (what, path) in [("lucky", &lucky), ("no-op", &noop)] {
+    let floor = std::env::var_os("LUCKY_BENCH_FLOOR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/bench/floor"));
+    for (what, path) in [("lucky", &lucky), ("no-op", &noop), ("floor", &floor)] {
         assert!(
             path.exists(),
             "no {what} binary at {}: run bench/run.sh",
@@ -182,6 +188,7 @@ fn main() {
     let b = Bench {
         lucky,
         noop,
+        floor,
         dir: tempfile::tempdir().expect("tempdir"),
     };
     let charm = b.dir.path().join("charm");
@@ -250,6 +257,36 @@ fn main() {
         ms(call),
         ms(noop),
         call.as_secs_f64() / noop.as_secs_f64()
+    );
+    // The same hello and request, sent by the smallest static client there is
+    // (bench/floor.c): what any call the daemon answers costs, exec and round trip.
+    let mut frames = Vec::new();
+    let hello = lucky::protocol::Hello {
+        protocol: lucky::protocol::PROTOCOL_VERSION,
+        version: "bench".into(),
+        context: None,
+    };
+    lucky::protocol::frame::encode_into(&mut frames, &hello).expect("hello");
+    let request = lucky::protocol::Request::KvGet {
+        key: Some("k".into()),
+    };
+    lucky::protocol::frame::encode_into(&mut frames, &request).expect("request");
+    let hex: String = frames.iter().map(|b| format!("{b:02x}")).collect();
+    let floor = |b: &Bench| {
+        let mut cmd = b.cmd(&b.floor);
+        cmd.env("LUCKY_FLOOR_FRAMES", &hex);
+        cmd
+    };
+    let (call, floor) = side_by_side(
+        1000,
+        &mut || run(&mut b.lucky(&["kv", "get", "k"])),
+        &mut || run(&mut floor(&b)),
+    );
+    println!(
+        "script call `lucky kv get k`: {} vs the same round trip from a static C client {}: {:.2}x",
+        ms(call),
+        ms(floor),
+        call.as_secs_f64() / floor.as_secs_f64()
     );
 
     let scripts: Vec<PathBuf> = ["a.sh", "b.sh", "c.sh"]
