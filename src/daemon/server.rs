@@ -265,6 +265,9 @@ async fn serve(daemon: &Arc<Daemon>, mut listener: UnixListener) -> Result<()> {
             accepted = listener.accept() => accept(daemon, accepted).await,
         }
     }
+    // The last runs' records are on disk before the socket and the unit's lock go (a
+    // daemon started next reads the history).
+    daemon.history.written().await;
     Ok(())
 }
 
