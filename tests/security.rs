@@ -398,22 +398,13 @@ echo "$?" > "$LUCKY_TEST_DIR/nested.exit""#,
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
 
-fn rss_kib(pid: i32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 #[test]
 fn stalled_connections_claiming_4_mib_each_cost_the_daemon_almost_nothing() {
     let unit = Unit::new();
     unit.lucky_yaml("hooks: {}\n");
     assert!(unit.hook("install").status.success());
     let pid = unit.daemon_pid().expect("daemon pid");
-    let before = rss_kib(pid);
+    let before = support::status_kib(pid, "VmRSS:");
     // 400 clients (fewer than the 512 slots): hello, then a request header claiming the
     // 4 MiB maximum and a few bytes of it, then nothing.
     let mut held = Vec::new();
@@ -434,7 +425,7 @@ fn stalled_connections_claiming_4_mib_each_cost_the_daemon_almost_nothing() {
     // Everyone else is still served while they stall.
     let status = unit.lucky(&["daemon", "status"]);
     assert!(status.status.success(), "{}", stderr(&status));
-    let grown_mib = rss_kib(pid).saturating_sub(before) / 1024;
+    let grown_mib = support::status_kib(pid, "VmRSS:").saturating_sub(before) / 1024;
     // Allocating the claimed lengths would be 1600 MiB.
     assert!(
         grown_mib < 100,

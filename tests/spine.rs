@@ -472,16 +472,6 @@ fn a_background_process_holding_the_output_does_not_hang_the_hook() {
     );
 }
 
-/// The daemon's resident file-backed pages (its binary's code and constants), in KiB.
-fn rss_file_kib(pid: i32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("RssFile:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 #[test]
 fn an_idle_daemon_gives_back_its_code_pages_and_serves_on() {
     let unit = Unit::new();
@@ -490,13 +480,14 @@ fn an_idle_daemon_gives_back_its_code_pages_and_serves_on() {
     let out = unit.hook("install");
     assert!(out.status.success(), "{}", stderr(&out));
     let pid = unit.daemon_pid().expect("a running daemon");
-    let busy = rss_file_kib(pid);
+    // Resident file-backed pages: the binary's code and constants.
+    let busy = support::status_kib(pid, "RssFile:");
     assert!(busy > 0, "no RssFile for the daemon");
     // No client for the daemon's idle spell, `IDLE_AFTER` in src/daemon/idle.rs (3 s): the pages go.
     wait_for(
         "the idle daemon to give back its pages",
         Duration::from_secs(20),
-        || rss_file_kib(pid) < busy / 4,
+        || support::status_kib(pid, "RssFile:") < busy / 4,
     );
     // And it serves on from the same binary, its state intact.
     let out = unit.lucky(&["kv", "get", "step"]);

@@ -166,8 +166,8 @@ impl Recording {
         record.status_after = status_record(status_after);
         bound_output(&mut record);
         // Counted before the run's answer goes out: a `lucky history` after it waits.
-        self.writes.pending.fetch_add(1, Ordering::SeqCst);
-        let (store, writes) = (Arc::clone(&self.store), Arc::clone(&self.writes));
+        let pending = PendingWrite::start(&self.writes);
+        let store = Arc::clone(&self.store);
         tokio::task::spawn_blocking(move || {
             match store.append(&mut record) {
                 Ok(id) => tracing::debug!(id, hook = %record.name, "recorded in the history"),
@@ -175,9 +175,26 @@ impl Recording {
                     tracing::warn!(hook = %record.name, "cannot record the run in the history: {e}")
                 }
             }
-            writes.pending.fetch_sub(1, Ordering::SeqCst);
-            writes.done.notify_waiters();
+            drop(pending);
         });
+    }
+}
+
+/// One record write under way. It ends when dropped, so a write that never ran (the
+/// runtime shutting down) or ended badly cannot leave readers waiting for ever.
+struct PendingWrite(Arc<Writes>);
+
+impl PendingWrite {
+    fn start(writes: &Arc<Writes>) -> Self {
+        writes.pending.fetch_add(1, Ordering::SeqCst);
+        Self(Arc::clone(writes))
+    }
+}
+
+impl Drop for PendingWrite {
+    fn drop(&mut self) {
+        self.0.pending.fetch_sub(1, Ordering::SeqCst);
+        self.0.done.notify_waiters();
     }
 }
 

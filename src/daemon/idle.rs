@@ -80,8 +80,11 @@ pub(crate) fn start_releaser(daemon: &Arc<Daemon>) {
                     continue;
                 }
                 crate::alloc::trim();
-                if let Err(e) = release_file_pages() {
-                    tracing::debug!(error = %e, "idle: cannot release the binary's pages");
+                match release_file_pages() {
+                    Ok(bytes) => tracing::debug!(bytes, "idle: gave back the binary's pages"),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "idle: cannot give back the binary's pages")
+                    }
                 }
             }
         });

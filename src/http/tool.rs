@@ -1,7 +1,7 @@
 //! One GET through the machine's `curl`, or `wget` where curl is absent: the tools the
 //! installer (installer/install.sh) downloads lucky with, so a unit has one of them
 //! already. They bring TLS, the machine's CA certificates and its proxy settings, which
-//! lucky then need not carry (issue #16: about 850 KB of the static binary).
+//! lucky then need not carry (issue #16: 967 KB of the x86_64 binary).
 //!
 //! One call is one request: redirects are not followed but handed back
 //! ([`Reply::location`]), for the caller to check each hop itself, as the installer does.
@@ -233,18 +233,7 @@ fn curl_reply(code: Option<i32>, errors: &str, body: Vec<u8>) -> Result<Reply, F
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(str::to_string);
-    match status {
-        0 => Err(Failure::Transport(why)),
-        // A success whose body was cut short is a failure.
-        200..=299 if code != Some(0) => {
-            Err(Failure::Transport(format!("transfer cut short: {why}")))
-        }
-        _ => Ok(Reply {
-            status,
-            location,
-            body,
-        }),
-    }
+    reply(status, location, code, why, body)
 }
 
 fn wget_reply(code: Option<i32>, errors: &str, body: Vec<u8>) -> Result<Reply, Failure> {
@@ -269,8 +258,21 @@ fn wget_reply(code: Option<i32>, errors: &str, body: Vec<u8>) -> Result<Reply, F
         Some(c) => format!("wget exited with status {c} ({})", wget_meaning(c)),
         None => "wget was killed".to_string(),
     };
+    reply(status, location, code, why, body)
+}
+
+/// The tool's answer from the status it reported (0: none came) and its exit `code`;
+/// `why` says what went wrong when it is a failure.
+fn reply(
+    status: u16,
+    location: Option<String>,
+    code: Option<i32>,
+    why: String,
+    body: Vec<u8>,
+) -> Result<Reply, Failure> {
     match status {
         0 => Err(Failure::Transport(why)),
+        // A success whose body was cut short is a failure.
         200..=299 if code != Some(0) => {
             Err(Failure::Transport(format!("transfer cut short: {why}")))
         }

@@ -227,6 +227,17 @@ pub(crate) fn storage_id(value: &str) -> Result<&str, ArgError> {
 /// A secret id as Juju prints it: `secret:` and 20 characters of base32hex (an xid),
 /// optionally with the model's `//UUID/`, or the bare 20 characters.
 pub(crate) fn secret_id(value: &str) -> Result<&str, ArgError> {
+    check(
+        "secret id",
+        value,
+        "use the id secret-add printed (or JUJU_SECRET_ID), e.g. secret:9m4e2mr0ui3e8a215n4g",
+        bare_secret_id(value).is_some(),
+    )
+}
+
+/// The 20-character id (an xid in base32hex) of `secret:ID`, `secret://UUID/ID` or a
+/// bare ID; None when it is not one.
+pub(crate) fn bare_secret_id(value: &str) -> Option<&str> {
     let rest = value.strip_prefix("secret:").unwrap_or(value);
     let rest = rest
         .strip_prefix("//")
@@ -235,12 +246,7 @@ pub(crate) fn secret_id(value: &str) -> Result<&str, ArgError> {
         && rest
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'v').contains(&b));
-    check(
-        "secret id",
-        value,
-        "use the id secret-add printed (or JUJU_SECRET_ID), e.g. secret:9m4e2mr0ui3e8a215n4g",
-        ok,
-    )
+    ok.then_some(rest)
 }
 
 /// A network binding: an endpoint or extra-binding name from metadata.yaml.

@@ -48,15 +48,7 @@ const ROTATE_POLICIES: &[&str] = &[
 
 /// `secret:ID`, `secret://UUID/ID` or a bare ID → the bare 20-character ID (xid).
 pub(crate) fn parse_uri(given: &str) -> Option<String> {
-    let rest = given.strip_prefix("secret:").unwrap_or(given);
-    let rest = rest
-        .strip_prefix("//")
-        .map_or(rest, |r| r.split_once('/').map_or(r, |(_, id)| id));
-    let ok = rest.len() == 20
-        && rest
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'v').contains(&b));
-    ok.then(|| rest.to_string())
+    crate::juju::args::bare_secret_id(given).map(str::to_string)
 }
 
 fn uri_arg(given: &str) -> Result<String, ToolError> {
