@@ -17,6 +17,10 @@ fn main() {
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=.git/refs/heads");
+    // Linker scripts the release builds pass (release/build.sh, bench/run.sh): an edited
+    // one must relink, which cargo would not notice on its own.
+    println!("cargo:rerun-if-changed=release/hot-layout.ld");
+    println!("cargo:rerun-if-changed=release/discard-unwind.ld");
     let target = std::env::var("TARGET").unwrap_or_else(|_| "unknown".into());
     let commit = std::env::var("LUCKY_BUILD_COMMIT")
         .ok()

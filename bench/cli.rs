@@ -113,12 +113,15 @@ fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     path
 }
 
-/// `n` `lucky kv get k` calls started at once: each one's success and time, and the wall.
-fn concurrent_calls(b: &Bench, n: usize) -> (Vec<(bool, Duration)>, Duration) {
+/// `n` commands (`lucky kv get k`, or the floor client) started at once: each one's success and time, and the wall.
+fn concurrent_calls(
+    n: usize,
+    make: &mut dyn FnMut() -> Command,
+) -> (Vec<(bool, Duration)>, Duration) {
     let started = Instant::now();
     let handles: Vec<_> = (0..n)
         .map(|_| {
-            let mut cmd = b.lucky(&["kv", "get", "k"]);
+            let mut cmd = make();
             std::thread::spawn(move || {
                 let t = Instant::now();
                 let ok = cmd.status().map(|s| s.success()).unwrap_or(false);
@@ -156,7 +159,7 @@ fn calls_while_writing(
         })
     };
     std::thread::sleep(Duration::from_millis(50));
-    let calls = concurrent_calls(b, 200);
+    let calls = concurrent_calls(200, &mut || b.lucky(&["kv", "get", "k"]));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     (calls, writer.join().expect("join"))
 }
@@ -276,7 +279,7 @@ fn main() {
     };
     lucky::protocol::frame::encode_into(&mut frames, &request).expect("request");
     let hex: String = frames.iter().map(|b| format!("{b:02x}")).collect();
-    let floor = |b: &Bench| {
+    let floor_client = |b: &Bench| {
         let mut cmd = b.cmd(&b.floor);
         cmd.env("LUCKY_FLOOR_FRAMES", &hex);
         cmd
@@ -284,13 +287,44 @@ fn main() {
     let (call, floor) = side_by_side(
         1000,
         &mut || run(&mut b.lucky(&["kv", "get", "k"])),
-        &mut || run(&mut floor(&b)),
+        &mut || run(&mut floor_client(&b)),
     );
     println!(
         "script call `lucky kv get k`: {} vs the same round trip from a static C client {}: {:.2}x",
         ms(call),
         ms(floor),
         call.as_secs_f64() / floor.as_secs_f64()
+    );
+
+    // As a script makes them: 200 calls in a shell loop, against the same loop of no-op
+    // execs (and of the floor client). The shell's own fork per call is in both sides.
+    let shell_loop = |program: &Path, args: &str| {
+        let line = format!(
+            "i=0; while [ $i -lt 200 ]; do {} {args} || exit 1; i=$((i+1)); done",
+            program.display()
+        );
+        let mut cmd = b.cmd(Path::new("/bin/sh"));
+        cmd.env("LUCKY_FLOOR_FRAMES", &hex).args(["-c", &line]);
+        cmd
+    };
+    let (call, noop) = side_by_side(
+        30,
+        &mut || run(&mut shell_loop(&b.lucky, "kv get k")),
+        &mut || run(&mut shell_loop(&b.noop, "")),
+    );
+    let (call_again, floor_loop) = side_by_side(
+        30,
+        &mut || run(&mut shell_loop(&b.lucky, "kv get k")),
+        &mut || run(&mut shell_loop(&b.floor, "")),
+    );
+    println!(
+        "200 `lucky kv get k` in a shell loop: {} a call vs {} a no-op exec: {:.2}x (target <= 1.3x); \
+         vs the floor client's {}: {:.2}x",
+        ms(call / 200),
+        ms(noop / 200),
+        call.as_secs_f64() / noop.as_secs_f64(),
+        ms(floor_loop / 200),
+        call_again.as_secs_f64() / floor_loop.as_secs_f64()
     );
 
     let scripts: Vec<PathBuf> = ["a.sh", "b.sh", "c.sh"]
@@ -315,8 +349,15 @@ fn main() {
     );
 
     // 200 concurrent script calls.
-    let (results, wall) = concurrent_calls(&b, 200);
+    let (results, wall) = concurrent_calls(200, &mut || b.lucky(&["kv", "get", "k"]));
     print_concurrent("200 concurrent calls (target p99/p50 <= 3)", results, wall);
+    // The same from the floor client: what 200 processes at once cost on this machine.
+    let (results, wall) = concurrent_calls(200, &mut || floor_client(&b));
+    print_concurrent(
+        "200 concurrent floor-client calls, for scale",
+        results,
+        wall,
+    );
 
     // The same while another client keeps editing the container state: each edit is a
     // durable write (two fsyncs), made off the daemon's event loop, so readers go on.

@@ -12,7 +12,7 @@ rustup target list --installed | grep -qx x86_64-unknown-linux-musl \
   || rustup target add x86_64-unknown-linux-musl
 
 # The flags release/build.sh uses for this target (not a static PIE: see there).
-RUSTFLAGS="-C relocation-model=static -C force-unwind-tables=no -C link-arg=-Wl,-T,$PWD/release/discard-unwind.ld -C link-arg=-Wl,-T,$PWD/release/hot-text.ld" cargo build --release --target x86_64-unknown-linux-musl --bin lucky
+RUSTFLAGS="-C relocation-model=static -C force-unwind-tables=no -C link-arg=-Wl,-T,$PWD/release/discard-unwind.ld -C link-arg=-Wl,-T,$PWD/release/hot-layout.ld" cargo build --release --target x86_64-unknown-linux-musl --bin lucky
 mkdir -p target/bench
 printf 'int main(void) { return 0; }\n' > target/bench/noop.c
 musl-gcc -static -O2 -o target/bench/noop target/bench/noop.c

@@ -210,9 +210,9 @@ build_target() {
             rustflags+=" -C relocation-model=static -C force-unwind-tables=no"
             # The prebuilt std's unwind tables too (release/discard-unwind.ld: ~700 KB).
             rustflags+=" -C link-arg=-Wl,-T,$REPO/release/discard-unwind.ld"
-            # The code of a script call, a hook and the daemon serving them in one place, so
-            # each fresh exec faults in fewer pages (release/hot-text.ld, bench/hot-order.sh).
-            rustflags+=" -C link-arg=-Wl,-T,$REPO/release/hot-text.ld"
+            # The code (and jump tables) of a script call, a hook and the daemon serving them
+            # in one place, so each fresh exec faults in fewer pages (release/hot-layout.ld, bench/hot-order.sh).
+            rustflags+=" -C link-arg=-Wl,-T,$REPO/release/hot-layout.ld"
             envs+=("CC_x86_64_unknown_linux_musl=musl-gcc")
             ;;
         aarch64-*)

@@ -208,14 +208,40 @@ pub fn main() -> ExitCode {
         print!("{page}");
         return ExitCode::SUCCESS;
     }
-    let command = match lean::parse(&args).or_else(|| parse_one_group(&args)) {
-        Some(command) => command,
-        None => match Cli::try_parse_from(&args) {
-            Ok(cli) => cli.command,
-            Err(e) => return usage_error(e),
+    let result = match lean::parse(&args) {
+        Some(Command::Kv(cmd)) => kv::run(cmd),
+        Some(Command::GetConfig(args)) => config::get_config(args),
+        Some(command) => run(command),
+        None => match parse(&args) {
+            Ok(command) => run(command),
+            Err(code) => return code,
         },
     };
-    let result = match command {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("lucky: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// Parses any command line, with clap; its error is printed and becomes the exit status.
+#[inline(never)]
+fn parse(args: &[std::ffi::OsString]) -> Result<Command, ExitCode> {
+    match parse_one_group(args) {
+        Some(command) => Ok(command),
+        None => Cli::try_parse_from(args)
+            .map(|cli| cli.command)
+            .map_err(usage_error),
+    }
+}
+
+/// Runs any command. Not inlined: with every command's code in one frame it needs over
+/// 5 KiB of stack, whose pages a script call's lean path (above) need not touch.
+#[inline(never)]
+fn run(command: Command) -> Result<(), Failure> {
+    match command {
         Command::Hook(args) => hook::run(args),
         Command::Daemon(cmd) => daemon::run(cmd),
         Command::SetStatus(args) => status::run(args),
@@ -246,13 +272,6 @@ pub fn main() -> ExitCode {
         Command::Secret(cmd) => secret::run(cmd),
         Command::CredentialGet(args) => credential::run(args),
         Command::JujuReboot(args) => reboot::run(args),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            eprintln!("lucky: {}", failure.message);
-            ExitCode::from(failure.code)
-        }
     }
 }
 

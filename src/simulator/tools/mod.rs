@@ -94,6 +94,9 @@ pub fn run_if_invoked_as_tool() -> Option<ExitCode> {
     Some(run_tool(tool, &arg0))
 }
 
+/// Not inlined, so that `lucky`'s own start (which checks for a tool name first) does not
+/// carry this function's stack frame.
+#[inline(never)]
 fn run_tool(tool: &'static str, arg0: &std::ffi::OsStr) -> ExitCode {
     let mut args = Vec::new();
     for a in std::env::args_os().skip(1) {
