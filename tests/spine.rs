@@ -4,6 +4,7 @@ mod support;
 
 use lucky::protocol::{self, ErrorKind, Hello, Reply, Request};
 use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 use support::{Unit, stderr, stdout, wait_for};
@@ -247,6 +248,152 @@ fn bad_lucky_yaml_gives_one_line_errors() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Runs `hook` with the daemon logging at debug level (when this call starts it).
+fn debug_hook(unit: &Unit, hook: &str) -> std::process::Output {
+    unit.command(&["hook", hook])
+        .env("LUCKY_LOG_LEVEL", "debug")
+        .output()
+        .expect("run lucky")
+}
+
+/// What the daemon's log says of lucky.yaml: times parsed, times a parse was reused.
+fn yaml_reads(unit: &Unit) -> (usize, usize) {
+    let log = unit.read("data/lucky.log");
+    (
+        log.matches("lucky.yaml parsed").count(),
+        log.matches("parse reused").count(),
+    )
+}
+
+#[test]
+fn lucky_yaml_is_parsed_once_for_hooks_and_the_replans_after_them() {
+    let unit = Unit::new();
+    unit.host_script("a.sh", "echo ran");
+    unit.lucky_yaml(
+        "hooks:\n  install:\n    - host-script: a.sh\n  config-changed:\n    - host-script: a.sh\n",
+    );
+    // Each hook reads lucky.yaml for its plan, then the cron scheduler and the check
+    // supervisor re-plan once each: three reads per hook.
+    for (hook, reads) in [("install", 3), ("config-changed", 6)] {
+        let out = debug_hook(&unit, hook);
+        assert!(out.status.success(), "{hook}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "ran\n");
+        wait_for(
+            &format!("the reads for {hook} and after it"),
+            Duration::from_secs(10),
+            || {
+                let (parsed, reused) = yaml_reads(&unit);
+                parsed + reused >= reads
+            },
+        );
+    }
+    assert_eq!(yaml_reads(&unit).0, 1, "{}", unit.read("data/lucky.log"));
+}
+
+#[test]
+fn an_edited_or_replaced_lucky_yaml_is_read_by_the_next_hook() {
+    let unit = Unit::new();
+    let yaml = |word: &str| format!("hooks:\n  install:\n    - inline-host-script: echo {word}\n");
+    let replace = |text: &str| {
+        let new = unit.charm().join("lucky.yaml.new");
+        std::fs::write(&new, text).expect("write");
+        std::fs::rename(&new, unit.charm().join("lucky.yaml")).expect("rename");
+    };
+    let install = || {
+        let out = debug_hook(&unit, "install");
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    // A fresh file, rewritten maybe within one clock tick: same size, new text.
+    unit.lucky_yaml(&yaml("one"));
+    assert_eq!(install(), "one\n");
+    unit.lucky_yaml(&yaml("two"));
+    assert_eq!(install(), "two\n");
+    replace(&yaml("six"));
+    assert_eq!(install(), "six\n");
+    // A file old enough that its size and times alone vouch for it (2 s), then edited in
+    // place (same size) or replaced.
+    let mut last = "six";
+    for (in_place, word) in [(true, "ten"), (false, "bee")] {
+        std::thread::sleep(Duration::from_millis(2500));
+        let hits = || {
+            unit.read("data/lucky.log")
+                .matches("lucky.yaml unchanged")
+                .count()
+        };
+        let before = hits();
+        assert_eq!(install(), format!("{last}\n"));
+        assert_eq!(install(), format!("{last}\n"));
+        assert!(hits() > before, "{}", unit.read("data/lucky.log"));
+        if in_place {
+            unit.lucky_yaml(&yaml(word));
+        } else {
+            replace(&yaml(word));
+        }
+        assert_eq!(install(), format!("{word}\n"));
+        last = word;
+    }
+}
+
+#[test]
+fn a_broken_lucky_yaml_fails_every_hook_alike_and_is_never_kept() {
+    let unit = Unit::new();
+    unit.host_script("a.sh", "echo ran");
+    let good = "hooks:\n  install:\n    - host-script: a.sh\n";
+    let broken = "hooks:\n  install:\n    - host-script: a.sh\n      colour: red\n";
+    let prefix = format!(
+        "lucky: hook install failed: {}:4: unknown field `colour`",
+        unit.charm().join("lucky.yaml").display()
+    );
+    unit.lucky_yaml(good);
+    assert_eq!(stdout(&debug_hook(&unit, "install")), "ran\n");
+    for _ in 0..2 {
+        unit.lucky_yaml(broken);
+        let errors: Vec<String> = (0..2)
+            .map(|_| {
+                let out = debug_hook(&unit, "install");
+                assert_eq!(out.status.code(), Some(1));
+                assert_eq!(stdout(&out), "");
+                stderr(&out)
+            })
+            .collect();
+        assert!(errors[0].starts_with(&prefix), "{}", errors[0]);
+        assert_eq!(errors[0].lines().count(), 1, "{}", errors[0]);
+        assert_eq!(errors[0], errors[1]);
+        // The text parsed before the error is parsed again, not taken from before.
+        unit.lucky_yaml(good);
+        assert_eq!(stdout(&debug_hook(&unit, "install")), "ran\n");
+    }
+}
+
+#[test]
+fn a_script_removed_or_chmodded_after_a_kept_parse_is_still_reported() {
+    let unit = Unit::new();
+    unit.host_script("a.sh", "echo ran");
+    unit.lucky_yaml("hooks:\n  install:\n    - host-script: a.sh\n");
+    assert_eq!(stdout(&debug_hook(&unit, "install")), "ran\n");
+    let script = unit.charm().join("host_scripts/a.sh");
+    let prefix = format!(
+        "lucky: hook install failed: {}:3: hook \"install\": key `host-script`: host_scripts/a.sh",
+        unit.charm().join("lucky.yaml").display()
+    );
+    let fails_with = |what: &str| {
+        let out = debug_hook(&unit, "install");
+        assert_eq!(out.status.code(), Some(1), "{what}");
+        let err = stderr(&out);
+        assert!(err.starts_with(&format!("{prefix} {what}")), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    };
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    fails_with("is not executable (chmod +x it)");
+    std::fs::remove_file(&script).expect("rm");
+    fails_with("does not exist");
+    unit.host_script("a.sh", "echo back");
+    assert_eq!(stdout(&debug_hook(&unit, "install")), "back\n");
+    // The scripts are checked at each hook; lucky.yaml itself was parsed once.
+    assert_eq!(yaml_reads(&unit).0, 1, "{}", unit.read("data/lucky.log"));
 }
 
 /// Opens a raw connection to the unit's daemon, starting it first.

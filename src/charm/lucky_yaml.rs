@@ -138,18 +138,91 @@ pub(crate) fn load_source(charm_dir: &Path) -> Result<LuckyYaml, LuckyYamlError>
 
 fn load_with(charm_dir: &Path, need_executable: bool) -> Result<LuckyYaml, LuckyYamlError> {
     let Some(path) = find(charm_dir) else {
-        return Err(LuckyYamlError {
+        return Err(LuckyYamlError::not_found(charm_dir));
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| LuckyYamlError::unreadable(&path, &e))?;
+    parse_with(&text, &path, charm_dir, need_executable)
+}
+
+impl LuckyYamlError {
+    /// `charm_dir` has neither lucky.yaml nor lucky.yml.
+    pub(crate) fn not_found(charm_dir: &Path) -> Self {
+        LuckyYamlError {
             path: charm_dir.join("lucky.yaml"),
             line: None,
             message: "not found (nor lucky.yml): every Lucky charm needs one at its root".into(),
-        });
-    };
-    let text = std::fs::read_to_string(&path).map_err(|e| LuckyYamlError {
-        path: path.clone(),
-        line: None,
-        message: format!("cannot read: {e}"),
-    })?;
-    parse_with(&text, &path, charm_dir, need_executable)
+        }
+    }
+
+    /// The lucky.yaml at `path` could not be opened or read.
+    pub(crate) fn unreadable(path: &Path, e: &std::io::Error) -> Self {
+        LuckyYamlError {
+            path: path.to_path_buf(),
+            line: None,
+            message: format!("cannot read: {e}"),
+        }
+    }
+}
+
+/// Checks again, as [`load`] does, that the script files `yaml` names exist in
+/// `charm_dir` and are executable: a parsed lucky.yaml kept across hooks says nothing
+/// about a script removed or chmodded since. Gives the error `load` would give now for
+/// the same text (the first failing entry, in the order `load` checks them).
+pub(crate) fn check_scripts(yaml: &LuckyYaml, charm_dir: &Path) -> Result<(), LuckyYamlError> {
+    /// Where an entry is listed, for the message (formatted only on a failure).
+    enum Owner<'a> {
+        Hook(&'a str),
+        Action(&'a str),
+        Cron(&'a str),
+    }
+    let listed = yaml
+        .hooks
+        .iter()
+        .map(|(name, entries)| (Owner::Hook(name), entries))
+        .chain(
+            yaml.actions
+                .iter()
+                .map(|(name, entries)| (Owner::Action(name), entries)),
+        )
+        .chain(
+            yaml.cron_jobs
+                .iter()
+                .map(|job| (Owner::Cron(&job.schedule), &job.entries)),
+        );
+    for (owner, entries) in listed {
+        for entry in entries {
+            let (key, dir, name) = match &entry.kind {
+                ScriptKind::Host { name, .. } => ("host-script", HOST_SCRIPTS_DIR, name),
+                ScriptKind::Container { name, .. } => {
+                    ("container-script", CONTAINER_SCRIPTS_DIR, name)
+                }
+                ScriptKind::InlineHost { .. } | ScriptKind::InlineContainer { .. } => continue,
+            };
+            if let Err(message) = script_file(charm_dir, key, dir, name, true) {
+                let owner = match owner {
+                    Owner::Hook(name) => section_owner("hooks", name),
+                    Owner::Action(name) => section_owner("actions", name),
+                    Owner::Cron(schedule) => cron_owner(schedule),
+                };
+                return Err(LuckyYamlError {
+                    path: yaml.path.clone(),
+                    line: Some(entry.line),
+                    message: format!("{owner}: {message}"),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `hooks`, `install` → `hook "install"`: who an entry's messages name.
+fn section_owner(section: &str, name: &str) -> String {
+    format!("{} \"{name}\"", section.trim_end_matches('s'))
+}
+
+/// A cron job's entries' owner in messages: `cron job "<schedule>"`.
+fn cron_owner(schedule: &str) -> String {
+    format!("cron job \"{schedule}\"")
 }
 
 /// Parses lucky.yaml text; `path` is only used in messages, `charm_dir` to find scripts.
@@ -216,7 +289,7 @@ fn parse_with(
                     .errors
                     .push(err(Some(line), format!("cron-jobs: {message}")));
             }
-            let entries = check.entries(&format!("cron job \"{schedule}\""), entries.value);
+            let entries = check.entries(&cron_owner(&schedule), entries.value);
             CronJob {
                 schedule,
                 line,
@@ -348,7 +421,7 @@ impl Validator<'_> {
                     name.clone(),
                     key_line(text, &name, entries.referenced.line()),
                 );
-                let owner = format!("{} \"{name}\"", section.trim_end_matches('s'));
+                let owner = section_owner(section, &name);
                 let entries = self.entries(&owner, entries.value);
                 (name, entries)
             })
@@ -490,30 +563,42 @@ impl Validator<'_> {
     }
 
     fn script_file(&self, key: &str, dir: &str, name: &str) -> Result<PathBuf, String> {
-        let rel = Path::new(name);
-        if name.is_empty()
-            || rel.is_absolute()
-            || rel
-                .components()
-                .any(|c| !matches!(c, std::path::Component::Normal(_)))
-        {
-            return Err(format!(
-                "key `{key}`: \"{name}\" must be a plain path inside {dir}/"
-            ));
-        }
-        let path = self.charm_dir.join(dir).join(rel);
-        let meta = std::fs::metadata(&path)
-            .map_err(|_| format!("key `{key}`: {dir}/{name} does not exist"))?;
-        if !meta.is_file() {
-            return Err(format!("key `{key}`: {dir}/{name} is not a file"));
-        }
-        if self.need_executable && meta.permissions().mode() & 0o111 == 0 {
-            return Err(format!(
-                "key `{key}`: {dir}/{name} is not executable (chmod +x it)"
-            ));
-        }
-        Ok(path)
+        script_file(self.charm_dir, key, dir, name, self.need_executable)
     }
+}
+
+/// Checks the script file `name` of `key` (`host-script`…): a plain path inside `dir`
+/// that is a file in `charm_dir` (and executable, if `need_executable`). Returns its path.
+fn script_file(
+    charm_dir: &Path,
+    key: &str,
+    dir: &str,
+    name: &str,
+    need_executable: bool,
+) -> Result<PathBuf, String> {
+    let rel = Path::new(name);
+    if name.is_empty()
+        || rel.is_absolute()
+        || rel
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
+        return Err(format!(
+            "key `{key}`: \"{name}\" must be a plain path inside {dir}/"
+        ));
+    }
+    let path = charm_dir.join(dir).join(rel);
+    let meta = std::fs::metadata(&path)
+        .map_err(|_| format!("key `{key}`: {dir}/{name} does not exist"))?;
+    if !meta.is_file() {
+        return Err(format!("key `{key}`: {dir}/{name} is not a file"));
+    }
+    if need_executable && meta.permissions().mode() & 0o111 == 0 {
+        return Err(format!(
+            "key `{key}`: {dir}/{name} is not executable (chmod +x it)"
+        ));
+    }
+    Ok(path)
 }
 
 /// `hook "install"` → `install`: the prefix of inline script ids.

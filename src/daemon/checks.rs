@@ -14,7 +14,6 @@
 
 use super::Daemon;
 use crate::charm::checks::{Check, Place, Probe};
-use crate::charm::lucky_yaml;
 use crate::protocol::{LogLevel, WorkloadStatus};
 use crate::script::HookContext;
 use crate::state::status::OwnedStatus;
@@ -162,8 +161,8 @@ fn plan(daemon: &Daemon) -> Vec<Check> {
     else {
         return Vec::new();
     };
-    match lucky_yaml::load(&charm_dir) {
-        Ok(y) => y.checks,
+    match daemon.lucky_yaml.load(&charm_dir) {
+        Ok(y) => y.checks.clone(),
         Err(e) => {
             tracing::warn!("health checks not run: {e}");
             Vec::new()

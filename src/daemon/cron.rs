@@ -16,7 +16,6 @@
 
 use super::Daemon;
 use crate::charm::cron::{self as schedule, CronSchedule};
-use crate::charm::lucky_yaml;
 use crate::protocol::{LogLevel, WorkloadStatus};
 use crate::script::HookContext;
 use crate::state::status::OwnedStatus;
@@ -187,7 +186,7 @@ fn plan(daemon: &Daemon) -> (Vec<(String, CronSchedule)>, Zone) {
     else {
         return (Vec::new(), Zone::utc());
     };
-    let yaml = match lucky_yaml::load(&charm_dir) {
+    let yaml = match daemon.lucky_yaml.load(&charm_dir) {
         Ok(y) => y,
         Err(e) => {
             tracing::warn!("cron jobs not scheduled: {e}");
@@ -202,9 +201,9 @@ fn plan(daemon: &Daemon) -> (Vec<(String, CronSchedule)>, Zone) {
     };
     let jobs = yaml
         .cron_jobs
-        .into_iter()
+        .iter()
         .filter_map(|job| match schedule::parse(&job.schedule) {
-            Ok(schedule) => Some((job.schedule, schedule)),
+            Ok(schedule) => Some((job.schedule.clone(), schedule)),
             Err(e) => {
                 tracing::warn!(
                     "{}:{}: cron job \"{}\" not scheduled: {e}",

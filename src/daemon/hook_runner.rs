@@ -3,7 +3,6 @@
 use super::Daemon;
 use super::cron;
 use super::scripts::{self, ScriptEnv};
-use crate::charm::lucky_yaml;
 use crate::docker::exec;
 use crate::juju::args::truncated;
 use crate::protocol::container::ReconcileReport;
@@ -192,7 +191,9 @@ fn plan(
     cron_job: Option<String>,
 ) -> Result<HookPlan, ErrorReply> {
     let charm_dir = charm_dir(env)?;
-    let yaml = lucky_yaml::load(&charm_dir)
+    let yaml = daemon
+        .lucky_yaml
+        .load(&charm_dir)
         .map_err(|e| ErrorReply::new(ErrorKind::Charm, e.to_string()))?;
     let run = match (cron_job, env.get("JUJU_ACTION_NAME")) {
         (Some(token), _) => Run::Cron(cron::schedule_for(daemon, &token).ok_or_else(|| {

@@ -12,6 +12,7 @@ pub(crate) mod hook_runner;
 pub(crate) mod idle;
 mod juju_exec;
 pub(crate) mod logging;
+pub(crate) mod lucky_yaml_cache;
 pub(crate) mod scripts;
 pub(crate) mod server;
 
@@ -59,6 +60,9 @@ pub(crate) struct Daemon {
     pub(crate) history: history::Recording,
     /// lucky.yaml's health checks: their states, and their reports to Juju.
     pub(crate) checks: checks::Checks,
+    /// The charm's lucky.yaml, parsed once for a hook and the cron and check re-plans
+    /// after it (parsed again when the file changes).
+    pub(crate) lucky_yaml: lucky_yaml_cache::LuckyYamlCache,
     /// `lucky self-update`'s handover of the sockets to a new binary (`handover`).
     pub(crate) handover: handover::Handover,
     /// Connection ends, after which an idle daemon gives back its code pages (`idle`).
@@ -95,6 +99,7 @@ impl Daemon {
             docker: crate::docker::DockerState::open(&store),
             history: history::Recording::new(kept_runs),
             checks: checks::Checks::default(),
+            lucky_yaml: lucky_yaml_cache::LuckyYamlCache::default(),
             handover: handover::Handover::default(),
             activity: idle::Activity::default(),
             running_hook: Mutex::new(None),

@@ -296,3 +296,28 @@ fn checks_parse_with_defaults_and_errors_name_their_line() {
         assert!(!shown.contains('\n'), "{shown}");
     }
 }
+
+#[test]
+fn check_scripts_gives_load_s_error_for_the_first_failing_entry() {
+    let dir = charm();
+    let text = "hooks:\n  install:\n    - inline-host-script: echo\n    - host-script: a.sh\n  start:\n    - container-script: c.sh\nactions:\n  go:\n    - host-script: a.sh\ncron-jobs:\n  \"0 * * * * *\":\n    - host-script: a.sh\n";
+    std::fs::write(dir.path().join("lucky.yaml"), text).expect("write");
+    let yaml = load(dir.path()).expect("load");
+    check_scripts(&yaml, dir.path()).expect("all there");
+    let a = dir.path().join(HOST_SCRIPTS_DIR).join("a.sh");
+    let c = dir.path().join(CONTAINER_SCRIPTS_DIR).join("c.sh");
+    std::fs::set_permissions(&c, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    for step in ["c.sh not executable", "a.sh removed too"] {
+        let e = check_scripts(&yaml, dir.path()).expect_err(step);
+        assert_eq!(e, load(dir.path()).expect_err(step), "{step}");
+        if step == "c.sh not executable" {
+            std::fs::remove_file(&a).expect("rm");
+        }
+    }
+    assert!(
+        check_scripts(&yaml, dir.path())
+            .expect_err("a.sh")
+            .to_string()
+            .ends_with(":4: hook \"install\": key `host-script`: host_scripts/a.sh does not exist")
+    );
+}
