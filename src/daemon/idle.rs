@@ -10,8 +10,9 @@
 //! dropped, so no written page (data, relocated tables) is ever lost.
 
 use super::Daemon;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long without a client before the daemon gives its pages back. Units call lucky in
 /// bursts (a hook's scripts); between hooks they are idle for minutes.
@@ -22,40 +23,85 @@ pub(crate) const IDLE_AFTER: Duration = Duration::from_secs(3);
 pub(crate) const BLOCKING_THREAD_KEEP_ALIVE: Duration = Duration::from_secs(1);
 
 /// Connection ends, each of which begins an idle spell.
-#[derive(Default)]
+///
+/// A connection's end costs two atomic stores and no system call: the idle thread, while
+/// it waits out a spell, sleeps until the last end plus [`IDLE_AFTER`] and looks again,
+/// so under load it wakes once per spell, not once per call. Only when it is parked
+/// (waiting for the first end after a release) does an end take the lock to wake it.
 pub(crate) struct Activity {
     /// Bumped at each connection end.
-    ends: Mutex<u64>,
+    ends: AtomicU64,
+    /// When the last one ended, in nanoseconds since `epoch`.
+    last_end: AtomicU64,
+    epoch: Instant,
+    /// How long without an end makes a spell: [`IDLE_AFTER`] (shorter in tests).
+    quiet: Duration,
+    /// The idle thread waits on `changed` for an end (the lock guards nothing else).
+    parked: AtomicBool,
+    lock: Mutex<()>,
     changed: Condvar,
 }
 
+impl Default for Activity {
+    fn default() -> Self {
+        Activity::new(IDLE_AFTER)
+    }
+}
+
 impl Activity {
-    /// A client was served (its connection ended): the idle spell starts again.
-    pub(crate) fn served(&self) {
-        *self.ends.lock().unwrap_or_else(PoisonError::into_inner) += 1;
-        self.changed.notify_one();
+    fn new(quiet: Duration) -> Self {
+        Activity {
+            ends: AtomicU64::new(0),
+            last_end: AtomicU64::new(0),
+            epoch: Instant::now(),
+            quiet,
+            parked: AtomicBool::new(false),
+            lock: Mutex::new(()),
+            changed: Condvar::new(),
+        }
     }
 
-    /// Waits for an end after `seen`, then for [`IDLE_AFTER`] without another; returns
+    /// A client was served (its connection ended): the idle spell starts again.
+    pub(crate) fn served(&self) {
+        self.last_end.store(self.since_epoch(), Ordering::SeqCst);
+        self.ends.fetch_add(1, Ordering::SeqCst);
+        // Either the idle thread saw the bump before parking, or it is parked (or about
+        // to wait, holding the lock) and this wakes it.
+        if self.parked.load(Ordering::SeqCst) {
+            let _held = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+            self.changed.notify_one();
+        }
+    }
+
+    fn since_epoch(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// Waits for an end after `seen`, then for `quiet` without another; returns
     /// the count of ends at that point.
     fn next_idle_spell(&self, seen: u64) -> u64 {
-        let mut ends = self.ends.lock().unwrap_or_else(PoisonError::into_inner);
-        while *ends == seen {
-            ends = self
-                .changed
-                .wait(ends)
-                .unwrap_or_else(PoisonError::into_inner);
+        {
+            let mut held = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+            self.parked.store(true, Ordering::SeqCst);
+            while self.ends.load(Ordering::SeqCst) == seen {
+                held = self
+                    .changed
+                    .wait(held)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            self.parked.store(false, Ordering::SeqCst);
         }
         loop {
-            let before = *ends;
-            let (after, waited) = self
-                .changed
-                .wait_timeout_while(ends, IDLE_AFTER, |e| *e == before)
-                .unwrap_or_else(PoisonError::into_inner);
-            ends = after;
-            if waited.timed_out() {
-                return *ends;
+            let ends = self.ends.load(Ordering::SeqCst);
+            let quiet_until = self
+                .last_end
+                .load(Ordering::SeqCst)
+                .saturating_add(u64::try_from(self.quiet.as_nanos()).unwrap_or(u64::MAX));
+            let now = self.since_epoch();
+            if now >= quiet_until && self.ends.load(Ordering::SeqCst) == ends {
+                return ends;
             }
+            std::thread::sleep(Duration::from_nanos(quiet_until.saturating_sub(now)));
         }
     }
 }
@@ -199,6 +245,41 @@ Anonymous:            12 kB
 Rss:                   0 kB
 Anonymous:             0 kB
 ";
+
+    #[test]
+    fn a_spell_ends_a_quiet_time_after_the_last_end_and_a_parked_thread_wakes_for_the_next() {
+        let quiet = Duration::from_millis(150);
+        let activity = Arc::new(Activity::new(quiet));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let activity = Arc::clone(&activity);
+            std::thread::spawn(move || {
+                let mut seen = 0;
+                for _ in 0..3 {
+                    seen = activity.next_idle_spell(seen);
+                    tx.send((seen, Instant::now())).expect("send");
+                }
+            })
+        };
+        for round in 1..=3u64 {
+            // The thread is parked (or about to be): a burst of ends wakes it, and its
+            // spell ends only once the burst has been quiet for `quiet`.
+            std::thread::sleep(Duration::from_millis(30));
+            for _ in 0..5 {
+                activity.served();
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let last = Instant::now();
+            let (ends, at) = rx.recv_timeout(Duration::from_secs(5)).expect("a spell");
+            assert_eq!(ends, round * 5, "every end of the burst counted");
+            assert!(
+                at >= last + quiet - Duration::from_millis(25),
+                "the spell ended {:?} after the last end",
+                at.duration_since(last)
+            );
+        }
+        waiter.join().expect("waiter");
+    }
 
     #[test]
     fn only_clean_read_only_file_mappings_are_dropped() {
