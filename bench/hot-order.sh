@@ -99,6 +99,8 @@ for prof in order:
         for name in aliases(line.split("=", 1)[1].strip()):
             # Legacy Rust names end in a hash that changes with unrelated edits.
             name = re.sub(r"17h[0-9a-f]{16}E$", "17h*", name)
+            # So do the numbers LTO appends to the local copies it makes (`push.2963`).
+            name = re.sub(r"\.(llvm\.)?[0-9]+$", ".*", name)
             # Only names a linker-script pattern can carry: Rust's, and libc's own (its
             # start-up code runs first in every call).
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.$*]*", name):
