@@ -321,7 +321,9 @@ get_once() {
     rm -f "$TMP_DIR/headers" "$TMP_DIR/rc"
     if [ "$DOWNLOADER" = curl ]; then
         # A transfer that stalls below 1 KiB/s for 30 s counts as failed (and is retried).
-        { curl --silent --show-error --max-redirs 0 --proto =https,http \
+        # --disable (it must come first): no ~/.curlrc can change these limits, the
+        # output or the proxy.
+        { curl --disable --silent --show-error --max-redirs 0 --proto =https,http \
             --connect-timeout 10 --speed-limit 1024 --speed-time 30 \
             --dump-header "$TMP_DIR/headers" --output - "$1"; echo "$?" >"$TMP_DIR/rc"; } |
             head -c "$(($3 + 1))" >"$2"

@@ -328,6 +328,20 @@ fn installs_the_right_binary_for_each_architecture() {
 }
 
 #[test]
+fn a_curlrc_in_home_changes_nothing() {
+    let fx = Fixture::new();
+    let server = fx.serve();
+    // Read by any curl run without --disable: a dead proxy and a 1-byte size limit.
+    fs::write(
+        fx.dir.path().join(".curlrc"),
+        "proxy = \"http://127.0.0.1:9\"\nmax-filesize = 1\n",
+    )
+    .unwrap();
+    let out = fx.install("x86_64", &[("LUCKY_RELEASE_URL", &server.url())]);
+    fx.assert_installed(&out, "x86_64-unknown-linux-musl");
+}
+
+#[test]
 fn rerun_downloads_nothing_and_restarts_nothing() {
     let fx = Fixture::new();
     let server = fx.serve();
