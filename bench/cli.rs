@@ -60,19 +60,25 @@ fn run(cmd: &mut Command) {
     assert!(status.success(), "{cmd:?} failed");
 }
 
-/// Time of `rounds` sequential runs of each command, interleaved in blocks so that drift
-/// of the machine affects both sides alike.
+/// Median time of `rounds` runs of each command, interleaved one for one so that drift of
+/// the machine affects both sides alike. Medians, not means: on a shared 2-core machine a
+/// few runs wait for the CPU, and a mean would be theirs.
 fn side_by_side(rounds: u32, a: &mut dyn FnMut(), b: &mut dyn FnMut()) -> (Duration, Duration) {
-    let (mut ta, mut tb) = (Duration::ZERO, Duration::ZERO);
-    for _ in 0..rounds / 10 {
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
         let t = Instant::now();
-        (0..10).for_each(|_| a());
-        ta += t.elapsed();
+        a();
+        ta.push(t.elapsed());
         let t = Instant::now();
-        (0..10).for_each(|_| b());
-        tb += t.elapsed();
+        b();
+        tb.push(t.elapsed());
     }
-    (ta / rounds, tb / rounds)
+    (median(ta), median(tb))
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times.get(times.len() / 2).copied().unwrap_or_default()
 }
 
 fn status_kib(pid: u32, field: &str) -> u64 {
