@@ -33,8 +33,9 @@ fn later() -> SystemTime {
     SystemTime::now() + SETTLE * 5
 }
 
-/// The script the `install` hook runs first.
-fn install_script(yaml: &LuckyYaml) -> String {
+/// The script the `install` hook runs first, as the cache gives lucky.yaml at `now`.
+fn first_script(cache: &LuckyYamlCache, dir: &Path, now: SystemTime) -> String {
+    let yaml = cache.load_at(dir, now).expect("load");
     match &yaml.hooks["install"][0].kind {
         crate::script::ScriptKind::Host { name, .. } => name.clone(),
         other => panic!("not a host script: {other:?}"),
@@ -67,16 +68,10 @@ fn a_same_size_edit_is_seen_at_once() {
     let dir = charm();
     write(dir.path(), A);
     let cache = LuckyYamlCache::default();
-    assert_eq!(
-        install_script(&cache.load(dir.path()).expect("load")),
-        "a.sh"
-    );
+    assert_eq!(first_script(&cache, dir.path(), SystemTime::now()), "a.sh");
     // Within the same clock tick, maybe: the text is what tells.
     write(dir.path(), B);
-    assert_eq!(
-        install_script(&cache.load(dir.path()).expect("load")),
-        "b.sh"
-    );
+    assert_eq!(first_script(&cache, dir.path(), SystemTime::now()), "b.sh");
     assert_eq!(cache.parses(), 2);
 }
 
@@ -85,17 +80,11 @@ fn a_same_size_edit_of_a_settled_file_is_seen() {
     let dir = charm();
     write(dir.path(), A);
     let cache = LuckyYamlCache::default();
-    assert_eq!(
-        install_script(&cache.load_at(dir.path(), later()).expect("load")),
-        "a.sh"
-    );
+    assert_eq!(first_script(&cache, dir.path(), later()), "a.sh");
     // Past a clock tick, so the change time moves (as it has, SETTLE after the read).
     std::thread::sleep(Duration::from_millis(50));
     write(dir.path(), B);
-    assert_eq!(
-        install_script(&cache.load_at(dir.path(), later()).expect("load")),
-        "b.sh"
-    );
+    assert_eq!(first_script(&cache, dir.path(), later()), "b.sh");
     assert_eq!(cache.parses(), 2);
 }
 
@@ -104,20 +93,11 @@ fn a_file_renamed_over_lucky_yaml_is_seen() {
     let dir = charm();
     write(dir.path(), A);
     let cache = LuckyYamlCache::default();
-    assert_eq!(
-        install_script(&cache.load_at(dir.path(), later()).expect("load")),
-        "a.sh"
-    );
+    assert_eq!(first_script(&cache, dir.path(), later()), "a.sh");
     replace(dir.path(), B);
-    assert_eq!(
-        install_script(&cache.load_at(dir.path(), later()).expect("load")),
-        "b.sh"
-    );
+    assert_eq!(first_script(&cache, dir.path(), later()), "b.sh");
     replace(dir.path(), A);
-    assert_eq!(
-        install_script(&cache.load(dir.path()).expect("load")),
-        "a.sh"
-    );
+    assert_eq!(first_script(&cache, dir.path(), SystemTime::now()), "a.sh");
     assert_eq!(cache.parses(), 3);
 }
 
@@ -142,10 +122,7 @@ fn a_broken_file_gives_load_s_error_and_is_not_kept() {
         }
         // The good text again, with the parse before the error forgotten.
         replace(dir.path(), A);
-        assert_eq!(
-            install_script(&cache.load(dir.path()).expect("load")),
-            "a.sh"
-        );
+        assert_eq!(first_script(&cache, dir.path(), SystemTime::now()), "a.sh");
     }
     // Each broken lookup parsed; each good text after one parsed again.
     assert_eq!(cache.parses(), 1 + 2 * (2 + 1));
