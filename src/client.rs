@@ -115,10 +115,9 @@ pub fn call(
     frame::encode_into(&mut bytes, request)?;
     (&stream).write_all(&bytes).map_err(FrameError::Io)?;
     // Nothing more to send: the daemon, once it has answered, finds the end of the
-    // connection already there, rather than waiting (and waking again) for it.
-    stream
-        .shutdown(std::net::Shutdown::Write)
-        .map_err(FrameError::Io)?;
+    // connection already there, rather than waiting (and waking again) for it. Only a
+    // saving: if it fails, the answer (a refusal, say) is still read below.
+    let _ = stream.shutdown(std::net::Shutdown::Write);
     let mut reader = BufReader::new(&stream);
     loop {
         match frame::read_blocking::<Reply>(&mut reader)? {
