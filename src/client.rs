@@ -113,11 +113,8 @@ pub fn call(
     let mut bytes = Vec::with_capacity(256);
     frame::encode_into(&mut bytes, &hello)?;
     frame::encode_into(&mut bytes, request)?;
+    // One request per connection: the daemon closes it after the answer.
     (&stream).write_all(&bytes).map_err(FrameError::Io)?;
-    // Nothing more to send: the daemon, once it has answered, finds the end of the
-    // connection already there, rather than waiting (and waking again) for it. Only a
-    // saving: if it fails, the answer (a refusal, say) is still read below.
-    let _ = stream.shutdown(std::net::Shutdown::Write);
     let mut reader = BufReader::new(&stream);
     loop {
         match frame::read_blocking::<Reply>(&mut reader)? {

@@ -514,35 +514,45 @@ fn juju_log_calls_queue_boundedly_behind_a_slow_agent() {
     let (hook, token) = hook_holding_its_token(&unit, &bin, "install", false);
     // The agent takes no log line for now.
     std::fs::write(unit.path("hold-logs"), "").expect("hold");
-    let mut stream = UnixStream::connect(unit.socket()).expect("connect");
-    let hello = Hello {
-        protocol: PROTOCOL_VERSION,
-        version: "test".into(),
-        context: Some(token),
-    };
-    frame::write_blocking(&mut stream, &hello).expect("hello");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(2)))
-        .expect("timeout");
     let line = "l".repeat(30 * 1024);
-    let mut answered = 0;
-    for _ in 0..40 {
+    // One call per connection, as `lucky log` makes them.
+    let log_call = || {
+        let mut stream = UnixStream::connect(unit.socket()).expect("connect");
+        let hello = Hello {
+            protocol: PROTOCOL_VERSION,
+            version: "test".into(),
+            context: Some(token.clone()),
+        };
+        frame::write_blocking(&mut stream, &hello).expect("hello");
         let log = Request::Log {
             level: LogLevel::Info,
             message: line.clone(),
         };
         frame::write_blocking(&mut stream, &log).expect("log");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .expect("timeout");
+        stream
+    };
+    let mut answered = 0;
+    let mut waiting = None;
+    for _ in 0..40 {
+        let mut stream = log_call();
         match frame::read_blocking::<Reply>(&mut stream) {
             Ok(Reply::Done(Response::Ok)) => answered += 1,
             Ok(other) => panic!("{other:?}"),
             // The queue is full: the caller waits, holding nothing more in the daemon.
-            Err(_) => break,
+            Err(_) => {
+                waiting = Some(stream);
+                break;
+            }
         }
     }
     assert!(
         (30..=33).contains(&answered),
         "{answered} log calls were queued"
     );
+    let mut stream = waiting.expect("a log call waits for the agent");
     // The agent catches up: the waiting call returns, and the hook ends normally.
     std::fs::remove_file(unit.path("hold-logs")).expect("release");
     stream
@@ -640,5 +650,45 @@ fn a_client_that_never_reads_its_reply_is_dropped_and_stalls_no_one() {
     assert!(
         claimed > 900 * 1024,
         "the reply was the whole store: {claimed}"
+    );
+}
+
+/// One request per connection: after its answer the daemon closes the connection, so a
+/// client cannot keep one (and its slot) by sending more, and the extra request is not run.
+#[test]
+fn a_connection_carries_one_request() {
+    let unit = Unit::new();
+    assert!(unit.lucky(&["daemon", "start"]).status.success());
+    let mut stream = UnixStream::connect(unit.socket()).expect("connect");
+    let hello = Hello {
+        protocol: PROTOCOL_VERSION,
+        version: "test".into(),
+        context: None,
+    };
+    frame::write_blocking(&mut stream, &hello).expect("hello");
+    frame::write_blocking(&mut stream, &Request::KvGet { key: None }).expect("first");
+    let second = Request::KvSet {
+        pairs: vec![("k".into(), Some("v".into()))],
+    };
+    frame::write_blocking(&mut stream, &second).expect("second");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    assert!(matches!(
+        frame::read_blocking::<Reply>(&mut stream),
+        Ok(Reply::Done(Response::Value(_)))
+    ));
+    let mut rest = Vec::new();
+    use std::io::Read;
+    assert_eq!(
+        stream
+            .read_to_end(&mut rest)
+            .expect("the daemon closes the connection, not leaves it open"),
+        0
+    );
+    assert_eq!(
+        support::stdout(&unit.lucky(&["kv", "get", "k"])),
+        "\n",
+        "the second request was run"
     );
 }

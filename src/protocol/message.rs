@@ -388,6 +388,12 @@ impl std::str::FromStr for LogLevel {
 }
 
 impl Request {
+    /// Whether the daemon answers with output frames before the final one (a hook's
+    /// scripts, a container apply's pulls); every other request is one frame.
+    pub(crate) fn streams_output(&self) -> bool {
+        matches!(self, Request::RunHook { .. } | Request::ContainerApply)
+    }
+
     /// Short name for logs.
     pub(crate) fn name(&self) -> &'static str {
         match self {

@@ -14,14 +14,27 @@ const MAX_CHUNK: usize = 64 * 1024;
 
 #[derive(Clone)]
 pub(crate) struct OutputSink {
-    tx: mpsc::Sender<Reply>,
+    /// None for a request that streams nothing ([`crate::protocol::Request::streams_output`]):
+    /// it then costs no channel.
+    tx: Option<mpsc::Sender<Reply>>,
     /// Also keeps the end of what passes, for the hook history.
     tap: Option<Arc<Mutex<OutputTail>>>,
 }
 
 impl OutputSink {
     pub(crate) fn new(tx: mpsc::Sender<Reply>) -> Self {
-        Self { tx, tap: None }
+        Self {
+            tx: Some(tx),
+            tap: None,
+        }
+    }
+
+    /// The sink of a request that streams no output.
+    pub(crate) fn none() -> Self {
+        Self {
+            tx: None,
+            tap: None,
+        }
     }
 
     /// The same sink, also keeping the end of what is sent through it in `tail`.
@@ -39,7 +52,13 @@ impl OutputSink {
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(&data);
         }
-        let _ = self.tx.send(Reply::Output { stream, data }).await;
+        debug_assert!(
+            self.tx.is_some(),
+            "output from a request that Request::streams_output does not list"
+        );
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(Reply::Output { stream, data }).await;
+        }
     }
 
     pub(crate) async fn line(&self, stream: Stream, text: impl Into<String>) {

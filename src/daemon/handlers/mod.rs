@@ -76,23 +76,46 @@ pub(crate) async fn handle(
     daemon: &Arc<Daemon>,
     caller: &Caller,
     request: Request,
-    out: OutputSink,
+    out: &OutputSink,
 ) -> Result<Response, ErrorReply> {
     // The container socket's policy, in one place (docs/container-policy.md).
     if caller.origin == Origin::Container {
         policy::check_container(caller, &request)?;
     }
-    // The hook and container arms run long and hold large futures: they are boxed so
-    // that every connection's task (which holds this future) stays small; a kv call
-    // then costs no large allocation (bench/cli.rs).
+    // Requests answered from the daemon's own state run inline. The rest call out (Juju's
+    // tools, Docker, a hook's scripts) and hold large futures: they are boxed, so that
+    // every connection's task stays small. A task is moved whole at its start and end, and
+    // a kv call would otherwise copy kilobytes of futures it never runs (bench/cli.rs).
     match request {
         Request::DaemonStatus => Ok(daemon::status(daemon, caller)),
         Request::DaemonStop => Ok(daemon::stop(daemon, caller)),
+        Request::KvGet { key } => kv::get(daemon, key),
+        Request::KvSet { pairs } => kv::set(daemon, pairs).await,
+        Request::ContainerGet { container, query } => container::get(daemon, container, query),
+        Request::Checks { name } => check::states(daemon, name),
+        request => Box::pin(call_out(daemon, caller, request, out)).await,
+    }
+}
+
+/// The requests that call out of the daemon (see [`handle`]).
+async fn call_out(
+    daemon: &Arc<Daemon>,
+    caller: &Caller,
+    request: Request,
+    out: &OutputSink,
+) -> Result<Response, ErrorReply> {
+    match request {
+        Request::DaemonStatus
+        | Request::DaemonStop
+        | Request::KvGet { .. }
+        | Request::KvSet { .. }
+        | Request::ContainerGet { .. }
+        | Request::Checks { .. } => unreachable!("answered inline by handle"),
         Request::RunHook {
             hook,
             env,
             cron_job,
-        } => Box::pin(hook::run(daemon, caller, hook, env, cron_job, &out)).await,
+        } => hook::run(daemon, caller, hook, env, cron_job, out).await,
         Request::SetStatus {
             owner,
             status,
@@ -101,8 +124,6 @@ pub(crate) async fn handle(
         } => status::set(daemon, caller, owner, status, message, named).await,
         Request::GetConfig { key } => config::get(daemon, caller, key).await,
         Request::GetResource { name } => config::resource(caller, &name).await,
-        Request::KvGet { key } => kv::get(daemon, key),
-        Request::KvSet { pairs } => kv::set(daemon, pairs).await,
         Request::LeaderGet { key } => leader::get(caller, key).await,
         Request::LeaderSet { pairs } => leader::set(caller, pairs).await,
         Request::IsLeader => leader::is_leader(caller).await,
@@ -136,8 +157,7 @@ pub(crate) async fn handle(
         Request::ContainerEdit { container, edit } => {
             container::edit(daemon, caller, container, edit).await
         }
-        Request::ContainerGet { container, query } => container::get(daemon, container, query),
-        Request::ContainerApply => Box::pin(container::apply_updates(daemon, caller, &out)).await,
+        Request::ContainerApply => container::apply_updates(daemon, caller, out).await,
         Request::History {
             limit,
             name,
@@ -175,7 +195,6 @@ pub(crate) async fn handle(
         Request::JujuStateSet { pairs } => juju_state::set(caller, pairs).await,
         Request::GoalState => goal_state::get(caller).await,
         Request::Secret(request) => secret::handle(daemon, caller, request).await,
-        Request::Checks { name } => check::states(daemon, name),
         Request::CheckReport { token, env } => check::report(daemon, caller, token, env).await,
         Request::CredentialGet => credential::get(caller).await,
         Request::JujuReboot { now } => reboot::request(caller, now).await,
