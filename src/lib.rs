@@ -14,7 +14,7 @@
 //! | 4 | [`client`], [`charm`], [`simulator`] | the socket client; lucky.yaml and `charm build`; the Juju simulator |
 //! | 3 | [`docker`], `juju`, `release` | containers (desired state, reconciler, exec); Juju's hook tools; where releases live, fetched and verified |
 //! | 2 | `script`, `state`, `zone`, `http` | what a script run needs (context, output, entry, failure); durable state; time zones (TZif); HTTP GETs (hyper for plain http, the machine's curl for TLS) |
-//! | 1 | [`protocol`], [`unit`](mod@unit), `calendar`, `executable`, [`elf`], [`alloc`] | the wire; a unit's names and paths; dates; PATH search; static-binary check; the memory allocator |
+//! | 1 | [`protocol`], [`unit`](mod@unit), `calendar`, `executable`, [`elf`], [`alloc`], [`entry`] | the wire; a unit's names and paths; dates; PATH search; static-binary check; the memory allocator; the process's start and command line |
 //!
 //! Only what the binaries, tests, benchmarks and fuzz targets use is public (linked above);
 //! everything else is `pub(crate)`: `cargo doc --document-private-items` shows it all.
@@ -31,6 +31,7 @@ pub mod client;
 pub mod daemon;
 pub mod docker;
 pub mod elf;
+pub mod entry;
 mod executable;
 mod http;
 mod juju;

@@ -23,6 +23,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("alloc", 1),
     ("calendar", 1),
     ("elf", 1),
+    ("entry", 1),
     ("executable", 1),
     ("protocol", 1),
     ("unit", 1),

@@ -244,3 +244,46 @@ fn concurrent_container_edits_are_durable_when_answered_and_land_in_order() {
     let out = unit.lucky(&["container", "env", "get", "SEQ"]);
     assert_eq!(stdout(&out), "19\n");
 }
+
+/// `lucky` starts in its own `main`, without std's runtime start (src/entry.rs). What a
+/// caller could see of that start is kept: standard streams the caller closed are opened
+/// on /dev/null (so no file or socket lucky opens becomes its output, e.g. the daemon's
+/// lock file receiving its log lines), and a reader that has gone is not death by SIGPIPE.
+#[test]
+fn closed_standard_streams_and_a_gone_reader_are_handled_as_std_does() {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    let unit = Unit::new();
+    let mut daemon = unit.command(&["daemon", "start", "--foreground"]);
+    // SAFETY: close(2) is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        daemon.pre_exec(|| {
+            for fd in 0..3 {
+                libc::close(fd);
+            }
+            Ok(())
+        });
+    }
+    let mut daemon = daemon.spawn().expect("spawn the daemon");
+    wait_for("the daemon", Duration::from_secs(20), || {
+        unit.lucky(&["daemon", "status"]).status.success()
+    });
+    for fd in 0..3 {
+        let target = std::fs::read_link(format!("/proc/{}/fd/{fd}", daemon.id()))
+            .unwrap_or_else(|e| panic!("fd {fd} of the daemon: {e}"));
+        assert_eq!(target, std::path::Path::new("/dev/null"), "fd {fd}");
+    }
+    assert!(unit.lucky(&["kv", "set", "k=v"]).status.success());
+    // A script whose reader has gone: its output is lost, the call is not killed.
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let status = unit
+        .command(&["kv", "get", "k"])
+        .stdout(writer)
+        .status()
+        .expect("run");
+    assert_eq!(status.signal(), None, "{status:?}");
+    assert!(status.success(), "{status:?}");
+    assert!(unit.lucky(&["daemon", "stop"]).status.success());
+    let stopped = daemon.wait().expect("wait");
+    assert!(stopped.success(), "{stopped:?}");
+}

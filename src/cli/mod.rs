@@ -37,7 +37,6 @@ use crate::client;
 use crate::protocol::{Request, Response};
 use crate::unit::UnitPaths;
 use clap::{Parser, Subcommand};
-use std::process::ExitCode;
 
 /// `lucky --version`: version, target and commit.
 pub(crate) const LONG_VERSION: &str = concat!(
@@ -198,15 +197,15 @@ pub(crate) fn request_value(req: Request) -> Result<serde_json::Value, Failure> 
 }
 
 /// `lucky`'s command line: parse, run the command, map its failure to an exit status.
-pub fn main() -> ExitCode {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+pub fn main() -> u8 {
+    let args = crate::entry::args();
     if version::is_verbose_version(&args) {
         print!("{}", version::verbose());
-        return ExitCode::SUCCESS;
+        return 0;
     }
     if let Some(page) = doc::page_for_args(&args) {
         print!("{page}");
-        return ExitCode::SUCCESS;
+        return 0;
     }
     let result = match lean::parse(&args) {
         Some(Command::Kv(cmd)) => kv::run(cmd),
@@ -218,17 +217,17 @@ pub fn main() -> ExitCode {
         },
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(failure) => {
             eprintln!("lucky: {}", failure.message);
-            ExitCode::from(failure.code)
+            failure.code
         }
     }
 }
 
 /// Parses any command line, with clap; its error is printed and becomes the exit status.
 #[inline(never)]
-fn parse(args: &[std::ffi::OsString]) -> Result<Command, ExitCode> {
+fn parse(args: &[std::ffi::OsString]) -> Result<Command, u8> {
     match parse_one_group(args) {
         Some(command) => Ok(command),
         None => Cli::try_parse_from(args)
@@ -313,7 +312,7 @@ fn parse_one_group(args: &[std::ffi::OsString]) -> Option<Command> {
 
 /// Help and version print as clap renders them; real usage errors become one line
 /// (`lucky: <what was wrong>`) and exit 2, like every other lucky error.
-fn usage_error(e: clap::Error) -> ExitCode {
+fn usage_error(e: clap::Error) -> u8 {
     use clap::error::ErrorKind;
     if matches!(
         e.kind(),
@@ -323,9 +322,9 @@ fn usage_error(e: clap::Error) -> ExitCode {
     ) {
         let _ = e.print();
         return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-            ExitCode::from(2)
+            2
         } else {
-            ExitCode::SUCCESS
+            0
         };
     }
     let rendered = e.render().to_string();
@@ -339,5 +338,5 @@ fn usage_error(e: clap::Error) -> ExitCode {
         .join(" ");
     let message = message.trim_start_matches("error: ");
     eprintln!("lucky: {message} (see `lucky --help`)");
-    ExitCode::from(2)
+    2
 }

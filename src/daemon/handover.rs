@@ -144,7 +144,7 @@ impl Handover {
         let result = (|| -> Result<()> {
             let path = cstring(exe.as_os_str().as_bytes())?;
             let mut argv = vec![path.clone()];
-            for arg in std::env::args_os().skip(1) {
+            for arg in crate::entry::args().into_iter().skip(1) {
                 argv.push(cstring(arg.as_bytes())?);
             }
             let mut envp = Vec::new();

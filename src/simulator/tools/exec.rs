@@ -5,7 +5,6 @@ use crate::simulator::Model;
 use crate::simulator::store;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 pub(crate) const JUJU_EXEC: &str = "juju-exec";
 
@@ -32,10 +31,10 @@ fn model_dir(arg0: &Path) -> Option<PathBuf> {
     crate::executable::on_path(JUJU_EXEC, &path).find_map(|tool| from_tools(tool.parent()?))
 }
 
-pub(crate) fn main(arg0: &Path, args: &[String]) -> ExitCode {
+pub(crate) fn main(arg0: &Path, args: &[String]) -> u8 {
     let fail = |code: u8, msg: &str| {
         eprintln!("ERROR {msg}");
-        ExitCode::from(code)
+        code
     };
     let (unit, command) = match args {
         [unit, command @ ..] if !command.is_empty() && !unit.starts_with('-') => {
@@ -64,7 +63,7 @@ pub(crate) fn main(arg0: &Path, args: &[String]) -> ExitCode {
         Ok(run) => {
             let _ = std::io::stdout().write_all(run.stdout.as_bytes());
             let _ = std::io::stderr().write_all(run.stderr.as_bytes());
-            ExitCode::from(u8::try_from(run.exit_code).unwrap_or(1))
+            u8::try_from(run.exit_code).unwrap_or(1)
         }
         Err(e) => fail(1, &format!("{e:#}")),
     }

@@ -24,7 +24,6 @@ use super::state::{Data, ModelState, RunningHook, now_rfc3339};
 use super::store::{self, CallRecord};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 /// Every tool the simulator provides; the tools dir holds one symlink per name.
 pub(crate) const TOOL_NAMES: &[&str] = &[
@@ -87,8 +86,8 @@ pub(crate) fn new_secret_id() -> String {
 }
 
 /// Called first thing in `main`: only a file-name comparison unless `lucky` runs as a tool.
-pub fn run_if_invoked_as_tool() -> Option<ExitCode> {
-    let arg0 = std::env::args_os().next()?;
+pub fn run_if_invoked_as_tool() -> Option<u8> {
+    let arg0 = crate::entry::args().into_iter().next()?;
     let name = Path::new(&arg0).file_name()?.to_str()?;
     let tool = *TOOL_NAMES.iter().find(|t| **t == name)?;
     Some(run_tool(tool, &arg0))
@@ -97,14 +96,14 @@ pub fn run_if_invoked_as_tool() -> Option<ExitCode> {
 /// Not inlined, so that `lucky`'s own start (which checks for a tool name first) does not
 /// carry this function's stack frame.
 #[inline(never)]
-fn run_tool(tool: &'static str, arg0: &std::ffi::OsStr) -> ExitCode {
+fn run_tool(tool: &'static str, arg0: &std::ffi::OsStr) -> u8 {
     let mut args = Vec::new();
-    for a in std::env::args_os().skip(1) {
+    for a in crate::entry::args().into_iter().skip(1) {
         match a.into_string() {
             Ok(s) => args.push(s),
             Err(a) => {
                 eprintln!("ERROR argument is not valid UTF-8: {a:?}");
-                return ExitCode::from(2);
+                return 2;
             }
         }
     }
@@ -115,7 +114,7 @@ fn run_tool(tool: &'static str, arg0: &std::ffi::OsStr) -> ExitCode {
     let flags_part = args.split(|a| a == "--").next().unwrap_or_default();
     if flags_part.iter().any(|a| a == "--help" || a == "-h") {
         println!("Usage: {tool} {}", usage(tool));
-        return ExitCode::SUCCESS;
+        return 0;
     }
     let env = CallEnv::from_process();
     let out = execute(tool, &args, &env);
@@ -125,7 +124,7 @@ fn run_tool(tool: &'static str, arg0: &std::ffi::OsStr) -> ExitCode {
     if !out.stderr.is_empty() {
         let _ = std::io::stderr().write_all(out.stderr.as_bytes());
     }
-    ExitCode::from(out.code)
+    out.code
 }
 
 fn usage(tool: &str) -> &'static str {
