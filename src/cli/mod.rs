@@ -199,22 +199,25 @@ pub(crate) fn request_value(req: Request) -> Result<serde_json::Value, Failure> 
 /// `lucky`'s command line: parse, run the command, map its failure to an exit status.
 pub fn main() -> u8 {
     let args = crate::entry::args();
-    if version::is_verbose_version(&args) {
-        print!("{}", version::verbose());
-        return 0;
-    }
-    if let Some(page) = doc::page_for_args(&args) {
-        print!("{page}");
-        return 0;
-    }
+    // The lean shapes take no flag, so neither `--version --verbose` nor `--doc` is one.
     let result = match lean::parse(&args) {
         Some(Command::Kv(cmd)) => kv::run(cmd),
         Some(Command::GetConfig(args)) => config::get_config(args),
         Some(command) => run(command),
-        None => match parse(&args) {
-            Ok(command) => run(command),
-            Err(code) => return code,
-        },
+        None => {
+            if version::is_verbose_version(&args) {
+                print!("{}", version::verbose());
+                return 0;
+            }
+            if let Some(page) = doc::page_for_args(&args) {
+                print!("{page}");
+                return 0;
+            }
+            match parse(&args) {
+                Ok(command) => run(command),
+                Err(code) => return code,
+            }
+        }
     };
     match result {
         Ok(()) => 0,

@@ -39,7 +39,11 @@ pub(crate) fn render(value: &Value, format: Format) -> String {
             .iter()
             .map(|(k, v)| format!("{k}={}\n", scalar(v)))
             .collect(),
-        other => scalar(other) + "\n",
+        other => {
+            let mut line = scalar(other);
+            line.push('\n');
+            line
+        }
     }
 }
 
