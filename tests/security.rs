@@ -6,12 +6,8 @@
 mod support;
 
 use lucky::protocol::frame;
-use lucky::protocol::{
-    ErrorKind, ErrorReply, Hello, LogLevel, PROTOCOL_VERSION, Reply, Request, Response,
-    WorkloadStatus,
-};
+use lucky::protocol::{ErrorKind, ErrorReply, LogLevel, Reply, Request, Response, WorkloadStatus};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::Duration;
@@ -409,13 +405,7 @@ fn stalled_connections_claiming_4_mib_each_cost_the_daemon_almost_nothing() {
     // 4 MiB maximum and a few bytes of it, then nothing.
     let mut held = Vec::new();
     for _ in 0..400 {
-        let mut stream = UnixStream::connect(unit.socket()).expect("connect");
-        let hello = Hello {
-            protocol: PROTOCOL_VERSION,
-            version: "test".into(),
-            context: None,
-        };
-        frame::write_blocking(&mut stream, &hello).expect("hello");
+        let mut stream = support::connect_with_hello(&unit.socket(), None);
         use std::io::Write;
         let mut partial = frame::MAX_FRAME_LEN.to_be_bytes().to_vec();
         partial.extend_from_slice(&[0x81; 16]);
@@ -517,13 +507,7 @@ fn juju_log_calls_queue_boundedly_behind_a_slow_agent() {
     let line = "l".repeat(30 * 1024);
     // One call per connection, as `lucky log` makes them.
     let log_call = || {
-        let mut stream = UnixStream::connect(unit.socket()).expect("connect");
-        let hello = Hello {
-            protocol: PROTOCOL_VERSION,
-            version: "test".into(),
-            context: Some(token.clone()),
-        };
-        frame::write_blocking(&mut stream, &hello).expect("hello");
+        let mut stream = support::connect_with_hello(&unit.socket(), Some(&token));
         let log = Request::Log {
             level: LogLevel::Info,
             message: line.clone(),
@@ -611,13 +595,7 @@ fn a_client_that_never_reads_its_reply_is_dropped_and_stalls_no_one() {
         )
         .expect("kv set");
     }
-    let mut stalled = UnixStream::connect(&socket).expect("connect");
-    let hello = Hello {
-        protocol: PROTOCOL_VERSION,
-        version: "test".into(),
-        context: None,
-    };
-    frame::write_blocking(&mut stalled, &hello).expect("hello");
+    let mut stalled = support::connect_with_hello(&socket, None);
     frame::write_blocking(&mut stalled, &Request::KvGet { key: None }).expect("request");
     let asked = std::time::Instant::now();
     // Everyone else is served while the reply waits on a reader that never comes.
@@ -659,13 +637,7 @@ fn a_client_that_never_reads_its_reply_is_dropped_and_stalls_no_one() {
 fn a_connection_carries_one_request() {
     let unit = Unit::new();
     assert!(unit.lucky(&["daemon", "start"]).status.success());
-    let mut stream = UnixStream::connect(unit.socket()).expect("connect");
-    let hello = Hello {
-        protocol: PROTOCOL_VERSION,
-        version: "test".into(),
-        context: None,
-    };
-    frame::write_blocking(&mut stream, &hello).expect("hello");
+    let mut stream = support::connect_with_hello(&unit.socket(), None);
     frame::write_blocking(&mut stream, &Request::KvGet { key: None }).expect("first");
     let second = Request::KvSet {
         pairs: vec![("k".into(), Some("v".into()))],

@@ -179,14 +179,9 @@ pub fn process_alive(pid: i32) -> bool {
             .contains(") Z ")
 }
 
-/// A hand-written client for attack tests: hello with `token`, one request, and the
-/// answer's last frame (streamed output skipped).
-pub fn raw_call(
-    socket: &Path,
-    token: Option<&str>,
-    request: &lucky::protocol::Request,
-) -> Result<lucky::protocol::Response, lucky::protocol::ErrorReply> {
-    use lucky::protocol::{Hello, PROTOCOL_VERSION, Reply, frame};
+/// A hand-written client's connection to `socket`, its hello (with `token`) sent.
+pub fn connect_with_hello(socket: &Path, token: Option<&str>) -> std::os::unix::net::UnixStream {
+    use lucky::protocol::{Hello, PROTOCOL_VERSION, frame};
     let mut stream = std::os::unix::net::UnixStream::connect(socket).expect("connect");
     let hello = Hello {
         protocol: PROTOCOL_VERSION,
@@ -194,6 +189,18 @@ pub fn raw_call(
         context: token.map(str::to_string),
     };
     frame::write_blocking(&mut stream, &hello).expect("hello");
+    stream
+}
+
+/// A hand-written client for attack tests: hello with `token`, one request, and the
+/// answer's last frame (streamed output skipped).
+pub fn raw_call(
+    socket: &Path,
+    token: Option<&str>,
+    request: &lucky::protocol::Request,
+) -> Result<lucky::protocol::Response, lucky::protocol::ErrorReply> {
+    use lucky::protocol::{Reply, frame};
+    let mut stream = connect_with_hello(socket, token);
     frame::write_blocking(&mut stream, request).expect("request");
     loop {
         match frame::read_blocking::<Reply>(&mut stream).expect("reply") {
