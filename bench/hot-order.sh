@@ -17,7 +17,8 @@
 #
 #   bench/hot-order.sh [LUCKY]  # needs valgrind and python3; ~5 min
 #
-# LUCKY: an unstripped release build to profile instead of building one.
+# LUCKY: an unstripped release build to profile instead of building one, with its linker
+# map at LUCKY.map (`-C link-arg=-Wl,-Map,LUCKY.map`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$PWD"
@@ -30,14 +31,18 @@ out="$work/target"
 
 if [ $# -gt 0 ]; then
     lucky="$(realpath "$1")"
+    map="$lucky.map"
 else
     # Built as release/build.sh builds it, with symbols.
-    # The release profile as shipped (so the same names), its symbols kept.
+    # The release profile as shipped (so the same names), its symbols kept, and the map
+    # of where the linker put each input section.
+    map="$work/lucky.map"
     CARGO_TARGET_DIR="$out" \
-        RUSTFLAGS="-C relocation-model=static -C force-unwind-tables=no -C link-arg=-Wl,-T,$repo/release/discard-unwind.ld -C strip=none" \
+        RUSTFLAGS="-C relocation-model=static -C force-unwind-tables=no -C link-arg=-Wl,-T,$repo/release/discard-unwind.ld -C strip=none -C link-arg=-Wl,-Map,$map" \
         cargo build --release --target "$target" --bin lucky
     lucky="$out/$target/release/lucky"
 fi
+[ -f "$map" ] || { echo "hot-order.sh: no linker map at $map" >&2; exit 1; }
 
 unit="$work/unit"
 mkdir -p "$unit/charm/host_scripts" "$unit/data" "$work/cg"
@@ -64,6 +69,13 @@ for _ in $(seq 200); do [ -S "$LUCKY_SOCKET" ] && break; sleep 0.1; done
 # The commands scripts call most, and a hook, as the client runs them.
 cg kv-set "$lucky" kv set k=v >/dev/null
 cg kv-get "$lucky" kv get k >/dev/null
+# The constants a script call reads: string literals and vtables have no symbol of their
+# own (`.rodata..Lanon.<hash>.<n>`), so they are found by address, in the linker map.
+for call in "kv get k" "kv set k=v"; do
+    # shellcheck disable=SC2086 # the call's words
+    valgrind -q --tool=lackey --trace-mem=yes --log-file="$work/reads.$RANDOM" "$lucky" $call >/dev/null
+done
+cat "$work"/reads.* >"$work/reads"
 cg kv-all "$lucky" kv get >/dev/null
 cg hook "$lucky" hook install >/dev/null
 cg daemon-status "$lucky" daemon status >/dev/null
@@ -72,9 +84,9 @@ wait "$daemon" || true
 
 # Client profiles first (each call is a fresh exec), then what only the daemon ran.
 nm -n --defined-only "$lucky" >"$work/nm"
-python3 - "$work/cg" "$work/nm" >"$repo/release/hot-layout.ld" <<'EOF'
+python3 - "$work/cg" "$work/nm" "$map" "$work/reads" >"$repo/release/hot-layout.ld" <<'EOF'
 import bisect, collections, os, re, sys
-d, nm = sys.argv[1], sys.argv[2]
+d, nm, linker_map, reads = sys.argv[1:5]
 # Every name a function goes by: callgrind reports one of its aliases (libc's `mmap` is
 # `__mmap`, whose section is .text.__mmap), or only an address.
 at = collections.defaultdict(list)
@@ -115,12 +127,44 @@ print(" * serving them run, and the tables that code reads, placed first so that
 print(" * touch few pages. Only placement: a stale or missing name costs locality, never")
 print(" * correctness. LLVM puts a #[cold] function in .text.unlikely.NAME, a function's")
 print(" * jump tables in .rodata.NAME, and a copy LTO makes in .text.NAME.<number>. */")
+# The anonymous constants the client read, by input section (the map gives each one's
+# address and size). Their names hold a hash of the build, which the pattern leaves out,
+# and a number, the constant's place in the crate: a later edit renumbers them, which
+# costs locality until this script runs again.
+anon, pending = [], None
+for line in open(linker_map):
+    m = re.match(r"^ (\.rodata\.\.Lanon\.\S+)\s*$", line)
+    if m:
+        pending = m.group(1)
+        continue
+    m = re.match(r"^ (\.rodata\.\.Lanon\.\S+)?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s", line)
+    name = (m.group(1) or pending) if m else None
+    pending = None
+    if name and int(m.group(2), 16):
+        anon.append((int(m.group(2), 16), int(m.group(3), 16), name))
+anon.sort()
+anon_starts = [a for a, _, _ in anon]
+read_anon = []
+for line in open(reads):
+    m = re.match(r"^ [LM] ([0-9a-f]+),", line)
+    if not m:
+        continue
+    a = int(m.group(1), 16)
+    i = bisect.bisect_right(anon_starts, a) - 1
+    if i >= 0 and a < anon[i][0] + anon[i][1]:
+        pattern = re.sub(r"^(\.rodata\.\.Lanon\.)[0-9a-f]+(\.[0-9]+)$", r"\1*\2", anon[i][2])
+        if pattern not in read_anon:
+            read_anon.append(pattern)
 print("SECTIONS {")
 print("  .text.hot : {")
+# _fini (crti.o's and crtn.o's .fini, in link order) runs at every exit.
+print("    KEEP (*(SORT_NONE(.fini)))")
 # crt1.o's _start is the first code every exec runs, and libc's assembly functions
 # (memcpy, memset …) are all called on every path; none has a section of its own.
 print("    *crt1.o(.text)")
 print("    *libc.a:*(.text)")
+# Every exec ends in _Exit, which callgrind never sees return.
+print("    *(.text._Exit)")
 def sections(kind, n):
     both = [n] if n.endswith("*") else [n, n + ".*"]
     return " ".join(f"{kind}.{p}{m}" for p in ("", "unlikely.") for m in both)
@@ -134,6 +178,8 @@ print("  .rodata.hot : {")
 print("    *(.rodata.cst4 .rodata.cst8 .rodata.cst16 .rodata.cst32)")
 # libc's tables: a few KiB, read by its start-up and sysconf on every exec.
 print("    *libc.a:*(.rodata .rodata.*)")
+for p in read_anon:
+    print(f"    *({p})")
 for n in names:
     print(f"    *({sections('.rodata', n)})")
 print("  }")

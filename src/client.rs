@@ -100,8 +100,21 @@ pub fn connect(paths: &UnitPaths) -> Result<UnixStream, ClientError> {
 pub fn call(
     stream: UnixStream,
     request: &Request,
-    mut on_output: impl FnMut(Stream, &[u8]),
+    on_output: impl FnMut(Stream, &[u8]),
 ) -> Result<Response, ClientError> {
+    exchange(stream, &encode_call(request)?, on_output)
+}
+
+/// Connects to the unit's running daemon and sends `request`, ignoring streamed output.
+pub fn request(paths: &UnitPaths, request: &Request) -> Result<Response, ClientError> {
+    // Encoded before connecting, so that it follows the connection at once: the daemon,
+    // woken by the connection, then more often finds it there instead of sleeping again.
+    let frames = encode_call(request)?;
+    exchange(connect(paths)?, &frames, |_, _| {})
+}
+
+/// The hello and `request`, in one buffer: one write, one round trip.
+fn encode_call(request: &Request) -> Result<Vec<u8>, ClientError> {
     let hello = Hello {
         protocol: PROTOCOL_VERSION,
         version: env!("LUCKY_BUILD_VERSION").to_string(),
@@ -109,12 +122,20 @@ pub fn call(
             .ok()
             .filter(|t| !t.is_empty()),
     };
-    // Hello and request in one write: one round trip per call.
     let mut bytes = Vec::with_capacity(256);
     frame::encode_into(&mut bytes, &hello)?;
     frame::encode_into(&mut bytes, request)?;
-    // One request per connection: the daemon closes it after the answer.
-    (&stream).write_all(&bytes).map_err(FrameError::Io)?;
+    Ok(bytes)
+}
+
+/// Sends the encoded call and reads its answer. One request per connection: the daemon
+/// closes it after the answer.
+fn exchange(
+    stream: UnixStream,
+    frames: &[u8],
+    mut on_output: impl FnMut(Stream, &[u8]),
+) -> Result<Response, ClientError> {
+    (&stream).write_all(frames).map_err(FrameError::Io)?;
     let mut reader = BufReader::new(&stream);
     loop {
         match frame::read_blocking::<Reply>(&mut reader)? {
@@ -123,11 +144,6 @@ pub fn call(
             Reply::Error(error) => return Err(ClientError::Daemon(error)),
         }
     }
-}
-
-/// Connects to the unit's running daemon and sends `request`, ignoring streamed output.
-pub fn request(paths: &UnitPaths, request: &Request) -> Result<Response, ClientError> {
-    call(connect(paths)?, request, |_, _| {})
 }
 
 /// Connects, starting the daemon first if none answers.

@@ -89,9 +89,9 @@ pub(crate) fn new_secret_id() -> String {
 pub fn run_if_invoked_as_tool() -> Option<u8> {
     let arg0 = crate::entry::args().into_iter().next()?;
     let name = Path::new(&arg0).file_name()?.to_str()?;
-    // `lucky` itself, the usual case, reads no table: each page of constants a script call
-    // reads for the first time is a page fault.
-    if name == "lucky" {
+    // Every tool's name has a dash and `lucky` has none: the usual case reads no table
+    // (each page of constants a script call reads first is a page fault).
+    if !name.contains('-') {
         return None;
     }
     let tool = *TOOL_NAMES.iter().find(|t| **t == name)?;
@@ -435,4 +435,17 @@ pub(crate) fn output(parsed: &args::Parsed, value: &serde_json::Value) -> ToolRe
 /// Timestamp for log lines written by tools.
 pub(crate) fn now() -> String {
     now_rfc3339()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `run_if_invoked_as_tool` skips its table for a name without a dash (`lucky`).
+    #[test]
+    fn every_tool_name_has_a_dash() {
+        for name in TOOL_NAMES {
+            assert!(name.contains('-'), "{name}");
+        }
+    }
 }
