@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates release/hot-layout.ld: the functions a script call, a hook and the daemon
-# serving them run, placed together at the start of the binary's code, and their tables
-# at the start of its read-only data.
+# serving them run, placed together at the start of the binary's code; their tables and
+# the constants a script call reads behind the ELF headers; the writable data it touches
+# in one page.
 #
 # Why: every script call is a fresh exec of a 4-5 MiB static binary, and each page of code
 # it touches for the first time is a page fault (the kernel maps up to 16 pages around
@@ -12,8 +13,11 @@
 # How: an unstripped release build runs the hot paths under callgrind (instruction counts,
 # no timing), every function that ran is collected, and each becomes a linker-script
 # pattern without its hash (`_ZN5lucky6client4call17h<hash>E` → `_ZN5lucky6client4call17h*`)
-# so the list survives unrelated changes. A function missing from the list only costs
-# locality, never correctness: rerun this after large changes to the hot paths.
+# so the list survives unrelated changes. Constants and data have no such names: a
+# valgrind trace of a script call's memory reads finds them by address in the linker map.
+# A name missing from the list only costs locality, never correctness: rerun this after
+# changes to the hot paths (and before a release: the constants' numbers change with
+# any edit).
 #
 #   bench/hot-order.sh [LUCKY]  # needs valgrind and python3; ~5 min
 #
@@ -131,30 +135,40 @@ print(" * jump tables in .rodata.NAME, and a copy LTO makes in .text.NAME.<numbe
 # address and size). Their names hold a hash of the build, which the pattern leaves out,
 # and a number, the constant's place in the crate: a later edit renumbers them, which
 # costs locality until this script runs again.
-anon, pending = [], None
+# Likewise the writable data it touches (the allocator's state, libc's globals …),
+# gathered in as few pages as they fill: each is a fault too.
+placed, pending = [], None
 for line in open(linker_map):
-    m = re.match(r"^ (\.rodata\.\.Lanon\.\S+)\s*$", line)
+    m = re.match(r"^ (\.(?:rodata\.\.Lanon|data|bss)\.\S+)\s*$", line)
     if m:
         pending = m.group(1)
         continue
-    m = re.match(r"^ (\.rodata\.\.Lanon\.\S+)?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s", line)
+    m = re.match(r"^ (\.(?:rodata\.\.Lanon|data|bss)\.\S+)?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s", line)
     name = (m.group(1) or pending) if m else None
     pending = None
     if name and int(m.group(2), 16):
-        anon.append((int(m.group(2), 16), int(m.group(3), 16), name))
-anon.sort()
-anon_starts = [a for a, _, _ in anon]
-read_anon = []
+        placed.append((int(m.group(2), 16), int(m.group(3), 16), name))
+placed.sort()
+placed_starts = [a for a, _, _ in placed]
+read_anon, hot_data, hot_bss = [], [], []
 for line in open(reads):
-    m = re.match(r"^ [LM] ([0-9a-f]+),", line)
+    m = re.match(r"^ [LSM] ([0-9a-f]+),", line)
     if not m:
         continue
     a = int(m.group(1), 16)
-    i = bisect.bisect_right(anon_starts, a) - 1
-    if i >= 0 and a < anon[i][0] + anon[i][1]:
-        pattern = re.sub(r"^(\.rodata\.\.Lanon\.)[0-9a-f]+(\.[0-9]+)$", r"\1*\2", anon[i][2])
-        if pattern not in read_anon:
-            read_anon.append(pattern)
+    i = bisect.bisect_right(placed_starts, a) - 1
+    if i < 0 or a >= placed[i][0] + placed[i][1]:
+        continue
+    name = placed[i][2]
+    if name.startswith(".rodata..Lanon."):
+        kind, pattern = read_anon, re.sub(r"^(\.rodata\.\.Lanon\.)[0-9a-f]+(\.[0-9]+)$", r"\1*\2", name)
+    else:
+        kind = hot_bss if name.startswith(".bss.") else hot_data
+        pattern = re.sub(r"17h[0-9a-f]{16}E(\.[0-9]+)?$", "17h*", re.sub(r"\.[0-9]+$", "", name))
+        if not pattern.endswith("*"):
+            pattern += " " + pattern + ".*"
+    if pattern not in kind:
+        kind.append(pattern)
 print("SECTIONS {")
 print("  .text.hot : {")
 # _fini (crti.o's and crtn.o's .fini, in link order) runs at every exit.
@@ -187,6 +201,21 @@ print("  }")
 # looks for the TLS header): the kernel maps up to 16 pages around that first fault, so
 # the hot tables come in with it instead of costing a fault of their own.
 print("} INSERT AFTER .rela.plt;")
+# The hot writable data at the end of .data, the hot zeroed data (and libc's few common
+# symbols) at the start of .bss: together, in the page where the two meet.
+print("SECTIONS {")
+print("  .data.hot : {")
+for p in hot_data:
+    print(f"    *({p})")
+print("  }")
+print("} INSERT AFTER .data;")
+print("SECTIONS {")
+print("  .bss.hot (NOLOAD) : {")
+for p in hot_bss:
+    print(f"    *({p})")
+print("    *(COMMON)")
+print("  }")
+print("} INSERT BEFORE .bss;")
 print(f"{len(names)} functions", file=sys.stderr)
 EOF
 echo "wrote release/hot-layout.ld" >&2

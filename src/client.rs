@@ -102,15 +102,21 @@ pub fn call(
     request: &Request,
     on_output: impl FnMut(Stream, &[u8]),
 ) -> Result<Response, ClientError> {
-    exchange(stream, &encode_call(request)?, on_output)
+    exchange(stream, &encode_call(request)?, STREAM_BUFFER, on_output)
 }
+
+/// How much of the daemon's answer one read takes: many frames when a call streams
+/// output (a hook's scripts), else one, usually a few hundred bytes; a larger frame is
+/// read past the buffer. A script call then touches one page of heap, not three.
+const STREAM_BUFFER: usize = 8 * 1024;
+const ANSWER_BUFFER: usize = 1024;
 
 /// Connects to the unit's running daemon and sends `request`, ignoring streamed output.
 pub fn request(paths: &UnitPaths, request: &Request) -> Result<Response, ClientError> {
     // Encoded before connecting, so that it follows the connection at once: the daemon,
     // woken by the connection, then more often finds it there instead of sleeping again.
     let frames = encode_call(request)?;
-    exchange(connect(paths)?, &frames, |_, _| {})
+    exchange(connect(paths)?, &frames, ANSWER_BUFFER, |_, _| {})
 }
 
 /// The hello and `request`, in one buffer: one write, one round trip.
@@ -133,10 +139,11 @@ fn encode_call(request: &Request) -> Result<Vec<u8>, ClientError> {
 fn exchange(
     stream: UnixStream,
     frames: &[u8],
+    buffer: usize,
     mut on_output: impl FnMut(Stream, &[u8]),
 ) -> Result<Response, ClientError> {
     (&stream).write_all(frames).map_err(FrameError::Io)?;
-    let mut reader = BufReader::new(&stream);
+    let mut reader = BufReader::with_capacity(buffer, &stream);
     loop {
         match frame::read_blocking::<Reply>(&mut reader)? {
             Reply::Output { stream, data } => on_output(stream, &data),
