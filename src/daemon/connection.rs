@@ -1,6 +1,6 @@
 //! One client connection: hello, one request, its output frames and one final frame, then
-//! the daemon closes it. Nothing a client sends can take the daemon down: bad frames get an error
-//! reply (when one can still be sent) and the connection is closed.
+//! the daemon closes it. Nothing a client sends can take the daemon down: bad frames get
+//! an error reply (when one can still be sent) and the connection is closed.
 
 use super::Daemon;
 use super::handlers::{self, Caller, Origin};
