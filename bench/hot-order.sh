@@ -83,6 +83,9 @@ cat "$work"/reads.* >"$work/reads"
 cg kv-all "$lucky" kv get >/dev/null
 cg hook "$lucky" hook install >/dev/null
 cg daemon-status "$lucky" daemon status >/dev/null
+# An idle spell (3 s without a client, daemon/idle.rs): what runs right after the daemon
+# gives its pages back is what it keeps resident while idle, so it belongs with the rest.
+sleep 8
 "$lucky" daemon stop >/dev/null
 wait "$daemon" || true
 
