@@ -1,7 +1,8 @@
 /* The floor of a script call that the daemon answers: one exec of a static C program that
  * sends the hello and request frames it is given (hex, in LUCKY_FLOOR_FRAMES) to
- * LUCKY_SOCKET and reads the first answer frame, as lucky's client does. Any client of a daemon pays this much;
- * bench/cli.rs prints lucky's call against it as well as against a bare no-op exec. */
+ * LUCKY_SOCKET and reads the first answer frame, as lucky's client does. Any client of a
+ * daemon pays this much; bench/cli.rs prints lucky's call against it as well as against a
+ * bare no-op exec. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>

@@ -17,11 +17,13 @@ extern "C" fn main(argc: std::ffi::c_int, argv: *const *const std::ffi::c_char) 
     // A panic ends with status 101, as std's start ends it (where panics unwind: the
     // release build aborts). Hook-tool mode (status-set, config-get …) is a file-name
     // comparison, nothing more, before anything else runs.
-    let code =
-        std::panic::catch_unwind(|| match lucky::simulator::tools::run_if_invoked_as_tool() {
+    let code = std::panic::catch_unwind(|| {
+        let args = lucky::entry::args();
+        match lucky::simulator::tools::run_if_invoked_as_tool(&args) {
             Some(code) => code,
-            None => lucky::cli::main(),
-        })
-        .unwrap_or(101);
+            None => lucky::cli::main(args),
+        }
+    })
+    .unwrap_or(101);
     lucky::entry::finish(code)
 }

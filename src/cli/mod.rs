@@ -196,9 +196,9 @@ pub(crate) fn request_value(req: Request) -> Result<serde_json::Value, Failure> 
     }
 }
 
-/// `lucky`'s command line: parse, run the command, map its failure to an exit status.
-pub fn main() -> u8 {
-    let args = crate::entry::args();
+/// `lucky`'s command line (`args`, the whole argv): parse, run the command, map its
+/// failure to an exit status.
+pub fn main(args: Vec<std::ffi::OsString>) -> u8 {
     // The lean shapes take no flag, so neither `--version --verbose` nor `--doc` is one.
     let result = match lean::parse(&args) {
         Some(Command::Kv(cmd)) => kv::run(cmd),

@@ -85,28 +85,29 @@ pub(crate) fn new_secret_id() -> String {
     secret::new_id()
 }
 
-/// Called first thing in `main`: only a file-name comparison unless `lucky` runs as a tool.
-pub fn run_if_invoked_as_tool() -> Option<u8> {
-    let arg0 = crate::entry::args().into_iter().next()?;
-    let name = Path::new(&arg0).file_name()?.to_str()?;
+/// Called first thing in `main` with the command line: only a file-name comparison
+/// unless `lucky` runs as a tool.
+pub fn run_if_invoked_as_tool(args: &[std::ffi::OsString]) -> Option<u8> {
+    let arg0 = args.first()?;
+    let name = Path::new(arg0).file_name()?.to_str()?;
     // Every tool's name has a dash and `lucky` has none: the usual case reads no table
     // (each page of constants a script call reads first is a page fault).
     if !name.contains('-') {
         return None;
     }
     let tool = *TOOL_NAMES.iter().find(|t| **t == name)?;
-    Some(run_tool(tool, &arg0))
+    Some(run_tool(tool, arg0, &args[1..]))
 }
 
 /// Not inlined, so that `lucky`'s own start (which checks for a tool name first) does not
 /// carry this function's stack frame.
 #[inline(never)]
-fn run_tool(tool: &'static str, arg0: &std::ffi::OsStr) -> u8 {
+fn run_tool(tool: &'static str, arg0: &std::ffi::OsStr, given: &[std::ffi::OsString]) -> u8 {
     let mut args = Vec::new();
-    for a in crate::entry::args().into_iter().skip(1) {
-        match a.into_string() {
-            Ok(s) => args.push(s),
-            Err(a) => {
+    for a in given {
+        match a.to_str() {
+            Some(s) => args.push(s.to_string()),
+            None => {
                 eprintln!("ERROR argument is not valid UTF-8: {a:?}");
                 return 2;
             }
