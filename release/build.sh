@@ -235,6 +235,9 @@ build_target() {
             rustflags+=" -C link-self-contained=no -L native=$unwind_dir -C link-arg=-Wl,--build-id=none"
             # s390x-unknown-linux-musl (tier 3) defaults to dynamic linking: ask for static.
             rustflags+=" -C target-feature=+crt-static"
+            # No unwind tables, as on x86_64 and aarch64 (std is built here, with these flags;
+            # the linker script drops the C parts' and libunwind's): ~370 KB.
+            rustflags+=" -C force-unwind-tables=no -C link-arg=-Wl,-T,$REPO/release/discard-unwind.ld"
             if [ "$march" = s390x ]; then
                 rustflags+=" -C relocation-model=static"
             fi
