@@ -239,17 +239,23 @@ fn with_umask<R>(mask: u32, f: impl FnOnce() -> R) -> R {
 async fn serve(daemon: &Arc<Daemon>, mut listener: UnixListener) -> Result<()> {
     let mut sigterm = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
     let mut sigint = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
-    // Phase 1: serve until asked to stop.
+    // Phase 1: serve until asked to stop. The two waits live across accepts: made anew at
+    // each, they would register with their Notify and leave it again for every connection.
+    let shutdown = daemon.shutdown_requested();
+    tokio::pin!(shutdown);
+    let mut handover = Box::pin(daemon.handover.next());
     loop {
         let mut plan = None;
         tokio::select! {
             accepted = listener.accept() => accept(daemon, accepted).await,
             _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping after the running hook"); daemon.request_shutdown(); }
             _ = sigint.recv() => { tracing::info!("SIGINT: stopping after the running hook"); daemon.request_shutdown(); }
-            () = daemon.shutdown_requested() => {}
-            next = daemon.handover.next() => plan = Some(next),
+            // Done once: the loop ends below.
+            () = &mut shutdown => {}
+            next = &mut handover => plan = Some(next),
         }
         if let Some(plan) = plan {
+            handover.set(daemon.handover.next());
             listener = hand_over(daemon, listener, plan).await?;
         }
         if daemon.is_shutting_down() {
