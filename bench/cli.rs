@@ -5,7 +5,8 @@
 //!
 //! LUCKY_BENCH_BIN names the lucky binary (default: the x86_64 musl release build),
 //! LUCKY_BENCH_NOOP a static no-op binary to compare one exec against, and
-//! LUCKY_BENCH_FLOOR the static C client of bench/floor.c (one exec, one round trip).
+//! LUCKY_BENCH_FLOOR the static C client of bench/floor.c (one exec, one round trip), and
+//! LUCKY_BENCH_SERVER the C server of bench/server.c (the least a daemon can do).
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -18,6 +19,8 @@ struct Bench {
     noop: PathBuf,
     /// bench/floor.c: one exec and one round trip to the daemon, nothing else.
     floor: PathBuf,
+    /// bench/server.c: the least a server can do to answer the floor client.
+    server: PathBuf,
     dir: tempfile::TempDir,
 }
 
@@ -55,25 +58,44 @@ impl Bench {
     }
 }
 
+/// bench/server.c, stopped however the benchmark ends.
+struct ServerGuard(std::process::Child);
+
+impl Drop for ServerGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn run(cmd: &mut Command) {
     let status = cmd.status().expect("spawn");
     assert!(status.success(), "{cmd:?} failed");
 }
 
 /// Median time of `rounds` runs of each command, interleaved one for one so that drift of
-/// the machine affects both sides alike. Medians, not means: on a shared 2-core machine a
+/// the machine affects all sides alike. Medians, not means: on a shared 2-core machine a
 /// few runs wait for the CPU, and a mean would be theirs.
-fn side_by_side(rounds: u32, a: &mut dyn FnMut(), b: &mut dyn FnMut()) -> (Duration, Duration) {
-    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+fn interleaved(rounds: u32, commands: &mut [&mut dyn FnMut()]) -> Vec<Duration> {
+    let mut times = vec![Vec::new(); commands.len()];
     for _ in 0..rounds {
-        let t = Instant::now();
-        a();
-        ta.push(t.elapsed());
-        let t = Instant::now();
-        b();
-        tb.push(t.elapsed());
+        for (command, times) in commands.iter_mut().zip(&mut times) {
+            let t = Instant::now();
+            command();
+            times.push(t.elapsed());
+        }
     }
-    (median(ta), median(tb))
+    times.into_iter().map(median).collect()
+}
+
+fn side_by_side(rounds: u32, a: &mut dyn FnMut(), b: &mut dyn FnMut()) -> (Duration, Duration) {
+    let times = interleaved(rounds, &mut [a, b]);
+    (times[0], times[1])
+}
+
+/// Bytes as the C helpers take them (bench/floor.c, bench/server.c).
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn median(mut times: Vec<Duration>) -> Duration {
@@ -199,7 +221,15 @@ fn main() {
     let floor = std::env::var_os("LUCKY_BENCH_FLOOR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target/bench/floor"));
-    for (what, path) in [("lucky", &lucky), ("no-op", &noop), ("floor", &floor)] {
+    let server = std::env::var_os("LUCKY_BENCH_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/bench/server"));
+    for (what, path) in [
+        ("lucky", &lucky),
+        ("no-op", &noop),
+        ("floor", &floor),
+        ("server", &server),
+    ] {
         assert!(
             path.exists(),
             "no {what} binary at {}: run bench/run.sh",
@@ -210,6 +240,7 @@ fn main() {
         lucky,
         noop,
         floor,
+        server,
         dir: tempfile::tempdir().expect("tempdir"),
     };
     let charm = b.dir.path().join("charm");
@@ -284,10 +315,10 @@ fn main() {
         key: Some("k".into()),
     };
     lucky::protocol::frame::encode_into(&mut frames, &request).expect("request");
-    let hex: String = frames.iter().map(|b| format!("{b:02x}")).collect();
+    let frames_hex = hex(&frames);
     let floor_client = |b: &Bench| {
         let mut cmd = b.cmd(&b.floor);
-        cmd.env("LUCKY_FLOOR_FRAMES", &hex);
+        cmd.env("LUCKY_FLOOR_FRAMES", &frames_hex);
         cmd
     };
     let (call, floor) = side_by_side(
@@ -310,28 +341,85 @@ fn main() {
             program.display()
         );
         let mut cmd = b.cmd(Path::new("/bin/sh"));
-        cmd.env("LUCKY_FLOOR_FRAMES", &hex).args(["-c", &line]);
+        cmd.env("LUCKY_FLOOR_FRAMES", &frames_hex).args(["-c", &line]);
         cmd
     };
-    let (call, noop) = side_by_side(
-        30,
-        &mut || run(&mut shell_loop(&b.lucky, "kv get k")),
-        &mut || run(&mut shell_loop(&b.noop, "")),
+    // The floor of a call on this machine: the floor client answered by bench/server.c, the
+    // least any daemon can do (read two frames, write one). Neither lucky's client nor its
+    // daemon can make a call cheaper than this pair.
+    let mut answer = Vec::new();
+    lucky::protocol::frame::encode_into(
+        &mut answer,
+        &lucky::protocol::Reply::Done(lucky::protocol::Response::Value("v".into())),
+    )
+    .expect("answer");
+    let server_socket = b.dir.path().join("server.sock");
+    let mut server = ServerGuard(
+        b.cmd(&b.server)
+            .arg(&server_socket)
+            .env("LUCKY_FLOOR_ANSWER", hex(&answer))
+            .spawn()
+            .expect("bench/server.c"),
     );
-    let (call_again, floor_loop) = side_by_side(
-        30,
-        &mut || run(&mut shell_loop(&b.lucky, "kv get k")),
-        &mut || run(&mut shell_loop(&b.floor, "")),
-    );
-    println!(
-        "200 `lucky kv get k` in a shell loop: {} a call vs {} a no-op exec: {:.2}x (target <= 1.3x); \
-         vs the floor client's {}: {:.2}x",
-        ms(call / 200),
-        ms(noop / 200),
-        call.as_secs_f64() / noop.as_secs_f64(),
-        ms(floor_loop / 200),
-        call_again.as_secs_f64() / floor_loop.as_secs_f64()
-    );
+    while !server_socket.exists() {
+        assert!(
+            server.0.try_wait().expect("server").is_none(),
+            "bench/server.c exited"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let floor_pair_loop = || {
+        let mut cmd = shell_loop(&b.floor, "");
+        cmd.env("LUCKY_SOCKET", &server_socket);
+        cmd
+    };
+    let loops = |rounds| {
+        interleaved(
+            rounds,
+            &mut [
+                &mut || run(&mut shell_loop(&b.lucky, "kv get k")),
+                &mut || run(&mut shell_loop(&b.noop, "")),
+                &mut || run(&mut shell_loop(&b.floor, "")),
+                &mut || run(&mut floor_pair_loop()),
+            ],
+        )
+    };
+    let print_loops = |times: &[Duration], what: &str| {
+        let (call, noop, floor, pair) = (times[0], times[1], times[2], times[3]);
+        let ratio = |a: Duration| a.as_secs_f64() / noop.as_secs_f64();
+        println!(
+            "200 `lucky kv get k` in a shell loop{what}: {} a call vs {} a no-op exec: {:.2}x \
+             (target <= 1.3x); the floor client to the daemon: {:.2}x; the floor client to \
+             bench/server.c (this machine's floor): {:.2}x; lucky vs the floor client: {:.2}x",
+            ms(call / 200),
+            ms(noop / 200),
+            ratio(call),
+            ratio(floor),
+            ratio(pair),
+            call.as_secs_f64() / floor.as_secs_f64()
+        );
+    };
+    print_loops(&loops(30), "");
+    // The same with every process on one CPU: what is left when no call waits for the other
+    // CPU to wake (a cross-CPU wake-up is dear in a virtual machine).
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let can_pin = cpus > 1 && Command::new("taskset").arg("-V").output().is_ok();
+    if can_pin {
+        let pin = |pid: u32, cpus: &str| {
+            run(Command::new("taskset")
+                .args(["-a", "-p", "-c", cpus, &pid.to_string()])
+                .stdout(Stdio::null()));
+        };
+        pin(std::process::id(), "0");
+        pin(pid, "0");
+        pin(server.0.id(), "0");
+        print_loops(&loops(30), " (all on one CPU)");
+        let all = format!("0-{}", cpus - 1);
+        for p in [std::process::id(), pid, server.0.id()] {
+            pin(p, &all);
+        }
+    }
+    drop(server);
 
     let scripts: Vec<PathBuf> = ["a.sh", "b.sh", "c.sh"]
         .iter()

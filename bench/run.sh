@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the static release binary, a static no-op binary and the round-trip floor
-# (bench/floor.c), then prints the per-unit cost figures (bench/cli.rs) side by side.
+# (bench/floor.c) with its server (bench/server.c), then prints the per-unit cost figures
+# (bench/cli.rs) side by side.
 # Container figures: bench/containers.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,5 +18,6 @@ mkdir -p target/bench
 printf 'int main(void) { return 0; }\n' > target/bench/noop.c
 musl-gcc -static -O2 -o target/bench/noop target/bench/noop.c
 musl-gcc -static -O2 -o target/bench/floor bench/floor.c
+musl-gcc -static -O2 -o target/bench/server bench/server.c
 
 cargo bench --bench cli
