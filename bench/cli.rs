@@ -341,7 +341,8 @@ fn main() {
             program.display()
         );
         let mut cmd = b.cmd(Path::new("/bin/sh"));
-        cmd.env("LUCKY_FLOOR_FRAMES", &frames_hex).args(["-c", &line]);
+        cmd.env("LUCKY_FLOOR_FRAMES", &frames_hex)
+            .args(["-c", &line]);
         cmd
     };
     // The floor of a call on this machine: the floor client answered by bench/server.c, the
