@@ -83,11 +83,21 @@ cat "$work"/reads.* >"$work/reads"
 cg kv-all "$lucky" kv get >/dev/null
 cg hook "$lucky" hook install >/dev/null
 cg daemon-status "$lucky" daemon status >/dev/null
-# An idle spell (3 s without a client, daemon/idle.rs): what runs right after the daemon
-# gives its pages back is what it keeps resident while idle, so it belongs with the rest.
+# The daemon's profile in three parts (callgrind writes daemon.1, daemon.2, then daemon at
+# exit): serving the calls above; an idle spell (3 s without a client, daemon/idle.rs),
+# whose code after the daemon gives its pages back is all it keeps resident while idle, so
+# it is placed as one group; and the stop.
+daemon_vg="$(pgrep -f "callgrind-out-file=$work/cg/daemon ")"
+sleep 1
+callgrind_control -d "$daemon_vg" >/dev/null 2>&1
 sleep 8
+callgrind_control -d "$daemon_vg" >/dev/null 2>&1
 "$lucky" daemon stop >/dev/null
 wait "$daemon" || true
+if [ ! -f "$work/cg/daemon.1" ] || [ ! -f "$work/cg/daemon.2" ]; then
+    echo "hot-order.sh: callgrind did not dump the daemon's profile in parts" >&2
+    exit 1
+fi
 
 # Client profiles first (each call is a fresh exec), then what only the daemon ran.
 nm -n --defined-only "$lucky" >"$work/nm"
@@ -110,7 +120,9 @@ def aliases(name):
         i = bisect.bisect_right(starts, int(name, 16)) - 1
         return at[starts[i]] if i >= 0 else []
     return at.get(address.get(name), [name])
-order = ["kv-get", "kv-set", "kv-all", "daemon-status", "hook", "daemon"]
+# The calls first (each is a fresh exec: their code should fault in as few pages as it
+# can), then the idle daemon's, then the rest of what the daemon ran.
+order = ["kv-get", "kv-set", "kv-all", "daemon-status", "hook", "daemon.2", "daemon.1", "daemon"]
 seen, names = set(), []
 for prof in order:
     for line in open(os.path.join(d, prof), errors="replace"):
