@@ -403,21 +403,34 @@ fn main() {
     print_loops(&loops(30), "");
     // The same with every process on one CPU: what is left when no call waits for the other
     // CPU to wake (a cross-CPU wake-up is dear in a virtual machine).
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let can_pin = cpus > 1 && Command::new("taskset").arg("-V").output().is_ok();
-    if can_pin {
+    // The CPUs this benchmark may use (`taskset -c -p`: "pid N's current affinity list: 0,1").
+    let allowed = Command::new("taskset")
+        .args(["-c", "-p", &std::process::id().to_string()])
+        .output()
+        .ok()
+        .and_then(|o| {
+            let out = String::from_utf8_lossy(&o.stdout).into_owned();
+            Some(out.rsplit_once(": ")?.1.trim().to_owned())
+        })
+        .unwrap_or_default();
+    let first = allowed
+        .split([',', '-'])
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    if !first.is_empty() && first != allowed {
         let pin = |pid: u32, cpus: &str| {
             run(Command::new("taskset")
-                .args(["-a", "-p", "-c", cpus, &pid.to_string()])
+                .args(["-a", "-c", "-p", cpus, &pid.to_string()])
                 .stdout(Stdio::null()));
         };
-        pin(std::process::id(), "0");
-        pin(pid, "0");
-        pin(server.0.id(), "0");
+        let pids = [std::process::id(), pid, server.0.id()];
+        for p in pids {
+            pin(p, &first);
+        }
         print_loops(&loops(30), " (all on one CPU)");
-        let all = format!("0-{}", cpus - 1);
-        for p in [std::process::id(), pid, server.0.id()] {
-            pin(p, &all);
+        for p in pids {
+            pin(p, &allowed);
         }
     }
     drop(server);
