@@ -99,7 +99,8 @@ if [ ! -f "$work/cg/daemon.1" ] || [ ! -f "$work/cg/daemon.2" ]; then
     exit 1
 fi
 
-# Client profiles first (each call is a fresh exec), then what only the daemon ran.
+# Every function each profile ran, in the order below, and the constants and data the
+# lackey trace read.
 nm -n --defined-only "$lucky" >"$work/nm"
 python3 - "$work/cg" "$work/nm" "$map" "$work/reads" >"$repo/release/hot-layout.ld" <<'EOF'
 import bisect, collections, os, re, sys
